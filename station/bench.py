@@ -1,0 +1,83 @@
+"""``station bench``: how far the pipeline is from its floor, the bare model invokes.
+
+Measurements are interleaved (one of each kind per round) so that a noisy machine slows
+all of them alike and the ratios stay fair. Medians are reported.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from station.pose.blazepose import PoseEstimator
+
+WARMUP = 5
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+def run(
+    estimator: PoseEstimator,
+    images: list[np.ndarray],
+    frames: int = 200,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Benchmark figures as in ``station bench --json``."""
+    if not images:
+        raise ValueError("bench needs at least one image")
+    samples: dict[str, list[float]] = {"det": [], "lm": [], "track": [], "detect": []}
+    t = 0.0
+    # Each image is tracked as a still video of its own; switching images resets the tracker.
+    per_image = max(1, frames // len(images))
+    done = 0
+    for i in range(frames + WARMUP):
+        image = images[(i // per_image) % len(images)]
+        if i % per_image == 0:
+            estimator.reset()
+            estimator.process(image, t=t)  # acquire the person: the next frames track
+        t += 1 / 30
+        track = _timed(lambda im=image, tt=t: estimator.process(im, t=tt, video=True))
+        tracked = not estimator.timing.detected
+        detect = _timed(lambda im=image: estimator.process(im, video=False))
+        # The interpreters still hold this frame's inputs: time the bare invokes on them.
+        det = _timed(estimator.detector.invoke)
+        lm = _timed(estimator.landmarker.invoke)
+        if i < WARMUP:
+            continue
+        samples["det"].append(det)
+        samples["lm"].append(lm)
+        samples["detect"].append(detect)
+        if tracked:
+            samples["track"].append(track)
+        done += 1
+        if progress:
+            progress(done, frames)
+    med = {k: (statistics.median(v) if v else float("nan")) for k, v in samples.items()}
+    return {
+        "frames": frames,
+        "threads": estimator.threads,
+        "invoke_ms": {"detector": round(med["det"], 3), "landmarks": round(med["lm"], 3)},
+        "frame_ms": {"tracking": round(med["track"], 3), "detection": round(med["detect"], 3)},
+        "ratios": {
+            "tracking_vs_landmark_invoke": round(med["track"] / med["lm"], 3),
+            "detection_vs_both_invokes": round(med["detect"] / (med["det"] + med["lm"]), 3),
+        },
+    }
+
+
+def bar(done: int, total: int, width: int = 30) -> None:
+    """A progress bar on stderr."""
+    filled = int(width * done / total)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} frames")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()

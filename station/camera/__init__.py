@@ -1,0 +1,1 @@
+"""Frame sources: each yields ``(timestamp, RGB frame)``; the simulator yields poses instead."""

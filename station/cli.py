@@ -1,0 +1,154 @@
+"""The ``station`` command.
+
+Exit codes: 0 done; 1 some input could not be read; 2 bad usage; 3 the models or the
+TFLite runtime are missing or broken (the message says how to fix it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+from station import __version__
+from station.datadir import models_dir
+from station.settings import Settings
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_MODELS = 0, 1, 2, 3
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from station.pose import models
+
+    folder = models_dir(args.data)
+    if args.action == "check":
+        problems = models.check(folder)
+        if not problems:
+            print(f"models OK in {folder}")
+            return EXIT_OK
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"fix: {models.FIX_HINT}", file=sys.stderr)
+        return EXIT_MODELS
+    try:
+        models.fetch(folder, Path(args.wheel) if args.wheel else None, _progress, quiet=args.quiet)
+    except models.ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_MODELS
+    return EXIT_OK
+
+
+def load_estimator(args: argparse.Namespace, settings: Settings | None = None):
+    """The pose estimator, or SystemExit(3) with a one-line fix when the models are not usable."""
+    from station.pose.blazepose import PoseEstimator
+    from station.pose.interpreter import RuntimeMissing
+    from station.pose.models import ModelError
+
+    settings = settings or Settings()
+    threads = getattr(args, "threads", None) or settings.pose_threads
+    try:
+        return PoseEstimator.from_folder(
+            models_dir(args.data),
+            threads=threads,
+            min_detection_confidence=settings.min_detection_confidence,
+            min_tracking_confidence=settings.min_tracking_confidence,
+        )
+    except (ModelError, RuntimeMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_MODELS) from None
+    except ValueError as exc:  # the runtime could not read a model file
+        print(f"error: a model could not be loaded ({exc}); run `station models fetch`", file=sys.stderr)
+        raise SystemExit(EXIT_MODELS) from None
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from station import analyze
+
+    estimator = load_estimator(args)
+    describe = None
+    with contextlib.suppress(ImportError):  # the coach adds posture fields once it is there
+        from station.coach.posture import describe_frame as describe
+    paths = [Path(p) for p in args.paths]
+    return analyze.run(paths, estimator, sys.stdout, sys.stderr, args.json, describe)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from station import bench
+    from station.camera.files import MediaError, read_image
+
+    if not args.images:
+        print("error: give at least one photo of a person, e.g. "
+              "`station bench ../shared/fixtures/photos/*.jpg`", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        images = [read_image(Path(p)) for p in args.images]
+    except MediaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    estimator = load_estimator(args)
+    if estimator.process(images[0], video=False) is None:
+        print(f"error: nobody found in {args.images[0]}; bench needs a photo of a person",
+              file=sys.stderr)
+        return EXIT_INPUT
+    progress = None if args.json else bench.bar
+    figures = bench.run(estimator, images, args.frames, progress)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        inv, frm, rat = figures["invoke_ms"], figures["frame_ms"], figures["ratios"]
+        print(f"frames {figures['frames']}, threads {figures['threads']} (medians)")
+        print(f"  invoke   detector {inv['detector']:7.2f} ms   landmarks {inv['landmarks']:7.2f} ms")
+        print(f"  frame    tracking {frm['tracking']:7.2f} ms   = {rat['tracking_vs_landmark_invoke']:.3f}"
+              " x landmark invoke")
+        print(f"           detection {frm['detection']:6.2f} ms   = {rat['detection_vs_both_invokes']:.3f}"
+              " x both invokes")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="station", description="Hinge Station: a hip-hinge coach.")
+    parser.add_argument("--version", action="version", version=f"station {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", metavar="DIR", help="data directory (default: $STATION_DATA or "
+                        "~/.local/share/hinge-station)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    m = sub.add_parser("models", parents=[common], help="fetch or check the pose models")
+    m.add_argument("action", choices=["fetch", "check"])
+    m.add_argument("--wheel", metavar="FILE", help="take the models from this mediapipe 0.10.14 wheel")
+    m.add_argument("--quiet", action="store_true", help="no pip progress bar")
+    m.set_defaults(func=cmd_models)
+
+    a = sub.add_parser("analyze", parents=[common], help="pose and posture in photos or videos")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="images, videos or folders of them")
+    a.add_argument("--json", action="store_true", help="one JSON object per frame")
+    a.add_argument("--threads", type=int, help="CPU threads per model")
+    a.set_defaults(func=cmd_analyze)
+
+    b = sub.add_parser("bench", parents=[common], help="time the pose pipeline against its models")
+    b.add_argument("images", nargs="*", metavar="IMAGE")
+    b.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--threads", type=int, help="CPU threads per model")
+    b.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

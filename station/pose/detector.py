@@ -1,0 +1,135 @@
+"""Stage 1: find the person with ``pose_detection.tflite``.
+
+Anchors, box decoding and weighted NMS follow MediaPipe's SSD options for this model
+(``blazepose.md``, "Stage 1"). Only the best person is returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from station.pose import interpreter as tfl
+
+INPUT_SIZE = 224
+STRIDES = (8, 16, 32, 32, 32)
+ANCHORS_PER_LAYER = 2  # aspect ratio 1.0 plus one interpolated anchor
+NUM_KEYPOINTS = 4
+IOU_THRESHOLD = 0.3
+# float32 scalars keep the input conversion in float32 (no float64 detour).
+_SCALE = np.float32(2.0 / 255.0)
+_ONE = np.float32(1.0)
+
+
+def make_anchors(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = STRIDES) -> np.ndarray:
+    """(N, 2) anchor centres, normalised; layers of equal stride are merged into one grid."""
+    centres = []
+    layer = 0
+    while layer < len(strides):
+        stride = strides[layer]
+        same = 1
+        while layer + same < len(strides) and strides[layer + same] == stride:
+            same += 1
+        grid = int(np.ceil(input_size / stride))
+        ys, xs = np.meshgrid(np.arange(grid), np.arange(grid), indexing="ij")
+        cells = np.stack([(xs + 0.5) / grid, (ys + 0.5) / grid], axis=-1).reshape(-1, 1, 2)
+        centres.append(np.repeat(cells, ANCHORS_PER_LAYER * same, axis=1).reshape(-1, 2))
+        layer += same
+    return np.concatenate(centres).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The best person: score, face box (xc, yc, w, h) and 4 keypoints, all in frame pixels."""
+
+    score: float
+    box: np.ndarray
+    keypoints: np.ndarray  # (4, 2): mid-hip, full-body point, mid-shoulder, upper-body point
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one (xc, yc, w, h) box against many."""
+    x0 = np.maximum(box[0] - box[2] / 2, boxes[:, 0] - boxes[:, 2] / 2)
+    y0 = np.maximum(box[1] - box[3] / 2, boxes[:, 1] - boxes[:, 3] / 2)
+    x1 = np.minimum(box[0] + box[2] / 2, boxes[:, 0] + boxes[:, 2] / 2)
+    y1 = np.minimum(box[1] + box[3] / 2, boxes[:, 1] + boxes[:, 3] / 2)
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    union = box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def best_weighted(scores: np.ndarray, decoded: np.ndarray) -> tuple[float, np.ndarray]:
+    """Weighted NMS, first cluster only: the top detection merged with those overlapping it."""
+    top = int(np.argmax(scores))
+    overlap = _iou(decoded[top, :4], decoded[:, :4]) > IOU_THRESHOLD
+    overlap[top] = True
+    weights = scores[overlap]
+    merged = (decoded[overlap] * weights[:, None]).sum(axis=0) / weights.sum()
+    return float(scores[top]), merged
+
+
+class PoseDetector:
+    """Runs the detector on a whole RGB frame, letterboxed to 224x224.
+
+        >>> detector = PoseDetector(model_path, threads=2)      # doctest: +SKIP
+        >>> detection = detector.detect(rgb_frame)              # doctest: +SKIP
+    """
+
+    def __init__(self, model_path: Any, threads: int = 2, min_score: float = 0.5) -> None:
+        self.interpreter = tfl.load(model_path, threads)
+        self.min_score = min_score
+        self.anchors = make_anchors()
+        self._input = self.interpreter.get_input_details()[0]["index"]
+        by_shape = tfl.outputs_by_shape(self.interpreter)
+        n = len(self.anchors)
+        self._regressors = by_shape[(1, n, 12)]
+        self._scores = by_shape[(1, n, 1)]
+        self._buffer = np.empty((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+
+    def _prepare(self, rgb: np.ndarray) -> tuple[float, float, float]:
+        """Letterbox the frame into the input tensor; returns (side, ox, oy) of the padded square."""
+        h, w = rgb.shape[:2]
+        side = float(max(w, h))
+        ox, oy = (w - side) / 2, (h - side) / 2
+        k = side / INPUT_SIZE
+        half = 0.5 * k - 0.5
+        m = np.array([[k, 0, ox + half], [0, k, oy + half]])
+        cv2.warpAffine(
+            rgb, m, (INPUT_SIZE, INPUT_SIZE), dst=self._buffer,
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        )
+        view = self.interpreter.tensor(self._input)()
+        np.multiply(self._buffer, _SCALE, out=view[0], casting="unsafe")
+        view -= _ONE
+        del view  # the interpreter refuses to run while a view of its memory is alive
+        return side, ox, oy
+
+    def invoke(self) -> None:
+        self.interpreter.invoke()
+
+    def detect(self, rgb: np.ndarray) -> Detection | None:
+        """The best person in the frame, or None."""
+        side, ox, oy = self._prepare(rgb)
+        self.interpreter.invoke()
+        raw = self.interpreter.get_tensor(self._scores)[0, :, 0].astype(np.float64)
+        scores = 1.0 / (1.0 + np.exp(-np.clip(raw, -100.0, 100.0)))
+        keep = scores >= self.min_score
+        if not keep.any():
+            return None
+        regs = self.interpreter.get_tensor(self._regressors)[0][keep] / INPUT_SIZE
+        anchors = self.anchors[keep]
+        decoded = regs.copy()
+        decoded[:, 0:2] += anchors
+        decoded[:, 4::2] += anchors[:, :1]
+        decoded[:, 5::2] += anchors[:, 1:]
+        score, merged = best_weighted(scores[keep], decoded)
+        # Normalised letterbox coordinates -> frame pixels.
+        box = merged[:4] * side
+        box[0] += ox
+        box[1] += oy
+        kps = merged[4:].reshape(NUM_KEYPOINTS, 2) * side + np.array([ox, oy])
+        return Detection(score, box, kps)

@@ -1,0 +1,171 @@
+"""The two BlazePose model files: where they come from, how they are checked.
+
+The mediapipe 0.10.14 wheel on PyPI is the last that carries the .tflite files
+(``../shared/docs/blazepose.md``). ``fetch`` asks pip for that wheel (the only
+network access), takes the two members out of the zip, checks their sha256 and
+stores them in the data directory::
+
+    >>> from station.pose.models import check
+    >>> problems = check(Path("/nonexistent"))
+    >>> [p.name for p in problems]
+    ['pose_detection.tflite', 'pose_landmark_full.tflite']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+MEDIAPIPE_VERSION = "0.10.14"
+# Any platform's wheel carries the same model bytes; one fixed wheel keeps the download the same
+# on a Pi, a laptop and CI.
+WHEEL_PLATFORM = "manylinux_2_17_x86_64"
+WHEEL_PYTHON = "3.11"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One model file: its name, where it sits in the wheel and its sha256."""
+
+    name: str
+    member: str
+    sha256: str
+
+
+DETECTOR = ModelFile(
+    "pose_detection.tflite",
+    "mediapipe/modules/pose_detection/pose_detection.tflite",
+    "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+)
+LANDMARKER = ModelFile(
+    "pose_landmark_full.tflite",
+    "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+    "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+)
+MODELS = (DETECTOR, LANDMARKER)
+
+FIX_HINT = "run `station models fetch` (or `station models fetch --wheel FILE` offline)"
+
+
+class ModelError(RuntimeError):
+    """A model file is missing or corrupt, or could not be fetched. The message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    path: Path
+    reason: str  # "missing" or "corrupt"
+
+    def __str__(self) -> str:
+        return f"{self.name} is {self.reason} at {self.path}"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check(folder: Path) -> list[Problem]:
+    """Every model file that is missing or whose sha256 is wrong (an empty list when all is well)."""
+    problems = []
+    for model in MODELS:
+        path = folder / model.name
+        if not path.is_file():
+            problems.append(Problem(model.name, path, "missing"))
+        elif sha256_of(path) != model.sha256:
+            problems.append(Problem(model.name, path, "corrupt"))
+    return problems
+
+
+def require(folder: Path) -> tuple[Path, Path]:
+    """The paths of the detector and landmark models, or a ModelError that says how to fix them."""
+    problems = check(folder)
+    if problems:
+        raise ModelError("; ".join(map(str, problems)) + f": {FIX_HINT}")
+    return folder / DETECTOR.name, folder / LANDMARKER.name
+
+
+def download_wheel(dest: Path, *, quiet: bool = False) -> Path:
+    """Ask pip for the mediapipe wheel; pip shows its own progress bar."""
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--platform", WHEEL_PLATFORM, "--python-version", WHEEL_PYTHON,
+        "--implementation", "cp", "--dest", str(dest), f"mediapipe=={MEDIAPIPE_VERSION}",
+    ]
+    if quiet:
+        cmd.insert(4, "--quiet")
+    result = subprocess.run(cmd, stdout=None if not quiet else subprocess.DEVNULL)
+    if result.returncode != 0:
+        raise ModelError(
+            f"pip could not download mediapipe=={MEDIAPIPE_VERSION} (exit {result.returncode}); "
+            "check the network, or download the wheel elsewhere and pass --wheel FILE"
+        )
+    wheels = sorted(dest.glob(f"mediapipe-{MEDIAPIPE_VERSION}-*.whl"))
+    if not wheels:
+        raise ModelError(f"pip reported success but left no mediapipe wheel in {dest}")
+    return wheels[0]
+
+
+def extract(wheel: Path, folder: Path, progress: Callable[[str], None] = lambda _: None) -> None:
+    """Take the model files out of the wheel, verify them, and move them into place atomically."""
+    try:
+        archive = zipfile.ZipFile(wheel)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{wheel} is not a readable wheel: {exc}") from exc
+    folder.mkdir(parents=True, exist_ok=True)
+    with archive:
+        for model in MODELS:
+            target = folder / model.name
+            if target.is_file() and sha256_of(target) == model.sha256:
+                progress(f"{model.name}: already there and verified")
+                continue
+            try:
+                data = archive.read(model.member)
+            except KeyError:
+                raise ModelError(
+                    f"{wheel} has no {model.member}; is it mediapipe {MEDIAPIPE_VERSION}?"
+                ) from None
+            actual = hashlib.sha256(data).hexdigest()
+            if actual != model.sha256:
+                raise ModelError(
+                    f"{model.member} in {wheel} has sha256 {actual}, expected {model.sha256}"
+                )
+            # Write beside the target and rename: a crash never leaves half a model behind.
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{model.name}.")
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+            progress(f"{model.name}: {len(data) / 1e6:.1f} MB, sha256 verified")
+
+
+def fetch(
+    folder: Path,
+    wheel: Path | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+    quiet: bool = False,
+) -> None:
+    """Make sure both models are in ``folder`` and verified; download only what is needed."""
+    if not check(folder):
+        progress(f"models already there and verified in {folder}")
+        return
+    if wheel is not None:
+        if not wheel.is_file():
+            raise ModelError(f"no such wheel: {wheel}")
+        extract(wheel, folder, progress)
+        return
+    with tempfile.TemporaryDirectory(prefix="station-models-") as tmp:
+        progress(f"downloading mediapipe=={MEDIAPIPE_VERSION} through pip (about 35 MB)")
+        extract(download_wheel(Path(tmp), quiet=quiet), folder, progress)
