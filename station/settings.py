@@ -53,6 +53,42 @@ class Settings:
     min_tracking_confidence: float = setting(
         0.5, "camera", "below this pose score the person is searched for again", "", 0.1, 0.95)
 
+    camera_width: int = setting(1280, "camera", "capture width", "px", 320, 4608)
+    camera_height: int = setting(720, "camera", "capture height", "px", 240, 2592)
+    camera_fps: int = setting(30, "camera", "frames per second asked of the camera", "fps", 5, 120)
+    camera_rotation: int = setting(0, "camera", "rotate the picture (0, 90, 180 or 270)", "deg", 0, 270)
+    camera_hflip: bool = setting(False, "camera", "mirror the picture left-right", "")
+    camera_vflip: bool = setting(False, "camera", "flip the picture upside down", "")
+    camera_stall_s: float = setting(
+        3.0, "camera", "no frame for this long means the camera is offline and is reopened", "s", 0.5, 60)
+
+    # --- wall switch (BCM numbering; defaults match hardware/wiring.md)
+    switch_enabled: bool = setting(
+        True, "wall_switch", "a pressure switch is fitted on the wall", "")
+    switch_pin: int = setting(
+        17, "wall_switch", "GPIO of the wall switch (to GND, internal pull-up)", "BCM", 2, 27)
+    switch_debounce_ms: float = setting(
+        20.0, "wall_switch", "ignore contact bounce shorter than this", "ms", 0, 200)
+    switch_stuck_s: float = setting(
+        20.0, "wall_switch", "closed this long with nobody hinging: warn staff it is stuck", "s", 5, 600)
+
+    # --- lights and buzzer
+    light_red_pin: int = setting(5, "lights", "GPIO of the red light", "BCM", 2, 27)
+    light_amber_pin: int = setting(6, "lights", "GPIO of the amber light", "BCM", 2, 27)
+    light_green_pin: int = setting(13, "lights", "GPIO of the green light", "BCM", 2, 27)
+    lights_pwm: bool = setting(True, "lights", "dim and pulse the lights with PWM", "")
+    buzzer_enabled: bool = setting(False, "lights", "a buzzer is fitted", "")
+    buzzer_pin: int = setting(12, "lights", "GPIO of the buzzer", "BCM", 2, 27)
+    result_hold_s: float = setting(
+        1.5, "lights", "how long a rep's result stays on the lights", "s", 0.2, 10)
+
+    # --- privacy
+    staff_preview: bool = setting(
+        False, "privacy", "staff may see the live camera picture (never on the member page)", "")
+
+    # --- system
+    web_port: int = setting(8000, "system", "port of the web pages", "", 1, 65535)
+
     @classmethod
     def describe(cls) -> list[dict[str, Any]]:
         """Every field's name, type, default and metadata, in declaration order."""
