@@ -72,6 +72,44 @@ class Settings:
     switch_stuck_s: float = setting(
         20.0, "wall_switch", "closed this long with nobody hinging: warn staff it is stuck", "s", 5, 600)
 
+    # --- dowel (its colour as an HSV band, OpenCV scale: hue 0-179, saturation and value 0-255)
+    dowel_hue_min: int = setting(0, "dowel", "lowest hue of the dowel (fluorescent orange: 0-25)", "", 0, 179)
+    dowel_hue_max: int = setting(25, "dowel", "highest hue of the dowel", "", 0, 179)
+    dowel_sat_min: int = setting(120, "dowel", "least colour saturation that counts as dowel", "", 0, 255)
+    dowel_val_min: int = setting(120, "dowel", "least brightness that counts as dowel", "", 0, 255)
+
+    # --- coaching (angles in degrees; distances in torso lengths, hip to shoulder standing)
+    camera_sees: str = setting(
+        "auto", "coaching", "which body side faces the camera", "", choices=("auto", "left", "right"))
+    ready_hold_s: float = setting(
+        0.6, "coaching", "stand still this long, seen whole, to be ready", "s", 0.2, 5)
+    stand_hip_max: float = setting(
+        20.0, "coaching", "hip flexion below which the member stands tall (locked out)", "deg", 5, 45)
+    hinge_start: float = setting(
+        30.0, "coaching", "hip flexion beyond standing at which a rep starts", "deg", 10, 60)
+    hysteresis: float = setting(
+        5.0, "coaching", "margin every threshold must be crossed back by, against flicker", "deg", 0, 20)
+    wall_travel: float = setting(
+        0.45, "coaching", "hip travel back at which the buttocks touch the wall (calibrated)", "torso",
+        0.1, 1.5)
+    contact_tolerance: float = setting(
+        0.07, "coaching", "a body point farther than this from the dowel has lost contact", "torso",
+        0.02, 0.3)
+    rounded_torso_max: float = setting(
+        100.0, "coaching", "torso beyond this from vertical means the spine flexed", "deg", 70, 150)
+    rounded_head_spine: float = setting(
+        30.0, "coaching", "head dropped this much more than standing: rounded (no dowel seen)", "deg", 10, 90)
+    squat_knee: float = setting(
+        45.0, "coaching", "knee flexion beyond standing that makes it a squat", "deg", 20, 120)
+    min_rep_s: float = setting(1.2, "coaching", "a rep faster than this is too fast", "s", 0.3, 10)
+    fault_min_s: float = setting(
+        0.15, "coaching", "a fault must last this long to count (ignores single noisy frames)", "s", 0, 2)
+    lost_s: float = setting(
+        0.4, "coaching", "unseen this long during a rep means tracking was lost", "s", 0.1, 5)
+    away_s: float = setting(3.0, "coaching", "unseen this long ends the set", "s", 0.5, 60)
+    smoothing_s: float = setting(
+        0.08, "coaching", "time constant of the signal smoothing", "s", 0, 1)
+
     # --- lights and buzzer
     light_red_pin: int = setting(5, "lights", "GPIO of the red light", "BCM", 2, 27)
     light_amber_pin: int = setting(6, "lights", "GPIO of the amber light", "BCM", 2, 27)

@@ -1,0 +1,160 @@
+"""Per-frame signals of the hinge, measured against the member's own standing baseline.
+
+Plain ``math`` on floats: the coach runs every frame and numpy's per-call cost would dominate
+these few dozen numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from station.coach.geometry import Line
+from station.pose.landmarks import INDEX, Pose
+
+CONTACTS = ("head", "upper_back", "sacrum")
+# The body landmark each dowel contact point sits behind.
+CONTACT_LANDMARK = {"head": "ear", "upper_back": "shoulder", "sacrum": "hip"}
+WHOLE_BODY = ("ear", "shoulder", "hip", "knee", "ankle")
+MIN_VISIBILITY = 0.5
+
+
+@dataclass(frozen=True)
+class Raw:
+    """One frame's geometry on the near side: angles in degrees, points in pixels."""
+
+    hip_flexion: float
+    knee_flexion: float
+    torso_inclination: float
+    head_spine: float
+    hip_x: float
+    torso_px: float
+    dowel_dist: dict[str, float] | None  # each landmark's distance from the dowel line, px
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The member standing ready: what every later frame of the set is compared with."""
+
+    side: str
+    facing: str
+    hip_flexion: float
+    knee_flexion: float
+    head_spine: float
+    hip_x: float
+    torso_px: float
+    dowel_dist: dict[str, float] | None
+
+    @classmethod
+    def average(cls, side: str, facing: str, frames: list[Raw]) -> Baseline:
+        n = len(frames)
+
+        def mean(attr: str) -> float:
+            return sum(getattr(f, attr) for f in frames) / n
+
+        with_dowel = [f.dowel_dist for f in frames if f.dowel_dist is not None]
+        dowel = None
+        if len(with_dowel) * 2 >= n:
+            dowel = {c: sum(d[c] for d in with_dowel) / len(with_dowel) for c in CONTACTS}
+        return cls(side, facing, mean("hip_flexion"), mean("knee_flexion"), mean("head_spine"),
+                   mean("hip_x"), mean("torso_px"), dowel)
+
+
+def _pt(pose: Pose, name: str) -> tuple[float, float]:
+    i = INDEX[name]
+    return float(pose.xy[i, 0]), float(pose.xy[i, 1])
+
+
+def _angle(ax: float, ay: float, bx: float, by: float) -> float:
+    na, nb = math.hypot(ax, ay), math.hypot(bx, by)
+    if na == 0 or nb == 0:
+        return 0.0
+    return math.degrees(math.acos(max(-1.0, min(1.0, (ax * bx + ay * by) / (na * nb)))))
+
+
+def whole_body_seen(pose: Pose, side: str) -> bool:
+    vis = pose.visibility
+    return all(vis[INDEX[f"{side}_{n}"]] >= MIN_VISIBILITY for n in WHOLE_BODY)
+
+
+def measure(pose: Pose, side: str, facing: str, dowel: Line | None) -> Raw:
+    """The raw signals of one frame."""
+    ex, ey = _pt(pose, f"{side}_ear")
+    sx, sy = _pt(pose, f"{side}_shoulder")
+    hx, hy = _pt(pose, f"{side}_hip")
+    kx, ky = _pt(pose, f"{side}_knee")
+    ax, ay = _pt(pose, f"{side}_ankle")
+    hip = 180.0 - _angle(sx - hx, sy - hy, kx - hx, ky - hy)
+    knee = 180.0 - _angle(hx - kx, hy - ky, ax - kx, ay - ky)
+    torso = _angle(sx - hx, sy - hy, 0.0, -1.0)
+    ux, uy, vx, vy = sx - hx, sy - hy, ex - sx, ey - sy
+    cross = ux * vy - uy * vx
+    sign = 1.0 if (cross >= 0) == (facing == "right") else -1.0
+    head = sign * _angle(ux, uy, vx, vy)
+    dist = None
+    if dowel is not None:
+        (x0, y0), (x1, y1) = dowel.p0, dowel.p1
+        length = math.hypot(x1 - x0, y1 - y0)
+        if length > 0:
+            dx, dy = (x1 - x0) / length, (y1 - y0) / length
+            dist = {
+                c: abs(dx * (py - y0) - dy * (px - x0))
+                for c, (px, py) in (("head", (ex, ey)), ("upper_back", (sx, sy)), ("sacrum", (hx, hy)))
+            }
+    return Raw(hip, knee, torso, head, hx, math.hypot(ux, uy), dist)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """One frame relative to the baseline, smoothed: what the rules judge."""
+
+    hip_flexion: float  # beyond standing
+    knee_flexion: float  # beyond standing
+    torso_inclination: float  # absolute
+    head_spine: float  # beyond standing, positive = head dropped
+    hip_travel: float  # towards the wall, torso lengths
+    gaps: dict[str, float] | None  # each contact point's distance off the dowel, torso lengths
+
+
+def relative(raw: Raw, base: Baseline) -> Signals:
+    torso = max(base.torso_px, 1e-6)
+    # Facing left, the wall is on the image right: travel towards it is +x.
+    toward = 1.0 if base.facing == "left" else -1.0
+    gaps = None
+    if raw.dowel_dist is not None and base.dowel_dist is not None:
+        gaps = {c: (raw.dowel_dist[c] - base.dowel_dist[c]) / torso for c in CONTACTS}
+    return Signals(
+        raw.hip_flexion - base.hip_flexion,
+        raw.knee_flexion - base.knee_flexion,
+        raw.torso_inclination,
+        raw.head_spine - base.head_spine,
+        toward * (raw.hip_x - base.hip_x) / torso,
+        gaps,
+    )
+
+
+class Smoother:
+    """Exponential smoothing with a time constant, so uneven frame times smooth alike."""
+
+    def __init__(self, tau: float) -> None:
+        self.tau = tau
+        self._t: float | None = None
+        self._v: dict[str, float] = {}
+
+    def reset(self) -> None:
+        self._t = None
+        self._v = {}
+
+    def __call__(self, t: float, values: dict[str, float]) -> dict[str, float]:
+        if self._t is None or self.tau <= 0:
+            self._v = dict(values)
+        else:
+            a = 1.0 - math.exp(-max(t - self._t, 0.0) / self.tau)
+            for k, v in values.items():
+                prev = self._v.get(k)
+                self._v[k] = v if prev is None else prev + a * (v - prev)
+            for k in list(self._v):
+                if k not in values:
+                    del self._v[k]
+        self._t = t
+        return dict(self._v)
