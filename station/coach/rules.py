@@ -42,8 +42,10 @@ class RepJudge:
         if self._lost_since is None:
             self._lost_since = t
         self.lost_s = max(self.lost_s, t - self._lost_since)
-        for name in CONDITIONS:
-            self._run_since[name] = None
+        if t - self._lost_since >= self.s.lost_s:
+            # A long gap breaks every run; a dropped frame or two does not.
+            for name in CONDITIONS:
+                self._run_since[name] = None
 
     def observe(self, t: float, sig: Signals, wall_contact: bool | None) -> None:
         self._lost_since = None
