@@ -111,6 +111,63 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from station.replay import replay
+
+    path = Path(args.file)
+    if args.file == "-":
+        return replay(sys.stdin, Settings(), sys.stdout, sys.stderr, args.json, args.events)
+    try:
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            return replay(lines, Settings(), sys.stdout, sys.stderr, args.json, args.events)
+    except OSError as exc:
+        print(f"error: {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from station import record
+    from station.camera.files import MediaError
+
+    settings = Settings()
+    if args.sim:
+        frames = record.from_sim(args.seed, args.sets)
+    elif args.inputs:
+        missing = [p for p in args.inputs if not Path(p).exists()]
+        if missing:
+            print(f"error: {missing[0]}: no such file", file=sys.stderr)
+            return EXIT_INPUT
+        frames = record.from_files([Path(p) for p in args.inputs], load_estimator(args), settings)
+    else:
+        print("error: say what to record: video or image paths, or --sim", file=sys.stderr)
+        return EXIT_USAGE
+
+    def progress(n: int) -> None:
+        if n % 30 == 0:
+            print(f"\rrecorded {n} frames", end="", file=sys.stderr, flush=True)
+
+    try:
+        with _output(args.out) as out:
+            n = record.record(frames, out, progress)
+    except MediaError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:
+        print(f"error: {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"\rrecorded {n} frames to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _output(name: str):
+    if name == "-":
+        yield sys.stdout
+        return
+    with open(name, "w", encoding="utf-8") as out:
+        yield out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="station", description="Hinge Station: a hip-hinge coach.")
     parser.add_argument("--version", action="version", version=f"station {__version__}")
@@ -137,6 +194,22 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--threads", type=int, help="CPU threads per model")
     b.set_defaults(func=cmd_bench)
+
+    r = sub.add_parser("record", parents=[common], help="record a pose stream (JSON Lines)")
+    r.add_argument("inputs", nargs="*", metavar="PATH", help="videos, images or folders to record from")
+    r.add_argument("-o", "--out", default="-", metavar="FILE", help="where to write (default: stdout)")
+    r.add_argument("--sim", action="store_true", help="record the simulated trainee")
+    r.add_argument("--seed", type=int, default=0, help="simulator seed")
+    r.add_argument("--sets", type=int, default=2, help="simulated sets to record")
+    r.add_argument("--threads", type=int, help="CPU threads per model")
+    r.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("replay", parents=[common], help="run the coach over a recorded pose stream")
+    p.add_argument("file", metavar="FILE", help="a pose stream (JSON Lines), or - for stdin")
+    p.add_argument("--json", action="store_true", help="one JSON object per event, then a summary")
+    p.add_argument("--events", choices=["reps", "all"], default="reps",
+                   help="which events to print (default: finished reps)")
+    p.set_defaults(func=cmd_replay)
     return parser
 
 

@@ -1,0 +1,67 @@
+"""Record a pose stream (JSON Lines, see :mod:`station.posestream`) from frames of any source.
+
+Poses come from the pose engine for pictures, or straight from the simulated trainee, so a real
+session can be kept and replayed as a regression test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from station.posestream import StreamFrame, write_frame
+from station.settings import Settings
+
+
+def from_files(paths: list[Path], estimator, settings: Settings) -> Iterator[StreamFrame]:
+    """Frames of videos or images run through the pose engine (and the dowel finder, if present)."""
+    from station.camera.files import frames_from, media_in
+
+    try:
+        from station.coach.dowel import find_dowel
+    except ImportError:  # the dowel finder is optional for recording
+        find_dowel = None
+    offset = 0.0
+    for path in paths:
+        files = media_in(path) if path.is_dir() else [path]
+        for i, file in enumerate(files):
+            last = offset
+            for frame in frames_from(file):
+                # Stills in a folder play as 10 frames per second; videos keep their own clock.
+                t = offset + (frame.t if frame.index is not None else i * 0.1)
+                pose = estimator.process(frame.rgb, t, video=True)
+                dowel = find_dowel(frame.rgb, pose, settings) if find_dowel else None
+                h, w = frame.rgb.shape[:2]
+                last = t
+                yield StreamFrame(t, (w, h), pose, dowel, None)
+            offset = last + 0.1
+
+
+def from_sim(seed: int, sets: int) -> Iterator[StreamFrame]:
+    """The simulated trainee doing ``sets`` demo sets, one after another."""
+    from station.sim import Trainee, demo_sets
+
+    offset = 0.0
+    for n, (body, plan) in enumerate(demo_sets(seed)):
+        if n >= sets:
+            return
+        last = offset
+        for f in Trainee(body, plan, seed=seed + n).frames():
+            last = offset + f.t
+            size = f.pose.size if f.pose is not None else (1280, 720)
+            yield StreamFrame(last, size, f.pose, f.dowel, f.wall_contact)
+        offset = last + 1.0
+
+
+def record(frames: Iterable[StreamFrame], out: TextIO,
+           progress: Callable[[int], None] | None = None) -> int:
+    """Write every frame as one line; the count written. Each line is flushed: a crash loses none."""
+    n = 0
+    for frame in frames:
+        write_frame(out, frame)
+        out.flush()
+        n += 1
+        if progress is not None:
+            progress(n)
+    return n
