@@ -38,7 +38,8 @@ with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) as pose:
             [l.x * w, l.y * h] for l in r.pose_landmarks.landmark]
     times = []
     for i in range(frames):
-        t0 = time.perf_counter(); pose.process(images[i % len(images)]); times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); pose.process(images[i % len(images)])
+        times.append(time.perf_counter() - t0)
     times.sort(); out["static_ms"] = 1000 * times[len(times) // 2]
 with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
     times = []
@@ -50,7 +51,8 @@ print(json.dumps(out))
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("photos", nargs="+")
     parser.add_argument("--mp-python", default="/tmp/mpenv/bin/python")
     parser.add_argument("--frames", type=int, default=60)
