@@ -1,0 +1,84 @@
+"""The coach on a simulated suite: rep counts, per-fault precision and recall, spine safety, speed.
+
+    .venv/bin/python benchmarks/coach_suite.py [--sets 120] [--seed 7] [--json]
+
+Sets vary every fault, keypoint noise, dropped frames, missed dowel frames, body sizes, both
+facings, with and without a wall switch. Targets (issue 3): rep count exact in >= 99 % of sets,
+precision and recall >= 0.95 per fault, no rep with a spine fault judged good, coach < 0.2 ms a frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+
+from station.coach.faults import FAULTS
+from station.sim import random_set
+from station.sim.score import Tally, score_set
+
+NOISE_PX = (0.5, 1.5, 3.0)
+
+
+def suite(n_sets: int, seed: int) -> list[tuple]:
+    """Each fault gets its share of sets; every other condition varies with the set number."""
+    rng = random.Random(seed)
+    codes = list(FAULTS)
+    sets = []
+    for i in range(n_sets):
+        focus = codes[i % len(codes)] if i % (len(codes) + 1) else None
+        body, plan = random_set(rng, faults=[focus] if focus else None,
+                                switch=bool(i % 2), facing=("left", "right")[(i // 2) % 2])
+        plan = plan.__class__(**{**plan.__dict__, "noise_px": NOISE_PX[i % 3],
+                                 "drop_rate": (0.0, 0.02)[(i // 3) % 2],
+                                 "dowel_miss_rate": (0.0, 0.05)[(i // 5) % 2]})
+        sets.append((body, plan, seed * 100_000 + i))
+    return sets
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    tally = Tally()
+    cases = suite(args.sets, args.seed)
+    misses = []
+    for n, (body, plan, seed) in enumerate(cases, 1):
+        result = score_set(body, plan, seed)
+        tally.add(result)
+        if not result.count_exact:
+            misses.append((seed, len(result.truth), len(result.judged)))
+        print(f"\r[{'#' * (30 * n // len(cases)):30s}] set {n}/{len(cases)}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    per_fault = {c: {"precision": round(tally.precision(c), 3), "recall": round(tally.recall(c), 3),
+                     "true": tally.tp[c] + tally.fn[c]} for c in FAULTS}
+    figures = {
+        "sets": tally.sets, "reps": tally.reps, "frames": tally.frames,
+        "count_exact_pct": round(100 * tally.exact_sets / tally.sets, 2),
+        "spine_fault_reps_judged_good": tally.spine_judged_good,
+        "good_reps_judged_good_pct": round(100 * tally.good_judged_good / max(tally.good_reps, 1), 2),
+        "coach_ms_per_frame": round(1000 * tally.coach_s / max(tally.frames, 1), 4),
+        "faults": per_fault, "count_misses": misses[:20],
+    }
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    print(f"{tally.sets} sets, {tally.reps} reps, {tally.frames} frames")
+    print(f"rep count exact in {figures['count_exact_pct']} % of sets (target >= 99 %)")
+    print(f"reps with a spine fault judged good: {tally.spine_judged_good} (target 0)")
+    print(f"good reps judged good: {figures['good_reps_judged_good_pct']} %")
+    print(f"coach time per frame: {figures['coach_ms_per_frame']} ms (target < 0.2 ms)")
+    print(f"{'fault':22s} {'true':>5s} {'precision':>10s} {'recall':>7s}")
+    for code, f in per_fault.items():
+        print(f"{code:22s} {f['true']:5d} {f['precision']:10.3f} {f['recall']:7.3f}")
+    if misses:
+        print("sets with a wrong count (seed, true, judged):", misses[:10])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

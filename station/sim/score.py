@@ -1,0 +1,106 @@
+"""Score the coach against the simulated trainee's true labels: rep counts and faults.
+
+    >>> import random
+    >>> from station.sim import random_set
+    >>> result = score_set(*random_set(random.Random(1)), seed=1)
+    >>> result.count_exact in (True, False)
+    True
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from station.coach.coach import Coach
+from station.coach.events import RepFinished
+from station.coach.faults import FAULTS
+from station.settings import Settings
+from station.sim import Body, SetPlan, Trainee
+
+# Without a switch, staff calibrate the wall distance with the member touching the wall; this is
+# the share of the true travel such a calibration leaves as the threshold.
+CALIBRATED_SHARE = 0.85
+
+
+@dataclass
+class SetResult:
+    truth: list[frozenset[str]]
+    judged: list[RepFinished]
+    frames: int
+    coach_s: float
+
+    @property
+    def count_exact(self) -> bool:
+        return len(self.truth) == len(self.judged)
+
+
+@dataclass
+class Tally:
+    sets: int = 0
+    exact_sets: int = 0
+    reps: int = 0
+    frames: int = 0
+    coach_s: float = 0.0
+    tp: Counter[str] = field(default_factory=Counter)
+    fp: Counter[str] = field(default_factory=Counter)
+    fn: Counter[str] = field(default_factory=Counter)
+    spine_judged_good: int = 0
+    good_judged_good: int = 0
+    good_reps: int = 0
+
+    def add(self, r: SetResult) -> None:
+        self.sets += 1
+        self.exact_sets += r.count_exact
+        self.reps += len(r.truth)
+        self.frames += r.frames
+        self.coach_s += r.coach_s
+        if not r.count_exact:
+            # Reps cannot be paired one to one: every true fault is missed, every judged one extra.
+            for truth in r.truth:
+                self.fn.update(truth)
+            for rep in r.judged:
+                self.fp.update(rep.faults)
+            return
+        for truth, rep in zip(r.truth, r.judged, strict=True):
+            judged = set(rep.faults)
+            self.tp.update(truth & judged)
+            self.fn.update(truth - judged)
+            self.fp.update(judged - truth)
+            if any(FAULTS[c].spine for c in truth) and rep.verdict == "good":
+                self.spine_judged_good += 1
+            if not truth:
+                self.good_reps += 1
+                self.good_judged_good += rep.verdict == "good"
+
+    def precision(self, code: str) -> float:
+        n = self.tp[code] + self.fp[code]
+        return self.tp[code] / n if n else 1.0
+
+    def recall(self, code: str) -> float:
+        n = self.tp[code] + self.fn[code]
+        return self.tp[code] / n if n else 1.0
+
+
+def settings_for(trainee: Trainee, plan: SetPlan, base: Settings | None = None) -> Settings:
+    """The settings staff would have after calibrating this station (wall distance without a switch)."""
+    settings = base or Settings()
+    if not plan.switch:
+        travel = round(CALIBRATED_SHARE * trainee.wall_travel, 3)
+        settings = settings.changed(wall_travel=min(max(travel, 0.1), 1.5))
+    return settings
+
+
+def score_set(body: Body, plan: SetPlan, seed: int = 0, settings: Settings | None = None) -> SetResult:
+    """Run a fresh coach over one simulated set."""
+    trainee = Trainee(body, plan, seed=seed)
+    frames = list(trainee.frames())
+    coach = Coach(settings_for(trainee, plan, settings))
+    judged: list[RepFinished] = []
+    t0 = time.perf_counter()
+    for f in frames:
+        step = coach.step(f.t, f.pose, f.dowel, f.wall_contact)
+        judged.extend(e for e in step.events if isinstance(e, RepFinished))
+    elapsed = time.perf_counter() - t0
+    return SetResult([frozenset(r.faults) for r in trainee.truth], judged, len(frames), elapsed)
