@@ -51,10 +51,10 @@ STALL_S = 1.5
 # Hip flexion (deg) a rep must rise from its deepest point before it counts as coming back up,
 # and must sink again from its highest point while returning to count as the next descent.
 TURN_DEG = 10.0
-# Standing still for the baseline: the hip may wander this far (torso lengths) and bend this
-# much (deg) over the hold.
-STILL_TRAVEL = 0.05
-STILL_HIP_DEG = 6.0
+# Standing still for the baseline: the hip may drift this far (torso lengths) and bend this
+# much more (deg) between the two halves of the hold.
+STILL_TRAVEL = 0.03
+STILL_HIP_DEG = 3.0
 STAND_KNEE_MAX = 25.0
 
 CUE_AWAY = "Step up to the wall, side-on to the camera"
@@ -284,10 +284,15 @@ class Coach:
             return False
         self._still.append((t, raw))
         torso = max(raw.torso_px, 1e-6)
-        while len(self._still) > 1:
-            xs = [r.hip_x for _, r in self._still]
-            hips = [r.hip_flexion for _, r in self._still]
-            if (max(xs) - min(xs)) / torso <= STILL_TRAVEL and max(hips) - min(hips) <= STILL_HIP_DEG:
+        # Still means no drift: the window's two halves agree on average (keypoint noise averages
+        # out, a member walking or bending does not).
+        while len(self._still) >= 4:
+            half = len(self._still) // 2
+            first = [r for _, r in list(self._still)[:half]]
+            second = [r for _, r in list(self._still)[half:]]
+            dx = abs(_mean(first, "hip_x") - _mean(second, "hip_x")) / torso
+            dh = abs(_mean(first, "hip_flexion") - _mean(second, "hip_flexion"))
+            if dx <= STILL_TRAVEL and dh <= STILL_HIP_DEG:
                 break
             self._still.popleft()
         return t - self._still[0][0] >= s.ready_hold_s
@@ -341,3 +346,7 @@ class Coach:
         if off:
             return FAULTS[CONTACT_FAULT[off[0]]].cue
         return {"hinging": CUE_DOWN, "at_wall": CUE_WALL}.get(self.phase, CUE_UP)
+
+
+def _mean(frames: list[Raw], attr: str) -> float:
+    return sum(getattr(f, attr) for f in frames) / len(frames)

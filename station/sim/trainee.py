@@ -210,6 +210,7 @@ class Trainee:
         f = min(1.0, max(0.0, (u - 0.3) / 0.5))
         f = f * f * (3 - 2 * f)
         dowel_shift = np.zeros(2)
+        sacrum_shift = np.zeros(2)
         head_pts = ("ear",)
         if f > 0 and faults:
             if "rounded_back" in faults:
@@ -222,9 +223,10 @@ class Trainee:
             if "upper_back_off_dowel" in faults:
                 p["shoulder"] = p["shoulder"] - DOWEL_FAULT * f * back
             if "sacrum_off_dowel" in faults:
-                p["hip"] = p["hip"] - DOWEL_FAULT * f * back
+                # The pelvis tucks: the dowel pivots on the upper back and its foot leaves the sacrum.
+                sacrum_shift = DOWEL_FAULT * f * back
         neutral = self._points(shape)
-        s_pt = neutral["hip"] + b.back_depth * back + dowel_shift
+        s_pt = neutral["hip"] + b.back_depth * back + dowel_shift + sacrum_shift
         u_pt = neutral["shoulder"] + b.back_depth * back + dowel_shift
         d = (u_pt - s_pt) / np.hypot(*(u_pt - s_pt))
         dowel = (s_pt - 0.12 * d, u_pt + 0.45 * d)
