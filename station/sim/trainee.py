@@ -200,7 +200,7 @@ class Trainee:
         touching = False
         if rep or self._last_rep:
             buttock = p["hip"][0] - (b.back_depth + GLUTE) * math.cos(math.radians(shape.torso))
-            touching = buttock <= self._wall_x + 1e-6
+            touching = bool(buttock <= self._wall_x + 1e-6)
         t_dir = p["shoulder"] - p["hip"]
         t_dir = t_dir / np.hypot(*t_dir)
         back = np.array([-t_dir[1], t_dir[0]])  # the torso's back normal (x forward, y up)

@@ -1,0 +1,155 @@
+"""The coach against the simulated trainee's true labels: the key cases of the coach suite."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import numpy as np
+import pytest
+
+from station.coach.coach import CUE_FRONT, Coach
+from station.coach.events import RepFinished, SetEnded, SetStarted, WallTouched
+from station.coach.faults import FAULTS
+from station.posestream import StreamFrame, write_frame
+from station.replay import replay
+from station.settings import Settings
+from station.sim import Body, RepPlan, SetPlan, Trainee, rep_plan
+from station.sim.score import score_set, settings_for
+
+
+def run(trainee: Trainee, settings: Settings | None = None) -> list:
+    coach = Coach(settings or settings_for(trainee, trainee.plan))
+    events = []
+    for f in trainee.frames():
+        events.extend(coach.step(f.t, f.pose, f.dowel, f.wall_contact).events)
+    return events
+
+
+def reps_of(events: list) -> list[RepFinished]:
+    return [e for e in events if isinstance(e, RepFinished)]
+
+
+@pytest.mark.parametrize("switch", [True, False])
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_good_set_counts_every_rep_as_good(switch: bool, facing: str) -> None:
+    plan = SetPlan(reps=tuple(RepPlan(duration=2.5) for _ in range(4)), facing=facing, switch=switch)
+    events = run(Trainee(Body(height=1.68), plan, seed=3))
+    reps = reps_of(events)
+    assert [r.verdict for r in reps] == ["good"] * 4
+    assert [r.rep for r in reps] == [1, 2, 3, 4]
+    touches = [e.by for e in events if isinstance(e, WallTouched)]
+    assert touches == ["switch" if switch else "camera"] * 4
+    assert isinstance(events[0], SetStarted) and events[0].facing == facing
+    assert isinstance(events[-1], SetEnded) and events[-1].reps == 4 and events[-1].good == 4
+
+
+@pytest.mark.parametrize("code", list(FAULTS))
+@pytest.mark.parametrize("switch", [True, False])
+def test_each_fault_is_found_in_the_rep_that_had_it(code: str, switch: bool) -> None:
+    rng = random.Random(hash((code, switch)) % 1000)
+    plan = SetPlan(reps=(rep_plan(rng), rep_plan(rng, [code]), rep_plan(rng)), switch=switch, noise_px=2.0,
+                   facing=rng.choice(["left", "right"]))
+    result = score_set(Body.random(rng), plan, seed=11)
+    assert result.count_exact, f"{len(result.judged)} reps judged, 3 done"
+    assert [set(r.faults) for r in result.judged] == [set(), {code}, set()]
+    assert result.judged[1].verdict == "fault"
+
+
+def test_a_spine_fault_is_never_good_even_when_fast_or_lost() -> None:
+    rng = random.Random(5)
+    reps = (rep_plan(rng, ["rounded_back"]), RepPlan(frozenset({"head_off_dowel"}), duration=2.0),
+            rep_plan(rng, ["sacrum_off_dowel"]))
+    result = score_set(Body(), SetPlan(reps=reps, noise_px=3.0, drop_rate=0.03), seed=2)
+    assert [r.verdict for r in result.judged] == ["fault"] * 3
+    assert all(FAULTS[c].spine for r in result.judged for c in r.faults)
+
+
+def test_same_frames_give_the_same_events() -> None:
+    plan = SetPlan(reps=(RepPlan(), RepPlan(frozenset({"squat"}))), noise_px=2.5)
+    trainee = Trainee(Body(), plan, seed=9)
+    assert [e.as_dict() for e in run(trainee)] == [e.as_dict() for e in run(trainee)]
+
+
+def test_time_going_back_is_ignored() -> None:
+    coach = Coach(Settings())
+    frames = list(Trainee(Body(), SetPlan(reps=(RepPlan(),)), seed=1).frames())
+    events = []
+    for i, f in enumerate(frames):
+        events += coach.step(f.t, f.pose, f.dowel, f.wall_contact).events
+        if i == 200:
+            stale = coach.step(f.t - 5.0, None, None, None)
+            assert stale.events == () and stale.snapshot.t == f.t
+    assert len(reps_of(events)) == 1
+
+
+def test_front_view_asks_to_turn_and_starts_no_set() -> None:
+    frames = [f for f in Trainee(Body(), SetPlan(reps=()), seed=1).frames() if f.pose is not None]
+    coach = Coach(Settings())
+    for f in frames:
+        pose = f.pose
+        xy = pose.xy.copy()
+        # Spread the two sides a shoulder-width apart, as a camera in front would see them.
+        for name in ("shoulder", "hip", "elbow", "knee", "ankle"):
+            from station.pose.landmarks import INDEX
+
+            xy[INDEX[f"left_{name}"], 0] += 60
+            xy[INDEX[f"right_{name}"], 0] -= 60
+        step = coach.step(f.t, type(pose)(xy, pose.visibility, size=pose.size), None, None)
+        assert not any(isinstance(e, SetStarted) for e in step.events)
+    assert step.snapshot.cue == CUE_FRONT and step.snapshot.view == "front"
+
+
+def test_new_settings_judge_the_next_rep() -> None:
+    plan = SetPlan(reps=(RepPlan(duration=2.5), RepPlan(duration=2.5)))
+    trainee = Trainee(Body(), plan, seed=4)
+    coach = Coach(Settings())
+    verdicts = []
+    for f in trainee.frames():
+        for e in coach.step(f.t, f.pose, f.dowel, f.wall_contact).events:
+            if isinstance(e, RepFinished):
+                verdicts.append(e.faults)
+                coach.update_settings(Settings().changed(min_rep_s=6.0))
+    assert verdicts == [(), ("too_fast",)]
+
+
+def test_snapshot_shows_contacts_depth_and_cue_during_a_rep() -> None:
+    plan = SetPlan(reps=(RepPlan(frozenset({"head_off_dowel"}), duration=3.0),), noise_px=0.5)
+    trainee = Trainee(Body(), plan, seed=2)
+    coach = Coach(Settings())
+    seen = {}
+    for f in trainee.frames():
+        snap = coach.step(f.t, f.pose, f.dowel, f.wall_contact).snapshot
+        seen[snap.phase] = snap
+        if snap.phase == "at_wall":
+            seen["wall"] = snap
+    assert seen["ready"].contacts == {"head": True, "upper_back": True, "sacrum": True}
+    wall = seen["wall"]
+    assert wall.depth == 1.0 and wall.contacts["head"] is False and wall.contacts["sacrum"] is True
+    assert wall.cue == FAULTS["head_off_dowel"].cue
+    assert json.dumps(wall.as_dict())
+
+
+def test_coach_keeps_no_clock_or_io_between_instances() -> None:
+    a, b = Coach(Settings()), Coach(Settings())
+    f = next(x for x in Trainee(Body(), SetPlan(reps=()), seed=1).frames() if x.pose is not None)
+    assert a.step(f.t, f.pose, None, None).snapshot == b.step(f.t, f.pose, None, None).snapshot
+
+
+def test_replayed_stream_finds_the_same_reps_as_live() -> None:
+    plan = SetPlan(reps=(RepPlan(), RepPlan(frozenset({"no_wall_touch"})), RepPlan(frozenset({"too_fast"}),
+                                                                              duration=0.8)))
+    trainee = Trainee(Body(), plan, seed=6)
+    live = [(r.rep, r.verdict, list(r.faults)) for r in reps_of(run(trainee, Settings()))]
+    stream = io.StringIO()
+    for f in trainee.frames():
+        size = f.pose.size if f.pose is not None else (1280, 720)
+        write_frame(stream, StreamFrame(f.t, size, f.pose, f.dowel, f.wall_contact))
+    out, err = io.StringIO(), io.StringIO()
+    replay(io.StringIO(stream.getvalue()), Settings(), out, err, as_json=True)
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    replayed = [(e["rep"], e["verdict"], e["faults"]) for e in lines if e["event"] == "rep_finished"]
+    assert replayed == live and len(live) == 3
+    assert lines[-1]["faults"] == {"no_wall_touch": 1, "too_fast": 1} and err.getvalue() == ""
+    assert np.isfinite([e["t"] for e in lines[:-1]]).all()

@@ -1,0 +1,100 @@
+"""The simulated trainee: deterministic, labelled, and each fault shows in the geometry."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from station.coach.posture import angles_of, facing_of, near_side, phase_of, view_of
+from station.sim import Body, RepPlan, SetPlan, Trainee, demo_sets, random_set
+
+
+def frames(plan: SetPlan, seed: int = 1, body: Body | None = None) -> list:
+    return list(Trainee(body or Body(), plan, seed=seed).frames())
+
+
+def test_same_seed_same_frames_other_seed_other_noise() -> None:
+    plan = SetPlan(reps=(RepPlan(),), noise_px=2.0)
+    a, b, c = frames(plan, 1), frames(plan, 1), frames(plan, 2)
+    pa = [f.pose.xy for f in a if f.pose is not None]
+    assert all(np.array_equal(x, f.pose.xy) for x, f in zip(pa, [f for f in b if f.pose], strict=True))
+    assert not np.allclose(pa[10], [f for f in c if f.pose][10].pose.xy)
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_side_view_and_facing_as_planned(facing: str) -> None:
+    for f in frames(SetPlan(reps=(RepPlan(),), facing=facing))[::10]:
+        if f.pose is None:
+            continue
+        assert view_of(f.pose) == "side"
+        assert facing_of(f.pose) == facing
+        assert near_side(f.pose) == ("left" if facing == "right" else "right")
+
+
+def test_switch_closes_only_in_reps_that_reach_the_wall() -> None:
+    plan = SetPlan(reps=(RepPlan(), RepPlan(frozenset({"no_wall_touch"})), RepPlan(frozenset({"squat"}))))
+    trainee = Trainee(Body(), plan, seed=3)
+    touched = {f.rep for f in trainee.frames() if f.wall_contact}
+    assert touched == {1}
+    assert [r.touched_wall for r in trainee.truth] == [True, False, False]
+    no_switch = frames(SetPlan(reps=(RepPlan(),), switch=False))
+    assert {f.wall_contact for f in no_switch} == {None}
+
+
+def test_phases_of_the_movement_match_the_truth_labels() -> None:
+    plan = SetPlan(reps=(RepPlan(duration=3.0), RepPlan(frozenset({"squat"}), duration=3.0)), noise_px=0.5)
+    trainee = Trainee(Body(), plan, seed=4)
+    seen = {}
+    for f in trainee.frames():
+        if f.pose is not None:
+            side = near_side(f.pose)
+            seen.setdefault((f.rep, f.phase), phase_of(angles_of(f.pose, side, plan.facing)))
+    assert seen[(0, "ready")] == "upright"
+    assert seen[(1, "at_wall")] == "hinge"
+    # The first frames of a phase: the squat rep is already deep when the hold starts.
+    squat_frames = [f for f in trainee.frames() if f.rep == 2 and f.phase == "hinging" and f.pose is not None]
+    deepest = squat_frames[-1].pose
+    assert phase_of(angles_of(deepest, near_side(deepest), plan.facing)) == "squat"
+
+
+def _gap(frame, landmark: str) -> float:
+    side = near_side(frame.pose)
+    p = frame.pose.point(f"{side}_{landmark}")
+    return frame.dowel.distance(p)
+
+
+@pytest.mark.parametrize(("code", "off"), [
+    ("head_off_dowel", {"ear"}), ("upper_back_off_dowel", {"shoulder"}), ("sacrum_off_dowel", {"hip"}),
+    ("rounded_back", {"ear", "hip"}), (None, set())])
+def test_dowel_faults_move_just_their_contact_points(code: str | None, off: set[str]) -> None:
+    faults = frozenset({code}) if code else frozenset()
+    trainee = Trainee(Body(), SetPlan(reps=(RepPlan(faults, duration=3.0),), noise_px=0.0), seed=5)
+    fs = [f for f in trainee.frames() if f.pose is not None and f.dowel is not None]
+    stand = next(f for f in fs if f.phase == "ready")
+    bottom = next(f for f in fs if f.phase == "at_wall")
+    torso = Body().torso * trainee._scale
+    for landmark in ("ear", "shoulder", "hip"):
+        gap = (_gap(bottom, landmark) - _gap(stand, landmark)) / torso  # > 0: off the dowel
+        if landmark in off:
+            assert gap > 0.14, landmark
+        else:
+            assert gap < 0.03, landmark
+
+
+def test_lost_tracking_hides_the_pose_for_most_of_a_second() -> None:
+    trainee = Trainee(Body(), SetPlan(reps=(RepPlan(frozenset({"lost_tracking"}), duration=3.0),)), seed=7)
+    hidden = [f.t for f in trainee.frames() if f.rep == 1 and f.pose is None]
+    assert 0.55 <= hidden[-1] - hidden[0] <= 1.25
+
+
+def test_random_and_demo_sets_are_valid_plans() -> None:
+    rng = random.Random(0)
+    for _ in range(20):
+        body, plan = random_set(rng)
+        assert 1.5 <= body.height <= 2.0 and 3 <= len(plan.reps) <= 8
+    body, plan = next(demo_sets(1))
+    assert plan.switch and 4 <= len(plan.reps) <= 8
+    with pytest.raises(ValueError, match="unknown fault"):
+        RepPlan(frozenset({"slouch"}))
