@@ -90,7 +90,7 @@ class Settings:
     hysteresis: float = setting(
         5.0, "coaching", "margin every threshold must be crossed back by, against flicker", "deg", 0, 20)
     wall_travel: float = setting(
-        0.45, "coaching", "hip travel back at which the buttocks touch the wall (calibrated)", "torso",
+        0.35, "coaching", "hip travel back at which the buttocks touch the wall (calibrated)", "torso",
         0.1, 1.5)
     contact_tolerance: float = setting(
         0.07, "coaching", "a body point farther than this from the dowel has lost contact", "torso",
