@@ -18,7 +18,7 @@ from station.coach.faults import FAULTS
 from station.sim import random_set
 from station.sim.score import Tally, score_set
 
-NOISE_PX = (0.5, 1.5, 3.0)
+NOISE_PX = (0.5, 2.0, 4.0)
 
 
 def suite(n_sets: int, seed: int) -> list[tuple]:
@@ -31,8 +31,8 @@ def suite(n_sets: int, seed: int) -> list[tuple]:
         body, plan = random_set(rng, faults=[focus] if focus else None,
                                 switch=bool(i % 2), facing=("left", "right")[(i // 2) % 2])
         plan = plan.__class__(**{**plan.__dict__, "noise_px": NOISE_PX[i % 3],
-                                 "drop_rate": (0.0, 0.02)[(i // 3) % 2],
-                                 "dowel_miss_rate": (0.0, 0.05)[(i // 5) % 2]})
+                                 "drop_rate": (0.0, 0.05)[(i // 3) % 2],
+                                 "dowel_miss_rate": (0.0, 0.1)[(i // 5) % 2]})
         sets.append((body, plan, seed * 100_000 + i))
     return sets
 

@@ -108,7 +108,7 @@ class Settings:
         0.4, "coaching", "unseen this long during a rep means tracking was lost", "s", 0.1, 5)
     away_s: float = setting(3.0, "coaching", "unseen this long ends the set", "s", 0.5, 60)
     smoothing_s: float = setting(
-        0.08, "coaching", "time constant of the signal smoothing", "s", 0, 1)
+        0.12, "coaching", "time constant of the signal smoothing", "s", 0, 1)
 
     # --- lights and buzzer
     light_red_pin: int = setting(5, "lights", "GPIO of the red light", "BCM", 2, 27)

@@ -50,7 +50,7 @@ from station.settings import Settings
 STALL_S = 1.5
 # Hip flexion (deg) a rep must rise from its deepest point before it counts as coming back up,
 # and must sink again from its highest point while returning to count as the next descent.
-TURN_DEG = 10.0
+TURN_DEG = 15.0
 # Standing still for the baseline: the hip may drift this far (torso lengths) and bend this
 # much more (deg) between the two halves of the hold.
 STILL_TRAVEL = 0.03
@@ -136,7 +136,8 @@ class Coach:
 
     # ------------------------------------------------------------------ no usable pose
     def _unseen(self, t: float, wall_contact: bool | None, events: list[Event]) -> None:
-        self._still.clear()
+        if self._last_seen is None or t - self._last_seen >= self.settings.lost_s:
+            self._still.clear()  # a dropped frame does not break a hold, a real absence does
         if self._judge is not None:
             self._judge.unseen(t)
         gone = self._last_seen is None or t - self._last_seen >= self.settings.away_s
@@ -191,7 +192,7 @@ class Coach:
         if self._rested:
             # The last rep ended short of standing: the next one starts when the hips sink again.
             descending = hip > self._turn + TURN_DEG
-            if hip < self._turn:
+            if hip < self._turn - s.hysteresis:
                 self._turn, self._turn_t = hip, t
             if hip < s.stand_hip_max - s.hysteresis:
                 self._rested = False
