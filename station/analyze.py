@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from station.camera.files import MediaError, frames_from, media_in
 from station.pose.blazepose import PoseEstimator
 from station.pose.landmarks import Pose
 
 # Adds fields to a frame's record from its pose (the coach's single-frame posture plugs in here).
-Describer = Callable[[Pose | None, dict[str, Any]], None]
+Describer = Callable[[Pose | None, dict[str, Any], np.ndarray], None]  # pose, record, rgb
 
 
 def expand(paths: Iterable[Path]) -> Iterable[Path | MediaError]:
@@ -73,7 +75,7 @@ def run(
                 h, w = frame.rgb.shape[:2]
                 rec = record(frame.path, frame.index, (w, h), pose, estimator.timing.as_dict())
                 if describe is not None:
-                    describe(pose, rec)
+                    describe(pose, rec, frame.rgb)
                 print(json.dumps(rec) if as_json else line_for(rec), file=out, flush=True)
         except MediaError as exc:
             print(f"error: {exc}", file=err)

@@ -71,9 +71,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from station import analyze
 
     estimator = load_estimator(args)
-    describe = None
-    with contextlib.suppress(ImportError):  # the coach adds posture fields once it is there
-        from station.coach.posture import describe_frame as describe
+    from station.coach.dowel import find_dowel
+    from station.coach.posture import describe_frame
+
+    settings = Settings()
+
+    def describe(pose, record, rgb) -> None:
+        describe_frame(pose, record)
+        dowel = find_dowel(rgb, pose, settings)
+        record["dowel"] = dowel.as_list() if dowel is not None else None
+
     paths = [Path(p) for p in args.paths]
     return analyze.run(paths, estimator, sys.stdout, sys.stderr, args.json, describe)
 

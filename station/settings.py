@@ -73,10 +73,10 @@ class Settings:
         20.0, "wall_switch", "closed this long with nobody hinging: warn staff it is stuck", "s", 5, 600)
 
     # --- dowel (its colour as an HSV band, OpenCV scale: hue 0-179, saturation and value 0-255)
-    dowel_hue_min: int = setting(0, "dowel", "lowest hue of the dowel (fluorescent orange: 0-25)", "", 0, 179)
-    dowel_hue_max: int = setting(25, "dowel", "highest hue of the dowel", "", 0, 179)
-    dowel_sat_min: int = setting(120, "dowel", "least colour saturation that counts as dowel", "", 0, 255)
-    dowel_val_min: int = setting(120, "dowel", "least brightness that counts as dowel", "", 0, 255)
+    dowel_hue_min: int = setting(3, "dowel", "lowest hue of the dowel (fluorescent orange: 3-20)", "", 0, 179)
+    dowel_hue_max: int = setting(20, "dowel", "highest hue of the dowel", "", 0, 179)
+    dowel_sat_min: int = setting(170, "dowel", "least colour saturation that counts as dowel", "", 0, 255)
+    dowel_val_min: int = setting(140, "dowel", "least brightness that counts as dowel", "", 0, 255)
 
     # --- coaching (angles in degrees; distances in torso lengths, hip to shoulder standing)
     camera_sees: str = setting(
