@@ -1,0 +1,189 @@
+"""The station's pins: the wall switch, the feedback lights and an optional buzzer (gpiozero).
+
+On a Pi the pins are real (``GPIOZERO_PIN_FACTORY=lgpio``); anywhere else gpiozero's own
+MockFactory stands in, and the demo drives the virtual switch with :meth:`WallSwitch.press`.
+
+    >>> from station.settings import Settings
+    >>> devices = Devices.from_settings(Settings(), factory=pin_factory(mock=True))
+    >>> devices.lights.show("good"); devices.lights.values()["green"]
+    1.0
+    >>> devices.close()
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gpiozero import Button, TrafficLights
+from gpiozero import Buzzer as _GpioBuzzer
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from station.settings import Settings
+
+PATTERNS = ("off", "away", "ready", "hinging", "at_wall", "good", "fault", "camera_offline")
+
+
+def on_pi() -> bool:
+    """True on a Raspberry Pi (its device tree says so)."""
+    try:
+        return "Raspberry Pi" in Path("/proc/device-tree/model").read_text(errors="ignore")
+    except OSError:
+        return False
+
+
+def pin_factory(mock: bool | None = None) -> Any:
+    """gpiozero's default factory on a Pi (or when GPIOZERO_PIN_FACTORY says which), else a MockFactory."""
+    if mock is None:
+        mock = not (on_pi() or os.environ.get("GPIOZERO_PIN_FACTORY"))
+    if mock:
+        return MockFactory(pin_class=MockPWMPin)
+    from gpiozero import Device
+
+    return Device._default_pin_factory()
+
+
+class WallSwitch:
+    """The pressure switch on the wall: closed (pressed) while the buttocks touch it.
+
+    Wired from its GPIO to ground with the internal pull-up, debounced by gpiozero. ``stuck`` turns
+    true when it stays closed for ``stuck_s`` with no hinging seen (:meth:`note_activity`).
+    """
+
+    def __init__(self, pin: int, *, debounce_ms: float, stuck_s: float, factory: Any,
+                 on_change: Callable[[bool], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        bounce = debounce_ms / 1000.0 if debounce_ms > 0 else None
+        self.button = Button(pin, pull_up=True, bounce_time=bounce, pin_factory=factory)
+        self.stuck_s = stuck_s
+        self.on_change = on_change
+        self._clock = clock
+        self._since: float | None = None
+        self._mock = isinstance(factory, MockFactory)
+        self.button.when_pressed = lambda: self._changed(True)
+        self.button.when_released = lambda: self._changed(False)
+
+    def _changed(self, pressed: bool) -> None:
+        self._since = self._clock() if pressed else None
+        if self.on_change is not None:
+            self.on_change(pressed)
+
+    @property
+    def pressed(self) -> bool:
+        return bool(self.button.is_pressed)
+
+    @property
+    def stuck(self) -> bool:
+        return self._since is not None and self.pressed and self._clock() - self._since > self.stuck_s
+
+    def note_activity(self) -> None:
+        """Somebody is hinging: a closed switch is in use, not stuck."""
+        if self._since is not None:
+            self._since = self._clock()
+
+    def press(self) -> None:
+        """Close the virtual switch (mock pins only: the demo, tests, the simulator)."""
+        self._mock_pin().drive_low()
+
+    def release(self) -> None:
+        self._mock_pin().drive_high()
+
+    def _mock_pin(self) -> Any:
+        if not self._mock:
+            raise RuntimeError("the wall switch is a real pin: only a person can press it")
+        return self.button.pin
+
+    def close(self) -> None:
+        self.button.close()
+
+
+class FeedbackLights:
+    """Red, amber and green lights on the wall, in patterns the member learns at a glance."""
+
+    def __init__(self, red: int, amber: int, green: int, *, pwm: bool, factory: Any) -> None:
+        self.leds = TrafficLights(red, amber, green, pwm=pwm, pin_factory=factory)
+        self.pwm = pwm
+        self.pattern = "off"
+        self._lock = threading.Lock()
+
+    def show(self, pattern: str) -> None:
+        if pattern not in PATTERNS:
+            raise ValueError(f"unknown light pattern {pattern!r}")
+        with self._lock:
+            if pattern == self.pattern:
+                return
+            self.pattern = pattern
+            red, amber, green = self.leds.red, self.leds.amber, self.leds.green
+            on = {"ready": (0, 0, 0.3 if self.pwm else 1), "hinging": (0, 1, 0), "at_wall": (0, 1, 1),
+                  "good": (0, 0, 1), "fault": (1, 0, 0)}.get(pattern, (0, 0, 0))
+            if pattern == "camera_offline":
+                amber.off()
+                green.off()
+                if self.pwm:
+                    red.pulse(fade_in_time=0.6, fade_out_time=0.6)
+                else:
+                    red.blink(on_time=0.5, off_time=0.5)
+                return
+            for led, value in zip((red, amber, green), on, strict=True):
+                if self.pwm:
+                    led.value = value
+                elif value:
+                    led.on()
+                else:
+                    led.off()
+
+    def values(self) -> dict[str, float]:
+        """Each light's brightness, 0..1 (the demo page draws these)."""
+        return {name: round(float(getattr(self.leds, name).value), 3) for name in ("red", "amber", "green")}
+
+    def close(self) -> None:
+        self.leds.close()
+
+
+class Buzzer:
+    """An optional buzzer: one short beep for a good rep, two for a fault."""
+
+    def __init__(self, pin: int, *, factory: Any) -> None:
+        self.buzzer = _GpioBuzzer(pin, pin_factory=factory)
+
+    def beep(self, verdict: str) -> None:
+        n = 1 if verdict == "good" else 2
+        self.buzzer.blink(on_time=0.08, off_time=0.08, n=n, background=True)
+
+    @property
+    def value(self) -> float:
+        return float(self.buzzer.value)
+
+    def close(self) -> None:
+        self.buzzer.close()
+
+
+class Devices:
+    """The switch, lights and buzzer as the settings describe them."""
+
+    def __init__(self, switch: WallSwitch | None, lights: FeedbackLights, buzzer: Buzzer | None,
+                 mock: bool) -> None:
+        self.switch, self.lights, self.buzzer, self.mock = switch, lights, buzzer, mock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, factory: Any = None,
+                      on_switch: Callable[[bool], None] | None = None) -> Devices:
+        factory = factory if factory is not None else pin_factory()
+        s = settings
+        switch = None
+        if s.switch_enabled:
+            switch = WallSwitch(s.switch_pin, debounce_ms=s.switch_debounce_ms, stuck_s=s.switch_stuck_s,
+                                factory=factory, on_change=on_switch)
+        lights = FeedbackLights(s.light_red_pin, s.light_amber_pin, s.light_green_pin, pwm=s.lights_pwm,
+                                factory=factory)
+        buzzer = Buzzer(s.buzzer_pin, factory=factory) if s.buzzer_enabled else None
+        return cls(switch, lights, buzzer, isinstance(factory, MockFactory))
+
+    def close(self) -> None:
+        for part in (self.switch, self.lights, self.buzzer):
+            if part is not None:
+                part.close()

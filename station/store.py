@@ -1,0 +1,218 @@
+"""The rep log: sets, reps, settings, staff accounts and errors in SQLite.
+
+WAL mode with ``synchronous=FULL``: a rep is committed to disk before :meth:`RepLog.add_rep`
+returns, so a rep the member saw survives a power cut. The schema grows through numbered
+migrations (``PRAGMA user_version``).
+
+    >>> log = RepLog(":memory:")
+    >>> set_id = log.start_set(1700000000.0, facing="left")
+    >>> _ = log.add_rep(set_id, 1700000004.2, 1, "fault", ["squat"], {"duration_s": 2.1})
+    >>> log.reps()[0]["faults"]
+    ['squat']
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+DB_NAME = "station.db"
+KEEP_ERRORS = 500
+
+
+class StoreError(Exception):
+    """The rep log cannot be opened or written; the message says why in one line."""
+
+
+# Each migration is a list of statements, run in one transaction with the version bump.
+V1 = [
+    "CREATE TABLE sets (id INTEGER PRIMARY KEY, t_start REAL NOT NULL, t_end REAL, facing TEXT)",
+    """CREATE TABLE reps (
+        id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL REFERENCES sets(id), t REAL NOT NULL,
+        rep INTEGER NOT NULL, verdict TEXT NOT NULL CHECK (verdict IN ('good', 'fault')),
+        faults TEXT NOT NULL, metrics TEXT NOT NULL)""",
+    "CREATE INDEX reps_t ON reps(t)",
+    "CREATE INDEX sets_t ON sets(t_start)",
+    'CREATE TABLE settings (version INTEGER PRIMARY KEY, t REAL NOT NULL, by TEXT, "values" TEXT NOT NULL)',
+    "CREATE TABLE accounts (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created REAL NOT NULL)",
+    """CREATE TABLE errors (id INTEGER PRIMARY KEY, t REAL NOT NULL, source TEXT NOT NULL,
+        message TEXT NOT NULL)""",
+]
+
+
+MIGRATIONS: list[list[str]] = [V1]
+
+
+class RepLog:
+    """One SQLite database, shared by the station's threads behind a lock."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot use the rep log ({exc})") from None
+
+    @classmethod
+    def open(cls, data_dir: Path) -> RepLog:
+        """The rep log of a data directory (created if new)."""
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{data_dir}: cannot create the data directory ({exc.strerror})") from None
+        return cls(data_dir / DB_NAME)
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path}: written by a newer station (schema {version}); "
+                             "update the station")
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in migration:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={number}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, args: Sequence[Any] = ()) -> int:
+        with self._lock:
+            try:
+                cur = self._db.execute(sql, args)  # autocommit: durable when this returns
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: write failed ({exc})") from None
+            return int(cur.lastrowid or 0)
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # ---------------------------------------------------------------- sets and reps
+    def start_set(self, t: float, facing: str | None = None) -> int:
+        return self._write("INSERT INTO sets (t_start, facing) VALUES (?, ?)", (t, facing))
+
+    def end_set(self, set_id: int, t: float) -> None:
+        self._write("UPDATE sets SET t_end = ? WHERE id = ?", (t, set_id))
+
+    def add_rep(self, set_id: int, t: float, rep: int, verdict: str, faults: Sequence[str],
+                metrics: dict[str, float]) -> int:
+        """Store a rep; it is on disk when this returns."""
+        return self._write(
+            "INSERT INTO reps (set_id, t, rep, verdict, faults, metrics) VALUES (?, ?, ?, ?, ?, ?)",
+            (set_id, t, rep, verdict, json.dumps(list(faults)), json.dumps(metrics)))
+
+    def reps(self, *, since: float | None = None, until: float | None = None,
+             limit: int = 1000) -> list[dict]:
+        """Newest first."""
+        rows = self._read(
+            "SELECT * FROM reps WHERE t >= ? AND t < ? ORDER BY t DESC, id DESC LIMIT ?",
+            (since if since is not None else -1e18, until if until is not None else 1e18, limit))
+        return [{"id": r["id"], "set_id": r["set_id"], "t": r["t"], "rep": r["rep"], "verdict": r["verdict"],
+                 "faults": json.loads(r["faults"]), "metrics": json.loads(r["metrics"])} for r in rows]
+
+    def sets(self, *, since: float | None = None, limit: int = 200) -> list[dict]:
+        rows = self._read(
+            """SELECT s.id, s.t_start, s.t_end, s.facing, COUNT(r.id) AS reps,
+                      COALESCE(SUM(r.verdict = 'good'), 0) AS good
+               FROM sets s LEFT JOIN reps r ON r.set_id = s.id WHERE s.t_start >= ?
+               GROUP BY s.id ORDER BY s.t_start DESC LIMIT ?""",
+            (since if since is not None else -1e18, limit))
+        return [dict(r) for r in rows]
+
+    def days(self, n: int = 30) -> list[dict]:
+        """Per local day, newest first: sets, reps, good, good_rate and fault counts."""
+        out: dict[str, dict] = {}
+        since = time.time() - n * 86400
+        for r in self._read("SELECT set_id, t, verdict, faults FROM reps WHERE t >= ? ORDER BY t", (since,)):
+            day = datetime.fromtimestamp(r["t"]).strftime("%Y-%m-%d")
+            d = out.setdefault(day, {"day": day, "sets": set(), "reps": 0, "good": 0, "faults": {}})
+            d["sets"].add(r["set_id"])
+            d["reps"] += 1
+            d["good"] += r["verdict"] == "good"
+            for code in json.loads(r["faults"]):
+                d["faults"][code] = d["faults"].get(code, 0) + 1
+        days = []
+        for d in sorted(out.values(), key=lambda d: d["day"], reverse=True):
+            d["sets"] = len(d["sets"])
+            d["good_rate"] = round(d["good"] / d["reps"], 3) if d["reps"] else None
+            days.append(d)
+        return days
+
+    def fault_counts(self, *, since: float | None = None) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self._read("SELECT faults FROM reps WHERE t >= ?", (since if since is not None else -1e18,)):
+            for code in json.loads(r["faults"]):
+                counts[code] = counts.get(code, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+    def export_csv(self, out: TextIO, *, since: float | None = None) -> int:
+        """Every rep as CSV (oldest first); the number of rows written."""
+        reps = list(reversed(self.reps(since=since, limit=10**9)))
+        keys = sorted({k for r in reps for k in r["metrics"]})
+        writer = csv.writer(out)
+        writer.writerow(["time", "set_id", "rep", "verdict", "faults", *keys])
+        for r in reps:
+            when = datetime.fromtimestamp(r["t"]).isoformat(timespec="seconds")
+            writer.writerow([when, r["set_id"], r["rep"], r["verdict"], ";".join(r["faults"]),
+                             *[r["metrics"].get(k, "") for k in keys]])
+        return len(reps)
+
+    # ---------------------------------------------------------------- settings
+    def save_settings(self, values: dict[str, Any], by: str | None = None) -> int:
+        """Store a new version of the settings; its version number."""
+        return self._write('INSERT INTO settings (t, by, "values") VALUES (?, ?, ?)',
+                           (time.time(), by, json.dumps(values)))
+
+    def load_settings(self) -> tuple[int, dict[str, Any]] | None:
+        rows = self._read('SELECT version, "values" FROM settings ORDER BY version DESC LIMIT 1')
+        return (rows[0]["version"], json.loads(rows[0]["values"])) if rows else None
+
+    # ---------------------------------------------------------------- staff accounts
+    def add_account(self, name: str, password_hash: str) -> None:
+        try:
+            self._write("INSERT INTO accounts (name, password_hash, created) VALUES (?, ?, ?)",
+                        (name, password_hash, time.time()))
+        except StoreError as exc:
+            if "UNIQUE" in str(exc):
+                raise StoreError(f"an account named {name!r} exists already") from None
+            raise
+
+    def account(self, name: str) -> dict | None:
+        rows = self._read("SELECT name, password_hash, created FROM accounts WHERE name = ?", (name,))
+        return dict(rows[0]) if rows else None
+
+    def account_count(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM accounts")[0][0])
+
+    # ---------------------------------------------------------------- errors, for the health page
+    def log_error(self, t: float, source: str, message: str) -> None:
+        self._write("INSERT INTO errors (t, source, message) VALUES (?, ?, ?)", (t, source, message[:500]))
+        self._write("DELETE FROM errors WHERE id <= (SELECT MAX(id) FROM errors) - ?", (KEEP_ERRORS,))
+
+    def errors(self, limit: int = 20) -> list[dict]:
+        rows = self._read("SELECT t, source, message FROM errors ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    def integrity(self) -> str:
+        """``ok``, or what SQLite's integrity check found."""
+        return str(self._read("PRAGMA integrity_check")[0][0])
