@@ -103,6 +103,11 @@ class Coach:
         self._turn_t = 0.0
         self._rested = False  # a rep ended without lockout: wait for the next descent
 
+    @property
+    def baseline(self) -> Baseline | None:
+        """The member's standing baseline of the current set (None between sets)."""
+        return self._base
+
     def update_settings(self, settings: Settings) -> None:
         """New thresholds apply from the next step on (a rep in progress keeps its baseline)."""
         self.settings = settings
