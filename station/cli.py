@@ -175,6 +175,101 @@ def _output(name: str):
         yield out
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from station.camera import picamera
+    from station.camera.sources import ImageFolder, OpenCVCamera, SimSource, VideoFile
+    from station.datadir import data_dir
+    from station.devices import Devices, on_pi, pin_factory
+    from station.pose import models
+    from station.station import Station
+    from station.store import RepLog, StoreError
+
+    folder = data_dir(args.data)
+    try:
+        store = RepLog.open(folder)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    settings = Settings()
+    saved = store.load_settings()
+    if saved is not None:
+        try:
+            settings = Settings.from_dict(saved[1])
+        except ValueError as exc:
+            print(f"warning: saved settings ignored ({exc}); using defaults", file=sys.stderr)
+    sim = args.sim or not (args.camera is not None or args.video or args.folder or picamera.available())
+    if args.camera is not None:
+        source = OpenCVCamera(args.camera, settings.camera_width, settings.camera_height, settings.camera_fps)
+    elif args.video:
+        source = VideoFile(Path(args.video), realtime=not args.fast, loop=args.loop)
+    elif args.folder:
+        source = ImageFolder(Path(args.folder), realtime=not args.fast)
+    elif not sim:
+        source = picamera.Picamera2Source(settings)
+    mock = sim or not on_pi()
+    devices = Devices.from_settings(settings, factory=pin_factory(mock=True) if mock else None)
+    if sim:
+        switch = devices.switch
+
+        def press(closed: bool) -> None:
+            if switch is not None:
+                switch.press() if closed else switch.release()
+
+        source = SimSource(seed=args.seed, fast=args.fast, press=press)
+        factory = None
+    else:
+        problems = models.check(models_dir(args.data))
+        if problems:
+            print(f"error: {problems[0]}; {models.FIX_HINT}", file=sys.stderr)
+            return EXIT_MODELS
+
+        def factory():
+            return load_estimator(args, settings)
+
+    def on_rep(rep: dict) -> None:
+        if args.print_reps:  # after the rep log committed it
+            print(json.dumps({k: rep[k] for k in ("id", "rep", "verdict", "faults")}), flush=True)
+
+    station = Station(settings, source, data_dir=folder, devices=devices, estimator_factory=factory,
+                      demo=sim, store=store, on_rep=on_rep)
+    server = None
+    if not args.headless:
+        from station.web import create_app, make_server
+
+        app = create_app(station, data_dir=folder)
+        try:
+            server = make_server(app, args.host, args.port or settings.web_port)
+        except OSError as exc:
+            print(f"error: cannot serve on port {args.port or settings.web_port} ({exc.strerror})",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    station.start()
+    what = "demo: simulated trainee, virtual pins" if sim else f"{source.name}"
+    if server is not None:
+        threading.Thread(target=server.run, name="web", daemon=True).start()
+        port = server.effective_port
+        print(f"Hinge Station on http://localhost:{port}/ ({what})", flush=True)
+        code = app.config.get("SETUP_CODE")
+        if code:
+            print(f"staff setup code (one time, creates the first account): {code}", flush=True)
+    else:
+        print(f"Hinge Station running headless ({what})", flush=True)
+    while not stop.is_set() and not station.wait(0.2):
+        pass
+    station.stop()
+    if server is not None:
+        server.close()
+    reps = station.store.reps(limit=10**9)
+    print(f"stopped; {len(reps)} reps in the log at {folder}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="station", description="Hinge Station: a hip-hinge coach.")
     parser.add_argument("--version", action="version", version=f"station {__version__}")
@@ -201,6 +296,22 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--threads", type=int, help="CPU threads per model")
     b.set_defaults(func=cmd_bench)
+
+    n = sub.add_parser("run", parents=[common], help="run the station (off a Pi: the demo)")
+    src = n.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, metavar="N", help="a USB camera by its index")
+    src.add_argument("--video", metavar="FILE", help="a video file instead of a camera")
+    src.add_argument("--folder", metavar="DIR", help="a folder of images instead of a camera")
+    src.add_argument("--sim", action="store_true", help="the simulated trainee (the default off a Pi)")
+    n.add_argument("--fast", action="store_true", help="files and the simulator as fast as possible")
+    n.add_argument("--loop", action="store_true", help="play the video again and again")
+    n.add_argument("--seed", type=int, default=0, help="simulator seed")
+    n.add_argument("--host", default="0.0.0.0", help="address to serve on (default all)")
+    n.add_argument("--port", type=int, help="web port (default from settings: 8000)")
+    n.add_argument("--headless", action="store_true", help="no web pages")
+    n.add_argument("--print-reps", action="store_true", help="print each rep once it is in the log")
+    n.add_argument("--threads", type=int, help="CPU threads per model")
+    n.set_defaults(func=cmd_run)
 
     r = sub.add_parser("record", parents=[common], help="record a pose stream (JSON Lines)")
     r.add_argument("inputs", nargs="*", metavar="PATH", help="videos, images or folders to record from")

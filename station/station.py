@@ -292,7 +292,10 @@ class Station:
             last_frame = time.monotonic()
             backoff = 1.0
             self.camera = "ok"
-            self._frame(frame)
+            try:
+                self._frame(frame)
+            except Exception as exc:  # one bad frame is logged; the station keeps coaching
+                self._error("loop", f"{type(exc).__name__}: {exc}")
             last_publish = time.monotonic()
         self._running.clear()
 
@@ -361,7 +364,10 @@ class Station:
                 data["id"] = self.store.add_rep(self._set_id, time.time(), event.rep, event.verdict,
                                                 event.faults, event.metrics)
                 if self.on_rep is not None:
-                    self.on_rep(data)
+                    try:
+                        self.on_rep(data)
+                    except Exception as exc:  # a listener's failure must not stop the loop
+                        self._error("output", f"rep listener failed: {exc}")
             elif isinstance(event, SetEnded) and self._set_id is not None:
                 self.store.end_set(self._set_id, time.time())
                 self._set_id = None
