@@ -1,0 +1,88 @@
+"""The station's web pages and JSON API (Flask app factory, blueprints, served by waitress).
+
+    >>> from station.web import create_app                      # doctest: +SKIP
+    >>> app = create_app(station, data_dir=folder)              # doctest: +SKIP
+    >>> make_server(app, "0.0.0.0", 8000).run()                 # doctest: +SKIP
+
+Blueprints: ``member`` (the page on the wall, no login), ``staff`` (sign-in, settings,
+calibration, history, health), ``api`` (JSON, with its OpenAPI description).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from station.web import auth
+
+MAX_BODY = 64 * 1024  # bytes: settings files and forms are small
+
+
+def create_app(station: Any, *, data_dir: Path | None = None, config: dict | None = None) -> Flask:
+    """A Flask app serving one running :class:`~station.station.Station`."""
+    from station.web.api import api
+    from station.web.member import member
+    from station.web.staff import staff
+
+    data_dir = Path(data_dir or station.data_dir)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=auth.secret_key(data_dir),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        DATA_DIR=data_dir,
+        SSE_MAX_RATE=15.0,  # snapshots per second per live page
+        SSE_HEARTBEAT_S=10.0,
+    )
+    app.config.update(config or {})
+    app.config["SETUP_CODE"] = auth.setup_code(data_dir, station.store.account_count() > 0)
+    app.extensions["hinge_station"] = station
+    app.extensions["hinge_throttle"] = auth.Throttle()
+    app.register_blueprint(member)
+    app.register_blueprint(staff, url_prefix="/staff")
+    app.register_blueprint(api, url_prefix="/api")
+    app.before_request(auth.check_csrf)
+    app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            body = {"error": exc.description or exc.name, "status": exc.code}
+            response = jsonify(body)
+            response.status_code = exc.code or 500
+            if exc.code == 429 and getattr(exc, "retry_after", None):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        return exc
+
+    @app.errorhandler(Exception)
+    def crash(exc: Exception):
+        app.logger.exception("request failed")
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "internal error", "status": 500}), 500
+        return "Internal error: see the station's log.", 500
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+def make_server(app: Flask, host: str, port: int) -> Any:
+    """A waitress server (not yet running): ``.run()``, ``.close()``, ``.effective_port``.
+
+    Each live page holds one connection and one thread, so the pool is sized for 50 pages and
+    staff at once on a Pi.
+    """
+    from waitress import create_server
+
+    return create_server(app, host=host, port=port, threads=80, connection_limit=200,
+                         channel_timeout=60, ident="hinge-station")

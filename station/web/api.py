@@ -1,0 +1,143 @@
+"""The JSON API: live snapshot and stream, reps, settings (staff), health, the demo's switch."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context
+
+from station.settings import Settings, SettingsError
+from station.web.auth import csrf_token, login_required, staff_user
+from station.web.openapi import spec
+
+api = Blueprint("api", __name__)
+
+
+def _station() -> Any:
+    return current_app.extensions["hinge_station"]
+
+
+def _int_arg(name: str, default: int | None, lo: int, hi: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, description=f"{name} must be a whole number")
+    if not lo <= value <= hi:
+        abort(400, description=f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _json_object() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description="the body must be a JSON object")
+    return data
+
+
+@api.get("/snapshot")
+def snapshot():
+    return jsonify(_station().snapshot())
+
+
+@api.get("/stream")
+def stream():
+    """Server-sent events: ``snapshot`` messages (at most SSE_MAX_RATE a second) and events."""
+    station = _station()
+    min_gap = 1.0 / current_app.config["SSE_MAX_RATE"]
+    heartbeat = current_app.config["SSE_HEARTBEAT_S"]
+
+    def messages() -> Iterator[str]:
+        sub = station.subscribe()
+        try:
+            yield "retry: 1000\n: connected\n\n"
+            last_snap = 0.0
+            while True:
+                msg = sub.get(timeout=heartbeat)
+                if msg is None:
+                    yield ": keep-alive\n\n"
+                    continue
+                if msg.get("type") == "snapshot":
+                    wait = last_snap + min_gap - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)  # the subscription keeps the newest meanwhile
+                        newer = sub.get(timeout=0)
+                        if newer is not None:
+                            msg = newer
+                    last_snap = time.monotonic()
+                kind = "snapshot" if msg.get("type") == "snapshot" else "event"
+                yield f"event: {kind}\ndata: {json.dumps(msg, separators=(',', ':'))}\n\n"
+        finally:
+            sub.close()
+
+    response = Response(stream_with_context(messages()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@api.get("/reps")
+def reps():
+    limit = _int_arg("limit", 100, 1, 10000)
+    since = _int_arg("since", None, 0, 2**40)
+    return jsonify({"reps": _station().store.reps(since=since, limit=limit)})
+
+
+@api.get("/health")
+def health():
+    return jsonify(_station().health())
+
+
+@api.get("/session")
+def session_info():
+    """Who is signed in, and the CSRF token a script must send with changes."""
+    return jsonify({"staff": staff_user(), "csrf_token": csrf_token()})
+
+
+@api.get("/settings")
+@login_required
+def settings_get():
+    station = _station()
+    saved = station.store.load_settings()
+    return jsonify({"version": saved[0] if saved else 0, "values": station.settings.to_dict(),
+                    "fields": _fields()})
+
+
+@api.put("/settings")
+@login_required
+def settings_put():
+    data = _json_object()
+    values = data.get("values", data)
+    if not isinstance(values, dict):
+        abort(400, description='"values" must be an object of setting: value')
+    try:
+        new = _station().apply_settings(values, by=staff_user())
+    except SettingsError as exc:
+        return jsonify({"error": "invalid settings; nothing was changed", "fields": exc.errors}), 422
+    return jsonify({"values": new.to_dict()})
+
+
+@api.post("/demo/switch")
+def demo_switch():
+    station = _station()
+    if not station.demo:
+        abort(404, description="there is no virtual wall switch: this station has a real one")
+    pressed = _json_object().get("pressed")
+    if not isinstance(pressed, bool):
+        abort(400, description='"pressed" must be true or false')
+    station.press_switch(pressed)
+    return jsonify({"pressed": pressed})
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(spec())
+
+
+def _fields() -> list[dict]:
+    return [{k: (list(v) if isinstance(v, tuple) else v) for k, v in f.items()} for f in Settings.describe()]

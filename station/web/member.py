@@ -1,0 +1,13 @@
+"""The member page: what a member reads from 3 m while bent over. No login."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+member = Blueprint("member", __name__)
+
+
+@member.get("/")
+def page():
+    station = current_app.extensions["hinge_station"]
+    return render_template("member.html", demo=station.demo)

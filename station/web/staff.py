@@ -1,0 +1,272 @@
+"""Staff pages: first account with the setup code, sign-in, settings, calibration, history, health."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from station.coach.faults import FAULTS
+from station.settings import GROUPS, Settings, SettingsError
+from station.store import StoreError
+from station.web import auth
+from station.web.auth import login_required, staff_user
+
+staff = Blueprint("staff", __name__)
+
+
+def _station() -> Any:
+    return current_app.extensions["hinge_station"]
+
+
+def _client() -> str:
+    return request.remote_addr or "?"
+
+
+def _throttled(key: str) -> Response | None:
+    wait = auth.throttle().retry_after(key)
+    if not wait:
+        return None
+    body = render_template("message.html", title="Too many tries",
+                           message=f"Too many failed attempts. Try again in {wait} s.")
+    return Response(body, status=429, headers={"Retry-After": str(wait)})
+
+
+@staff.get("/")
+def home():
+    if _station().store.account_count() == 0:
+        return redirect(url_for("staff.setup"))
+    if staff_user() is None:
+        return redirect(url_for("staff.signin"))
+    return redirect(url_for("staff.settings"))
+
+
+# ------------------------------------------------------------------ accounts
+@staff.route("/setup", methods=["GET", "POST"])
+def setup():
+    station = _station()
+    if station.store.account_count() > 0:
+        return redirect(url_for("staff.signin"))
+    if request.method == "GET":
+        return render_template("setup.html", errors={}, name="")
+    blocked = _throttled(f"setup:{_client()}")
+    if blocked:
+        return blocked
+    code = current_app.config.get("SETUP_CODE") or ""
+    name = request.form.get("name", "").strip()
+    errors = _account_errors(name, request.form.get("password", ""), request.form.get("password2", ""))
+    given = request.form.get("setup_code", "").strip()
+    if not code or not auth.hmac.compare_digest(given.encode(), code.encode()):
+        auth.throttle().failed(f"setup:{_client()}")
+        errors["setup_code"] = "wrong setup code (it was printed when the station started)"
+        return render_template("setup.html", errors=errors, name=name), 403
+    if errors:
+        return render_template("setup.html", errors=errors, name=name), 422
+    station.store.add_account(name, auth.hash_password(request.form["password"]))
+    auth.use_setup_code(current_app.config["DATA_DIR"])
+    current_app.config["SETUP_CODE"] = None
+    session.clear()
+    session["staff"] = name
+    flash(f"Account {name} created; you are signed in.")
+    return redirect(url_for("staff.settings"))
+
+
+def _account_errors(name: str, password: str, again: str) -> dict[str, str]:
+    errors = {}
+    if not (1 <= len(name) <= 40) or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        errors["name"] = "1-40 letters, digits, dots, dashes or underscores"
+    if len(password) < auth.MIN_PASSWORD:
+        errors["password"] = f"at least {auth.MIN_PASSWORD} characters"
+    elif password != again:
+        errors["password2"] = "the two passwords differ"
+    return errors
+
+
+@staff.route("/signin", methods=["GET", "POST"])
+def signin():
+    if request.method == "GET":
+        return render_template("signin.html", error=None, name="")
+    name = request.form.get("name", "").strip()
+    key = f"signin:{_client()}"
+    blocked = _throttled(key)
+    if blocked:
+        return blocked
+    account = _station().store.account(name)
+    if account is None or not auth.check_password(request.form.get("password", ""), account["password_hash"]):
+        auth.throttle().failed(key)
+        return render_template("signin.html", error="wrong name or password", name=name), 401
+    auth.throttle().reset(key)
+    session.clear()
+    session["staff"] = name
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/staff") else url_for("staff.settings"))
+
+
+@staff.post("/signout")
+def signout():
+    session.clear()
+    return redirect(url_for("member.page"))
+
+
+@staff.route("/accounts", methods=["GET", "POST"])
+@login_required
+def accounts():
+    errors: dict[str, str] = {}
+    name = ""
+    if request.method == "POST":
+        name = request.form.get("name", "").strip()
+        errors = _account_errors(name, request.form.get("password", ""), request.form.get("password2", ""))
+        if not errors:
+            try:
+                _station().store.add_account(name, auth.hash_password(request.form["password"]))
+                flash(f"Account {name} added.")
+                return redirect(url_for("staff.accounts"))
+            except StoreError as exc:
+                errors["name"] = str(exc)
+    return render_template("accounts.html", errors=errors, name=name), 422 if errors else 200
+
+
+# ------------------------------------------------------------------ settings
+def _groups(values: dict[str, Any]) -> list[tuple[str, list[dict]]]:
+    fields = Settings.describe()
+    return [(g, [dict(f, value=values.get(f["name"], f["default"])) for f in fields if f["group"] == g])
+            for g in GROUPS]
+
+
+@staff.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    station = _station()
+    current = station.settings.to_dict()
+    if request.method == "GET":
+        return render_template("settings.html", groups=_groups(current), errors={})
+    changes: dict[str, Any] = {}
+    for f in Settings.describe():
+        name = f["name"]
+        if f["type"] == "bool":
+            value: Any = request.form.get(name) == "on"
+        elif name in request.form:
+            value = request.form[name].strip()
+        else:
+            continue
+        if str(value) != str(current[name]):
+            changes[name] = value
+    try:
+        station.apply_settings(changes, by=staff_user())
+    except SettingsError as exc:
+        shown = {**current, **changes}
+        return render_template("settings.html", groups=_groups(shown), errors=exc.errors), 422
+    flash(f"Saved {len(changes)} change(s); the coach uses them from the next frame." if changes
+          else "Nothing changed.")
+    return redirect(url_for("staff.settings"))
+
+
+@staff.get("/settings/export")
+@login_required
+def settings_export():
+    body = json.dumps(_station().settings.to_dict(), indent=2)
+    stamp = time.strftime("%Y%m%d-%H%M")
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=hinge-settings-{stamp}.json"})
+
+
+@staff.post("/settings/import")
+@login_required
+def settings_import():
+    upload = request.files.get("file")
+    try:
+        values = json.loads(upload.read().decode("utf-8")) if upload else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        values = None
+    station = _station()
+    if not isinstance(values, dict):
+        flash("That file is not a settings export (a JSON object).", "error")
+        return redirect(url_for("staff.settings"))
+    known = {f["name"] for f in Settings.describe()}
+    try:
+        station.apply_settings({k: v for k, v in values.items() if k in known}, by=staff_user())
+    except SettingsError as exc:
+        shown = {**station.settings.to_dict(), **values}
+        return render_template("settings.html", groups=_groups(shown), errors=exc.errors), 422
+    flash("Settings imported.")
+    return redirect(url_for("staff.settings"))
+
+
+# ------------------------------------------------------------------ calibration
+@staff.route("/calibrate", methods=["GET", "POST"])
+@login_required
+def calibrate():
+    station = _station()
+    result = None
+    if request.method == "POST":
+        step = request.form.get("step", "")
+        if request.form.get("apply") == "1":
+            values = {k[4:]: v for k, v in request.form.items() if k.startswith("set_")}
+            try:
+                station.apply_settings(values, by=staff_user())
+                flash("Calibration applied: " + ", ".join(f"{k} = {v}" for k, v in values.items()))
+            except SettingsError as exc:
+                flash("Not applied: " + str(exc), "error")
+            return redirect(url_for("staff.calibrate"))
+        result = station.calibrate(step)
+    return render_template("calibrate.html", result=result, demo=station.demo)
+
+
+@staff.get("/preview.jpg")
+@login_required
+def preview():
+    data = _station().preview_jpeg()
+    if data is None:
+        abort(404, description="no preview: turn on calibration or the staff preview")
+    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------ history and health
+@staff.get("/history")
+@login_required
+def history():
+    store = _station().store
+    days = store.days(30)
+    faults = store.fault_counts(since=time.time() - 30 * 86400)
+    names = {code: fault.staff for code, fault in FAULTS.items()}
+    return render_template("history.html", days=days, faults=faults, names=names,
+                           chart=_chart(list(reversed(days))))
+
+
+@staff.get("/history.csv")
+@login_required
+def history_csv():
+    out = io.StringIO()
+    _station().store.export_csv(out)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=hinge-reps.csv"})
+
+
+def _chart(days: list[dict]) -> dict:
+    """Bars of reps per day (good in green over faulty in red), as numbers the template draws."""
+    top = max([d["reps"] for d in days] + [1])
+    bars = []
+    for i, d in enumerate(days):
+        bars.append({"x": 10 + i * 24, "day": d["day"][5:], "good": 150 * d["good"] / top,
+                     "fault": 150 * (d["reps"] - d["good"]) / top, "reps": d["reps"]})
+    return {"bars": bars, "width": max(300, 20 + 24 * len(days)), "top": top}
+
+
+@staff.get("/health")
+@login_required
+def health():
+    return render_template("health.html", h=_station().health())
