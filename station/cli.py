@@ -176,17 +176,20 @@ def _output(name: str):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import logging
     import signal
     import threading
 
     from station.camera import picamera
-    from station.camera.sources import ImageFolder, OpenCVCamera, SimSource, VideoFile
+    from station.camera.sources import CameraError, ImageFolder, OpenCVCamera, SimSource, VideoFile
     from station.datadir import data_dir
     from station.devices import Devices, on_pi, pin_factory
     from station.pose import models
     from station.station import Station
     from station.store import RepLog, StoreError
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("waitress").setLevel(logging.WARNING)
     folder = data_dir(args.data)
     try:
         store = RepLog.open(folder)
@@ -228,6 +231,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         def factory():
             return load_estimator(args, settings)
+
+    if args.video or args.folder:
+        # A file that cannot be read will not get better by waiting: say so and stop.
+        try:
+            source.open()
+            source.close()
+        except CameraError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
 
     def on_rep(rep: dict) -> None:
         if args.print_reps:  # after the rep log committed it

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import shutil
 import threading
 import time
@@ -32,6 +33,8 @@ from station.devices import Devices, pin_factory
 from station.notify import Notifier
 from station.settings import Settings
 from station.store import RepLog, StoreError
+
+log = logging.getLogger("station")
 
 IDLE_PUBLISH_S = 0.5  # with no frames (camera offline), snapshots still go out this often
 MAX_BACKOFF_S = 30.0
@@ -231,6 +234,8 @@ class Station:
     # ---------------------------------------------------------------- the loop
     def _error(self, source: str, message: str) -> None:
         entry = {"t": time.time(), "source": source, "message": message}
+        if not self.errors or self.errors[-1]["message"] != message:
+            log.warning("%s: %s", source, message)  # the same trouble again is logged once
         self.errors.append(entry)
         with contextlib.suppress(StoreError):
             self.store.log_error(entry["t"], source, message)

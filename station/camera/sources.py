@@ -63,6 +63,7 @@ class OpenCVCamera:
     def open(self) -> None:
         import cv2
 
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our message says it better
         cap = cv2.VideoCapture(self.index)
         if not cap.isOpened():
             cap.release()
