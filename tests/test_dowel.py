@@ -40,7 +40,7 @@ def back_line(pose, off_head: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
 def draw(rgb: np.ndarray, ends, colour=ORANGE) -> np.ndarray:
     out = rgb.copy()
     thick = max(3, round(0.015 * rgb.shape[0]))
-    a, b = (tuple(int(round(v)) for v in p) for p in ends)
+    a, b = (tuple(round(v) for v in p) for p in ends)
     cv2.line(out, a, b, colour, thick)
     return out
 
@@ -86,7 +86,7 @@ def test_no_dowel_no_line(posed) -> None:
 
 def test_staff_set_colour_finds_a_green_dowel_and_ignores_orange(posed) -> None:
     green = Settings().changed(dowel_hue_min=45, dowel_hue_max=75, dowel_sat_min=100, dowel_val_min=100)
-    name, rgb, pose = posed[0]
+    _name, rgb, pose = posed[0]
     assert find_dowel(draw(rgb, back_line(pose), GREEN), pose, green) is not None
     assert find_dowel(draw(rgb, back_line(pose), ORANGE), pose, green) is None
 

@@ -1,0 +1,95 @@
+"""Switch, lights and buzzer on gpiozero's MockFactory (the only stand-in: there is no Pi here)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from station.devices import Devices, FeedbackLights, WallSwitch, pin_factory
+from station.settings import Settings
+
+
+@pytest.fixture
+def factory() -> MockFactory:
+    return pin_factory(mock=True)
+
+
+def test_switch_reports_press_and_release_from_the_pin(factory) -> None:
+    seen = []
+    switch = WallSwitch(17, debounce_ms=0, stuck_s=20, factory=factory, on_change=seen.append)
+    pin = factory.pin(17)
+    pin.drive_low()
+    assert switch.pressed and seen == [True]
+    pin.drive_high()
+    assert not switch.pressed and seen == [True, False]
+    switch.close()
+
+
+def test_stuck_switch_warns_unless_someone_is_hinging(factory) -> None:
+    now = [100.0]
+    switch = WallSwitch(17, debounce_ms=0, stuck_s=5, factory=factory, clock=lambda: now[0])
+    switch.press()
+    now[0] += 4
+    assert not switch.stuck
+    switch.note_activity()
+    now[0] += 4
+    assert not switch.stuck
+    now[0] += 2
+    assert switch.stuck
+    switch.release()
+    assert not switch.stuck
+    switch.close()
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("good", {"red": 0, "amber": 0, "green": 1}), ("fault", {"red": 1, "amber": 0, "green": 0}),
+    ("hinging", {"red": 0, "amber": 1, "green": 0}), ("at_wall", {"red": 0, "amber": 1, "green": 1}),
+    ("ready", {"red": 0, "amber": 0, "green": 0.3}), ("off", {"red": 0, "amber": 0, "green": 0})])
+def test_light_patterns_set_the_pins(factory, pattern, expected) -> None:
+    lights = FeedbackLights(5, 6, 13, pwm=True, factory=factory)
+    lights.show(pattern)
+    assert lights.values() == expected
+    assert factory.pin(5).state == expected["red"] and factory.pin(13).state == expected["green"]
+    lights.close()
+
+
+def test_camera_offline_pulses_red(factory) -> None:
+    lights = FeedbackLights(5, 6, 13, pwm=True, factory=factory)
+    lights.show("camera_offline")
+    seen = set()
+    for _ in range(30):
+        time.sleep(0.03)
+        seen.add(round(lights.values()["red"], 1))
+    assert len(seen) > 3 and lights.values()["green"] == 0
+    lights.close()
+
+
+def test_without_pwm_lights_are_on_or_off(factory) -> None:
+    lights = FeedbackLights(5, 6, 13, pwm=False, factory=factory)
+    lights.show("ready")
+    assert lights.values()["green"] == 1
+    lights.close()
+
+
+def test_devices_follow_the_settings_and_release_their_pins(factory) -> None:
+    s = Settings().changed(switch_pin=22, light_red_pin=23, buzzer_enabled=True)
+    devices = Devices.from_settings(s, factory=factory)
+    assert devices.mock and devices.buzzer is not None
+    devices.switch.press()
+    assert factory.pin(22).state == 0
+    devices.buzzer.beep("fault")
+    devices.close()
+    again = Devices.from_settings(s, factory=factory)  # the pins are free again
+    again.close()
+    assert Devices.from_settings(Settings().changed(switch_enabled=False), factory=factory).switch is None
+
+
+def test_a_real_pin_cannot_be_pressed_by_software() -> None:
+    factory = MockFactory()
+    switch = WallSwitch(17, debounce_ms=0, stuck_s=5, factory=factory)
+    switch._mock = False  # as on a Pi: the pin belongs to the wall
+    with pytest.raises(RuntimeError, match="only a person"):
+        switch.press()
+    switch.close()
