@@ -212,6 +212,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         source = ImageFolder(Path(args.folder), realtime=not args.fast)
     elif not sim:
         source = picamera.Picamera2Source(settings)
+    if not sim and (args.video or args.folder):
+        # A file that cannot be read will not get better by waiting: say so and stop.
+        try:
+            source.open()
+            source.close()
+        except CameraError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+
     mock = sim or not on_pi()
     devices = Devices.from_settings(settings, factory=pin_factory(mock=True) if mock else None)
     if sim:
@@ -231,15 +240,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         def factory():
             return load_estimator(args, settings)
-
-    if args.video or args.folder:
-        # A file that cannot be read will not get better by waiting: say so and stop.
-        try:
-            source.open()
-            source.close()
-        except CameraError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_INPUT
 
     def on_rep(rep: dict) -> None:
         if args.print_reps:  # after the rep log committed it

@@ -187,7 +187,10 @@ class Station:
             switch.release()
 
     def lights(self) -> dict[str, float]:
-        return self.devices.lights.values()
+        try:
+            return self.devices.lights.values()
+        except Exception:  # the pins are closed (the station stopped)
+            return {"red": 0.0, "amber": 0.0, "green": 0.0}
 
     def preview_jpeg(self) -> bytes | None:
         """The latest camera picture, only when staff turned the preview on or are calibrating."""
@@ -210,7 +213,6 @@ class Station:
         now = time.monotonic()
         times = list(self._fps_times)
         fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
-        switch = self.devices.switch
         try:
             disk = shutil.disk_usage(self.data_dir).free // 2**20
         except OSError:
@@ -223,13 +225,20 @@ class Station:
             "frames": self.frames, "missed_reads": self.missed_reads,
             "dropped_snapshots": sum(s.dropped for s in list(self._subs)),
             "subscribers": len(self._subs),
-            "switch": {"enabled": switch is not None, "pressed": bool(switch and switch.pressed),
-                       "stuck": bool(switch and switch.stuck)},
+            "switch": self._switch_health(),
             "lights": self.lights(), "demo": self.demo,
             "last_error": self.errors[-1]["message"] if self.errors else None,
             "errors": list(self.errors)[::-1],
             "disk_free_mb": disk, "db_size_mb": round(db.stat().st_size / 2**20, 2) if db.exists() else None,
         }
+
+    def _switch_health(self) -> dict:
+        switch = self.devices.switch
+        try:
+            return {"enabled": switch is not None, "pressed": bool(switch and switch.pressed),
+                    "stuck": bool(switch and switch.stuck)}
+        except Exception:  # the pins are closed (the station stopped)
+            return {"enabled": switch is not None, "pressed": None, "stuck": None}
 
     # ---------------------------------------------------------------- the loop
     def _error(self, source: str, message: str) -> None:

@@ -1,0 +1,213 @@
+"""The whole chain: frame source -> pose -> coach -> lights on mock pins, rep log, subscriptions."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from station.camera.sources import CameraError, Frame, OpenCVCamera, SimSource, VideoFile
+from station.devices import Devices, pin_factory
+from station.notify import Notifier
+from station.settings import Settings
+from station.sim import Body, RepPlan, SetPlan
+from station.station import Station
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sim_station(tmp_path: Path, sets, settings: Settings | None = None, **kw):
+    settings = settings or Settings()
+    factory = pin_factory(mock=True)
+    devices = Devices.from_settings(settings, factory=factory)
+    switch = devices.switch
+
+    def press(closed: bool) -> None:
+        switch.press() if closed else switch.release()
+
+    source = SimSource(seed=3, fast=True, sets=iter(sets), press=press)
+    station = Station(settings, source, data_dir=tmp_path, devices=devices, demo=True, **kw)
+    return station, source, factory
+
+
+def test_sim_to_lights_and_rep_log_match_the_true_labels(tmp_path) -> None:
+    reps = (RepPlan(), RepPlan(frozenset({"squat"})), RepPlan(frozenset({"head_off_dowel"})), RepPlan(),
+            RepPlan(frozenset({"no_wall_touch"})), RepPlan(frozenset({"rounded_back"})))
+    sets = [(Body(height=1.62), SetPlan(reps=reps[:3], facing="left")),
+            (Body(height=1.91), SetPlan(reps=reps[3:], facing="right"))]
+    station, source, factory = sim_station(tmp_path, sets)
+    red, green = factory.pin(5), factory.pin(13)
+    station.start()
+    assert station.wait(60)
+    stored = list(reversed(station.store.reps()))
+    truth = source.truth
+    assert len(stored) == len(truth) == 6
+    assert [set(r["faults"]) for r in stored] == [set(t.faults) for t in truth]
+    assert [r["verdict"] for r in stored] == ["good" if not t.faults else "fault" for t in truth]
+    assert [s["reps"] for s in reversed(station.store.sets())] == [3, 3]
+    # The red light came on once for each faulty rep; the last rep was faulty, so it is still red.
+    red_ons = sum(1 for a, b in zip(red.states, red.states[1:], strict=False) if a.state < 1 and b.state == 1)
+    assert red_ons == sum(1 for t in truth if t.faults)
+    assert red.state == 1 and green.state == 0
+    station.stop()
+
+
+def test_switch_press_lights_at_wall_at_once_while_hinging(tmp_path) -> None:
+    station, _, factory = sim_station(tmp_path, [])
+    station._phase = "hinging"
+    station.devices.switch.press()
+    assert factory.pin(6).state == 1 and factory.pin(13).state == 1  # amber and green: at the wall
+    station.stop()
+
+
+def test_a_slow_subscriber_never_holds_the_loop_back(tmp_path) -> None:
+    sets = [(Body(), SetPlan(reps=(RepPlan(), RepPlan())))]
+    station, _, _ = sim_station(tmp_path, sets)
+    slow = station.subscribe()  # never read while the set runs
+    station.start()
+    assert station.wait(30)
+    assert slow.dropped > 100  # it was offered every frame and kept only the newest
+    events = []
+    while (msg := slow.get(timeout=0.1)) is not None and msg["type"] == "event":
+        events.append(msg["event"])
+    assert events.count("rep_finished") == 2 and "set_started" in events
+    station.stop()
+
+
+def test_settings_change_applies_to_the_running_coach_and_is_saved(tmp_path) -> None:
+    sets = [(Body(), SetPlan(reps=(RepPlan(duration=2.5), RepPlan(duration=2.5))))]
+    station, _, _ = sim_station(tmp_path, sets)
+    station.apply_settings({"min_rep_s": 6.0}, by="test")
+    station.start()
+    assert station.wait(30)
+    assert all("too_fast" in r["faults"] for r in station.store.reps())
+    assert station.store.load_settings()[1]["min_rep_s"] == 6.0
+    with pytest.raises(ValueError, match="min_rep_s"):
+        station.apply_settings({"min_rep_s": -1})
+    assert station.settings.min_rep_s == 6.0
+    station.stop()
+
+
+class Stalling:
+    """A source that gives a few blank frames and then nothing (a camera that hung)."""
+
+    name = "stalling camera"
+
+    def __init__(self) -> None:
+        self.opens = 0
+        self.sent = 0
+
+    def open(self) -> None:
+        self.opens += 1
+        self.sent = 0
+
+    def read(self, timeout: float):
+        if self.sent < 3:
+            self.sent += 1
+            return Frame(time.monotonic(), np.zeros((48, 64, 3), np.uint8))
+        time.sleep(min(timeout, 0.05))
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_stalled_camera_goes_offline_and_is_reopened(tmp_path) -> None:
+    source = Stalling()
+    settings = Settings().changed(camera_stall_s=0.5)
+    station = Station(settings, source, data_dir=tmp_path, demo=True)
+    sub = station.subscribe()
+    station.start()
+    deadline = time.monotonic() + 10
+    offline_seen = False
+    while time.monotonic() < deadline and not (offline_seen and source.opens >= 2):
+        msg = sub.get(timeout=0.5)
+        offline_seen |= bool(msg and msg.get("camera") == "offline")
+    station.stop()
+    assert offline_seen and source.opens >= 2
+    assert "no frame from stalling camera" in station.health()["errors"][-1]["message"]
+    assert station.store.errors()[0]["source"] == "camera"
+
+
+def test_missing_camera_index_is_reported_and_the_station_keeps_serving(tmp_path) -> None:
+    with pytest.raises(CameraError, match="camera 97 does not exist"):
+        OpenCVCamera(97).open()
+    station = Station(Settings(), OpenCVCamera(97), data_dir=tmp_path, demo=True)
+    sub = station.subscribe()
+    station.start()
+    msgs = [sub.get(timeout=1.0) for _ in range(3)]
+    station.stop()
+    assert any(m and m.get("camera") == "offline" for m in msgs)
+    assert "camera 97" in station.health()["last_error"]
+
+
+def test_video_with_nobody_runs_through_the_real_pose_engine(tmp_path, estimator) -> None:
+    path = tmp_path / "empty.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for i in range(15):
+        writer.write(np.full((240, 320, 3), 40 + i, np.uint8))
+    writer.release()
+    station = Station(Settings(), VideoFile(path, realtime=False), data_dir=tmp_path,
+                      estimator_factory=lambda: estimator, demo=True)
+    station.start()
+    assert station.wait(30)
+    assert station.frames == 15 and station.store.reps() == [] and station.snapshot()["phase"] == "away"
+    station.stop()
+
+
+def test_corrupt_video_is_one_clear_error(tmp_path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(os.urandom(2048))
+    with pytest.raises(CameraError, match=r"bad\.mp4"):
+        VideoFile(bad).open()
+    done = subprocess.run([sys.executable, "-m", "station", "run", "--video", str(bad), "--headless",
+                           "--data", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.strip().startswith("error: ")
+    assert "Traceback" not in done.stderr
+
+
+def test_notify_speaks_systemds_protocol(tmp_path) -> None:
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(2)
+    notifier = Notifier(env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"})
+    assert notifier.ready() and sock.recv(64) == b"READY=1"
+    assert notifier.watchdog(now=10.0) and sock.recv(64) == b"WATCHDOG=1"
+    assert not notifier.watchdog(now=10.5)  # within half the interval: no second ping
+    assert notifier.stopping() and sock.recv(64) == b"STOPPING=1"
+    sock.close()
+
+
+def test_station_run_survives_sigkill_with_every_reported_rep_on_disk(tmp_path) -> None:
+    rng = random.Random(1)
+    reported: set[int] = set()
+    for kill in range(5):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "station", "run", "--sim", "--fast", "--headless", "--print-reps",
+             "--seed", str(kill), "--data", str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+        assert proc.stdout.readline().startswith("Hinge Station")
+        deadline = time.monotonic() + rng.uniform(1.0, 3.0)
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line.startswith("{"):
+                reported.add(int(line.split('"id": ')[1].split(",")[0]))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        db = sqlite3.connect(tmp_path / "station.db")
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ids = {row[0] for row in db.execute("SELECT id FROM reps")}
+        db.close()
+        assert reported <= ids, f"kill {kill}: reported reps missing from the log"
+    assert len(reported) > 10
