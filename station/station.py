@@ -41,40 +41,65 @@ MAX_BACKOFF_S = 30.0
 EVENTS_KEPT = 64  # per subscriber, for a consumer that falls behind
 
 
-class Subscription:
-    """The newest snapshot and the recent events, for one consumer. Never blocks the loop."""
+class Hub:
+    """Where the loop leaves the newest snapshot and recent events: publishing costs the same for
+    one consumer or fifty, and nobody's reading can hold the loop up."""
 
-    def __init__(self, on_close: Callable[[Subscription], None]) -> None:
-        self._cond = threading.Condition()
-        self._snapshot: dict | None = None
-        self._events: collections.deque[dict] = collections.deque(maxlen=EVENTS_KEPT)
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.version = 0
+        self.snapshot: dict | None = None
+        self.events: collections.deque[tuple[int, dict]] = collections.deque(maxlen=EVENTS_KEPT)
+        self.event_seq = 0
+
+    def publish(self, snapshot: dict | None, events: list[dict]) -> None:
+        with self.cond:
+            for e in events:
+                self.event_seq += 1
+                self.events.append((self.event_seq, e))
+            if snapshot is not None:
+                self.snapshot = snapshot
+                self.version += 1
+            self.cond.notify_all()
+
+
+class Subscription:
+    """One consumer's view of the hub: every recent event once, then the newest snapshot."""
+
+    def __init__(self, hub: Hub, on_close: Callable[[Subscription], None]) -> None:
+        self._hub = hub
+        with hub.cond:
+            self._version = hub.version - 1 if hub.snapshot is not None else hub.version
+            self._event_seq = hub.event_seq
         self._on_close = on_close
-        self.dropped = 0  # snapshots replaced before this consumer read them
+        self.dropped = 0  # snapshots that came and went before this consumer read one
         self.closed = False
 
-    def _offer(self, snapshot: dict | None, events: list[dict]) -> None:
-        with self._cond:
-            if snapshot is not None:
-                if self._snapshot is not None:
-                    self.dropped += 1
-                self._snapshot = snapshot
-            self._events.extend(events)
-            self._cond.notify()
+    def _ready(self) -> bool:
+        return self.closed or self._hub.version > self._version or self._hub.event_seq > self._event_seq
 
     def get(self, timeout: float | None = None) -> dict | None:
         """The next message: queued events first, then the newest snapshot; None on timeout."""
-        with self._cond:
-            if not self._events and self._snapshot is None and not self.closed:
-                self._cond.wait(timeout)
-            if self._events:
-                return self._events.popleft()
-            snap, self._snapshot = self._snapshot, None
-            return snap
+        hub = self._hub
+        with hub.cond:
+            if not self._ready():
+                hub.cond.wait_for(self._ready, timeout)
+            if hub.event_seq > self._event_seq:
+                for seq, event in hub.events:
+                    if seq > self._event_seq:
+                        self._event_seq = seq
+                        return event
+                self._event_seq = hub.event_seq  # older events than the ring keeps are gone
+            if hub.version > self._version:
+                self.dropped += hub.version - self._version - 1
+                self._version = hub.version
+                return hub.snapshot
+            return None
 
     def close(self) -> None:
-        with self._cond:
+        with self._hub.cond:
             self.closed = True
-            self._cond.notify_all()
+            self._hub.cond.notify_all()
         self._on_close(self)
 
 
@@ -101,6 +126,7 @@ class Station:
         self.on_rep = on_rep
         self._lock = threading.Lock()
         self._subs: list[Subscription] = []
+        self.hub = Hub()
         self._pending: Settings | None = None
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
@@ -156,10 +182,11 @@ class Station:
         return not thread.is_alive()
 
     def subscribe(self) -> Subscription:
-        sub = Subscription(self._unsubscribe)
+        if self.hub.snapshot is None:
+            self.hub.publish(self.snapshot(), [])
+        sub = Subscription(self.hub, self._unsubscribe)
         with self._lock:
             self._subs.append(sub)
-        sub._offer(self.snapshot(), [])
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
@@ -415,7 +442,4 @@ class Station:
             snap = dict(self._snapshot)
         snap.update(type="snapshot", camera=self.camera, demo=self.demo, lights=self.lights())
         self._snapshot = snap
-        with self._lock:
-            subs = list(self._subs)
-        for sub in subs:
-            sub._offer(snap, events)
+        self.hub.publish(snap, events)

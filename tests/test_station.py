@@ -76,11 +76,12 @@ def test_a_slow_subscriber_never_holds_the_loop_back(tmp_path) -> None:
     slow = station.subscribe()  # never read while the set runs
     station.start()
     assert station.wait(30)
-    assert slow.dropped > 100  # it was offered every frame and kept only the newest
     events = []
     while (msg := slow.get(timeout=0.1)) is not None and msg["type"] == "event":
         events.append(msg["event"])
     assert events.count("rep_finished") == 2 and "set_started" in events
+    assert msg["type"] == "snapshot" and msg["t"] == station.snapshot()["t"]  # the newest one
+    assert slow.dropped > 100  # every frame's snapshot but the last went by unread
     station.stop()
 
 
