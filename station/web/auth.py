@@ -130,8 +130,8 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     """Every state-changing request carries the session's token (form field or header)."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.routing_exception is not None:
+        return  # reads change nothing; no route (404, 405) is answered as such
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
     token = session.get("csrf", "")
     if not token or not hmac.compare_digest(sent.encode(), token.encode()):
