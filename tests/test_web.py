@@ -48,7 +48,8 @@ def create_account(client, app) -> None:
 def test_member_page_has_the_live_parts_and_the_demo_switch(client) -> None:
     html = client.get("/").get_data(as_text=True)
     for part in ('id="reps"', 'id="cue"', 'id="contact-head"', 'id="contact-upper_back"',
-                 'id="contact-sacrum"', 'id="depth"', 'id="skeleton"', 'id="press-switch"', 'id="light-green"'):
+                 'id="contact-sacrum"', 'id="depth"', 'id="skeleton"', 'id="press-switch"',
+                 'id="light-green"'):
         assert part in html
     assert client.get("/static/member.js").status_code == 200
 
