@@ -1,0 +1,127 @@
+"""The web pages in a real browser (Playwright driving Debian's Chromium) on a running demo station."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from station.camera.sources import SimSource
+from station.devices import Devices, pin_factory
+from station.settings import Settings
+from station.sim import Body, RepPlan, SetPlan
+from station.station import Station
+from station.web import create_app, make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+PASSWORD = "a long enough password"
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    reason = "Debian's Chromium is not installed (apt-get install chromium; `make test` installs it in CI)"
+    if os.environ.get("CI"):
+        pytest.fail(reason + " and CI is set")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def running(tmp_path):
+    """A demo station in real time (one long set), its web app served by waitress on a free port."""
+    settings = Settings()
+    devices = Devices.from_settings(settings, factory=pin_factory(mock=True))
+    switch = devices.switch
+    plan = SetPlan(reps=tuple(RepPlan(duration=2.2, pause_after=0.8) for _ in range(12)), approach_s=1.2,
+                   facing="left")
+    source = SimSource(seed=2, sets=iter([(Body(), plan)]),
+                       press=lambda closed: switch.press() if closed else switch.release())
+    station = Station(settings, source, data_dir=tmp_path, devices=devices, demo=True)
+    app = create_app(station)
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.run, daemon=True).start()
+    station.start()
+    yield station, app, f"http://127.0.0.1:{server.effective_port}"
+    station.stop()
+    server.close()
+
+
+def next_rep(sub, timeout: float = 15.0) -> tuple[float, dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = sub.get(timeout=0.5)
+        if msg and msg.get("event") == "rep_finished":
+            return time.monotonic(), msg
+    raise AssertionError("no rep finished in time")
+
+
+def test_member_page_follows_reps_and_staff_change_a_threshold(browser, running) -> None:
+    station, app, url = running
+    ARTIFACTS.mkdir(exist_ok=True)
+    sub = station.subscribe()
+    member = browser.new_page(viewport={"width": 1280, "height": 720})
+    member.goto(url + "/")
+    for _ in range(2):
+        t_rep, rep = next_rep(sub)
+        member.wait_for_function(f"document.getElementById('reps').textContent === '{rep['rep']}'",
+                                 timeout=1000)
+        assert time.monotonic() - t_rep < 1.0
+    assert member.locator("#verdict").inner_text() in ("GOOD", "FIX IT")
+    member.screenshot(path=str(ARTIFACTS / "member.png"))
+
+    staff = browser.new_page(viewport={"width": 1100, "height": 1400})
+    staff.goto(url + "/staff/")
+    staff.fill("#setup_code", app.config["SETUP_CODE"])
+    staff.fill("#name", "ann")
+    staff.fill("#password", PASSWORD)
+    staff.fill("#password2", PASSWORD)
+    staff.click("button[type=submit]")
+    staff.wait_for_url("**/staff/settings")
+    staff.fill("#f-min_rep_s", "8")  # every rep of this set now counts as too fast
+    staff.click("#save")
+    staff.wait_for_selector("text=Saved 1 change")
+    assert station.settings.min_rep_s == 8.0
+    t_rep, rep = next_rep(sub)
+    if "too_fast" not in rep["faults"]:  # that rep may have been judged as the change arrived
+        t_rep, rep = next_rep(sub)
+    assert "too_fast" in rep["faults"] and rep["verdict"] == "fault"
+    member.wait_for_function("document.getElementById('cue').textContent.length > 0", timeout=1000)
+
+    staff.fill("#f-min_rep_s", "soon")
+    staff.click("#save")
+    error = staff.locator("#error-min_rep_s")
+    error.wait_for()
+    assert "must be a number" in error.inner_text()
+    assert station.settings.min_rep_s == 8.0 and station.store.load_settings()[1]["min_rep_s"] == 8.0
+    staff.screenshot(path=str(ARTIFACTS / "staff-settings.png"), full_page=True)
+
+
+def test_demo_switch_button_lights_the_virtual_lights(browser, running) -> None:
+    station, _, url = running
+    page = browser.new_page()
+    page.goto(url + "/")
+    page.locator("#press-switch").dispatch_event("pointerdown")
+    page.wait_for_function("true", timeout=200)
+    deadline = time.monotonic() + 2
+    while not station.devices.switch.pressed and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert station.devices.switch.pressed
+    page.locator("#press-switch").dispatch_event("pointerup")
