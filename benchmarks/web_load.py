@@ -1,0 +1,131 @@
+"""50 live member pages at once while the loop runs: does the loop's frame rate hold?
+
+    .venv/bin/python benchmarks/web_load.py [--clients 50] [--seconds 30] [--sim]
+
+The station runs the real pose engine as fast as it can on a looping video of a fixture photo
+(or, with --sim, the simulated trainee at 30 fps), served by waitress. A separate process opens
+the SSE streams (as 50 browsers would) and counts messages and errors. Target: the loop's rate
+with the clients no more than 5 % lower than without, and no errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO = ROOT.parent / "shared" / "fixtures" / "photos" / "Good_Morning__0.jpg"
+
+
+def clients(port: int, n: int, seconds: float, out: multiprocessing.Queue) -> None:
+    counts = [0] * n
+    errors = [0] * n
+
+    def read(i: int) -> None:
+        deadline = time.monotonic() + seconds
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/stream")
+            resp = conn.getresponse()
+            if resp.status != 200:
+                errors[i] += 1
+                return
+            while time.monotonic() < deadline:
+                line = resp.fp.readline()
+                if not line:
+                    errors[i] += 1
+                    return
+                if line.startswith(b"data:"):
+                    counts[i] += 1
+            conn.close()
+        except OSError:
+            errors[i] += 1
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((sum(counts), sum(errors), min(counts)))
+
+
+def make_station(sim: bool):
+    from station.camera.sources import SimSource, VideoFile
+    from station.cli import build_parser, load_estimator
+    from station.settings import Settings
+    from station.station import Station
+
+    data = Path(tempfile.mkdtemp())
+    if sim:
+        source = SimSource(seed=3)
+        factory = None
+    else:
+        import cv2
+
+        video = data / "loop.avi"
+        img = cv2.imread(str(PHOTO))
+        size = (img.shape[1], img.shape[0])
+        writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, size)
+        for _ in range(30):
+            writer.write(img)
+        writer.release()
+        source = VideoFile(video, realtime=False, loop=True)
+        args = build_parser().parse_args(["analyze", str(PHOTO)])
+
+        def factory():
+            return load_estimator(args)
+
+    return Station(Settings(), source, data_dir=data, estimator_factory=factory, demo=True)
+
+
+def rate(station, seconds: float) -> float:
+    f0, t0 = station.frames, time.perf_counter()
+    time.sleep(seconds)
+    return (station.frames - f0) / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--sim", action="store_true",
+                        help="the simulator at 30 fps instead of the pose engine")
+    args = parser.parse_args()
+    if not args.sim and not PHOTO.exists():
+        print(f"no fixture photo at {PHOTO}; using the simulator")
+        args.sim = True
+    from station.web import create_app, make_server
+
+    station = make_station(args.sim)
+    app = create_app(station)
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.run, daemon=True).start()
+    station.start()
+    time.sleep(3)  # models loaded, tracking settled
+    alone = rate(station, args.seconds)
+    out: multiprocessing.Queue = multiprocessing.Queue()
+    proc = multiprocessing.get_context("spawn").Process(
+        target=clients, args=(server.effective_port, args.clients, args.seconds + 2, out))
+    proc.start()
+    time.sleep(2)  # all connected
+    loaded = rate(station, args.seconds)
+    messages, errors, fewest = out.get(timeout=args.seconds + 30)
+    proc.join()
+    station.stop()
+    server.close()
+    what = "simulator at 30 fps" if args.sim else "pose engine on a looping video"
+    print(f"loop ({what}): {alone:.1f} frames/s alone, {loaded:.1f} frames/s with {args.clients} live pages "
+          f"({100 * (alone - loaded) / alone:+.1f} % lower; target <= 5 %)")
+    per_page = messages / args.seconds / args.clients
+    print(f"live pages: {messages} messages in {args.seconds:g} s ({per_page:.1f}/s per page, "
+          f"fewest {fewest}), {errors} errors (target 0)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
