@@ -108,8 +108,9 @@ def main() -> int:
     station.start()
     time.sleep(3)  # models loaded, tracking settled
     alone = rate(station, args.seconds)
-    out: multiprocessing.Queue = multiprocessing.Queue()
-    proc = multiprocessing.get_context("spawn").Process(
+    ctx = multiprocessing.get_context("spawn")  # a clean process: no copy of the station's threads
+    out = ctx.Queue()
+    proc = ctx.Process(
         target=clients, args=(server.effective_port, args.clients, args.seconds + 2, out))
     proc.start()
     time.sleep(2)  # all connected
