@@ -112,7 +112,7 @@ class VideoFile:
             raise CameraError(str(exc)) from None
         except StopIteration:
             raise CameraError(f"{self.path}: no frames") from None
-        self._start = time.monotonic()
+        self._start = time.monotonic() - self._offset  # a loop carries on the same clock
 
     def read(self, timeout: float) -> Frame | None:
         from station.camera.files import MediaError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,21 @@ from station.web.auth import csrf_token, login_required, staff_user
 from station.web.openapi import spec
 
 api = Blueprint("api", __name__)
+
+
+_encoded_lock = threading.Lock()
+_encoded: dict[str, Any] = {"msg": None, "text": ""}
+
+
+def _encode(msg: dict) -> str:
+    """JSON of a message, made once however many live pages send it (they share the snapshot)."""
+    with _encoded_lock:
+        if _encoded["msg"] is msg:
+            return _encoded["text"]
+    text = json.dumps(msg, separators=(",", ":"))
+    with _encoded_lock:
+        _encoded["msg"], _encoded["text"] = msg, text
+    return text
 
 
 def _station() -> Any:
@@ -71,7 +87,7 @@ def stream():
                             msg = newer
                     last_snap = time.monotonic()
                 kind = "snapshot" if msg.get("type") == "snapshot" else "event"
-                yield f"event: {kind}\ndata: {json.dumps(msg, separators=(',', ':'))}\n\n"
+                yield f"event: {kind}\ndata: {_encode(msg)}\n\n"
         finally:
             sub.close()
 
