@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Install (or remove) Hinge Station on Raspberry Pi OS Lite, Bookworm (Python 3.11) or Trixie
+# (Python 3.13). Run as root on the Pi, from the source tree:
+#
+#   sudo deploy/install.sh                 # install or update; a second run changes nothing
+#   sudo deploy/install.sh --uninstall     # remove the station, keep the rep log and settings
+#   sudo deploy/install.sh --uninstall --purge-data
+#
+# Options:
+#   --skip-pi-packages   not a Pi (e.g. an amd64 test root): skip python3-picamera2, python3-lgpio
+#   --models-from DIR    copy the two models from DIR (verified) instead of downloading them
+#   --from PATH          install the station from this wheel or source folder (default: this tree)
+#   --no-start           enable the service but do not start it now
+set -euo pipefail
+
+APP=hinge-station
+APP_USER=hinge-station
+PREFIX=/opt/hinge-station
+VENV=$PREFIX/venv
+DATA=/var/lib/hinge-station
+UNIT=/etc/systemd/system/$APP.service
+DEFAULTS=/etc/default/$APP
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SOURCE=$(dirname "$HERE")
+
+skip_pi=0
+models_from=""
+uninstall=0
+purge=0
+start=1
+current="starting"
+
+say() { printf '==> %s\n' "$*"; }
+same() { printf '    %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+trap 'printf "error: step \"%s\" failed (line %s); nothing after it was done\n" "$current" "$LINENO" >&2' ERR
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --skip-pi-packages) skip_pi=1 ;;
+        --models-from) models_from=${2:?--models-from needs a folder}; shift ;;
+        --from) SOURCE=${2:?--from needs a wheel or a folder}; shift ;;
+        --uninstall) uninstall=1 ;;
+        --purge-data) purge=1 ;;
+        --no-start) start=0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+
+[ "$(id -u)" -eq 0 ] || die "run as root (sudo $0)"
+systemd_up=0
+[ -d /run/systemd/system ] && systemd_up=1
+
+# Put a file in place only when its content differs: a second run leaves every file alone.
+place() {  # place MODE SRC DEST
+    local mode=$1 src=$2 dest=$3
+    if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
+        same "$dest unchanged"
+        return 1
+    fi
+    install -m "$mode" "$src" "$dest"
+    say "wrote $dest"
+}
+
+if [ "$uninstall" -eq 1 ]; then
+    current="remove the service"
+    if [ -f "$UNIT" ]; then
+        if [ "$systemd_up" -eq 1 ]; then systemctl disable --now "$APP.service" || true; fi
+        rm -f "$UNIT" "/etc/systemd/system/multi-user.target.wants/$APP.service"
+        if [ "$systemd_up" -eq 1 ]; then systemctl daemon-reload; fi
+    fi
+    rm -f "$DEFAULTS"
+    current="remove the program"
+    rm -rf "$PREFIX"
+    if [ "$purge" -eq 1 ]; then
+        current="remove the data"
+        rm -rf "$DATA"
+        if id "$APP_USER" >/dev/null 2>&1; then userdel "$APP_USER"; fi
+        say "removed Hinge Station and its data"
+    else
+        say "removed Hinge Station; the rep log and settings stay in $DATA (--purge-data removes them)"
+    fi
+    exit 0
+fi
+
+current="check the system"
+# shellcheck disable=SC1091
+. /etc/os-release
+case "${VERSION_CODENAME:-}" in
+    bookworm|trixie) ;;
+    *) say "warning: made for Raspberry Pi OS / Debian bookworm or trixie, this is ${PRETTY_NAME:-unknown}" ;;
+esac
+
+current="install apt packages"
+packages=(python3 python3-venv python3-pip ca-certificates)
+if [ "$skip_pi" -eq 0 ]; then
+    packages+=(python3-picamera2 python3-libcamera python3-lgpio avahi-daemon)
+else
+    say "skipping the Pi-only packages (python3-picamera2, python3-lgpio): --skip-pi-packages"
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    same "apt packages present"
+fi
+
+current="check Python"
+python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+    || die "Python 3.11 or newer is needed, found $(python3 --version)"
+
+current="create the system user"
+if id "$APP_USER" >/dev/null 2>&1; then
+    same "user $APP_USER exists"
+else
+    useradd --system --home-dir "$DATA" --no-create-home --shell /usr/sbin/nologin "$APP_USER"
+    say "created user $APP_USER"
+fi
+for group in video gpio render; do
+    if getent group "$group" >/dev/null && ! id -nG "$APP_USER" | tr ' ' '\n' | grep -qx "$group"; then
+        usermod -aG "$group" "$APP_USER"
+        say "added $APP_USER to $group"
+    fi
+done
+
+current="create the virtual environment"
+if [ -x "$VENV/bin/python" ]; then
+    same "virtual environment $VENV exists"
+else
+    install -d -m 0755 "$PREFIX"
+    # System site packages: apt's picamera2 and lgpio are visible (pip may not install them, PEP 668).
+    python3 -m venv --system-site-packages "$VENV"
+    say "created $VENV"
+fi
+
+current="install the station"
+if [ -d "$SOURCE" ]; then
+    stamp=$(cd "$SOURCE" && find pyproject.toml README.md station -type f ! -path '*/__pycache__/*' -print0 \
+        | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+else
+    [ -f "$SOURCE" ] || die "--from $SOURCE: no such wheel or folder"
+    stamp=$(sha256sum "$SOURCE" | cut -d' ' -f1)
+fi
+extra=""
+[ "$skip_pi" -eq 0 ] && extra="[pi]"
+if [ -f "$PREFIX/installed.sha256" ] && [ "$(cat "$PREFIX/installed.sha256")" = "$stamp" ]; then
+    same "station already installed from this source"
+else
+    say "installing the station into $VENV (this takes a few minutes on a Pi)"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-warn-script-location "$SOURCE$extra"
+    echo "$stamp" > "$PREFIX/installed.sha256"
+    [ -f "$SOURCE/README.md" ] && install -m 0644 "$SOURCE/README.md" "$PREFIX/README.md"
+fi
+
+current="create the data directory"
+if [ -d "$DATA" ] && [ "$(stat -c '%U %a' "$DATA")" = "$APP_USER 750" ]; then
+    same "data directory $DATA ready"
+else
+    install -d -o "$APP_USER" -g "$APP_USER" -m 0750 "$DATA"
+    say "created $DATA"
+fi
+
+current="fetch and verify the models"
+if "$VENV/bin/station" models check --data "$DATA" >/dev/null 2>&1; then
+    same "models verified in $DATA/models"
+else
+    if [ -n "$models_from" ]; then
+        install -d -o "$APP_USER" -g "$APP_USER" -m 0750 "$DATA/models"
+        install -o "$APP_USER" -g "$APP_USER" -m 0640 "$models_from/pose_detection.tflite" \
+            "$models_from/pose_landmark_full.tflite" "$DATA/models/"
+    else
+        "$VENV/bin/station" models fetch --quiet --data "$DATA"
+        chown -R "$APP_USER:$APP_USER" "$DATA/models"
+    fi
+    "$VENV/bin/station" models check --data "$DATA" || die "the models did not verify"
+fi
+
+current="write the settings file"
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+cat > "$tmp" <<EOF
+# Hinge Station environment (written by deploy/install.sh)
+STATION_DATA=$DATA
+GPIOZERO_PIN_FACTORY=lgpio
+EOF
+place 0644 "$tmp" "$DEFAULTS" || true
+
+current="install the systemd unit"
+unit_changed=0
+place 0644 "$HERE/station.service" "$UNIT" && unit_changed=1
+
+current="enable the service"
+wants=/etc/systemd/system/multi-user.target.wants
+if [ "$systemd_up" -eq 1 ]; then
+    [ "$unit_changed" -eq 1 ] && systemctl daemon-reload
+    if systemctl is-enabled --quiet "$APP.service"; then
+        same "service enabled"
+    else
+        systemctl enable --quiet "$APP.service"
+        say "enabled $APP.service"
+    fi
+    if [ "$start" -eq 1 ]; then
+        if [ "$unit_changed" -eq 1 ]; then systemctl restart "$APP.service"; else systemctl start "$APP.service"; fi
+        say "the station runs: http://$(hostname).local:8000/ (staff: journalctl -u $APP shows the setup code)"
+    fi
+elif [ -L "$wants/$APP.service" ]; then
+    same "service enabled (systemd is not running here: it starts on the next boot)"
+else
+    # No running systemd (an image build or a chroot): enable as systemctl would, by the symlink.
+    install -d -m 0755 "$wants"
+    ln -s "$UNIT" "$wants/$APP.service"
+    say "enabled $APP.service (starts on the next boot)"
+fi
+say "done"
