@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install models browser lint clean
+.PHONY: run test install models ci-packages lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
@@ -20,11 +20,18 @@ install: $(STAMP)
 models: $(STAMP)
 	$(BIN)/station models fetch
 
-# Debian's Chromium for the browser tests; installed only in CI (elsewhere the tests skip with a reason).
-browser:
-	@if [ -n "$$CI" ] && ! command -v chromium >/dev/null 2>&1; then \
-		echo "CI: installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+# Debian packages the tests use: Chromium (browser tests), shellcheck, systemd-analyze and
+# debootstrap (deploy tests). Installed only in CI; elsewhere those tests skip with a reason.
+CI_PACKAGES := chromium shellcheck systemd debootstrap
+ci-packages:
+	@if [ -n "$$CI" ]; then \
+		missing=""; for p in $(CI_PACKAGES); do \
+			dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+		done; \
+		if [ -n "$$missing" ]; then \
+			echo "CI: installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		fi; \
 	fi
 
 lint: $(STAMP)
@@ -33,7 +40,7 @@ lint: $(STAMP)
 run: models
 	$(BIN)/station run
 
-test: models browser lint
+test: models ci-packages lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -127,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         values, warnings = parse(text)
     except FirstBootError as exc:
         print(f"hinge-firstboot: error in {args.file}: {exc}; nothing applied", file=sys.stderr)
+        # Nothing applied, but the secrets still leave the readable boot partition; the reason
+        # goes into the file for the installer, who re-enters them.
+        note = f"# hinge-firstboot: ERROR, nothing applied: {exc}. Secrets removed: enter them again.\n"
+        args.file.write_text(note + scrub(text), encoding="utf-8")
         return 1
     for w in warnings:
         print(f"hinge-firstboot: {w}", file=sys.stderr)
