@@ -30,7 +30,7 @@ def test_side_view_and_facing_as_planned(facing: str) -> None:
             continue
         assert view_of(f.pose) == "side"
         assert facing_of(f.pose) == facing
-        assert near_side(f.pose) == ("left" if facing == "right" else "right")
+        assert near_side(f.pose) == facing  # as in the real photos: the side turned to the camera
 
 
 def test_switch_closes_only_in_reps_that_reach_the_wall() -> None:

@@ -282,7 +282,9 @@ class Trainee:
 
     def _pose(self, p: dict[str, np.ndarray], rng: np.random.Generator) -> Pose:
         b = self.body
-        near = "left" if self.plan.facing == "right" else "right"
+        # In profile the camera sees the side the member turns to it: facing image-right, the right
+        # side (as BlazePose reports real photos too).
+        near = self.plan.facing
         far = "right" if near == "left" else "left"
         ear, shoulder, hip = p["ear"], p["shoulder"], p["hip"]
         up = (ear - shoulder) / np.hypot(*(ear - shoulder))  # the head's own up
