@@ -139,6 +139,17 @@ def cmd_record(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.sim:
         frames = record.from_sim(args.seed, args.sets)
+    elif args.camera is not None:
+        from station.camera.sources import CameraError, OpenCVCamera
+
+        camera = OpenCVCamera(args.camera, settings.camera_width, settings.camera_height, settings.camera_fps)
+        try:
+            camera.open()
+            camera.close()
+        except CameraError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        frames = record.from_source(camera, load_estimator(args), settings, args.seconds)
     elif args.inputs:
         missing = [p for p in args.inputs if not Path(p).exists()]
         if missing:
@@ -146,7 +157,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             return EXIT_INPUT
         frames = record.from_files([Path(p) for p in args.inputs], load_estimator(args), settings)
     else:
-        print("error: say what to record: video or image paths, or --sim", file=sys.stderr)
+        print("error: say what to record: video or image paths, --camera N, or --sim", file=sys.stderr)
         return EXIT_USAGE
 
     def progress(n: int) -> None:
@@ -329,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("inputs", nargs="*", metavar="PATH", help="videos, images or folders to record from")
     r.add_argument("-o", "--out", default="-", metavar="FILE", help="where to write (default: stdout)")
     r.add_argument("--sim", action="store_true", help="record the simulated trainee")
+    r.add_argument("--camera", type=int, metavar="N", help="record from a USB camera")
+    r.add_argument("--seconds", type=float, default=30.0, help="how long to record a camera (default 30)")
     r.add_argument("--seed", type=int, default=0, help="simulator seed")
     r.add_argument("--sets", type=int, default=2, help="simulated sets to record")
     r.add_argument("--threads", type=int, help="CPU threads per model")

@@ -38,6 +38,33 @@ def from_files(paths: list[Path], estimator, settings: Settings) -> Iterator[Str
             offset = last + 0.1
 
 
+def from_source(source, estimator, settings: Settings, seconds: float) -> Iterator[StreamFrame]:
+    """Frames of a live source (a camera) for ``seconds``, through the pose engine and dowel finder."""
+    import time
+
+    from station.camera.sources import EndOfStream
+    from station.coach.dowel import find_dowel
+
+    source.open()
+    try:
+        start = time.monotonic()
+        t0 = None
+        while time.monotonic() - start < seconds:
+            try:
+                frame = source.read(timeout=1.0)
+            except EndOfStream:
+                return
+            if frame is None or frame.rgb is None:
+                continue
+            t0 = frame.t if t0 is None else t0
+            t = frame.t - t0
+            pose = estimator.process(frame.rgb, t, video=True)
+            h, w = frame.rgb.shape[:2]
+            yield StreamFrame(t, (w, h), pose, find_dowel(frame.rgb, pose, settings), None)
+    finally:
+        source.close()
+
+
 def from_sim(seed: int, sets: int) -> Iterator[StreamFrame]:
     """The simulated trainee doing ``sets`` demo sets, one after another."""
     from station.sim import Trainee, demo_sets
