@@ -96,6 +96,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=15.0, help="snapshots per second per page (default 15)")
     parser.add_argument("--realtime", action="store_true",
                         help="the video at its own 30 fps (a camera's pace) instead of as fast as possible")
     parser.add_argument("--sim", action="store_true",
@@ -107,7 +108,7 @@ def main() -> int:
     from station.web import create_app, make_server
 
     station = make_station(args.sim, args.realtime)
-    app = create_app(station)
+    app = create_app(station, config={"SSE_MAX_RATE": args.rate})
     server = make_server(app, "127.0.0.1", 0)
     threading.Thread(target=server.run, daemon=True).start()
     station.start()
