@@ -15,8 +15,10 @@ from station.pose.landmarks import INDEX, Pose
 CONTACTS = ("head", "upper_back", "sacrum")
 # The body landmark each dowel contact point sits behind.
 CONTACT_LANDMARK = {"head": "ear", "upper_back": "shoulder", "sacrum": "hip"}
-WHOLE_BODY = ("ear", "shoulder", "hip", "knee", "ankle")
+CORE = ("ear", "shoulder", "hip")
+LEGS = ("knee", "ankle")
 MIN_VISIBILITY = 0.5
+LEG_MIN_VISIBILITY = 0.05
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,23 @@ def _angle(ax: float, ay: float, bx: float, by: float) -> float:
 
 
 def whole_body_seen(pose: Pose, side: str) -> bool:
+    """Ear, shoulder and hip clearly seen; knee and ankle at least found and inside the frame.
+
+    BlazePose often rates legs in dark trousers or in shadow as barely visible (0.1-0.4) while
+    placing them well, so the legs only need to be there, not to look certain.
+    """
     vis = pose.visibility
-    return all(vis[INDEX[f"{side}_{n}"]] >= MIN_VISIBILITY for n in WHOLE_BODY)
+    if any(vis[INDEX[f"{side}_{n}"]] < MIN_VISIBILITY for n in CORE):
+        return False
+    w, h = pose.size
+    for n in LEGS:
+        i = INDEX[f"{side}_{n}"]
+        if vis[i] < LEG_MIN_VISIBILITY:
+            return False
+        x, y = pose.xy[i]
+        if w and h and not (-0.05 * w <= x <= 1.05 * w and -0.05 * h <= y <= 1.05 * h):
+            return False
+    return True
 
 
 def measure(pose: Pose, side: str, facing: str, dowel: Line | None) -> Raw:
