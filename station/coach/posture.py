@@ -34,6 +34,8 @@ SIDE_DEPTH_RATIO = 1.0
 
 # Single-frame phase and spine thresholds (degrees); the coach uses its Settings instead.
 UPRIGHT_HIP_MAX = 30.0
+UPRIGHT_TORSO_MAX = 20.0
+UPRIGHT_HIP_LEANING = 45.0
 SQUAT_KNEE_MIN = 60.0
 # A hip hinge with a flat back and straight-ish legs stops near a horizontal torso (the
 # hamstrings end it); shoulders well below the hips mean the spine flexed to get there.
@@ -132,7 +134,11 @@ def head_spine(hip: np.ndarray, shoulder: np.ndarray, ear: np.ndarray, facing: s
 def phase_of(a: Angles) -> str:
     if a.knee_flexion >= SQUAT_KNEE_MIN and a.knee_flexion >= 0.6 * a.hip_flexion:
         return "squat"
-    if a.hip_flexion < UPRIGHT_HIP_MAX and a.knee_flexion < SQUAT_KNEE_MIN:
+    # Standing tall reads 5-25 degrees of hip flexion on real photos (where BlazePose puts the hip
+    # joint); a trunk still near vertical keeps a little more than that upright too.
+    standing = a.hip_flexion < UPRIGHT_HIP_MAX or (
+        a.torso_inclination < UPRIGHT_TORSO_MAX and a.hip_flexion < UPRIGHT_HIP_LEANING)
+    if standing and a.knee_flexion < SQUAT_KNEE_MIN:
         return "upright"
     return "hinge"
 
