@@ -1,6 +1,6 @@
 """Frames from files: still images, video files and folders of them (for ``analyze`` and ``--video``).
 
-    >>> media_in(Path("photos"))        # doctest: +SKIP
+    media_in(Path("photos"))
     [PosixPath('photos/a.jpg'), PosixPath('photos/b.mp4')]
 """
 

@@ -5,8 +5,8 @@ points inside a rotated ROI. In video mode the next ROI comes from the tracked a
 landmarks, so the detector runs only when the person is lost, and landmarks are smoothed
 with One Euro filters.
 
-    >>> estimator = PoseEstimator.from_folder(models_dir(), threads=2)   # doctest: +SKIP
-    >>> pose = estimator.process(rgb, t=0.033)                           # doctest: +SKIP
+    estimator = PoseEstimator.from_folder(models_dir(), threads=2)
+    pose = estimator.process(rgb, t=0.033)
 """
 
 from __future__ import annotations

@@ -74,8 +74,8 @@ def best_weighted(scores: np.ndarray, decoded: np.ndarray) -> tuple[float, np.nd
 class PoseDetector:
     """Runs the detector on a whole RGB frame, letterboxed to 224x224.
 
-        >>> detector = PoseDetector(model_path, threads=2)      # doctest: +SKIP
-        >>> detection = detector.detect(rgb_frame)              # doctest: +SKIP
+        detector = PoseDetector(model_path, threads=2)
+        detection = detector.detect(rgb_frame)
     """
 
     def __init__(self, model_path: Any, threads: int = 2, min_score: float = 0.5) -> None:

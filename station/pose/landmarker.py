@@ -69,8 +69,8 @@ def refine_from_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
 class Landmarker:
     """Runs the landmark model on one ROI of an RGB frame.
 
-        >>> landmarker = Landmarker(model_path, threads=2)     # doctest: +SKIP
-        >>> raw = landmarker.run(rgb_frame, roi)               # doctest: +SKIP
+        landmarker = Landmarker(model_path, threads=2)
+        raw = landmarker.run(rgb_frame, roi)
     """
 
     def __init__(self, model_path: Any, threads: int = 2, refine: bool = True) -> None:

@@ -1,8 +1,8 @@
 """The station's web pages and JSON API (Flask app factory, blueprints, served by waitress).
 
-    >>> from station.web import create_app                      # doctest: +SKIP
-    >>> app = create_app(station, data_dir=folder)              # doctest: +SKIP
-    >>> make_server(app, "0.0.0.0", 8000).run()                 # doctest: +SKIP
+    from station.web import create_app
+    app = create_app(station, data_dir=folder)
+    make_server(app, "0.0.0.0", 8000).run()
 
 Blueprints: ``member`` (the page on the wall, no login), ``staff`` (sign-in, settings,
 calibration, history, health), ``api`` (JSON, with its OpenAPI description).
