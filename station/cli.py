@@ -245,9 +245,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         factory = None
     else:
         problems = models.check(models_dir(args.data))
-        if problems:
+        if problems and (args.video or args.folder):
             print(f"error: {problems[0]}; {models.FIX_HINT}", file=sys.stderr)
             return EXIT_MODELS
+        if problems:
+            # A station on the wall keeps serving its page (and says what is wrong) rather than
+            # restart in a loop: staff can see the health page and fix it.
+            print(f"error: {problems[0]}; {models.FIX_HINT}. The station serves its page but cannot "
+                  "coach until then.", file=sys.stderr)
 
         def factory():
             return load_estimator(args, settings)

@@ -139,6 +139,7 @@ class Station:
         self._last_pose = None
         self._calibrating = False
         self.camera = "starting"
+        self.service: str | None = None  # what staff must fix before the station can coach
         self.started = time.monotonic()
         self.frames = 0
         self.errors: collections.deque[dict] = collections.deque(maxlen=20)
@@ -247,6 +248,7 @@ class Station:
         db = Path(str(self.store.path))
         return {
             "version": __version__, "uptime_s": round(now - self.started, 1), "camera": self.camera,
+            "service": self.service,
             "camera_name": getattr(self.source, "name", "?"), "fps": round(fps, 1),
             "inference_ms": round(self.inference_ms, 2), "coach_ms": round(self.coach_ms, 3),
             "frames": self.frames, "missed_reads": self.missed_reads,
@@ -383,8 +385,9 @@ class Station:
         if self._estimator is None and self._estimator_factory is not None:
             try:
                 self._estimator = self._estimator_factory()
-            except Exception as exc:  # a missing model: say it once, keep serving
-                self._error("pose", str(exc))
+            except (Exception, SystemExit) as exc:  # a missing model: say it once, keep serving
+                self.service = f"the pose models cannot be loaded ({exc}); run `station models fetch`"
+                self._error("pose", self.service)
                 self._estimator_factory = None
         return self._estimator
 
@@ -440,6 +443,7 @@ class Station:
     def _publish(self, snap: dict | None, events: list[dict]) -> None:
         if snap is None:
             snap = dict(self._snapshot)
-        snap.update(type="snapshot", camera=self.camera, demo=self.demo, lights=self.lights())
+        snap.update(type="snapshot", camera=self.camera, demo=self.demo, lights=self.lights(),
+                    service=self.service)
         self._snapshot = snap
         self.hub.publish(snap, events)

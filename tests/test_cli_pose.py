@@ -85,7 +85,8 @@ def test_fetch_skips_download_when_verified(model_folder: Path) -> None:
 
 
 def test_commands_needing_models_say_how_to_fix(tmp_path: Path, photos: Path) -> None:
-    for args in (("analyze", str(photos / "tf_image1.png")), ("bench", str(photos / "tf_image1.png"))):
+    for args in (("analyze", str(photos / "tf_image1.png")), ("bench", str(photos / "tf_image1.png")),
+                 ("run", "--headless", "--fast", "--folder", str(photos))):
         result = run(*args, env={"STATION_DATA": str(tmp_path)})
         assert result.returncode == 3, args
         assert "missing" in result.stderr and "station models fetch" in result.stderr

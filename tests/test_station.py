@@ -212,3 +212,25 @@ def test_station_run_survives_sigkill_with_every_reported_rep_on_disk(tmp_path) 
         db.close()
         assert reported <= ids, f"kill {kill}: reported reps missing from the log"
     assert len(reported) > 10
+
+
+def test_missing_models_keep_the_page_up_and_say_what_to_fix(tmp_path) -> None:
+    from station.pose.models import ModelError
+
+    def no_models():
+        raise ModelError("pose_detection.tflite is missing")
+
+    source = Stalling()
+    station = Station(Settings(), source, data_dir=tmp_path, estimator_factory=no_models, demo=True)
+    sub = station.subscribe()
+    station.start()
+    deadline = time.monotonic() + 5
+    service = None
+    while time.monotonic() < deadline and not (service and station.frames >= 3):
+        msg = sub.get(timeout=0.5)
+        service = service or (msg or {}).get("service")
+    station.stop()
+    assert service and "station models fetch" in service
+    # The loop went on past the failed load: every frame was read, and health says what to fix.
+    assert station.frames == 3
+    assert "station models fetch" in station.health()["service"]

@@ -46,6 +46,7 @@ function show(snap) {
   }
   $("depth").style.height = Math.round(100 * (snap.depth || 0)) + "%";
   $("offline").hidden = snap.camera !== "offline";
+  $("service").hidden = !snap.service;
   document.body.className = "phase-" + (snap.phase || "away");
   if (snap.lights) {
     const colours = { red: "255,40,40", amber: "255,170,0", green: "40,220,60" };
