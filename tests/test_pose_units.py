@@ -41,8 +41,11 @@ def test_roi_matrix_agrees_with_projection() -> None:
     m = roi.matrix_from(256)
     for u, v in ((0, 0), (255, 0), (128, 200)):
         index_px = m @ np.array([u, v, 1.0])
-        continuous = roi.project(np.array([[(u + 0.5) / 256, (v + 0.5) / 256]]))[0]
-        assert np.allclose(index_px + 0.5, continuous)
+        projected = roi.project(np.array([[u / 256, v / 256]]))[0]
+        assert np.allclose(index_px, projected)
+    # The tensor's corner (0, 0) is the ROI's corner, as MediaPipe maps it.
+    square = roi_from_points(np.array([100.0, 100.0]), np.array([100.0, 60.0]))
+    assert np.allclose(square.matrix_from(256) @ np.array([0, 0, 1.0]), [50.0, 50.0])
 
 
 def test_heatmap_refinement() -> None:

@@ -95,8 +95,9 @@ class PoseDetector:
         side = float(max(w, h))
         ox, oy = (w - side) / 2, (h - side) / 2
         k = side / INPUT_SIZE
-        half = 0.5 * k - 0.5
-        m = np.array([[k, 0, ox + half], [0, k, oy + half]])
+        # Tensor index i samples frame index ox + k * i: MediaPipe's corner-to-corner mapping
+        # (see Roi.matrix_from), which the landmarks are measured against.
+        m = np.array([[k, 0, ox], [0, k, oy]])
         cv2.warpAffine(
             rgb, m, (INPUT_SIZE, INPUT_SIZE), dst=self._buffer,
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,

@@ -19,6 +19,8 @@ ROI_SCALE = 1.25
 class Roi:
     """A square in frame pixels: centre, side (after the 1.25 scale), rotation in radians.
 
+    Frame coordinates are pixel indices (pixel centres at integers), as MediaPipe's are.
+
     ``raw_side`` is the side before scaling, the person's size for smoothing.
     """
 
@@ -31,13 +33,15 @@ class Roi:
     def matrix_from(self, out_size: int) -> np.ndarray:
         """The 2x3 map from output pixel indices (0..out_size-1) to frame pixel indices.
 
-        Pixel centres sit at index + 0.5 in the continuous coordinates the landmarks use.
+        MediaPipe's convention (ImageToTensorCalculator on the CPU maps the ROI's corners onto
+        the tensor's corners 0 and out_size, pixel indices as coordinates): output index ``u``
+        is the ROI-normalised coordinate ``u / out_size``. Sampling at pixel centres instead
+        moved every landmark by half an input pixel and put the port 2-5 px off MediaPipe.
         """
         c, s = math.cos(self.rotation), math.sin(self.rotation)
         k = self.side / out_size
-        a = 0.5 / out_size - 0.5
         rot = np.array([[c, -s], [s, c]])
-        offset = np.array([self.cx, self.cy]) - 0.5 + self.side * rot @ np.array([a, a])
+        offset = np.array([self.cx, self.cy]) - rot @ np.array([self.side / 2, self.side / 2])
         return np.hstack([rot * k, offset[:, None]])
 
     def project(self, normalized_xy: np.ndarray) -> np.ndarray:
