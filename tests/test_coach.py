@@ -153,3 +153,22 @@ def test_replayed_stream_finds_the_same_reps_as_live() -> None:
     assert replayed == live and len(live) == 3
     assert lines[-1]["faults"] == {"no_wall_touch": 1, "too_fast": 1} and err.getvalue() == ""
     assert np.isfinite([e["t"] for e in lines[:-1]]).all()
+
+
+def test_feet_just_below_the_frame_still_count_as_seen_far_below_do_not() -> None:
+    from station.coach.signals import whole_body_seen
+    from station.pose.landmarks import INDEX
+
+    frame = next(f for f in Trainee(Body(), SetPlan(reps=()), seed=1).frames() if f.pose is not None)
+    pose = frame.pose
+    h = pose.size[1]
+    side = "left" if pose.visibility[INDEX["left_hip"]] >= pose.visibility[INDEX["right_hip"]] else "right"
+    assert whole_body_seen(pose, side)
+
+    def ankle_at(y: float) -> bool:
+        xy = pose.xy.copy()
+        xy[INDEX[f"{side}_ankle"], 1] = y
+        return whole_body_seen(type(pose)(xy, pose.visibility, size=pose.size), side)
+
+    assert ankle_at(1.05 * h)  # a camera framed tight at the feet (the Good Morning photo)
+    assert not ankle_at(1.3 * h)  # a guess far outside: not a whole body

@@ -19,6 +19,10 @@ CORE = ("ear", "shoulder", "hip")
 LEGS = ("knee", "ankle")
 MIN_VISIBILITY = 0.5
 LEG_MIN_VISIBILITY = 0.05
+# How far outside the frame a found knee or ankle may lie, as a share of the frame's side.
+# BlazePose places a joint just past the edge well (a camera framed tight at the feet puts the
+# ankles there); one far outside is a guess.
+LEG_OUTSIDE_MAX = 0.10
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ def whole_body_seen(pose: Pose, side: str) -> bool:
         if vis[i] < LEG_MIN_VISIBILITY:
             return False
         x, y = pose.xy[i]
-        if w and h and not (-0.05 * w <= x <= 1.05 * w and -0.05 * h <= y <= 1.05 * h):
+        m = LEG_OUTSIDE_MAX
+        if w and h and not (-m * w <= x <= (1 + m) * w and -m * h <= y <= (1 + m) * h):
             return False
     return True
 
