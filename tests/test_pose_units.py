@@ -58,6 +58,32 @@ def test_heatmap_refinement() -> None:
     assert np.allclose(out[1], xy[1])  # nothing confident: left alone
 
 
+def _refine_one_by_one(xy: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """The refinement written plainly, one landmark and one cell at a time (blazepose.md)."""
+    size, out = heat.shape[0], xy.copy()
+    for i, (x, y) in enumerate(xy):
+        col, row = int(x * size), int(y * size)
+        if col < 0 or col >= size or row < 0:
+            continue
+        total = wcol = wrow = top = 0.0
+        for r in range(max(0, row - 3), min(size, row + 4)):
+            for c in range(max(0, col - 3), min(size, col + 4)):
+                conf = 1 / (1 + math.exp(-float(heat[r, c, i])))
+                total, wcol, wrow, top = total + conf, wcol + c * conf, wrow + r * conf, max(top, conf)
+        if top >= 0.5 and total > 0:
+            out[i] = (wcol / size / total, wrow / size / total)
+    return out
+
+
+@pytest.mark.parametrize("spread", [(0.1, 0.9), (-0.1, 1.1)])  # inside, and over the edges
+def test_heatmap_refinement_matches_the_plain_loop(spread: tuple[float, float]) -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        heat = rng.normal(-2, 3, (64, 64, 39)).astype(np.float32)
+        xy = rng.uniform(*spread, (39, 2))
+        assert np.allclose(refine_from_heatmap(xy, heat), _refine_one_by_one(xy, heat), atol=1e-5)
+
+
 def test_one_euro_follows_and_smooths() -> None:
     f = OneEuro(min_cutoff=1.0, beta=0.0)
     out = [f(i / 30, np.array([0.0 if i < 10 else 1.0]))[0] for i in range(60)]

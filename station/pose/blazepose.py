@@ -75,7 +75,7 @@ class _Filters:
         person_size: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         self._scale[: self._image_part] = 1.0 / max(person_size, 1e-6)
-        joined = np.concatenate([xy.reshape(-1), aux.reshape(-1), world.reshape(-1)])
+        joined = np.concatenate((xy.ravel(), aux.ravel(), world.ravel()))
         out = self.coords(t, joined, self._scale)
         n_xy = xy.size
         return (

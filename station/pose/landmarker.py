@@ -17,7 +17,6 @@ HEATMAP_SIZE = 64
 REFINE_KERNEL = 7
 REFINE_MIN_CONFIDENCE = 0.5
 
-_OFFSETS = np.arange(REFINE_KERNEL) - REFINE_KERNEL // 2
 # A float32 scalar keeps the uint8 -> float conversion in float32 (no float64 detour).
 _SCALE = np.float32(1.0 / 255.0)
 
@@ -38,32 +37,64 @@ class RawLandmarks:
     flag: float  # probability that a pose is there
 
 
+def _window(kernel: int, size: int, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """For a kernel x kernel window in a (size, size, channels) map, row-major cell by cell:
+    each cell's offset in the flattened map, and a (cells, 3) matrix of 1, column offset and
+    row offset (one product gives the weights' sum and both weighted offsets)."""
+    d = np.arange(kernel) - kernel // 2
+    rows, cols = (a.ravel() for a in np.meshgrid(d, d, indexing="ij"))
+    return (rows * size + cols) * channels, np.stack([np.ones(rows.size), cols, rows], axis=1)
+
+
+_CELL_OFFSETS, _WEIGHTS = _window(REFINE_KERNEL, HEATMAP_SIZE, NUM_OUTPUT_LANDMARKS)
+_HALF = REFINE_KERNEL // 2
+
+
 def refine_from_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     """Replace each normalised (x, y) by the confidence-weighted mean of a 7x7 heatmap window.
 
-    Vectorised over all landmarks: only the 39 windows go through the sigmoid, not the whole
-    64x64x39 map. A landmark whose window never reaches 0.5 keeps its regressed position.
+    MediaPipe's RefineLandmarksFromHeatmap: the window is centred on ``int(x * 64)``,
+    ``int(y * 64)``, cut at the heatmap's edges; a landmark whose centre lies off the map
+    (MediaPipe checks the column both ways, the row only above), or whose window never reaches
+    0.5, keeps its regressed position. One gather and one small matrix product for all
+    landmarks: this runs on every frame.
     """
     n = xy.shape[0]
-    size = heatmap.shape[0]
-    rows = (xy[:, 1] * size).astype(np.intp)[:, None] + _OFFSETS  # (n, 7)
-    cols = (xy[:, 0] * size).astype(np.intp)[:, None] + _OFFSETS
+    size, channels = heatmap.shape[0], heatmap.shape[2]
+    centre = (xy * size).astype(np.intp)  # truncation toward zero, as the C++ int cast
+    if (size, channels) != (HEATMAP_SIZE, NUM_OUTPUT_LANDMARKS) or not (
+        centre.min() >= _HALF and centre.max() < size - _HALF
+    ):
+        return _refine_at_edges(xy, heatmap, centre)
+    base = (centre[:, 1] * size + centre[:, 0]) * channels + np.arange(n)
+    conf = heatmap.reshape(-1)[base[:, None] + _CELL_OFFSETS]  # (n, 49) logits
+    conf = 0.5 + 0.5 * np.tanh(0.5 * conf)  # the sigmoid, without overflow for large logits
+    sums = conf @ _WEIGHTS  # (n, 3): total, sum of column offsets, sum of row offsets
+    refine = conf.max(axis=1) >= REFINE_MIN_CONFIDENCE  # implies a total of at least 0.5
+    moved = (centre + sums[:, 1:] / np.maximum(sums[:, :1], 1e-12)) * (1.0 / size)
+    return np.where(refine[:, None], moved, xy)
+
+
+def _refine_at_edges(xy: np.ndarray, heatmap: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """The same, for windows that the heatmap's edges cut (cells off the map weigh nothing)."""
+    n = xy.shape[0]
+    size, channels = heatmap.shape[0], heatmap.shape[2]
+    offsets = np.arange(REFINE_KERNEL) - _HALF
+    cols = centre[:, 0, None] + offsets  # (n, 7)
+    rows = centre[:, 1, None] + offsets
     inside = ((rows >= 0) & (rows < size))[:, :, None] & ((cols >= 0) & (cols < size))[:, None, :]
-    r = np.clip(rows, 0, size - 1)
-    c = np.clip(cols, 0, size - 1)
-    flat = (r[:, :, None] * size + c[:, None, :]) * heatmap.shape[2] + np.arange(n)[:, None, None]
-    conf = 1.0 / (1.0 + np.exp(-heatmap.reshape(-1)[flat]))
-    conf *= inside
-    by_row = conf.sum(axis=2)  # (n, 7)
-    by_col = conf.sum(axis=1)
-    total = by_row.sum(axis=1)
-    refine = (conf.max(axis=(1, 2)) >= REFINE_MIN_CONFIDENCE) & (total > 0)
-    out = xy.copy()
-    if refine.any():
-        safe = np.where(total > 0, total, 1.0) * size
-        out[refine, 0] = ((by_col * cols).sum(axis=1) / safe)[refine]
-        out[refine, 1] = ((by_row * rows).sum(axis=1) / safe)[refine]
-    return out
+    rows, cols = np.clip(rows, 0, size - 1), np.clip(cols, 0, size - 1)
+    flat = (rows[:, :, None] * size + cols[:, None, :]) * channels + np.arange(n)[:, None, None]
+    conf = 1.0 / (1.0 + np.exp(-heatmap.reshape(-1)[flat].astype(np.float64)))
+    conf = (conf * inside).reshape(n, -1)
+    weights = np.stack([np.ones(REFINE_KERNEL**2), np.tile(offsets, REFINE_KERNEL),
+                        np.repeat(offsets, REFINE_KERNEL)], axis=1)
+    sums = conf @ weights
+    refine = (conf.max(axis=1) >= REFINE_MIN_CONFIDENCE) & (sums[:, 0] > 0)
+    # MediaPipe's own check (it tests the column both ways, never the row's far edge).
+    refine &= (centre[:, 0] >= 0) & (centre[:, 0] < size) & (centre[:, 1] >= 0)
+    moved = (centre + sums[:, 1:] / np.maximum(sums[:, :1], 1e-12)) / size
+    return np.where(refine[:, None], moved, xy)
 
 
 class Landmarker:
@@ -97,22 +128,21 @@ class Landmarker:
         self.interpreter.invoke()
 
     def run(self, rgb: np.ndarray, roi: Roi) -> RawLandmarks:
+        # Every numpy call here costs a few microseconds more than usual: the invoke before it
+        # has pushed this code out of the caches. The post-processing is kept to few calls.
         self._prepare(rgb, roi)
         self.interpreter.invoke()
         flag = float(self.interpreter.get_tensor(self._flag)[0, 0])
         raw = self.interpreter.get_tensor(self._landmarks).reshape(NUM_OUTPUT_LANDMARKS, 5)
-        norm = raw[:, :2] / INPUT_SIZE
+        norm = raw[:, :2] * (1.0 / INPUT_SIZE)
         if self.refine:
             heatmap = self.interpreter.tensor(self._heatmap)()[0]
             norm = refine_from_heatmap(norm, heatmap)
             del heatmap
-        xy = roi.project(norm)
-        z = raw[:, 2] / INPUT_SIZE * roi.side
-        visibility = _sigmoid(raw[:, 3])
-        presence = _sigmoid(raw[:, 4])
-        world = self.interpreter.get_tensor(self._world).reshape(NUM_OUTPUT_LANDMARKS, 3).copy()
-        c, s = np.cos(roi.rotation), np.sin(roi.rotation)
-        wx, wy = world[:, 0].copy(), world[:, 1].copy()
-        world[:, 0] = c * wx - s * wy
-        world[:, 1] = s * wx + c * wy
-        return RawLandmarks(xy, z, visibility, presence, world, flag)
+        to_frame = roi.to_frame
+        xy = norm @ to_frame[:2] + to_frame[2]
+        z = raw[:, 2] * (roi.side / INPUT_SIZE)
+        scores = _sigmoid(raw[:, 3:5])  # visibility and presence
+        world = self.interpreter.get_tensor(self._world).reshape(NUM_OUTPUT_LANDMARKS, 3)
+        world[:, :2] = world[:, :2] @ (to_frame[:2] * (1.0 / roi.side))  # rotate, as the ROI
+        return RawLandmarks(xy, z, scores[:, 0], scores[:, 1], world, flag)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -38,20 +39,24 @@ class Roi:
         is the ROI-normalised coordinate ``u / out_size``. Sampling at pixel centres instead
         moved every landmark by half an input pixel and put the port 2-5 px off MediaPipe.
         """
-        c, s = math.cos(self.rotation), math.sin(self.rotation)
-        k = self.side / out_size
-        rot = np.array([[c, -s], [s, c]])
-        offset = np.array([self.cx, self.cy]) - rot @ np.array([self.side / 2, self.side / 2])
-        return np.hstack([rot * k, offset[:, None]])
+        (a, b), (c, d), (ox, oy) = self.to_frame
+        k = 1.0 / out_size
+        return np.array([[a * k, c * k, ox], [b * k, d * k, oy]])
+
+    @cached_property
+    def to_frame(self) -> np.ndarray:
+        """(3, 2): ROI-normalised points ``p`` (N, 2) map to frame pixels as
+        ``p @ to_frame[:2] + to_frame[2]`` (rotate, scale by the side, move to the centre)."""
+        c, s = math.cos(self.rotation) * self.side, math.sin(self.rotation) * self.side
+        # The ROI's corner (0, 0): the centre minus half a side along both rotated axes.
+        ox = self.cx - 0.5 * (c - s)
+        oy = self.cy - 0.5 * (s + c)
+        return np.array([[c, s], [-s, c], [ox, oy]])
 
     def project(self, normalized_xy: np.ndarray) -> np.ndarray:
         """ROI-normalised (N, 2) points in [0, 1] -> frame pixels."""
-        c, s = math.cos(self.rotation), math.sin(self.rotation)
-        d = (normalized_xy - 0.5) * self.side
-        out = np.empty_like(d)
-        out[:, 0] = c * d[:, 0] - s * d[:, 1] + self.cx
-        out[:, 1] = s * d[:, 0] + c * d[:, 1] + self.cy
-        return out
+        m = self.to_frame
+        return normalized_xy @ m[:2] + m[2]
 
 
 def normalize_radians(angle: float) -> float:

@@ -42,11 +42,6 @@ class OneEuro:
         self._value: np.ndarray | None = None
         self._dvalue: np.ndarray | None = None
 
-    def _alpha(self, cutoff: np.ndarray | float) -> np.ndarray | float:
-        te = 1.0 / self._frequency
-        tau = 1.0 / (2 * math.pi * cutoff)
-        return 1.0 / (1.0 + tau / te)
-
     def __call__(
         self, t: float, value: np.ndarray, value_scale: float | np.ndarray = 1.0
     ) -> np.ndarray:
@@ -55,18 +50,23 @@ class OneEuro:
                 return value  # time did not move on: nothing to learn from this sample
             self._frequency = 1.0 / (t - self._last_t)
         self._last_t = t
-        if self._raw is None or self._raw.shape != value.shape:
+        if self._raw is None or self._value is None or self._raw.shape != value.shape:
             self._raw = value.copy()
             self._value = value.copy()
             self._dvalue = np.zeros_like(value)
-            return value.copy()
-        dvalue = (value - self._raw) * value_scale * self._frequency
-        a_d = self._alpha(self.derivative_cutoff)
-        self._dvalue = a_d * dvalue + (1 - a_d) * self._dvalue
-        alpha = self._alpha(self.min_cutoff + self.beta * np.abs(self._dvalue))
-        self._value = alpha * value + (1 - alpha) * self._value
+            return self._value
+        # alpha = 1 / (1 + tau / Te) with tau = 1 / (2 pi cutoff) and Te = 1 / frequency is
+        # cutoff / (cutoff + frequency / (2 pi)); the updates are the same exponential
+        # averages written as x += alpha * (new - x), in fewer array operations.
+        # The arrays are replaced, never changed in place: what was returned stays as it was.
+        f = self._frequency / (2 * math.pi)
+        dc = self.derivative_cutoff
+        dvalue = (value - self._raw) * (value_scale * self._frequency)
+        self._dvalue = self._dvalue + (dc / (dc + f)) * (dvalue - self._dvalue)
+        cutoff = self.beta * np.abs(self._dvalue) + self.min_cutoff
+        self._value = self._value + cutoff / (cutoff + f) * (value - self._value)
         self._raw = value.copy()
-        return self._value.copy()
+        return self._value
 
 
 class LowPass:
@@ -81,7 +81,7 @@ class LowPass:
 
     def __call__(self, value: np.ndarray) -> np.ndarray:
         if self._value is None or self._value.shape != value.shape:
-            self._value = value.copy()
-        else:
-            self._value = self.alpha * value + (1 - self.alpha) * self._value
-        return self._value.copy()
+            self._value = value.astype(float)
+        else:  # replaced, not changed in place: what was returned stays as it was
+            self._value = self._value + self.alpha * (value - self._value)
+        return self._value
