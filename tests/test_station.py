@@ -123,19 +123,28 @@ class Stalling:
         pass
 
 
+def watch(station: Station, fold, done, seconds: float):
+    """Start the station and fold its messages into a value (``fold(msg, value)``) until
+    ``done(value)`` or the deadline; stop it and return the value."""
+    sub = station.subscribe()
+    station.start()
+    deadline = time.monotonic() + seconds
+    value = None
+    while time.monotonic() < deadline and not done(value):
+        msg = sub.get(timeout=0.5)
+        if msg is not None:
+            value = fold(msg, value)
+    station.stop()
+    return value
+
+
 def test_a_stalled_camera_goes_offline_and_is_reopened(tmp_path) -> None:
     source = Stalling()
     settings = Settings().changed(camera_stall_s=0.5)
     station = Station(settings, source, data_dir=tmp_path, demo=True)
-    sub = station.subscribe()
-    station.start()
-    deadline = time.monotonic() + 10
-    offline_seen = False
-    while time.monotonic() < deadline and not (offline_seen and source.opens >= 2):
-        msg = sub.get(timeout=0.5)
-        offline_seen |= bool(msg and msg.get("camera") == "offline")
-    station.stop()
-    assert offline_seen and source.opens >= 2
+    seen = watch(station, lambda msg, seen: seen or msg.get("camera") == "offline",
+                 lambda seen: seen and source.opens >= 2, seconds=10)
+    assert seen and source.opens >= 2
     assert "no frame from stalling camera" in station.health()["errors"][-1]["message"]
     assert station.store.errors()[0]["source"] == "camera"
 
@@ -222,14 +231,8 @@ def test_missing_models_keep_the_page_up_and_say_what_to_fix(tmp_path) -> None:
 
     source = Stalling()
     station = Station(Settings(), source, data_dir=tmp_path, estimator_factory=no_models, demo=True)
-    sub = station.subscribe()
-    station.start()
-    deadline = time.monotonic() + 5
-    service = None
-    while time.monotonic() < deadline and not (service and station.frames >= 3):
-        msg = sub.get(timeout=0.5)
-        service = service or (msg or {}).get("service")
-    station.stop()
+    service = watch(station, lambda msg, seen: seen or msg.get("service"),
+                    lambda seen: seen and station.frames >= 3, seconds=5)
     assert service and "station models fetch" in service
     # The loop went on past the failed load: every frame was read, and health says what to fix.
     assert station.frames == 3
