@@ -22,7 +22,8 @@ _SCALE = np.float32(1.0 / 255.0)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    """The logistic function, written with tanh so that large logits cannot overflow."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def refine_from_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
         return _refine_at_edges(xy, heatmap, centre)
     base = (centre[:, 1] * size + centre[:, 0]) * channels + np.arange(n)
     conf = heatmap.reshape(-1)[base[:, None] + _CELL_OFFSETS]  # (n, 49) logits
-    conf = 0.5 + 0.5 * np.tanh(0.5 * conf)  # the sigmoid, without overflow for large logits
+    conf = _sigmoid(conf)
     sums = conf @ _WEIGHTS  # (n, 3): total, sum of column offsets, sum of row offsets
     refine = conf.max(axis=1) >= REFINE_MIN_CONFIDENCE  # implies a total of at least 0.5
     moved = (centre + sums[:, 1:] / np.maximum(sums[:, :1], 1e-12)) * (1.0 / size)
@@ -85,11 +86,8 @@ def _refine_at_edges(xy: np.ndarray, heatmap: np.ndarray, centre: np.ndarray) ->
     inside = ((rows >= 0) & (rows < size))[:, :, None] & ((cols >= 0) & (cols < size))[:, None, :]
     rows, cols = np.clip(rows, 0, size - 1), np.clip(cols, 0, size - 1)
     flat = (rows[:, :, None] * size + cols[:, None, :]) * channels + np.arange(n)[:, None, None]
-    conf = 1.0 / (1.0 + np.exp(-heatmap.reshape(-1)[flat].astype(np.float64)))
-    conf = (conf * inside).reshape(n, -1)
-    weights = np.stack([np.ones(REFINE_KERNEL**2), np.tile(offsets, REFINE_KERNEL),
-                        np.repeat(offsets, REFINE_KERNEL)], axis=1)
-    sums = conf @ weights
+    conf = (_sigmoid(heatmap.reshape(-1)[flat]) * inside).reshape(n, -1)
+    sums = conf @ _WEIGHTS  # the weights do not depend on the map's size
     refine = (conf.max(axis=1) >= REFINE_MIN_CONFIDENCE) & (sums[:, 0] > 0)
     # MediaPipe's own check (it tests the column both ways, never the row's far edge).
     refine &= (centre[:, 0] >= 0) & (centre[:, 0] < size) & (centre[:, 1] >= 0)
