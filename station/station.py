@@ -386,7 +386,9 @@ class Station:
             try:
                 self._estimator = self._estimator_factory()
             except (Exception, SystemExit) as exc:  # a missing model: say it once, keep serving
-                self.service = f"the pose models cannot be loaded ({exc}); run `station models fetch`"
+                # The command line's loader has printed its reason and exits with a bare code.
+                why = "" if isinstance(exc, SystemExit) else f" ({exc})"
+                self.service = f"the pose models cannot be loaded{why}; run `station models fetch`"
                 self._error("pose", self.service)
                 self._estimator_factory = None
         return self._estimator
