@@ -156,13 +156,14 @@ def test_replayed_stream_finds_the_same_reps_as_live() -> None:
 
 
 def test_feet_just_below_the_frame_still_count_as_seen_far_below_do_not() -> None:
+    from station.coach.posture import near_side
     from station.coach.signals import whole_body_seen
     from station.pose.landmarks import INDEX
 
     frame = next(f for f in Trainee(Body(), SetPlan(reps=()), seed=1).frames() if f.pose is not None)
     pose = frame.pose
     h = pose.size[1]
-    side = "left" if pose.visibility[INDEX["left_hip"]] >= pose.visibility[INDEX["right_hip"]] else "right"
+    side = near_side(pose)
     assert whole_body_seen(pose, side)
 
     def ankle_at(y: float) -> bool:
