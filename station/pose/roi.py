@@ -39,19 +39,24 @@ class Roi:
         is the ROI-normalised coordinate ``u / out_size``. Sampling at pixel centres instead
         moved every landmark by half an input pixel and put the port 2-5 px off MediaPipe.
         """
-        (a, b), (c, d), (ox, oy) = self.to_frame
+        c, s, ox, oy = self._terms
         k = 1.0 / out_size
-        return np.array([[a * k, c * k, ox], [b * k, d * k, oy]])
+        return np.array([[c * k, -s * k, ox], [s * k, c * k, oy]])
 
     @cached_property
     def to_frame(self) -> np.ndarray:
         """(3, 2): ROI-normalised points ``p`` (N, 2) map to frame pixels as
         ``p @ to_frame[:2] + to_frame[2]`` (rotate, scale by the side, move to the centre)."""
+        c, s, ox, oy = self._terms
+        return np.array([[c, s], [-s, c], [ox, oy]])
+
+    @cached_property
+    def _terms(self) -> tuple[float, float, float, float]:
+        # Plain floats: building the crop's matrix from them is faster than from an array,
+        # and the crop runs on every frame.
         c, s = math.cos(self.rotation) * self.side, math.sin(self.rotation) * self.side
         # The ROI's corner (0, 0): the centre minus half a side along both rotated axes.
-        ox = self.cx - 0.5 * (c - s)
-        oy = self.cy - 0.5 * (s + c)
-        return np.array([[c, s], [-s, c], [ox, oy]])
+        return c, s, self.cx - 0.5 * (c - s), self.cy - 0.5 * (s + c)
 
     def project(self, normalized_xy: np.ndarray) -> np.ndarray:
         """ROI-normalised (N, 2) points in [0, 1] -> frame pixels."""
