@@ -35,7 +35,10 @@ def run(
     """Benchmark figures as in ``station bench --json``."""
     if not images:
         raise ValueError("bench needs at least one image")
-    samples: dict[str, list[float]] = {"det": [], "lm": [], "track": [], "detect": []}
+    samples: dict[str, list[float]] = {
+        "det": [], "lm": [], "track": [], "detect": [], "crop": [], "model": [], "decode": [],
+        "rest": [],
+    }
     t = 0.0
     # Each image is tracked as a still video of its own; switching images resets the tracker.
     per_image = max(1, frames // len(images))
@@ -48,6 +51,7 @@ def run(
         t += 1 / 30
         track = _timed(lambda im=image, tt=t: estimator.process(im, t=tt, video=True))
         tracked = not estimator.timing.detected
+        stages = estimator.landmarker.stage_times
         detect = _timed(lambda im=image: estimator.process(im, video=False))
         # The interpreters still hold this frame's inputs: time the bare invokes on them.
         det = _timed(estimator.detector.invoke)
@@ -59,6 +63,10 @@ def run(
         samples["detect"].append(detect)
         if tracked:
             samples["track"].append(track)
+            samples["crop"].append(stages.crop)
+            samples["model"].append(stages.model)
+            samples["decode"].append(stages.decode)
+            samples["rest"].append(track - stages.crop - stages.model - stages.decode)
         done += 1
         # Drawing the bar between frames would push the pipeline's code out of the caches and
         # bill that to the next frame: draw it every few frames only.
@@ -70,6 +78,9 @@ def run(
         "threads": estimator.threads,
         "invoke_ms": {"detector": round(med["det"], 3), "landmarks": round(med["lm"], 3)},
         "frame_ms": {"tracking": round(med["track"], 3), "detection": round(med["detect"], 3)},
+        # Where a tracking frame's time goes: the crop into the model's input, the model inside
+        # the pipeline, decoding its outputs, and the rest (smoothing, the next ROI, bookkeeping).
+        "tracking_split_ms": {k: round(med[k], 3) for k in ("crop", "model", "decode", "rest")},
         "ratios": {
             "tracking_vs_landmark_invoke": round(med["track"] / med["lm"], 3),
             "detection_vs_both_invokes": round(med["detect"] / (med["det"] + med["lm"]), 3),

@@ -115,6 +115,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
               " x landmark invoke")
         print(f"           detection {frm['detection']:6.2f} ms   = {rat['detection_vs_both_invokes']:.3f}"
               " x both invokes")
+        split = figures["tracking_split_ms"]
+        print(f"  tracking frame: crop {split['crop']:.2f}, model {split['model']:.2f}, "
+              f"decode {split['decode']:.2f}, rest {split['rest']:.2f} ms")
     return EXIT_OK
 
 

@@ -154,6 +154,11 @@ def test_bench_json(model_folder: Path, photos: Path) -> None:
     for key in ("tracking", "detection"):
         assert figures["frame_ms"][key] > 0
     assert figures["frame_ms"]["detection"] > figures["frame_ms"]["tracking"]
+    split = figures["tracking_split_ms"]
+    assert split["crop"] > 0 and split["decode"] > 0
+    # The model inside a tracking frame is most of that frame.
+    assert split["model"] > max(split["crop"], split["decode"], split["rest"])
+    assert split["model"] < figures["frame_ms"]["tracking"]
 
 
 def test_bench_without_images_is_usage_error() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,17 @@ _SCALE = np.float32(1.0 / 255.0)
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function, written with tanh so that large logits cannot overflow."""
     return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+@dataclass(frozen=True)
+class StageTimes:
+    """Milliseconds of one :meth:`Landmarker.run`: the crop into the input tensor, the model,
+    and decoding its outputs. ``station bench`` reports them to show where the time outside
+    the model goes."""
+
+    crop: float = 0.0
+    model: float = 0.0
+    decode: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,7 @@ class Landmarker:
         self._heatmap = by_shape[(1, HEATMAP_SIZE, HEATMAP_SIZE, NUM_OUTPUT_LANDMARKS)]
         self._world = by_shape[(1, NUM_OUTPUT_LANDMARKS * 3)]
         self._buffer = np.empty((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+        self.stage_times = StageTimes()
 
     def _prepare(self, rgb: np.ndarray, roi: Roi) -> None:
         cv2.warpAffine(
@@ -128,8 +141,11 @@ class Landmarker:
     def run(self, rgb: np.ndarray, roi: Roi) -> RawLandmarks:
         # Every numpy call here costs a few microseconds more than usual: the invoke before it
         # has pushed this code out of the caches. The post-processing is kept to few calls.
+        t0 = time.perf_counter()
         self._prepare(rgb, roi)
+        t1 = time.perf_counter()
         self.interpreter.invoke()
+        t2 = time.perf_counter()
         flag = float(self.interpreter.get_tensor(self._flag)[0, 0])
         raw = self.interpreter.get_tensor(self._landmarks).reshape(NUM_OUTPUT_LANDMARKS, 5)
         norm = raw[:, :2] * (1.0 / INPUT_SIZE)
@@ -143,4 +159,6 @@ class Landmarker:
         scores = _sigmoid(raw[:, 3:5])  # visibility and presence
         world = self.interpreter.get_tensor(self._world).reshape(NUM_OUTPUT_LANDMARKS, 3)
         world[:, :2] = world[:, :2] @ (to_frame[:2] * (1.0 / roi.side))  # rotate, as the ROI
+        t3 = time.perf_counter()
+        self.stage_times = StageTimes((t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)
         return RawLandmarks(xy, z, scores[:, 0], scores[:, 1], world, flag)
