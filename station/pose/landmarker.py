@@ -153,12 +153,12 @@ class Landmarker:
             heatmap = self.interpreter.tensor(self._heatmap)()[0]
             norm = refine_from_heatmap(norm, heatmap)
             del heatmap
-        to_frame = roi.to_frame
-        xy = norm @ to_frame[:2] + to_frame[2]
+        xy = roi.project(norm)
         z = raw[:, 2] * (roi.side / INPUT_SIZE)
         scores = _sigmoid(raw[:, 3:5])  # visibility and presence
         world = self.interpreter.get_tensor(self._world).reshape(NUM_OUTPUT_LANDMARKS, 3)
-        world[:, :2] = world[:, :2] @ (to_frame[:2] * (1.0 / roi.side))  # rotate, as the ROI
+        # Rotate as the ROI is rotated (its matrix without the scale by the side).
+        world[:, :2] = world[:, :2] @ (roi.to_frame[:2] * (1.0 / roi.side))
         t3 = time.perf_counter()
         self.stage_times = StageTimes((t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)
         return RawLandmarks(xy, z, scores[:, 0], scores[:, 1], world, flag)
