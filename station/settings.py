@@ -19,6 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 GROUPS = ("camera", "wall_switch", "dowel", "coaching", "lights", "privacy", "system")
+# Settings that were renamed, old name -> new: saved settings, imported files and API callers
+# that use an old name still reach the setting.
+RENAMED = {
+    "stand_hip_max": "lockout_hip_beyond_standing",
+    "hinge_start": "hinge_start_hip_beyond_standing",
+    "rounded_torso_max": "rounded_torso_from_vertical",
+    "rounded_head_spine": "rounded_head_drop_beyond_standing",
+    "squat_knee": "squat_knee_beyond_standing",
+}
 
 
 def setting(
@@ -78,28 +87,31 @@ class Settings:
     dowel_sat_min: int = setting(170, "dowel", "least colour saturation that counts as dowel", "", 0, 255)
     dowel_val_min: int = setting(140, "dowel", "least brightness that counts as dowel", "", 0, 255)
 
-    # --- coaching (angles in degrees; distances in torso lengths, hip to shoulder standing)
+    # --- coaching. Angles in degrees; "beyond standing" is measured from the member's own standing
+    # baseline, taken at the start of each set. Distances in torso lengths (hip to shoulder,
+    # standing). Fixed numbers that are not a gym's to tune: station/coach/thresholds.py.
     camera_sees: str = setting(
         "auto", "coaching", "which body side faces the camera", "", choices=("auto", "left", "right"))
     ready_hold_s: float = setting(
         0.6, "coaching", "stand still this long, seen whole, to be ready", "s", 0.2, 5)
-    stand_hip_max: float = setting(
-        20.0, "coaching", "hip flexion below which the member stands tall (locked out)", "deg", 5, 45)
-    hinge_start: float = setting(
+    lockout_hip_beyond_standing: float = setting(
+        20.0, "coaching", "hip flexion beyond standing below which the member stands tall (locked out)",
+        "deg", 5, 45)
+    hinge_start_hip_beyond_standing: float = setting(
         30.0, "coaching", "hip flexion beyond standing at which a rep starts", "deg", 10, 60)
     hysteresis: float = setting(
         5.0, "coaching", "margin every threshold must be crossed back by, against flicker", "deg", 0, 20)
     wall_travel: float = setting(
-        0.35, "coaching", "hip travel back at which the buttocks touch the wall (calibrated)", "torso",
-        0.1, 1.5)
+        0.35, "coaching", "hip travel back from standing at which the buttocks touch the wall "
+        "(calibrated)", "torso", 0.1, 1.5)
     contact_tolerance: float = setting(
-        0.07, "coaching", "a body point farther than this from the dowel has lost contact", "torso",
-        0.02, 0.3)
-    rounded_torso_max: float = setting(
-        100.0, "coaching", "torso beyond this from vertical means the spine flexed", "deg", 70, 150)
-    rounded_head_spine: float = setting(
-        30.0, "coaching", "head dropped this much more than standing: rounded (no dowel seen)", "deg", 10, 90)
-    squat_knee: float = setting(
+        0.07, "coaching", "a body point that moved farther than this off the dowel (against standing) "
+        "has lost contact", "torso", 0.02, 0.3)
+    rounded_torso_from_vertical: float = setting(
+        100.0, "coaching", "torso inclination from vertical beyond which the spine flexed", "deg", 70, 150)
+    rounded_head_drop_beyond_standing: float = setting(
+        30.0, "coaching", "head dropped this much beyond standing: rounded (no dowel seen)", "deg", 10, 90)
+    squat_knee_beyond_standing: float = setting(
         45.0, "coaching", "knee flexion beyond standing that makes it a squat", "deg", 20, 120)
     min_rep_s: float = setting(1.2, "coaching", "a rep faster than this is too fast", "s", 0.3, 10)
     fault_min_s: float = setting(
@@ -143,15 +155,16 @@ class Settings:
         by_name = {f.name: f for f in dataclasses.fields(self)}
         errors: dict[str, str] = {}
         clean: dict[str, Any] = {}
-        for name, raw in changes.items():
+        for given, raw in changes.items():
+            name = RENAMED.get(given, given)
             f = by_name.get(name)
             if f is None:
-                errors[name] = "unknown setting"
+                errors[given] = "unknown setting"
                 continue
             try:
                 clean[name] = _coerce(f, raw)
             except ValueError as exc:
-                errors[name] = str(exc)
+                errors[given] = str(exc)
         if errors:
             raise SettingsError(errors)
         return dataclasses.replace(self, **clean)
@@ -160,7 +173,7 @@ class Settings:
     def from_dict(cls, values: dict[str, Any]) -> Settings:
         """Settings from stored values; unknown keys (from a newer version) are ignored."""
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls().changed(**{k: v for k, v in values.items() if k in known})
+        return cls().changed(**{k: v for k, v in values.items() if RENAMED.get(k, k) in known})
 
 
 def _type_name(f: dataclasses.Field[Any]) -> str:

@@ -8,9 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from station.coach.dowel import dowel_gaps, find_dowel
+from station.coach.dowel import find_dowel
 from station.coach.geometry import Line
-from station.coach.posture import near_side, torso_length
+from station.coach.posture import facing_of, near_side, torso_length
+from station.coach.signals import Baseline, Raw, measure, relative
+from station.coach.vocabulary import Contact
 from station.settings import Settings
 
 ORANGE = (255, 100, 0)
@@ -20,6 +22,11 @@ GREEN = (40, 220, 60)
 def side_photos(photos) -> list:
     labels = json.loads((photos / "labels.json").read_text())
     return [photos / name for name, label in labels.items() if label["view"] == "side"]
+
+
+def coach_measure(pose, line: Line | None) -> Raw:
+    """The frame as the coach measures it, dowel distances included."""
+    return measure(pose, near_side(pose), facing_of(pose), line)
 
 
 def back_line(pose, off_head: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -67,16 +74,22 @@ def test_dowel_drawn_along_the_back_is_found_and_touches_all_three(posed) -> Non
         angle = np.degrees(np.arccos(abs(np.dot(line.direction(), drawn.direction()))))
         assert angle < 3.0, (name, angle)
         assert drawn.distance(line.p0) < 6 and drawn.distance(line.p1) < 6, name
-        gaps = dowel_gaps(pose, line)
-        assert gaps["upper_back"] < 0.15 and gaps["sacrum"] < 0.15, (name, gaps)
+        raw = coach_measure(pose, line)
+        assert raw.dowel_dist is not None, name
+        gaps = {c: d / raw.torso_px for c, d in raw.dowel_dist.items()}
+        assert gaps[Contact.UPPER_BACK] < 0.15 and gaps[Contact.SACRUM] < 0.15, (name, gaps)
 
 
-def test_dowel_off_the_head_shows_a_head_gap(posed) -> None:
+def test_dowel_off_the_head_shows_a_head_gap_against_the_standing_baseline(posed) -> None:
+    """The coach's own path: a baseline with the dowel on, then a frame with it off the head."""
     for name, rgb, pose in posed:
-        on = dowel_gaps(pose, find_dowel(draw(rgb, back_line(pose)), pose, Settings()))
-        off = dowel_gaps(pose, find_dowel(draw(rgb, back_line(pose, off_head=0.5)), pose, Settings()))
-        assert off["head"] > on["head"] + 0.15, (name, on, off)
-        assert abs(off["sacrum"] - on["sacrum"]) < 0.1, (name, on, off)
+        on = coach_measure(pose, find_dowel(draw(rgb, back_line(pose)), pose, Settings()))
+        off = coach_measure(pose, find_dowel(draw(rgb, back_line(pose, off_head=0.5)), pose, Settings()))
+        base = Baseline.average(near_side(pose), facing_of(pose), [on])
+        gaps = relative(off, base).gaps
+        assert gaps is not None, name
+        assert gaps[Contact.HEAD] > 0.15, (name, gaps)
+        assert abs(gaps[Contact.SACRUM]) < 0.1, (name, gaps)
 
 
 def test_no_dowel_no_line(posed) -> None:

@@ -88,13 +88,14 @@ def test_invalid_setting_shows_at_the_field_and_changes_nothing(client, app, sta
     create_account(client, app)
     t = token(client, "/staff/settings")
     before = station.store.load_settings()
-    r = client.post("/staff/settings", data={"csrf_token": t, "min_rep_s": "fast", "squat_knee": "50"})
+    r = client.post("/staff/settings",
+                    data={"csrf_token": t, "min_rep_s": "fast", "squat_knee_beyond_standing": "50"})
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and 'id="error-min_rep_s"' in html and "must be a number" in html
-    assert station.settings.squat_knee == 45.0 and station.store.load_settings() == before
-    r = client.post("/staff/settings", data={"csrf_token": t, "squat_knee": "50"})
-    assert r.status_code == 302 and station.settings.squat_knee == 50.0
-    assert station.store.load_settings()[1]["squat_knee"] == 50.0
+    assert station.settings.squat_knee_beyond_standing == 45.0 and station.store.load_settings() == before
+    r = client.post("/staff/settings", data={"csrf_token": t, "squat_knee_beyond_standing": "50"})
+    assert r.status_code == 302 and station.settings.squat_knee_beyond_standing == 50.0
+    assert station.store.load_settings()[1]["squat_knee_beyond_standing"] == 50.0
 
 
 def test_settings_export_and_import(client, app, station) -> None:

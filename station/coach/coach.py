@@ -7,7 +7,7 @@ replays to exactly the same reps.
     >>> coach = Coach(Settings())
     >>> step = coach.step(0.0, None, None, None)
     >>> step.snapshot.phase, step.events
-    ('away', ())
+    (<Phase.AWAY: 'away'>, ())
 
 States: ``away`` (nobody usable in view) -> ``ready`` (standing tall, a baseline taken) ->
 ``hinging`` (hips going back) -> ``at_wall`` (the switch closed, or without a switch the hips
@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from station.coach import thresholds as th
 from station.coach.events import (
     Event,
     RepFinished,
@@ -34,7 +35,6 @@ from station.coach.geometry import Line
 from station.coach.posture import facing_of, near_side, view_of
 from station.coach.rules import RepJudge
 from station.coach.signals import (
-    CONTACTS,
     Baseline,
     Raw,
     Signals,
@@ -43,22 +43,9 @@ from station.coach.signals import (
     relative,
     whole_body_seen,
 )
+from station.coach.vocabulary import Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
 from station.pose.landmarks import Pose
 from station.settings import Settings
-
-# A rep that stops rising for this long short of standing tall ends as ``no_lockout``.
-STALL_S = 1.5
-# Hip flexion (deg) a rep must rise from its deepest point before it counts as coming back up,
-# and must sink again from its highest point while returning to count as the next descent.
-TURN_DEG = 15.0
-# Standing still for the baseline: the hip may drift this far (torso lengths) and bend this
-# much more (deg) between the two halves of the hold.
-STILL_TRAVEL = 0.03
-STILL_HIP_DEG = 3.0
-# Standing for a baseline, in absolute angles: BlazePose puts the hip joint so that people standing
-# tall read 5-25 degrees of hip and knee flexion (22 and 24 on one of the fixture photos).
-STAND_HIP_MAX = 35.0
-STAND_KNEE_MAX = 35.0
 
 CUE_AWAY = "Step up to the wall, side-on to the camera"
 CUE_FRONT = "Turn side-on to the camera"
@@ -68,7 +55,6 @@ CUE_GOOD = "Good rep! Go again"
 CUE_DOWN = "Hips back, keep the dowel on"
 CUE_WALL = "Drive the hips forward, stand tall"
 CUE_UP = "Stand all the way up"
-CONTACT_FAULT = {"head": "head_off_dowel", "upper_back": "upper_back_off_dowel", "sacrum": "sacrum_off_dowel"}
 
 
 @dataclass(frozen=True)
@@ -88,19 +74,19 @@ class Coach:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._t: float | None = None
-        self.phase = "away"
+        self.phase: Phase = Phase.AWAY
         self.set_no = 0
         self.reps = 0
         self.good = 0
-        self.last_verdict: str | None = None
-        self.last_faults: tuple[str, ...] = ()
+        self.last_verdict: Verdict | None = None
+        self.last_faults: tuple[FaultCode, ...] = ()
         self._base: Baseline | None = None
         self._still: deque[tuple[float, Raw]] = deque()
         self._smooth = Smoother(settings.smoothing_s)
         self._sig: Signals | None = None
         self._judge: RepJudge | None = None
         self._last_seen: float | None = None
-        self._view: str | None = None
+        self._view: View | None = None
         self._stand_t = 0.0  # last time the hips were within the lockout margin
         self._turn = 0.0  # deepest (hinging) or highest (returning) hip flexion of this stretch
         self._turn_t = 0.0
@@ -133,14 +119,14 @@ class Coach:
 
     def _usable(self, pose: Pose) -> bool:
         self._view = view_of(pose)
-        if self._view != "side":
+        if self._view != View.SIDE:
             return False
         side = self._base.side if self._base else self._side_of(pose)
         return whole_body_seen(pose, side)
 
-    def _side_of(self, pose: Pose) -> str:
+    def _side_of(self, pose: Pose) -> Side:
         sees = self.settings.camera_sees
-        return sees if sees in ("left", "right") else near_side(pose)
+        return Side(sees) if sees in tuple(Side) else near_side(pose)
 
     # ------------------------------------------------------------------ no usable pose
     def _unseen(self, t: float, wall_contact: bool | None, events: list[Event]) -> None:
@@ -158,7 +144,7 @@ class Coach:
         self._base = None
         self._sig = None
         self._smooth.reset()
-        self.phase = "away"
+        self.phase = Phase.AWAY
 
     # ------------------------------------------------------------------ a usable pose
     def _seen(self, t: float, pose: Pose, dowel: Line | None, wall_contact: bool | None,
@@ -173,7 +159,7 @@ class Coach:
                 self.set_no += 1
                 self.reps = self.good = 0
                 self.last_verdict, self.last_faults = None, ()
-                self.phase = "ready"
+                self.phase = Phase.READY
                 self._stand_t = t
                 self._smooth.reset()
                 events.append(SetStarted(t=t, set_no=self.set_no, facing=facing))
@@ -186,7 +172,7 @@ class Coach:
         hip = sig.hip_flexion
         if hip < s.hysteresis:
             self._stand_t = t
-        if self.phase == "ready":
+        if self.phase == Phase.READY:
             self._ready(t, raw, sig, wall_contact, events)
         elif self._judge is not None:
             self._judge.observe(t, sig, wall_contact)
@@ -196,19 +182,20 @@ class Coach:
                events: list[Event]) -> None:
         s = self.settings
         hip = sig.hip_flexion
-        descending = hip > s.hinge_start or sig.knee_flexion > s.squat_knee
+        descending = (hip > s.hinge_start_hip_beyond_standing
+                      or sig.knee_flexion > s.squat_knee_beyond_standing)
         if self._rested:
             # The last rep ended short of standing: the next one starts when the hips sink again.
-            descending = hip > self._turn + TURN_DEG
+            descending = hip > self._turn + th.HIP_TURN
             if hip < self._turn - s.hysteresis:
                 self._turn, self._turn_t = hip, t
-            if hip < s.stand_hip_max - s.hysteresis:
+            if hip < s.lockout_hip_beyond_standing - s.hysteresis:
                 self._rested = False
         if descending:
             start = self._turn_t if self._rested else self._stand_t
             self._start_rep(start, t, sig, wall_contact, events)
             return
-        if not self._rested and hip < s.stand_hip_max:
+        if not self._rested and hip < s.lockout_hip_beyond_standing:
             # Standing between reps: refresh the baseline so a step of the feet is not travel.
             if self._hold_still(t, raw):
                 assert self._base is not None
@@ -222,9 +209,9 @@ class Coach:
                    events: list[Event]) -> None:
         self._rested = False
         self._still.clear()
-        self._judge = RepJudge(self.settings, t_start=t0, has_switch=wall_contact is not None)
+        self._judge = RepJudge(self.settings, t_start=t0)
         self._judge.observe(t, sig, wall_contact)
-        self.phase = "hinging"
+        self.phase = Phase.HINGING
         self._turn, self._turn_t = sig.hip_flexion, t
         events.append(RepStarted(t=t, set_no=self.set_no, rep=self.reps + 1))
         self._in_rep(t, sig, wall_contact, events)
@@ -235,39 +222,39 @@ class Coach:
         assert judge is not None
         hip = sig.hip_flexion
         at_wall = bool(wall_contact) if wall_contact is not None else sig.hip_travel >= s.wall_travel
-        if self.phase == "hinging":
+        if self.phase == Phase.HINGING:
             if hip > self._turn:
                 self._turn, self._turn_t = hip, t
             if at_wall:
-                by = "switch" if wall_contact is not None else "camera"
+                by = TouchedBy.SWITCH if wall_contact is not None else TouchedBy.CAMERA
                 judge.touch(by)
                 events.append(WallTouched(t=t, set_no=self.set_no, rep=self.reps + 1, by=by))
-                self.phase = "at_wall"
-            elif hip < self._turn - TURN_DEG:
+                self.phase = Phase.AT_WALL
+            elif hip < self._turn - th.HIP_TURN:
                 self._returning(t, hip)
-        elif self.phase == "at_wall":
+        elif self.phase == Phase.AT_WALL:
             if hip > self._turn:
                 self._turn, self._turn_t = hip, t
             left = not wall_contact if wall_contact is not None else (
                 sig.hip_travel < s.wall_travel - s.hysteresis / 100.0)
             if left:
                 self._returning(t, hip)
-        elif self.phase == "returning":
-            if hip < s.stand_hip_max:
+        elif self.phase == Phase.RETURNING:
+            if hip < s.lockout_hip_beyond_standing:
                 self._finish(t, locked_out=True, events=events)
-            elif hip > self._turn + TURN_DEG:
+            elif hip > self._turn + th.HIP_TURN:
                 # Down again without standing tall: this rep ends here, the next begins.
                 t_low = self._turn_t
                 self._finish(t_low, locked_out=False, events=events)
                 self._start_rep(t_low, t, sig, wall_contact, events)
-            elif hip < self._turn - 2.0:
+            elif hip < self._turn - th.HIP_PROGRESS_TURN:
                 self._turn, self._turn_t = hip, t
-            elif t - self._turn_t >= STALL_S:
+            elif t - self._turn_t >= th.STALL_S:
                 self._finish(self._turn_t, locked_out=False, events=events)
                 self._rested = True
 
     def _returning(self, t: float, hip: float) -> None:
-        self.phase = "returning"
+        self.phase = Phase.RETURNING
         self._turn, self._turn_t = hip, t
 
     def _finish(self, t: float, *, locked_out: bool, events: list[Event]) -> None:
@@ -275,12 +262,12 @@ class Coach:
         assert judge is not None
         faults, metrics = judge.decide(t_end=t, locked_out=locked_out)
         self.reps += 1
-        verdict = "fault" if faults else "good"
-        if verdict == "good":
+        verdict = Verdict.FAULT if faults else Verdict.GOOD
+        if verdict == Verdict.GOOD:
             self.good += 1
         self.last_verdict, self.last_faults = verdict, faults
         self._judge = None
-        self.phase = "ready" if self._base is not None else "away"
+        self.phase = Phase.READY if self._base is not None else Phase.AWAY
         events.append(RepFinished(t=t, set_no=self.set_no, rep=self.reps, verdict=verdict,
                                   faults=faults, metrics=metrics))
 
@@ -288,7 +275,7 @@ class Coach:
     def _hold_still(self, t: float, raw: Raw) -> bool:
         """Add a frame to the standing-still window; True once it spans ``ready_hold_s``."""
         s = self.settings
-        if raw.hip_flexion >= STAND_HIP_MAX or raw.knee_flexion >= STAND_KNEE_MAX:
+        if raw.hip_flexion >= th.STANDING_HIP_MAX_ABS or raw.knee_flexion >= th.STANDING_KNEE_MAX_ABS:
             self._still.clear()
             return False
         self._still.append((t, raw))
@@ -301,7 +288,7 @@ class Coach:
             second = [r for _, r in list(self._still)[half:]]
             dx = abs(_mean(first, "hip_x") - _mean(second, "hip_x")) / torso
             dh = abs(_mean(first, "hip_flexion") - _mean(second, "hip_flexion"))
-            if dx <= STILL_TRAVEL and dh <= STILL_HIP_DEG:
+            if dx <= th.STILL_DRIFT_TORSO and dh <= th.STILL_HIP_DEG:
                 break
             self._still.popleft()
         return t - self._still[0][0] >= s.ready_hold_s
@@ -315,20 +302,20 @@ class Coach:
         if sig.gaps is not None:
             values.update({f"gap_{c}": g for c, g in sig.gaps.items()})
         v = self._smooth(t, values)
-        gaps = {c: v[f"gap_{c}"] for c in CONTACTS} if sig.gaps is not None else None
+        gaps = {c: v[f"gap_{c}"] for c in Contact} if sig.gaps is not None else None
         return Signals(v["hip_flexion"], v["knee_flexion"], v["torso_inclination"], v["head_spine"],
                        v["hip_travel"], gaps)
 
     def _snapshot(self, t: float, pose: Pose | None, wall_contact: bool | None) -> Snapshot:
         s = self.settings
         sig = self._sig if self._base is not None else None
-        contacts: dict[str, bool | None] = dict.fromkeys(CONTACTS)
+        contacts: dict[Contact, bool | None] = dict.fromkeys(Contact)
         depth = 0.0
         if sig is not None:
             if sig.gaps is not None:
-                contacts = {c: sig.gaps[c] <= s.contact_tolerance for c in CONTACTS}
+                contacts = {c: sig.gaps[c] <= s.contact_tolerance for c in Contact}
             depth = min(1.0, max(0.0, sig.hip_travel / max(s.wall_travel, 1e-6)))
-        if self.phase == "at_wall" or (wall_contact and self.phase != "away"):
+        if self.phase == Phase.AT_WALL or (wall_contact and self.phase != Phase.AWAY):
             depth = 1.0
         return Snapshot(
             t=t, phase=self.phase, set_no=self.set_no, reps=self.reps, good=self.good,
@@ -339,22 +326,22 @@ class Coach:
             size=pose.size if pose is not None else (0, 0),
         )
 
-    def _cue(self, contacts: dict[str, bool | None]) -> str:
-        if self._view == "front" and self.phase in ("away", "ready"):
+    def _cue(self, contacts: dict[Contact, bool | None]) -> str:
+        if self._view == View.FRONT and self.phase in (Phase.AWAY, Phase.READY):
             return CUE_FRONT
-        if self.phase == "away":
+        if self.phase == Phase.AWAY:
             return CUE_SETTLE if self._still else CUE_AWAY
-        if self.phase == "ready":
+        if self.phase == Phase.READY:
             if self._rested:
                 return CUE_UP
-            if self.last_verdict == "good":
+            if self.last_verdict == Verdict.GOOD:
                 return CUE_GOOD
             code = most_important(self.last_faults)
             return FAULTS[code].cue if code else CUE_GO
-        off = [c for c in CONTACTS if contacts[c] is False]
+        off = [c for c in Contact if contacts[c] is False]
         if off:
-            return FAULTS[CONTACT_FAULT[off[0]]].cue
-        return {"hinging": CUE_DOWN, "at_wall": CUE_WALL}.get(self.phase, CUE_UP)
+            return FAULTS[off[0].fault].cue
+        return {Phase.HINGING: CUE_DOWN, Phase.AT_WALL: CUE_WALL}.get(self.phase, CUE_UP)
 
 
 def _mean(frames: list[Raw], attr: str) -> float:

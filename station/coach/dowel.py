@@ -32,8 +32,6 @@ MIN_LENGTH_TORSO = 0.5
 MIN_LENGTH_FRAME = 0.15
 MIN_ELONGATION = 4.0
 
-CONTACT_LANDMARKS = {"head": "ear", "upper_back": "shoulder", "sacrum": "hip"}
-
 
 def colour_mask(hsv: np.ndarray, s: Settings) -> np.ndarray:
     """Pixels in the dowel's colour band; a band whose hue_min > hue_max wraps through red."""
@@ -95,9 +93,3 @@ def find_dowel(rgb: np.ndarray, pose: Pose | None, settings: Settings) -> Line |
     return Line(*[(float(x0 + (x + 0.5) / scale - 0.5), float(y0 + (y + 0.5) / scale - 0.5))
                   for x, y in ends])
 
-
-def dowel_gaps(pose: Pose, dowel: Line) -> dict[str, float]:
-    """Each contact point's landmark (near-side ear, shoulder, hip) from the dowel, in torso lengths."""
-    side = near_side(pose)
-    torso = max(torso_length(pose), 1e-6)
-    return {c: dowel.distance(pose.point(f"{side}_{n}")) / torso for c, n in CONTACT_LANDMARKS.items()}

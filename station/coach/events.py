@@ -1,23 +1,30 @@
 """What the coach tells the outputs: events (things that happened) and snapshots (how it looks now).
 
 Events are small frozen values; outputs (lights, buzzer, web stream, rep log) subscribe to them.
+Every field must be given by name: a rep with no verdict is an error, never a good rep.
 
-    >>> RepFinished(t=4.2, set_no=1, rep=1, verdict="good", faults=(), metrics={}).as_dict()["event"]
+    >>> RepFinished(t=4.2, set_no=1, rep=1, verdict=Verdict.GOOD, faults=(), metrics={}).as_dict()["event"]
     'rep_finished'
+    >>> RepFinished(t=4.2, set_no=1, rep=1, faults=(), metrics={})
+    Traceback (most recent call last):
+    ...
+    TypeError: RepFinished.__init__() missing 1 required keyword-only argument: 'verdict'
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from station.coach.vocabulary import Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Event:
     t: float
 
-    name = "event"
+    name: ClassVar[str] = "event"
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -26,73 +33,72 @@ class Event:
         return {"event": self.name, **data}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SetStarted(Event):
     """The member stood ready and a standing baseline was taken."""
 
-    set_no: int = 0
-    facing: str | None = None
-    name = "set_started"
+    set_no: int
+    facing: Side
+    name: ClassVar[str] = "set_started"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RepStarted(Event):
-    set_no: int = 0
-    rep: int = 0
-    name = "rep_started"
+    set_no: int
+    rep: int
+    name: ClassVar[str] = "rep_started"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WallTouched(Event):
-    """The buttocks reached the wall: ``by`` is "switch" or "camera" (no switch, or it disagreed)."""
+    """The buttocks reached the wall, confirmed by the switch or (no switch) the hips' travel."""
 
-    set_no: int = 0
-    rep: int = 0
-    by: str = "switch"
-    name = "wall_touched"
+    set_no: int
+    rep: int
+    by: TouchedBy
+    name: ClassVar[str] = "wall_touched"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RepFinished(Event):
-    """A rep ended: ``verdict`` is "good" or "fault"; faults are codes from ``coach.faults``."""
+    """A rep ended with its verdict, its faults (in cue order) and its metrics."""
 
-    set_no: int = 0
-    rep: int = 0
-    verdict: str = "good"
-    faults: tuple[str, ...] = ()
-    metrics: dict[str, float] = field(default_factory=dict)
-    name = "rep_finished"
+    set_no: int
+    rep: int
+    verdict: Verdict
+    faults: tuple[FaultCode, ...]
+    metrics: dict[str, float]
+    name: ClassVar[str] = "rep_finished"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SetEnded(Event):
     """The member walked away (or stayed away long enough): the set is closed."""
 
-    set_no: int = 0
-    reps: int = 0
-    good: int = 0
-    name = "set_ended"
+    set_no: int
+    reps: int
+    good: int
+    name: ClassVar[str] = "set_ended"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """How things look now, for the live page and the lights. Replaced every frame."""
 
     t: float
-    phase: str  # away | ready | hinging | at_wall | returning
+    phase: Phase
     set_no: int
     reps: int
     good: int
     depth: float  # 0 standing .. 1 at the wall
-    contacts: dict[str, bool | None]  # head, upper_back, sacrum: True on the dowel, None unknown
+    contacts: dict[Contact, bool | None]  # True on the dowel, False off it, None unknown
     cue: str
-    last_verdict: str | None
-    last_faults: tuple[str, ...]
-    view: str | None  # side | front
-    facing: str | None  # left | right
+    last_verdict: Verdict | None
+    last_faults: tuple[FaultCode, ...]
+    view: View | None
+    facing: Side | None
     wall_contact: bool | None
-    landmarks: dict[str, list[float]] | None = None
-    size: tuple[int, int] = (0, 0)
+    size: tuple[int, int]
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

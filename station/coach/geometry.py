@@ -50,16 +50,26 @@ class Line:
 
 
 def angle_between(u: Point, v: Point) -> float:
-    """Unsigned angle between two vectors, degrees."""
-    u = np.asarray(u, float)
-    v = np.asarray(v, float)
-    nu, nv = np.hypot(*u), np.hypot(*v)
+    """Unsigned angle between two vectors, degrees (0 when either has no length).
+
+    Plain ``math`` on two floats each: the coach calls this every frame, where numpy's per-call
+    cost would dominate.
+
+        >>> angle_between((1.0, 0.0), (0.0, 2.0))
+        90.0
+    """
+    ux, uy = float(u[0]), float(u[1])
+    vx, vy = float(v[0]), float(v[1])
+    nu, nv = math.hypot(ux, uy), math.hypot(vx, vy)
     if nu == 0 or nv == 0:
         return 0.0
-    c = float(np.clip(np.dot(u, v) / (nu * nv), -1.0, 1.0))
-    return math.degrees(math.acos(c))
+    cos = (ux * vx + uy * vy) / (nu * nv)
+    if cos != cos:  # a NaN coordinate: no angle, rather than a made-up one
+        return math.nan
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
 
 def inclination_from_vertical(lower: Point, upper: Point) -> float:
     """Angle of the segment lower -> upper from straight up, degrees (0 = upright)."""
-    return angle_between(np.subtract(upper, lower), (0.0, -1.0))
+    return angle_between((float(upper[0]) - float(lower[0]), float(upper[1]) - float(lower[1])),
+                         (0.0, -1.0))

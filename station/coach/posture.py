@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from station.coach.geometry import angle_between, inclination_from_vertical
+from station.coach import thresholds as th
+from station.coach.geometry import Point, angle_between, inclination_from_vertical
+from station.coach.vocabulary import Side, View
 from station.pose.landmarks import INDEX, Pose
 
 SIDE_LANDMARKS = ("shoulder", "hip", "knee", "ankle", "ear", "elbow", "wrist")
@@ -31,18 +33,6 @@ FRONT_WIDTH = 0.45
 # The same test in 3D, on world landmarks: in profile the shoulder axis points along the
 # camera's depth axis.
 SIDE_DEPTH_RATIO = 1.0
-
-# Single-frame phase and spine thresholds (degrees); the coach uses its Settings instead.
-UPRIGHT_HIP_MAX = 30.0
-UPRIGHT_TORSO_MAX = 20.0
-UPRIGHT_HIP_LEANING = 45.0
-SQUAT_KNEE_MIN = 60.0
-# A hip hinge with a flat back and straight-ish legs stops near a horizontal torso (the
-# hamstrings end it); shoulders well below the hips mean the spine flexed to get there.
-ROUNDED_TORSO = 100.0
-# Standing, the ear sits some 20-30 degrees in front of the hip -> shoulder line; a head
-# dropped well beyond that is a flexed neck and upper back.
-ROUNDED_HEAD_SPINE = 55.0
 
 
 @dataclass(frozen=True)
@@ -57,11 +47,11 @@ class Angles:
         return {k: round(v, 1) for k, v in self.__dict__.items()}
 
 
-def near_side(pose: Pose) -> str:
-    """"left" or "right": the body side nearer the camera (the more visible one)."""
+def near_side(pose: Pose) -> Side:
+    """The body side nearer the camera (the more visible one)."""
     left = sum(pose.visibility[INDEX[f"left_{n}"]] for n in SIDE_LANDMARKS)
     right = sum(pose.visibility[INDEX[f"right_{n}"]] for n in SIDE_LANDMARKS)
-    return "left" if left >= right else "right"
+    return Side.LEFT if left >= right else Side.RIGHT
 
 
 def torso_length(pose: Pose) -> float:
@@ -71,24 +61,24 @@ def torso_length(pose: Pose) -> float:
     return float(np.hypot(*(shoulders - hips)))
 
 
-def view_of(pose: Pose) -> str:
-    """"side" when the camera sees the member in profile, else "front" (front or back)."""
+def view_of(pose: Pose) -> View:
+    """:attr:`View.SIDE` when the camera sees the member in profile, else :attr:`View.FRONT`."""
     if pose.world is not None:
         s = pose.world[INDEX["left_shoulder"]] - pose.world[INDEX["right_shoulder"]]
         h = pose.world[INDEX["left_hip"]] - pose.world[INDEX["right_hip"]]
         depth = abs(s[2]) + abs(h[2])
         across = abs(s[0]) + abs(h[0])
-        return "side" if depth > SIDE_DEPTH_RATIO * across else "front"
+        return View.SIDE if depth > SIDE_DEPTH_RATIO * across else View.FRONT
     torso = max(torso_length(pose), 1e-6)
     width = (
         abs(pose.point("left_shoulder")[0] - pose.point("right_shoulder")[0])
         + abs(pose.point("left_hip")[0] - pose.point("right_hip")[0])
     ) / 2
-    return "front" if width / torso > FRONT_WIDTH else "side"
+    return View.FRONT if width / torso > FRONT_WIDTH else View.SIDE
 
 
-def facing_of(pose: Pose) -> str:
-    """"left" when the member faces image-left, else "right".
+def facing_of(pose: Pose) -> Side:
+    """The way the member faces in the image.
 
     The feet point the way the member faces whatever the trunk and head do (a head hanging in a
     deep bend fools a nose-versus-ears test), so the toes against the heels decide; the nose
@@ -104,47 +94,62 @@ def facing_of(pose: Pose) -> str:
     if weight > 0.6:
         toes = sum(dx * w for dx, w in feet) / weight
         if abs(toes) > 1.0:
-            return "left" if toes < 0 else "right"
+            return Side.LEFT if toes < 0 else Side.RIGHT
     ears = (pose.point("left_ear") + pose.point("right_ear")) / 2
-    return "left" if pose.point("nose")[0] < ears[0] else "right"
+    return Side.LEFT if pose.point("nose")[0] < ears[0] else Side.RIGHT
 
 
-def angles_of(pose: Pose, side: str, facing: str) -> Angles:
+def joint_angles(ear: Point, shoulder: Point, hip: Point, knee: Point, ankle: Point,
+                 facing: Side) -> Angles:
+    """The joint angles of one body side from its five points (image pixels); the one place the
+    station does this maths, for a photo and for every frame of the coach alike.
+
+        >>> a = joint_angles((0, -110), (0, -100), (0, 0), (0, 100), (0, 200), Side.RIGHT)
+        >>> a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine
+        (0.0, 0.0, 0.0, 0.0)
+    """
+    def minus(a: Point, b: Point) -> tuple[float, float]:
+        return float(a[0]) - float(b[0]), float(a[1]) - float(b[1])
+
+    hip_angle = 180.0 - angle_between(minus(shoulder, hip), minus(knee, hip))
+    knee_angle = 180.0 - angle_between(minus(hip, knee), minus(ankle, knee))
+    return Angles(hip_angle, knee_angle, inclination_from_vertical(hip, shoulder),
+                  inclination_from_vertical(ankle, knee), head_spine(hip, shoulder, ear, facing))
+
+
+def angles_of(pose: Pose, side: Side, facing: Side) -> Angles:
     """Joint angles on one body side (see the module docstring)."""
-    p = {n: pose.point(f"{side}_{n}") for n in ("shoulder", "hip", "knee", "ankle", "ear")}
-    hip = 180.0 - angle_between(p["shoulder"] - p["hip"], p["knee"] - p["hip"])
-    knee = 180.0 - angle_between(p["hip"] - p["knee"], p["ankle"] - p["knee"])
-    torso = inclination_from_vertical(p["hip"], p["shoulder"])
-    shin = inclination_from_vertical(p["ankle"], p["knee"])
-    return Angles(hip, knee, torso, shin, head_spine(p["hip"], p["shoulder"], p["ear"], facing))
+    p = {n: pose.point(f"{side}_{n}") for n in ("ear", "shoulder", "hip", "knee", "ankle")}
+    return joint_angles(p["ear"], p["shoulder"], p["hip"], p["knee"], p["ankle"], facing)
 
 
-def head_spine(hip: np.ndarray, shoulder: np.ndarray, ear: np.ndarray, facing: str) -> float:
+def head_spine(hip: Point, shoulder: Point, ear: Point, facing: Side) -> float:
     """Signed angle of shoulder -> ear against hip -> shoulder; positive = head dropped forward."""
-    u = shoulder - hip
-    v = ear - shoulder
-    magnitude = angle_between(u, v)
-    cross = float(u[0] * v[1] - u[1] * v[0])
+    ux, uy = float(shoulder[0]) - float(hip[0]), float(shoulder[1]) - float(hip[1])
+    vx, vy = float(ear[0]) - float(shoulder[0]), float(ear[1]) - float(shoulder[1])
+    magnitude = angle_between((ux, uy), (vx, vy))
     # Image y points down: for a member facing right (+x), a forward drop turns v clockwise on
     # screen, which is a positive cross product here. Facing left mirrors it.
-    sign = 1.0 if (cross >= 0) == (facing == "right") else -1.0
+    sign = 1.0 if (ux * vy - uy * vx >= 0) == (facing == Side.RIGHT) else -1.0
     return sign * magnitude
 
 
 def phase_of(a: Angles) -> str:
-    if a.knee_flexion >= SQUAT_KNEE_MIN and a.knee_flexion >= 0.6 * a.hip_flexion:
+    """A single photo's coarse phase: ``upright``, ``hinge`` or ``squat`` (no baseline)."""
+    if a.knee_flexion >= th.PHOTO_SQUAT_KNEE_MIN_ABS and a.knee_flexion >= 0.6 * a.hip_flexion:
         return "squat"
-    # Standing tall reads 5-25 degrees of hip flexion on real photos (where BlazePose puts the hip
-    # joint); a trunk still near vertical keeps a little more than that upright too.
-    standing = a.hip_flexion < UPRIGHT_HIP_MAX or (
-        a.torso_inclination < UPRIGHT_TORSO_MAX and a.hip_flexion < UPRIGHT_HIP_LEANING)
-    if standing and a.knee_flexion < SQUAT_KNEE_MIN:
+    standing = a.hip_flexion < th.PHOTO_UPRIGHT_HIP_MAX_ABS or (
+        a.torso_inclination < th.PHOTO_UPRIGHT_TORSO_MAX_ABS
+        and a.hip_flexion < th.PHOTO_UPRIGHT_LEANING_HIP_MAX_ABS)
+    if standing and a.knee_flexion < th.PHOTO_SQUAT_KNEE_MIN_ABS:
         return "upright"
     return "hinge"
 
 
 def spine_of(a: Angles) -> str:
-    rounded = a.torso_inclination > ROUNDED_TORSO or a.head_spine > ROUNDED_HEAD_SPINE
+    """A single photo's spine: ``rounded`` or ``neutral`` (no baseline, no dowel)."""
+    rounded = (a.torso_inclination > th.PHOTO_ROUNDED_TORSO_ABS
+               or a.head_spine > th.PHOTO_ROUNDED_HEAD_SPINE_ABS)
     return "rounded" if rounded else "neutral"
 
 
@@ -155,14 +160,14 @@ def describe_frame(pose: Pose | None, record: dict[str, Any]) -> None:
         return
     view = view_of(pose)
     side = near_side(pose)
-    facing = facing_of(pose) if view == "side" else None
-    a = angles_of(pose, side, facing or "right")
+    facing = facing_of(pose) if view == View.SIDE else None
+    a = angles_of(pose, side, facing or Side.RIGHT)
     record.update(
         view=view,
         facing=facing,
         angles={k: v for k, v in a.as_dict().items() if k != "shin_angle"},
         phase=phase_of(a),
-        spine=spine_of(a) if view == "side" else "neutral" if phase_of(a) == "upright" else None,
+        spine=spine_of(a) if view == View.SIDE else "neutral" if phase_of(a) == "upright" else None,
     )
     record["angles"]["shin_angle"] = round(a.shin_angle, 1)
     if math.isnan(a.hip_flexion):

@@ -6,35 +6,53 @@ frame never fails a rep, a real movement always lasts longer than that.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from station.coach.faults import FAULTS
-from station.coach.signals import CONTACTS, Signals
+from station.coach.signals import Signals
+from station.coach.vocabulary import Contact, FaultCode, TouchedBy
 from station.settings import Settings
 
-CONDITIONS = ("head_off", "upper_back_off", "sacrum_off", "head_and_sacrum_off", "torso_over",
-              "head_drop", "squat")
+
+class Condition(StrEnum):
+    """What one frame can show; a condition held for ``fault_min_s`` is evidence for a fault."""
+
+    HEAD_OFF = "head_off"
+    UPPER_BACK_OFF = "upper_back_off"
+    SACRUM_OFF = "sacrum_off"
+    HEAD_AND_SACRUM_OFF = "head_and_sacrum_off"
+    TORSO_OVER = "torso_over"
+    HEAD_DROP = "head_drop"
+    SQUAT = "squat"
+
+
+OFF_DOWEL = {Contact.HEAD: Condition.HEAD_OFF, Contact.UPPER_BACK: Condition.UPPER_BACK_OFF,
+             Contact.SACRUM: Condition.SACRUM_OFF}
+# Head and sacrum off the dowel together, the torso past horizontal or the head dropped (no
+# dowel seen): each means the whole spine flexed, which the one fault ``rounded_back`` names.
+ROUNDING = {Condition.HEAD_AND_SACRUM_OFF, Condition.TORSO_OVER, Condition.HEAD_DROP}
 
 
 class RepJudge:
     """Collects one rep's evidence; :meth:`decide` turns it into faults and metrics.
 
-        >>> judge = RepJudge(Settings(), t_start=0.0, has_switch=True)
+        >>> judge = RepJudge(Settings(), t_start=0.0)
         >>> judge.decide(t_end=2.0, locked_out=True)[0]
-        ('no_wall_touch',)
+        (<FaultCode.NO_WALL_TOUCH: 'no_wall_touch'>,)
     """
 
-    def __init__(self, settings: Settings, t_start: float, has_switch: bool) -> None:
+    def __init__(self, settings: Settings, t_start: float) -> None:
         self.s = settings
         self.t_start = t_start
-        self.has_switch = has_switch
-        self._run_since: dict[str, float | None] = dict.fromkeys(CONDITIONS)
-        self.flags: set[str] = set()
+        self._run_since: dict[Condition, float | None] = dict.fromkeys(Condition)
+        self.flags: set[Condition] = set()
         self.lost_s = 0.0
         self._lost_since: float | None = None
-        self.touched_by: str | None = None
+        self.touched_by: TouchedBy | None = None
         self.camera_touch = False
         self.max = {"hip_flexion": 0.0, "knee_flexion": 0.0, "torso_inclination": 0.0,
                     "hip_travel": 0.0, "head_spine": 0.0}
-        self.max_gap = dict.fromkeys(CONTACTS, 0.0)
+        self.max_gap = dict.fromkeys(Contact, 0.0)
 
     # -- evidence
     def unseen(self, t: float) -> None:
@@ -44,26 +62,27 @@ class RepJudge:
         self.lost_s = max(self.lost_s, t - self._lost_since)
         if t - self._lost_since >= self.s.lost_s:
             # A long gap breaks every run; a dropped frame or two does not.
-            for name in CONDITIONS:
+            for name in Condition:
                 self._run_since[name] = None
 
-    def observe(self, t: float, sig: Signals, wall_contact: bool | None) -> None:
-        self._lost_since = None
+    def _held(self, sig: Signals) -> dict[Condition, bool]:
         s = self.s
-        tol = s.contact_tolerance
-        gaps = sig.gaps
-        held = {
-            "head_off": gaps is not None and gaps["head"] > tol,
-            "upper_back_off": gaps is not None and gaps["upper_back"] > tol,
-            "sacrum_off": gaps is not None and gaps["sacrum"] > tol,
-            "head_and_sacrum_off": gaps is not None and gaps["head"] > tol and gaps["sacrum"] > tol,
-            "torso_over": sig.torso_inclination > s.rounded_torso_max,
+        off = {c: sig.gaps is not None and sig.gaps[c] > s.contact_tolerance for c in Contact}
+        return {
+            **{OFF_DOWEL[c]: off[c] for c in Contact},
+            Condition.HEAD_AND_SACRUM_OFF: off[Contact.HEAD] and off[Contact.SACRUM],
+            Condition.TORSO_OVER: sig.torso_inclination > s.rounded_torso_from_vertical,
             # Without the dowel the landmarks alone must show the spine: a head dropped far
             # beyond the member's own standing posture.
-            "head_drop": gaps is None and sig.head_spine > s.rounded_head_spine,
-            "squat": sig.knee_flexion > s.squat_knee,
+            Condition.HEAD_DROP: sig.gaps is None and sig.head_spine > s.rounded_head_drop_beyond_standing,
+            Condition.SQUAT: sig.knee_flexion > s.squat_knee_beyond_standing,
         }
-        for name, on in held.items():
+
+    def observe(self, t: float, sig: Signals, wall_contact: bool | None) -> None:
+        """A frame with a usable pose; ``wall_contact`` is the switch (None when none is fitted)."""
+        self._lost_since = None
+        s = self.s
+        for name, on in self._held(sig).items():
             if not on:
                 self._run_since[name] = None
                 continue
@@ -74,53 +93,51 @@ class RepJudge:
                 self.flags.add(name)
         for key in self.max:
             self.max[key] = max(self.max[key], getattr(sig, key))
-        if gaps is not None:
-            for c in CONTACTS:
-                self.max_gap[c] = max(self.max_gap[c], gaps[c])
+        if sig.gaps is not None:
+            for c in Contact:
+                self.max_gap[c] = max(self.max_gap[c], sig.gaps[c])
         at_wall_by_camera = sig.hip_travel >= s.wall_travel
         self.camera_touch = self.camera_touch or at_wall_by_camera
         if wall_contact:
-            self.touched_by = "switch"
+            self.touched_by = TouchedBy.SWITCH
         elif wall_contact is None and at_wall_by_camera and self.touched_by is None:
-            self.touched_by = "camera"
+            self.touched_by = TouchedBy.CAMERA
 
-    def touch(self, by: str) -> None:
+    def touch(self, by: TouchedBy) -> None:
         if self.touched_by is None:
             self.touched_by = by
 
     # -- verdict
-    def decide(self, t_end: float, locked_out: bool) -> tuple[tuple[str, ...], dict[str, float]]:
+    def decide(self, t_end: float, locked_out: bool) -> tuple[tuple[FaultCode, ...], dict[str, float]]:
+        """The rep's faults (in cue order) and metrics, when it ended at ``t_end``."""
         s, f = self.s, self.flags
-        faults: set[str] = set()
-        rounded = bool(f & {"head_and_sacrum_off", "torso_over", "head_drop"})
-        if rounded:
-            faults.add("rounded_back")  # it explains head and sacrum leaving the dowel
+        faults: set[FaultCode] = set()
+        if f & ROUNDING:
+            faults.add(FaultCode.ROUNDED_BACK)  # it explains head and sacrum leaving the dowel
         else:
-            faults |= {c + "_off_dowel" for c in ("head", "sacrum") if c + "_off" in f}
-        if "upper_back_off" in f:
-            faults.add("upper_back_off_dowel")
-        squat = "squat" in f
+            faults |= {c.fault for c in (Contact.HEAD, Contact.SACRUM) if OFF_DOWEL[c] in f}
+        if Condition.UPPER_BACK_OFF in f:
+            faults.add(FaultCode.UPPER_BACK_OFF_DOWEL)
+        squat = Condition.SQUAT in f
         if squat:
-            faults.add("squat")
+            faults.add(FaultCode.SQUAT)
         duration = t_end - self.t_start
-        lost = self.lost_s >= s.lost_s
-        if lost:
+        if self.lost_s >= s.lost_s:
             # What happened out of view cannot be judged; spine faults seen in view still stand.
-            faults = {code for code in faults if FAULTS[code].spine} | {"lost_tracking"}
+            faults = {code for code in faults if FAULTS[code].spine} | {FaultCode.LOST_TRACKING}
         else:
             if self.touched_by is None and not squat:
-                faults.add("no_wall_touch")
+                faults.add(FaultCode.NO_WALL_TOUCH)
             if not locked_out:
-                faults.add("no_lockout")
+                faults.add(FaultCode.NO_LOCKOUT)
             if duration < s.min_rep_s:
-                faults.add("too_fast")
+                faults.add(FaultCode.TOO_FAST)
         metrics = {
             "duration_s": round(duration, 3),
             **{f"max_{k}": round(v, 2) for k, v in self.max.items()},
             **{f"max_gap_{c}": round(v, 3) for c, v in self.max_gap.items()},
             "lost_s": round(self.lost_s, 3),
-            "wall_by_switch": float(self.touched_by == "switch"),
+            "wall_by_switch": float(self.touched_by == TouchedBy.SWITCH),
             "wall_by_camera": float(self.camera_touch),
         }
-        ordered = tuple(code for code in FAULTS if code in faults)
-        return ordered, metrics
+        return tuple(code for code in FaultCode if code in faults), metrics

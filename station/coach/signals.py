@@ -10,11 +10,11 @@ import math
 from dataclasses import dataclass
 
 from station.coach.geometry import Line
+from station.coach.posture import joint_angles
+from station.coach.vocabulary import Contact, Side
 from station.pose.landmarks import INDEX, Pose
 
-CONTACTS = ("head", "upper_back", "sacrum")
-# The body landmark each dowel contact point sits behind.
-CONTACT_LANDMARK = {"head": "ear", "upper_back": "shoulder", "sacrum": "hip"}
+# Landmarks that must be clearly seen for a frame to count, and the legs, which need only be found.
 CORE = ("ear", "shoulder", "hip")
 LEGS = ("knee", "ankle")
 MIN_VISIBILITY = 0.5
@@ -35,24 +35,24 @@ class Raw:
     head_spine: float
     hip_x: float
     torso_px: float
-    dowel_dist: dict[str, float] | None  # each landmark's distance from the dowel line, px
+    dowel_dist: dict[Contact, float] | None  # each contact's landmark from the dowel line, px
 
 
 @dataclass(frozen=True)
 class Baseline:
     """The member standing ready: what every later frame of the set is compared with."""
 
-    side: str
-    facing: str
+    side: Side
+    facing: Side
     hip_flexion: float
     knee_flexion: float
     head_spine: float
     hip_x: float
     torso_px: float
-    dowel_dist: dict[str, float] | None
+    dowel_dist: dict[Contact, float] | None
 
     @classmethod
-    def average(cls, side: str, facing: str, frames: list[Raw]) -> Baseline:
+    def average(cls, side: Side, facing: Side, frames: list[Raw]) -> Baseline:
         n = len(frames)
 
         def mean(attr: str) -> float:
@@ -61,7 +61,7 @@ class Baseline:
         with_dowel = [f.dowel_dist for f in frames if f.dowel_dist is not None]
         dowel = None
         if len(with_dowel) * 2 >= n:
-            dowel = {c: sum(d[c] for d in with_dowel) / len(with_dowel) for c in CONTACTS}
+            dowel = {c: sum(d[c] for d in with_dowel) / len(with_dowel) for c in Contact}
         return cls(side, facing, mean("hip_flexion"), mean("knee_flexion"), mean("head_spine"),
                    mean("hip_x"), mean("torso_px"), dowel)
 
@@ -71,14 +71,7 @@ def _pt(pose: Pose, name: str) -> tuple[float, float]:
     return float(pose.xy[i, 0]), float(pose.xy[i, 1])
 
 
-def _angle(ax: float, ay: float, bx: float, by: float) -> float:
-    na, nb = math.hypot(ax, ay), math.hypot(bx, by)
-    if na == 0 or nb == 0:
-        return 0.0
-    return math.degrees(math.acos(max(-1.0, min(1.0, (ax * bx + ay * by) / (na * nb)))))
-
-
-def whole_body_seen(pose: Pose, side: str) -> bool:
+def whole_body_seen(pose: Pose, side: Side) -> bool:
     """Ear, shoulder and hip clearly seen; knee and ankle at least found and inside the frame.
 
     BlazePose often rates legs in dark trousers or in shadow as barely visible (0.1-0.4) while
@@ -99,31 +92,20 @@ def whole_body_seen(pose: Pose, side: str) -> bool:
     return True
 
 
-def measure(pose: Pose, side: str, facing: str, dowel: Line | None) -> Raw:
+def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:
     """The raw signals of one frame."""
-    ex, ey = _pt(pose, f"{side}_ear")
-    sx, sy = _pt(pose, f"{side}_shoulder")
-    hx, hy = _pt(pose, f"{side}_hip")
-    kx, ky = _pt(pose, f"{side}_knee")
-    ax, ay = _pt(pose, f"{side}_ankle")
-    hip = 180.0 - _angle(sx - hx, sy - hy, kx - hx, ky - hy)
-    knee = 180.0 - _angle(hx - kx, hy - ky, ax - kx, ay - ky)
-    torso = _angle(sx - hx, sy - hy, 0.0, -1.0)
-    ux, uy, vx, vy = sx - hx, sy - hy, ex - sx, ey - sy
-    cross = ux * vy - uy * vx
-    sign = 1.0 if (cross >= 0) == (facing == "right") else -1.0
-    head = sign * _angle(ux, uy, vx, vy)
+    at = {c: _pt(pose, f"{side}_{c.landmark}") for c in Contact}
+    ear, shoulder, hip = at[Contact.HEAD], at[Contact.UPPER_BACK], at[Contact.SACRUM]
+    a = joint_angles(ear, shoulder, hip, _pt(pose, f"{side}_knee"), _pt(pose, f"{side}_ankle"), facing)
     dist = None
     if dowel is not None:
         (x0, y0), (x1, y1) = dowel.p0, dowel.p1
         length = math.hypot(x1 - x0, y1 - y0)
         if length > 0:
             dx, dy = (x1 - x0) / length, (y1 - y0) / length
-            dist = {
-                c: abs(dx * (py - y0) - dy * (px - x0))
-                for c, (px, py) in (("head", (ex, ey)), ("upper_back", (sx, sy)), ("sacrum", (hx, hy)))
-            }
-    return Raw(hip, knee, torso, head, hx, math.hypot(ux, uy), dist)
+            dist = {c: abs(dx * (py - y0) - dy * (px - x0)) for c, (px, py) in at.items()}
+    torso_px = math.hypot(shoulder[0] - hip[0], shoulder[1] - hip[1])
+    return Raw(a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine, hip[0], torso_px, dist)
 
 
 @dataclass(frozen=True)
@@ -135,16 +117,16 @@ class Signals:
     torso_inclination: float  # absolute
     head_spine: float  # beyond standing, positive = head dropped
     hip_travel: float  # towards the wall, torso lengths
-    gaps: dict[str, float] | None  # each contact point's distance off the dowel, torso lengths
+    gaps: dict[Contact, float] | None  # each contact point's distance off the dowel, torso lengths
 
 
 def relative(raw: Raw, base: Baseline) -> Signals:
     torso = max(base.torso_px, 1e-6)
     # Facing left, the wall is on the image right: travel towards it is +x.
-    toward = 1.0 if base.facing == "left" else -1.0
+    toward = 1.0 if base.facing == Side.LEFT else -1.0
     gaps = None
     if raw.dowel_dist is not None and base.dowel_dist is not None:
-        gaps = {c: (raw.dowel_dist[c] - base.dowel_dist[c]) / torso for c in CONTACTS}
+        gaps = {c: (raw.dowel_dist[c] - base.dowel_dist[c]) / torso for c in Contact}
     return Signals(
         raw.hip_flexion - base.hip_flexion,
         raw.knee_flexion - base.knee_flexion,

@@ -1,0 +1,49 @@
+"""The coach's fixed numbers, each once, named for what it is measured against.
+
+Staff-tunable thresholds live in :class:`station.settings.Settings` (the ``coaching`` group); the
+numbers here are not for a gym to change: they describe how BlazePose reads a body, or how a
+rep moves. Suffixes say what an angle is relative to:
+
+- ``_ABS``: an absolute angle as BlazePose reads it on one frame (no baseline);
+- ``_TURN``: relative to the deepest or highest point of the current stretch of a rep.
+
+Settings relative to the member's own standing baseline end in ``_beyond_standing``.
+
+Angles in degrees, distances in torso lengths (hip to shoulder), times in seconds.
+"""
+
+from __future__ import annotations
+
+# --- standing still for a baseline (the start of a set, and between reps)
+# BlazePose puts the hip joint so that people standing tall read 5-25 degrees of hip and knee
+# flexion (22 and 24 on one of the shared fixture photos); beyond these nobody is standing.
+STANDING_HIP_MAX_ABS = 35.0
+STANDING_KNEE_MAX_ABS = 35.0
+# Still means no drift between the two halves of the hold: the hip may move this far and bend
+# this much more. Keypoint noise on the fixture photos is well under both.
+STILL_DRIFT_TORSO = 0.03
+STILL_HIP_DEG = 3.0
+
+# --- turning points of a rep
+# Hip flexion a rep must rise from its deepest point before it counts as coming back up, and
+# sink again from its highest point while returning to count as the next descent: three times
+# the smoothed keypoint noise seen on real photos.
+HIP_TURN = 15.0
+# A return that moves less than this is not progress (it does not reset the stall clock).
+HIP_PROGRESS_TURN = 2.0
+# A rep that stops rising for this long short of standing tall ends as ``no_lockout``.
+STALL_S = 1.5
+
+# --- one photo, no baseline (``station analyze``): coarse phase and spine of a single frame
+# Standing tall reads 5-25 degrees of hip flexion on real photos; a trunk still near vertical
+# keeps a little more than that upright too.
+PHOTO_UPRIGHT_HIP_MAX_ABS = 30.0
+PHOTO_UPRIGHT_TORSO_MAX_ABS = 20.0
+PHOTO_UPRIGHT_LEANING_HIP_MAX_ABS = 45.0
+PHOTO_SQUAT_KNEE_MIN_ABS = 60.0
+# A hip hinge with a flat back and straight-ish legs stops near a horizontal torso (the
+# hamstrings end it); shoulders well below the hips mean the spine flexed to get there.
+PHOTO_ROUNDED_TORSO_ABS = 100.0
+# Standing, the ear sits some 20-30 degrees in front of the hip -> shoulder line; a head
+# dropped well beyond that is a flexed neck and upper back.
+PHOTO_ROUNDED_HEAD_SPINE_ABS = 55.0
