@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from station.camera.sources import SimSource
+from station.coach.vocabulary import Phase
 from station.devices import Devices, pin_factory
 from station.settings import Settings
 from station.station import Station
@@ -32,8 +33,7 @@ def main() -> int:
     switch_pin, green_pin = factory.pin(settings.switch_pin), factory.pin(settings.light_green_pin)
     times = []
     for _ in range(args.presses):
-        station._phase = "hinging"  # as the coach leaves it mid-rep
-        devices.lights.show("hinging")
+        station.lights_policy.after_step((), Phase.HINGING, time.monotonic())  # as mid-rep
         t0 = time.perf_counter()
         switch_pin.drive_low()
         while green_pin.state != 1:

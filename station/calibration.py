@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from station.coach.coach import Coach
 from station.coach.posture import near_side, torso_length, view_of
-from station.coach.signals import measure, relative
+from station.coach.signals import Baseline, measure, relative
+from station.coach.vocabulary import View
 from station.pose.landmarks import Pose
 from station.settings import Settings
 
@@ -22,8 +22,12 @@ STEPS = ("side", "wall", "dowel", "done")
 WALL_SHARE = 0.85
 
 
-def suggest(step: str, coach: Coach, pose: Pose | None, rgb: np.ndarray | None,
+def suggest(step: str, baseline: Baseline | None, pose: Pose | None, rgb: np.ndarray | None,
             settings: Settings) -> dict[str, Any]:
+    """The settings this step suggests from the last pose and picture, or an ``error`` to show.
+
+    ``baseline`` is the member's standing baseline of the current set (the ``wall`` step needs one).
+    """
     if step not in STEPS:
         return {"error": f"unknown calibration step {step!r}; one of {', '.join(STEPS)}"}
     if step == "done":
@@ -31,11 +35,11 @@ def suggest(step: str, coach: Coach, pose: Pose | None, rgb: np.ndarray | None,
     if pose is None:
         return {"step": step, "error": "nobody in view: step into the camera's view"}
     if step == "side":
-        if view_of(pose) != "side":
+        if view_of(pose) != View.SIDE:
             return {"step": step, "error": "the camera sees the member from the front: turn side-on"}
         return {"step": step, "suggest": {"camera_sees": near_side(pose)}}
     if step == "wall":
-        base = coach.baseline
+        base = baseline
         if base is None:
             return {"step": step, "error": "stand ready first (tall, still, side-on), then touch the wall"}
         travel = relative(measure(pose, base.side, base.facing, None), base).hip_travel

@@ -10,11 +10,23 @@ import argparse
 import contextlib
 import json
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from station import __version__
 from station.datadir import models_dir
 from station.settings import Settings
+from station.store import RepLog
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from station.camera.sources import FrameSource
+    from station.pose.blazepose import PoseEstimator
+    from station.station import Station
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_MODELS = 0, 1, 2, 3
 
@@ -44,27 +56,18 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def load_estimator(args: argparse.Namespace, settings: Settings | None = None):
-    """The pose estimator, or SystemExit(3) with a one-line fix when the models are not usable."""
+def load_estimator(args: argparse.Namespace, settings: Settings | None = None) -> PoseEstimator:
+    """The pose estimator for these arguments; :class:`ModelError` (its message says how to fix
+    it) when the models or the runtime are not usable. :func:`main` turns that into exit code 3."""
     from station.pose.blazepose import PoseEstimator
-    from station.pose.interpreter import RuntimeMissing
-    from station.pose.models import ModelError
 
     settings = settings or Settings()
-    threads = getattr(args, "threads", None) or settings.pose_threads
-    try:
-        return PoseEstimator.from_folder(
-            models_dir(args.data),
-            threads=threads,
-            min_detection_confidence=settings.min_detection_confidence,
-            min_tracking_confidence=settings.min_tracking_confidence,
-        )
-    except (ModelError, RuntimeMissing) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(EXIT_MODELS) from None
-    except ValueError as exc:  # the runtime could not read a model file
-        print(f"error: a model could not be loaded ({exc}); run `station models fetch`", file=sys.stderr)
-        raise SystemExit(EXIT_MODELS) from None
+    return PoseEstimator.from_folder(
+        models_dir(args.data),
+        threads=getattr(args, "threads", None) or settings.pose_threads,
+        min_detection_confidence=settings.min_detection_confidence,
+        min_tracking_confidence=settings.min_tracking_confidence,
+    )
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -181,7 +184,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _output(name: str):
+def _output(name: str) -> Iterator[TextIO]:
     if name == "-":
         yield sys.stdout
         return
@@ -189,54 +192,84 @@ def _output(name: str):
         yield out
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    import logging
-    import signal
-    import threading
+class UsageError(Exception):
+    """The command line asked for something that cannot be done as asked (exit code 2)."""
 
-    from station.camera import picamera
-    from station.camera.sources import CameraError, ImageFolder, OpenCVCamera, SimSource, VideoFile
-    from station.datadir import data_dir
-    from station.devices import Devices, on_pi, pin_factory
-    from station.pose import models
-    from station.station import Station
-    from station.store import RepLog, StoreError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("waitress").setLevel(logging.WARNING)
-    folder = data_dir(args.data)
-    try:
-        store = RepLog.open(folder)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    settings = Settings()
+@dataclass
+class BuiltStation:
+    """A station made from the command line, with its web server (not yet running)."""
+
+    station: Station
+    folder: Path
+    what: str  # what it watches, for the first line it prints
+    app: Flask | None = None
+    server: Any = None
+
+
+def _saved_settings(store: RepLog) -> Settings:
     saved = store.load_settings()
-    if saved is not None:
-        try:
-            settings = Settings.from_dict(saved[1])
-        except ValueError as exc:
-            print(f"warning: saved settings ignored ({exc}); using defaults", file=sys.stderr)
-    sim = args.sim or not (args.camera is not None or args.video or args.folder or picamera.available())
+    if saved is None:
+        return Settings()
+    try:
+        return Settings.from_dict(saved[1])
+    except ValueError as exc:
+        print(f"warning: saved settings ignored ({exc}); using defaults", file=sys.stderr)
+        return Settings()
+
+
+def _file_source(args: argparse.Namespace, settings: Settings) -> FrameSource | None:
+    """The camera, video or folder the arguments name, checked when it is a file; None: none named."""
+    from station.camera.sources import ImageFolder, OpenCVCamera, VideoFile
+
     if args.camera is not None:
-        source = OpenCVCamera(args.camera, settings.camera_width, settings.camera_height, settings.camera_fps)
-    elif args.video:
+        return OpenCVCamera(args.camera, settings.camera_width, settings.camera_height, settings.camera_fps)
+    source: FrameSource
+    if args.video:
         source = VideoFile(Path(args.video), realtime=not args.fast, loop=args.loop)
     elif args.folder:
         source = ImageFolder(Path(args.folder), realtime=not args.fast)
-    elif not sim:
-        source = picamera.Picamera2Source(settings)
-    if not sim and (args.video or args.folder):
-        # A file that cannot be read will not get better by waiting: say so and stop.
-        try:
-            source.open()
-            source.close()
-        except CameraError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_INPUT
+    else:
+        return None
+    # A file that cannot be read will not get better by waiting: CameraError now, exit code 1.
+    source.open()
+    source.close()
+    return source
 
-    mock = sim or not on_pi()
-    devices = Devices.from_settings(settings, factory=pin_factory(mock=True) if mock else None)
+
+def _estimator_factory(args: argparse.Namespace, settings: Settings) -> Callable[[], PoseEstimator]:
+    """Loads the models on the loop's first frame; checks them now to say early what is wrong."""
+    from station.pose import models
+
+    problems = models.check(models_dir(args.data))
+    if problems and (args.video or args.folder):
+        raise models.ModelError(f"{problems[0]}; {models.FIX_HINT}")
+    if problems:
+        # A station on the wall keeps serving its page (and says what is wrong) rather than
+        # restart in a loop: staff can see the health page and fix it.
+        print(f"error: {problems[0]}; {models.FIX_HINT}. The station serves its page but cannot "
+              "coach until then.", file=sys.stderr)
+    return lambda: load_estimator(args, settings)
+
+
+def build_station(args: argparse.Namespace) -> BuiltStation:
+    """The station the arguments describe: store, settings, frame source, pins, web server.
+
+    Raises StoreError or CameraError (exit 1), ModelError (exit 3), UsageError (exit 2).
+    """
+    from station.camera import picamera
+    from station.camera.sources import SimSource
+    from station.datadir import data_dir
+    from station.devices import Devices, on_pi, pin_factory
+    from station.station import Station
+
+    folder = data_dir(args.data)
+    store = RepLog.open(folder)
+    settings = _saved_settings(store)
+    source = _file_source(args, settings)
+    sim = args.sim or (source is None and not picamera.available())
+    devices = Devices.from_settings(settings, factory=pin_factory(mock=True) if sim or not on_pi() else None)
+    factory = None
     if sim:
         switch = devices.switch
 
@@ -245,60 +278,81 @@ def cmd_run(args: argparse.Namespace) -> int:
                 switch.press() if closed else switch.release()
 
         source = SimSource(seed=args.seed, fast=args.fast, press=press)
-        factory = None
     else:
-        problems = models.check(models_dir(args.data))
-        if problems and (args.video or args.folder):
-            print(f"error: {problems[0]}; {models.FIX_HINT}", file=sys.stderr)
-            return EXIT_MODELS
-        if problems:
-            # A station on the wall keeps serving its page (and says what is wrong) rather than
-            # restart in a loop: staff can see the health page and fix it.
-            print(f"error: {problems[0]}; {models.FIX_HINT}. The station serves its page but cannot "
-                  "coach until then.", file=sys.stderr)
+        source = source or picamera.Picamera2Source(settings)
+        factory = _estimator_factory(args, settings)
 
-        def factory():
-            return load_estimator(args, settings)
-
-    def on_rep(rep: dict) -> None:
+    def on_rep(rep: dict[str, Any]) -> None:
         if args.print_reps:  # after the rep log committed it
             print(json.dumps({k: rep[k] for k in ("id", "rep", "verdict", "faults")}), flush=True)
 
     station = Station(settings, source, data_dir=folder, devices=devices, estimator_factory=factory,
                       demo=sim, store=store, on_rep=on_rep)
-    server = None
+    built = BuiltStation(station, folder, "demo: simulated trainee, virtual pins" if sim else source.name)
     if not args.headless:
         from station.web import create_app, make_server
 
-        app = create_app(station, data_dir=folder)
+        built.app = create_app(station, data_dir=folder)
+        port = args.port or settings.web_port
         try:
-            server = make_server(app, args.host, args.port or settings.web_port)
+            built.server = make_server(built.app, args.host, port)
         except OSError as exc:
-            print(f"error: cannot serve on port {args.port or settings.web_port} ({exc.strerror})",
-                  file=sys.stderr)
-            return EXIT_USAGE
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+            station.stop()
+            raise UsageError(f"cannot serve on port {port} ({exc.strerror})") from exc
+    return built
+
+
+def run_station(built: BuiltStation, stop: threading.Event) -> int:
+    """Run until ``stop`` is set or the source ends, then close everything and say how it ended."""
+    station, server = built.station, built.server
     station.start()
-    what = "demo: simulated trainee, virtual pins" if sim else f"{source.name}"
     if server is not None:
         threading.Thread(target=server.run, name="web", daemon=True).start()
-        port = server.effective_port
-        print(f"Hinge Station on http://localhost:{port}/ ({what})", flush=True)
-        code = app.config.get("SETUP_CODE")
+        print(f"Hinge Station on http://localhost:{server.effective_port}/ ({built.what})", flush=True)
+        code = built.app.config.get("SETUP_CODE") if built.app is not None else None
         if code:
             print(f"staff setup code (one time, creates the first account): {code}", flush=True)
     else:
-        print(f"Hinge Station running headless ({what})", flush=True)
+        print(f"Hinge Station running headless ({built.what})", flush=True)
     while not stop.is_set() and not station.wait(0.2):
         pass
     station.stop()
     if server is not None:
         server.close()
     reps = station.store.reps(limit=10**9)
-    print(f"stopped; {len(reps)} reps in the log at {folder}", file=sys.stderr)
+    print(f"stopped; {len(reps)} reps in the log at {built.folder}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    built = build_station(args)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return run_station(built, stop)
+
+
+def _add_run_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    n = sub.add_parser("run", parents=[common], help="run the station (off a Pi: the demo)")
+    src = n.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, metavar="N", help="a USB camera by its index")
+    src.add_argument("--video", metavar="FILE", help="a video file instead of a camera")
+    src.add_argument("--folder", metavar="DIR", help="a folder of images instead of a camera")
+    src.add_argument("--sim", action="store_true", help="the simulated trainee (the default off a Pi)")
+    n.add_argument("--fast", action="store_true", help="files and the simulator as fast as possible")
+    n.add_argument("--loop", action="store_true", help="play the video again and again")
+    n.add_argument("--seed", type=int, default=0, help="simulator seed")
+    n.add_argument("--host", default="0.0.0.0", help="address to serve on (default all)")
+    n.add_argument("--port", type=int, help="web port (default from settings: 8000)")
+    n.add_argument("--headless", action="store_true", help="no web pages")
+    n.add_argument("--print-reps", action="store_true", help="print each rep once it is in the log")
+    n.add_argument("--threads", type=int, help="CPU threads per model")
+    n.set_defaults(func=cmd_run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -328,21 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, help="CPU threads per model")
     b.set_defaults(func=cmd_bench)
 
-    n = sub.add_parser("run", parents=[common], help="run the station (off a Pi: the demo)")
-    src = n.add_mutually_exclusive_group()
-    src.add_argument("--camera", type=int, metavar="N", help="a USB camera by its index")
-    src.add_argument("--video", metavar="FILE", help="a video file instead of a camera")
-    src.add_argument("--folder", metavar="DIR", help="a folder of images instead of a camera")
-    src.add_argument("--sim", action="store_true", help="the simulated trainee (the default off a Pi)")
-    n.add_argument("--fast", action="store_true", help="files and the simulator as fast as possible")
-    n.add_argument("--loop", action="store_true", help="play the video again and again")
-    n.add_argument("--seed", type=int, default=0, help="simulator seed")
-    n.add_argument("--host", default="0.0.0.0", help="address to serve on (default all)")
-    n.add_argument("--port", type=int, help="web port (default from settings: 8000)")
-    n.add_argument("--headless", action="store_true", help="no web pages")
-    n.add_argument("--print-reps", action="store_true", help="print each rep once it is in the log")
-    n.add_argument("--threads", type=int, help="CPU threads per model")
-    n.set_defaults(func=cmd_run)
+    _add_run_parser(sub, common)
 
     r = sub.add_parser("record", parents=[common], help="record a pose stream (JSON Lines)")
     r.add_argument("inputs", nargs="*", metavar="PATH", help="videos, images or folders to record from")
@@ -364,6 +404,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exit_code_for(exc: BaseException) -> int | None:
+    """The exit code of a domain error that reached the command line (None: not one of ours)."""
+    from station.camera.files import MediaError
+    from station.camera.sources import CameraError
+    from station.pose.models import ModelError
+    from station.store import StoreError
+
+    if isinstance(exc, ModelError):
+        return EXIT_MODELS
+    if isinstance(exc, MediaError | CameraError | StoreError):
+        return EXIT_INPUT
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -372,6 +428,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:
+        code = exit_code_for(exc)
+        if code is None:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from station.camera.sources import CameraError, Frame, OpenCVCamera, SimSource, VideoFile
+from station.coach.vocabulary import Phase
 from station.devices import Devices, pin_factory
 from station.notify import Notifier
 from station.settings import Settings
@@ -64,7 +65,7 @@ def test_sim_to_lights_and_rep_log_match_the_true_labels(tmp_path) -> None:
 
 def test_switch_press_lights_at_wall_at_once_while_hinging(tmp_path) -> None:
     station, _, factory = sim_station(tmp_path, [])
-    station._phase = "hinging"
+    station.lights_policy.after_step((), Phase.HINGING, now=time.monotonic())  # as mid-rep
     station.devices.switch.press()
     assert factory.pin(6).state == 1 and factory.pin(13).state == 1  # amber and green: at the wall
     station.stop()

@@ -159,7 +159,7 @@ def test_history_health_and_csv_after_a_session(client, app, station) -> None:
     assert csv_text.startswith("time,set_id,rep,verdict,faults") and len(csv_text.splitlines()) >= 4
     health = client.get("/staff/health").get_data(as_text=True)
     assert "simulated trainee" in health and "Needs attention" not in health
-    station.service = "the pose models cannot be loaded; run `station models fetch`"
+    station.estimator.problem = "the pose models cannot be loaded; run `station models fetch`"
     assert "Needs attention:</b> the pose models" in client.get("/staff/health").get_data(as_text=True)
     assert client.get("/staff/preview.jpg").status_code == 404  # no picture leaves without the preview
     assert len(client.get("/api/reps").get_json()["reps"]) >= 3

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from station.pose.detector import PoseDetector
+from station.pose.interpreter import RuntimeMissing
 from station.pose.landmarker import NUM_OUTPUT_LANDMARKS, Landmarker, RawLandmarks
 from station.pose.landmarks import NUM_LANDMARKS, Pose
-from station.pose.models import require
+from station.pose.models import ModelError, require
 from station.pose.roi import Roi, roi_from_points
 from station.pose.smoothing import LowPass, OneEuro
 
@@ -111,10 +112,21 @@ class PoseEstimator:
         self._filters = _Filters()
 
     @classmethod
-    def from_folder(cls, folder: Path, threads: int = 2, **kwargs: float | bool) -> PoseEstimator:
-        """Load both models from a data directory's model folder (checked by sha256 first)."""
+    def from_folder(cls, folder: Path, threads: int = 2, *, min_detection_confidence: float = 0.5,
+                    min_tracking_confidence: float = 0.5, refine: bool = True) -> PoseEstimator:
+        """Load both models from a data directory's model folder (checked by sha256 first).
+
+        Raises :class:`ModelError`, whose message says how to fix it, when a model is missing or
+        corrupt, the runtime is not installed or cannot read a model file.
+        """
         detector, landmarks = require(folder)
-        return cls(detector, landmarks, threads, **kwargs)  # type: ignore[arg-type]
+        try:
+            return cls(detector, landmarks, threads, min_detection_confidence, min_tracking_confidence,
+                       refine)
+        except RuntimeMissing as exc:
+            raise ModelError(str(exc)) from exc
+        except ValueError as exc:  # the runtime could not read a model file
+            raise ModelError(f"a model could not be loaded ({exc}); run `station models fetch`") from exc
 
     def reset(self) -> None:
         """Forget the tracked person: the next frame runs the detector."""

@@ -1,0 +1,55 @@
+"""The rep log's side of the loop: what must survive a crash is written before anyone hears of it.
+
+A set's start and end and every finished rep go to the SQLite rep log as the coach reports them;
+the message that then goes to the pages carries the rep's id in the log, so a reader can tell
+duplicates apart. A store that fails is reported, and coaching goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from station.coach.events import Event, RepFinished, SetEnded, SetStarted
+from station.store import RepLog, StoreError
+
+Message = dict[str, Any]
+
+
+class RepRecorder:
+    """Writes sets and reps to ``store``; ``on_rep`` hears each rep after it is committed."""
+
+    def __init__(self, store: RepLog, on_error: Callable[[str, str], None],
+                 on_rep: Callable[[Message], None] | None = None) -> None:
+        self.store = store
+        self._on_error = on_error
+        self._on_rep = on_rep
+        self._set_id: int | None = None
+
+    def record(self, event: Event) -> Message:
+        """Store what must survive, then return the event as a message for the pages."""
+        data = event.as_dict()
+        try:
+            if isinstance(event, SetStarted):
+                self._set_id = self.store.start_set(time.time(), event.facing)
+            elif isinstance(event, RepFinished):
+                if self._set_id is None:  # the set's start could not be stored
+                    self._set_id = self.store.start_set(time.time(), None)
+                data["id"] = self.store.add_rep(self._set_id, time.time(), event.rep, event.verdict,
+                                                event.faults, event.metrics)
+                self._tell(data)
+            elif isinstance(event, SetEnded) and self._set_id is not None:
+                self.store.end_set(self._set_id, time.time())
+                self._set_id = None
+        except StoreError as exc:
+            self._on_error("store", str(exc))
+        return {"type": "event", **data}
+
+    def _tell(self, rep: Message) -> None:
+        if self._on_rep is None:
+            return
+        try:
+            self._on_rep(rep)
+        except Exception as exc:  # a listener's failure must not stop the loop
+            self._on_error("output", f"rep listener failed: {exc}")
