@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from station.coach.coach import Coach
 from station.coach.events import RepFinished
+from station.coach.vocabulary import Verdict
 from station.posestream import BadLine, read_stream
 from station.settings import Settings
 
@@ -39,7 +40,7 @@ def replay(lines: TextIO, settings: Settings, out: TextIO, err: TextIO, as_json:
         for event in step.events:
             if isinstance(event, RepFinished):
                 reps += 1
-                good += event.verdict == "good"
+                good += event.verdict == Verdict.GOOD
                 faults.update(event.faults)
             elif events != "all":
                 continue

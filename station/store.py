@@ -5,8 +5,8 @@ returns, so a rep the member saw survives a power cut. The schema grows through 
 migrations (``PRAGMA user_version``).
 
     >>> log = RepLog(":memory:")
-    >>> set_id = log.start_set(1700000000.0, facing="left")
-    >>> _ = log.add_rep(set_id, 1700000004.2, 1, "fault", ["squat"], {"duration_s": 2.1})
+    >>> set_id = log.start_set(1700000000.0, facing=Side.LEFT)
+    >>> _ = log.add_rep(set_id, 1700000004.2, 1, Verdict.FAULT, [FaultCode.SQUAT], {"duration_s": 2.1})
     >>> log.reps()[0]["faults"]
     ['squat']
 """
@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+from station.coach.vocabulary import FaultCode, Side, Verdict
 
 DB_NAME = "station.db"
 KEEP_ERRORS = 500
@@ -108,13 +110,13 @@ class RepLog:
             return self._db.execute(sql, args).fetchall()
 
     # ---------------------------------------------------------------- sets and reps
-    def start_set(self, t: float, facing: str | None = None) -> int:
+    def start_set(self, t: float, facing: Side | None = None) -> int:
         return self._write("INSERT INTO sets (t_start, facing) VALUES (?, ?)", (t, facing))
 
     def end_set(self, set_id: int, t: float) -> None:
         self._write("UPDATE sets SET t_end = ? WHERE id = ?", (t, set_id))
 
-    def add_rep(self, set_id: int, t: float, rep: int, verdict: str, faults: Sequence[str],
+    def add_rep(self, set_id: int, t: float, rep: int, verdict: Verdict, faults: Sequence[FaultCode],
                 metrics: dict[str, float]) -> int:
         """Store a rep; it is on disk when this returns."""
         return self._write(
@@ -148,7 +150,7 @@ class RepLog:
             d = out.setdefault(day, {"day": day, "sets": set(), "reps": 0, "good": 0, "faults": {}})
             d["sets"].add(r["set_id"])
             d["reps"] += 1
-            d["good"] += r["verdict"] == "good"
+            d["good"] += r["verdict"] == Verdict.GOOD
             for code in json.loads(r["faults"]):
                 d["faults"][code] = d["faults"].get(code, 0) + 1
         days = []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from station.coach.coach import Coach
 from station.coach.events import RepFinished
 from station.coach.faults import FAULTS
+from station.coach.vocabulary import Verdict
 from station.settings import Settings
 from station.sim import Body, SetPlan, Trainee
 
@@ -68,11 +69,11 @@ class Tally:
             self.tp.update(truth & judged)
             self.fn.update(truth - judged)
             self.fp.update(judged - truth)
-            if any(FAULTS[c].spine for c in truth) and rep.verdict == "good":
+            if any(FAULTS[c].spine for c in truth) and rep.verdict == Verdict.GOOD:
                 self.spine_judged_good += 1
             if not truth:
                 self.good_reps += 1
-                self.good_judged_good += rep.verdict == "good"
+                self.good_judged_good += rep.verdict == Verdict.GOOD
 
     def precision(self, code: str) -> float:
         n = self.tp[code] + self.fp[code]

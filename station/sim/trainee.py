@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.coach.geometry import Line
+from station.coach.vocabulary import FaultCode, Phase
 from station.pose.landmarks import INDEX, NUM_LANDMARKS, Pose
 from station.sim.body import Body
 from station.sim.plan import RepPlan, SetPlan
@@ -41,7 +42,7 @@ class SimFrame:
     pose: Pose | None
     dowel: Line | None
     wall_contact: bool | None
-    phase: str  # away | ready | hinging | at_wall | returning (the truth)
+    phase: Phase  # the truth
     rep: int  # rep in progress (1-based), 0 between reps
 
 
@@ -50,7 +51,7 @@ class RepTruth:
     rep: int
     t_start: float
     t_end: float
-    faults: frozenset[str]
+    faults: frozenset[FaultCode]
     touched_wall: bool
 
 
@@ -74,7 +75,7 @@ class _Segment:
     u0: float
     u1: float
     rep: int  # 0 outside reps
-    phase: str
+    phase: Phase
 
 
 class Trainee:
@@ -113,12 +114,12 @@ class Trainee:
 
     def _bottom(self, rep: RepPlan, rng: random.Random) -> _Shape:
         head = self.body.head_forward
-        if "squat" in rep.faults:
+        if FaultCode.SQUAT in rep.faults:
             return _Shape(rng.uniform(33, 38), rng.uniform(50, 55), rng.uniform(35, 45), head)
         shin = rng.uniform(-12.0, -8.0)
         torso = rng.uniform(62.0, 82.0)
         target = self._wall_x - PRESS
-        if "no_wall_touch" in rep.faults:
+        if FaultCode.NO_WALL_TOUCH in rep.faults:
             hip0 = self._points(self.stand)["hip"][0]
             full = self._points(_Shape(shin, self._solve_thigh(shin, torso, target), torso, head))["hip"][0]
             share = rng.uniform(0.25, 0.35)
@@ -134,9 +135,9 @@ class Trainee:
 
     def _timeline(self) -> tuple[list[_Segment], list[RepTruth]]:
         p = self.plan
-        segs = [_Segment(0.0, ABSENT_S, 0, 0, 0, "away")]
+        segs = [_Segment(0.0, ABSENT_S, 0, 0, 0, Phase.AWAY)]
         t = ABSENT_S
-        segs.append(_Segment(t, t + p.approach_s, 0, 0, 0, "ready"))
+        segs.append(_Segment(t, t + p.approach_s, 0, 0, 0, Phase.READY))
         t += p.approach_s
         u = 0.0
         truth = []
@@ -144,24 +145,25 @@ class Trainee:
             d = rep.duration
             down, hold = 0.4 * d, 0.15 * d
             rest = 0.0
-            if "no_lockout" in rep.faults:
+            if FaultCode.NO_LOCKOUT in rep.faults:
                 rest = self._rest_depth(self._bottoms[i - 1])
-            touched = not rep.faults & {"squat", "no_wall_touch"}
-            segs += [_Segment(t, t + down, u, 1.0, i, "hinging"),
-                     _Segment(t + down, t + down + hold, 1.0, 1.0, i, "at_wall" if touched else "hinging"),
-                     _Segment(t + down + hold, t + d, 1.0, rest, i, "returning")]
+            touched = not rep.faults & {FaultCode.SQUAT, FaultCode.NO_WALL_TOUCH}
+            bottom = Phase.AT_WALL if touched else Phase.HINGING
+            segs += [_Segment(t, t + down, u, 1.0, i, Phase.HINGING),
+                     _Segment(t + down, t + down + hold, 1.0, 1.0, i, bottom),
+                     _Segment(t + down + hold, t + d, 1.0, rest, i, Phase.RETURNING)]
             truth.append(RepTruth(i, t, t + d, rep.faults, touched))
             t += d
-            segs.append(_Segment(t, t + rep.pause_after, rest, rest, 0, "ready"))
+            segs.append(_Segment(t, t + rep.pause_after, rest, rest, 0, Phase.READY))
             t += rep.pause_after
             u = rest
         if u > 0:
-            segs.append(_Segment(t, t + 1.0, u, 0.0, 0, "ready"))
+            segs.append(_Segment(t, t + 1.0, u, 0.0, 0, Phase.READY))
             t += 1.0
-        segs.append(_Segment(t, t + 1.0, 0, 0, 0, "ready"))
+        segs.append(_Segment(t, t + 1.0, 0, 0, 0, Phase.READY))
         t += 1.0
         if p.leave:
-            segs.append(_Segment(t, t + LEAVE_S, 0, 0, 0, "away"))
+            segs.append(_Segment(t, t + LEAVE_S, 0, 0, 0, Phase.AWAY))
         return segs, truth
 
     def _rest_depth(self, bottom: _Shape) -> float:
@@ -192,7 +194,7 @@ class Trainee:
         return _Shape(a.shin + u * (z.shin - a.shin), a.thigh + u * (z.thigh - a.thigh),
                       a.torso + u * (z.torso - a.torso), a.head + u * (z.head - a.head))
 
-    def _body(self, u: float, rep: int, faults: frozenset[str]) -> tuple[dict[str, np.ndarray], Line, bool]:
+    def _body(self, u: float, rep: int, faults: frozenset[FaultCode]) -> tuple[dict[str, np.ndarray], Line, bool]:
         """Landmark positions (m), the dowel and the wall contact at depth ``u`` of a rep."""
         b = self.body
         shape = self._shape_at(u, rep)
@@ -213,16 +215,16 @@ class Trainee:
         sacrum_shift = np.zeros(2)
         head_pts = ("ear",)
         if f > 0 and faults:
-            if "rounded_back" in faults:
+            if FaultCode.ROUNDED_BACK in faults:
                 for k in ("shoulder", *head_pts):
                     p[k] = p[k] + DOWEL_FAULT * f * back
                 dowel_shift = DOWEL_FAULT * f * back
                 p["ear"] = _rotate(p["ear"], p["shoulder"], -HEAD_DROP * f)
-            if "head_off_dowel" in faults:
+            if FaultCode.HEAD_OFF_DOWEL in faults:
                 p["ear"] = _rotate(p["ear"], p["shoulder"], -HEAD_DROP * f)
-            if "upper_back_off_dowel" in faults:
+            if FaultCode.UPPER_BACK_OFF_DOWEL in faults:
                 p["shoulder"] = p["shoulder"] - DOWEL_FAULT * f * back
-            if "sacrum_off_dowel" in faults:
+            if FaultCode.SACRUM_OFF_DOWEL in faults:
                 # The pelvis tucks: the dowel pivots on the upper back and its foot leaves the sacrum.
                 sacrum_shift = DOWEL_FAULT * f * back
         neutral = self._points(shape)
@@ -249,7 +251,7 @@ class Trainee:
             seg = self._segments[seg_i]
             if seg.rep:
                 self._last_rep = seg.rep
-            if seg.phase == "away":
+            if seg.phase == Phase.AWAY:
                 yield SimFrame(round(t, 4), None, None, None if not p.switch else False, seg.phase, 0)
                 continue
             s = min(1.0, max(0.0, (t - seg.t0) / max(seg.t1 - seg.t0, 1e-9)))
@@ -259,7 +261,7 @@ class Trainee:
             pts, dowel, touching = self._body(u, rep_no or self._last_rep, faults)
             contact = touching if p.switch else None
             lost = False
-            if rep_no and "lost_tracking" in faults:
+            if rep_no and FaultCode.LOST_TRACKING in faults:
                 truth = self.truth[rep_no - 1]
                 mid = truth.t_start + 0.475 * (truth.t_end - truth.t_start)
                 lost = abs(t - mid) <= self._lost[rep_no - 1] / 2
