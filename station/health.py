@@ -40,7 +40,8 @@ class ErrorLog:
         self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=ERRORS_KEPT)
 
     def add(self, source: str, message: str) -> None:
-        entry = {"t": time.time(), "source": source, "message": message}
+        t = time.time()
+        entry: dict[str, Any] = {"t": t, "source": source, "message": message}
         with self._lock:
             repeat = bool(self._entries) and self._entries[-1]["message"] == message
             self._entries.append(entry)
@@ -48,7 +49,7 @@ class ErrorLog:
             log.warning("%s: %s", source, message)
         if self._store is not None:
             with contextlib.suppress(StoreError):
-                self._store.log_error(entry["t"], source, message)
+                self._store.log_error(t, source, message)
 
     def last(self) -> str | None:
         with self._lock:

@@ -38,8 +38,9 @@ def colour_mask(hsv: np.ndarray, s: Settings) -> np.ndarray:
     lo_s, lo_v = s.dowel_sat_min, s.dowel_val_min
     if s.dowel_hue_min <= s.dowel_hue_max:
         return cv2.inRange(hsv, (s.dowel_hue_min, lo_s, lo_v), (s.dowel_hue_max, 255, 255))
-    return cv2.inRange(hsv, (s.dowel_hue_min, lo_s, lo_v), (179, 255, 255)) | cv2.inRange(
-        hsv, (0, lo_s, lo_v), (s.dowel_hue_max, 255, 255))
+    upper = cv2.inRange(hsv, (s.dowel_hue_min, lo_s, lo_v), (179, 255, 255))
+    lower = cv2.inRange(hsv, (0, lo_s, lo_v), (s.dowel_hue_max, 255, 255))
+    return cv2.bitwise_or(upper, lower)
 
 
 def _search_box(pose: Pose | None, w: int, h: int) -> tuple[int, int, int, int, float]:
