@@ -105,11 +105,15 @@ def signin():
     blocked = _throttled(key)
     if blocked:
         return blocked
-    account = _station().store.account(name)
-    if account is None or not auth.check_password(request.form.get("password", ""), account["password_hash"]):
+    store = _station().store
+    account = store.account(name)
+    password = request.form.get("password", "")
+    if account is None or not auth.check_password(password, account["password_hash"]):
         auth.throttle().failed(key)
         return render_template("signin.html", error="wrong name or password", name=name), 401
     auth.throttle().reset(key)
+    if auth.needs_rehash(account["password_hash"]):
+        store.set_password_hash(name, auth.hash_password(password))
     session.clear()
     session["staff"] = name
     target = request.args.get("next", "")
