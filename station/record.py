@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from station.posestream import StreamFrame, write_frame
 from station.settings import Settings
 
+if TYPE_CHECKING:
+    from station.camera.sources import FrameSource
+    from station.pose.blazepose import PoseEstimator
 
-def from_files(paths: list[Path], estimator, settings: Settings) -> Iterator[StreamFrame]:
+
+def from_files(paths: list[Path], estimator: PoseEstimator, settings: Settings) -> Iterator[StreamFrame]:
     """Frames of videos or images run through the pose engine and the dowel finder."""
     from station.camera.files import frames_from, media_in
     from station.coach.dowel import find_dowel
@@ -35,7 +39,8 @@ def from_files(paths: list[Path], estimator, settings: Settings) -> Iterator[Str
             offset = last + 0.1
 
 
-def from_source(source, estimator, settings: Settings, seconds: float) -> Iterator[StreamFrame]:
+def from_source(source: FrameSource, estimator: PoseEstimator, settings: Settings,
+                seconds: float) -> Iterator[StreamFrame]:
     """Frames of a live source (a camera) for ``seconds``, through the pose engine and dowel finder."""
     import time
 

@@ -25,14 +25,16 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import ParamSpec
 
 from flask import abort, current_app, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_PASSWORD = 10
 SETUP_CODE_FILE = "setup_code"
 SECRET_KEY_FILE = "secret_key"
+P = ParamSpec("P")
 LEGACY_PREFIX = "scrypt$"  # the station's own format before Werkzeug: scrypt$n$r$p$salt$digest
 
 
@@ -158,9 +160,9 @@ def staff_user() -> str | None:
     return session.get("staff")
 
 
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if staff_user() is None:
             if request.path.startswith("/api/"):
                 abort(401, description="staff sign-in required")
