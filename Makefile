@@ -36,6 +36,7 @@ ci-packages:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy station
 
 run: models
 	$(BIN)/station run
@@ -44,4 +45,4 @@ test: models ci-packages lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

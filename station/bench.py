@@ -10,7 +10,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec
 
 import numpy as np
 
@@ -18,11 +18,13 @@ from station.pose.blazepose import PoseEstimator
 
 WARMUP = 5
 PROGRESS_EVERY = 20
+P = ParamSpec("P")
 
 
-def _timed(fn: Callable[[], Any]) -> float:
+def _timed(fn: Callable[P, Any], *args: P.args, **kwargs: P.kwargs) -> float:
+    """Milliseconds that ``fn(*args, **kwargs)`` takes."""
     t0 = time.perf_counter()
-    fn()
+    fn(*args, **kwargs)
     return (time.perf_counter() - t0) * 1000
 
 
@@ -49,10 +51,10 @@ def run(
             estimator.reset()
             estimator.process(image, t=t)  # acquire the person: the next frames track
         t += 1 / 30
-        track = _timed(lambda im=image, tt=t: estimator.process(im, t=tt, video=True))
+        track = _timed(estimator.process, image, t=t, video=True)
         tracked = not estimator.timing.detected
         stages = estimator.landmarker.stage_times
-        detect = _timed(lambda im=image: estimator.process(im, video=False))
+        detect = _timed(estimator.process, image, video=False)
         # The interpreters still hold this frame's inputs: time the bare invokes on them.
         det = _timed(estimator.detector.invoke)
         lm = _timed(estimator.landmarker.invoke)

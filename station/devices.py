@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gpiozero import Button, TrafficLights
+from gpiozero import Button, Device, TrafficLights
 from gpiozero import Buzzer as _GpioBuzzer
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
@@ -37,14 +37,17 @@ def on_pi() -> bool:
 
 
 def pin_factory(mock: bool | None = None) -> Any:
-    """gpiozero's default factory on a Pi (or when GPIOZERO_PIN_FACTORY says which), else a MockFactory."""
+    """gpiozero's default factory on a Pi (or when GPIOZERO_PIN_FACTORY says which), else a MockFactory.
+
+    The default factory is gpiozero's own ``Device.pin_factory`` (made on first use), which
+    gpiozero closes at exit.
+    """
     if mock is None:
         mock = not (on_pi() or os.environ.get("GPIOZERO_PIN_FACTORY"))
     if mock:
         return MockFactory(pin_class=MockPWMPin)
-    from gpiozero import Device
-
-    return Device._default_pin_factory()
+    Device.ensure_pin_factory()
+    return Device.pin_factory
 
 
 class WallSwitch:

@@ -41,9 +41,6 @@ class Notifier:
     def stopping(self) -> bool:
         return self.send("STOPPING=1")
 
-    def status(self, text: str) -> bool:
-        return self.send(f"STATUS={text}")
-
     def watchdog(self, now: float | None = None) -> bool:
         """Ping the watchdog if half its interval has passed (call it from the main loop)."""
         if self.watchdog_interval is None:

@@ -52,7 +52,7 @@ def frame_to_dict(frame: StreamFrame) -> dict[str, Any]:
         "wall_contact": frame.wall_contact,
     }
     if frame.dowel is not None:
-        data["dowel"] = [[round(float(v), 1) for v in p] for p in (frame.dowel.p0, frame.dowel.p1)]
+        data["dowel"] = [[round(v, 1) for v in p] for p in frame.dowel.as_list()]
     return data
 
 
@@ -90,9 +90,8 @@ def parse_frame(text: str) -> StreamFrame:
     dowel = None
     if data.get("dowel") is not None:
         try:
-            (x0, y0), (x1, y1) = data["dowel"]
-            dowel = Line((float(x0), float(y0)), (float(x1), float(y1)))
-            dowel.direction()
+            dowel = Line.from_list(data["dowel"])
+            dowel.direction()  # ValueError for a line through one point
         except (TypeError, ValueError):
             raise ValueError('"dowel" must be [[x0, y0], [x1, y1]] with two distinct points') from None
     return StreamFrame(float(t), (size[0], size[1]), pose, dowel, contact)

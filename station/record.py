@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from station.posestream import StreamFrame, write_frame
 from station.settings import Settings
 
+if TYPE_CHECKING:
+    from station.camera.sources import FrameSource
+    from station.pose.blazepose import PoseEstimator
 
-def from_files(paths: list[Path], estimator, settings: Settings) -> Iterator[StreamFrame]:
-    """Frames of videos or images run through the pose engine (and the dowel finder, if present)."""
+
+def from_files(paths: list[Path], estimator: PoseEstimator, settings: Settings) -> Iterator[StreamFrame]:
+    """Frames of videos or images run through the pose engine and the dowel finder."""
     from station.camera.files import frames_from, media_in
+    from station.coach.dowel import find_dowel
 
-    try:
-        from station.coach.dowel import find_dowel
-    except ImportError:  # the dowel finder is optional for recording
-        find_dowel = None
     offset = 0.0
     for path in paths:
         files = media_in(path) if path.is_dir() else [path]
@@ -31,14 +32,15 @@ def from_files(paths: list[Path], estimator, settings: Settings) -> Iterator[Str
                 # Stills in a folder play as 10 frames per second; videos keep their own clock.
                 t = offset + (frame.t if frame.index is not None else i * 0.1)
                 pose = estimator.process(frame.rgb, t, video=True)
-                dowel = find_dowel(frame.rgb, pose, settings) if find_dowel else None
+                dowel = find_dowel(frame.rgb, pose, settings)
                 h, w = frame.rgb.shape[:2]
                 last = t
                 yield StreamFrame(t, (w, h), pose, dowel, None)
             offset = last + 0.1
 
 
-def from_source(source, estimator, settings: Settings, seconds: float) -> Iterator[StreamFrame]:
+def from_source(source: FrameSource, estimator: PoseEstimator, settings: Settings,
+                seconds: float) -> Iterator[StreamFrame]:
     """Frames of a live source (a camera) for ``seconds``, through the pose engine and dowel finder."""
     import time
 

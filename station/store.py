@@ -199,6 +199,10 @@ class RepLog:
                 raise StoreError(f"an account named {name!r} exists already") from None
             raise
 
+    def set_password_hash(self, name: str, password_hash: str) -> None:
+        """Replace an account's password hash (e.g. a legacy hash upgraded at sign-in)."""
+        self._write("UPDATE accounts SET password_hash = ? WHERE name = ?", (password_hash, name))
+
     def account(self, name: str) -> dict | None:
         rows = self._read("SELECT name, password_hash, created FROM accounts WHERE name = ?", (name,))
         return dict(rows[0]) if rows else None

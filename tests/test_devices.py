@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from station.devices import Devices, FeedbackLights, WallSwitch, pin_factory
@@ -93,3 +94,14 @@ def test_a_real_pin_cannot_be_pressed_by_software() -> None:
     with pytest.raises(RuntimeError, match="only a person"):
         switch.press()
     switch.close()
+
+
+def test_the_default_factory_is_gpiozeros_own_as_the_environment_names_it(monkeypatch) -> None:
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "mock")  # a factory by name, as lgpio is on a Pi
+    monkeypatch.setattr(Device, "pin_factory", None)  # restored afterwards
+    factory = pin_factory()
+    try:
+        assert isinstance(factory, MockFactory) and factory is Device.pin_factory
+        assert pin_factory() is factory  # made once, shared, and closed by gpiozero at exit
+    finally:
+        factory.close()

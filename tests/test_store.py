@@ -47,6 +47,9 @@ def test_settings_are_versioned_and_accounts_unique(tmp_path) -> None:
     with pytest.raises(StoreError, match="exists already"):
         log.add_account("ann", "other")
     assert log.account("ann")["password_hash"] == "hash" and log.account_count() == 1
+    log.add_account("bob", "bob")
+    log.set_password_hash("ann", "new hash")
+    assert log.account("ann")["password_hash"] == "new hash" and log.account("bob")["password_hash"] == "bob"
 
 
 def test_schema_migrates_from_empty_and_refuses_a_newer_one(tmp_path) -> None:

@@ -12,6 +12,7 @@ from station.camera.sources import SimSource
 from station.settings import Settings
 from station.station import Station
 from station.web import create_app
+from tests.test_auth import LEGACY
 
 PASSWORD = "a long enough password"
 
@@ -169,3 +170,21 @@ def test_openapi_describes_every_api_route(app) -> None:
     spec = app.test_client().get("/api/openapi.json").get_json()
     routes = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert routes == set(spec["paths"])
+
+
+def test_a_legacy_hash_signs_in_and_is_upgraded_and_wrong_passwords_are_refused(client, station) -> None:
+    station.store.add_account("ann", LEGACY)
+    t = token(client, "/staff/signin")
+    wrong = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": "not it at all"})
+    assert wrong.status_code == 401 and station.store.account("ann")["password_hash"] == LEGACY
+    r = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": PASSWORD})
+    assert r.status_code == 302 and client.get("/staff/settings").status_code == 200
+    upgraded = station.store.account("ann")["password_hash"]
+    assert upgraded.startswith("scrypt:") and upgraded != LEGACY
+    client.post("/staff/signout", data={"csrf_token": token(client, "/staff/settings")})
+    t = token(client, "/staff/signin")
+    wrong = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": "not it at all"})
+    assert wrong.status_code == 401 and client.get("/staff/settings").status_code == 302
+    r = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": PASSWORD})
+    assert r.status_code == 302 and client.get("/staff/settings").status_code == 200
+    assert station.store.account("ann")["password_hash"] == upgraded  # a current hash is left as it is

@@ -28,8 +28,11 @@ class MediaError(Exception):
 
 
 @dataclass(frozen=True)
-class Frame:
-    """One frame from a file: ``index`` is None for a still image."""
+class MediaFrame:
+    """A frame read from an image or video file: ``index`` is None for a still image.
+
+    Not the camera sources' :class:`station.camera.sources.Frame`, which carries no path.
+    """
 
     path: Path
     index: int | None
@@ -60,7 +63,7 @@ def read_image(path: Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def video_frames(path: Path) -> Iterator[Frame]:
+def video_frames(path: Path) -> Iterator[MediaFrame]:
     """Every frame of a video file, timed by its frame rate; MediaError if nothing is readable."""
     capture = cv2.VideoCapture(str(path))
     try:
@@ -73,7 +76,7 @@ def video_frames(path: Path) -> Iterator[Frame]:
             ok, bgr = capture.read()
             if not ok or bgr is None:
                 break
-            yield Frame(path, index, index / fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            yield MediaFrame(path, index, index / fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             index += 1
         if index == 0:
             raise MediaError(f"{path}: video has no readable frames")
@@ -81,7 +84,7 @@ def video_frames(path: Path) -> Iterator[Frame]:
         capture.release()
 
 
-def frames_from(path: Path) -> Iterator[Frame]:
+def frames_from(path: Path) -> Iterator[MediaFrame]:
     """The frames of one path: one for an image, all for a video. Raises MediaError."""
     if not path.exists():
         raise MediaError(f"{path}: no such file")
@@ -92,7 +95,7 @@ def frames_from(path: Path) -> Iterator[Frame]:
         raise MediaError(f"{path}: is a folder")
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is not None:
-        yield Frame(path, None, 0.0, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        yield MediaFrame(path, None, 0.0, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         return
     if path.suffix.lower() in IMAGE_SUFFIXES:
         raise MediaError(f"{path}: not a readable image or video")

@@ -7,9 +7,13 @@ Transform, 90 and 270 by OpenCV (the sensor cannot transpose).
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from station.camera.sources import CameraError, Frame
 from station.settings import Settings
+
+if TYPE_CHECKING:
+    from picamera2 import Picamera2
 
 
 def available() -> bool:
@@ -26,7 +30,7 @@ class Picamera2Source:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._cam = None
+        self._cam: Picamera2 | None = None
 
     def open(self) -> None:
         try:

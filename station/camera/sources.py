@@ -18,12 +18,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
 from station.coach.geometry import Line
 from station.pose.landmarks import Pose
+
+if TYPE_CHECKING:  # imported when used: OpenCV is slow to load and the simulator needs none of it
+    import cv2
+
+    from station.camera.files import MediaFrame
+    from station.sim import Body, RepTruth, SetPlan, SimFrame
 
 
 class CameraError(Exception):
@@ -58,7 +64,7 @@ class OpenCVCamera:
     def __init__(self, index: int, width: int = 1280, height: int = 720, fps: int = 30) -> None:
         self.index, self.width, self.height, self.fps = index, width, height, fps
         self.name = f"camera {index}"
-        self._cap = None
+        self._cap: cv2.VideoCapture | None = None
 
     def open(self) -> None:
         import cv2
@@ -95,24 +101,30 @@ class VideoFile:
     def __init__(self, path: Path, realtime: bool = True, loop: bool = False) -> None:
         self.path, self.realtime, self.loop = Path(path), realtime, loop
         self.name = f"video {self.path.name}"
-        self._frames: Iterator | None = None
+        self._frames: Iterator[MediaFrame] | None = None
+        self._first: MediaFrame | None = None
         self._start = 0.0
         self._offset = 0.0
         self._last = 0.0
 
     def open(self) -> None:
+        self._first = self._begin()
+
+    def _begin(self) -> MediaFrame:
+        """Start the file over; its first frame (read now, so a broken file fails at once)."""
         from station.camera.files import MediaError, frames_from
 
         if not self.path.is_file():
             raise CameraError(f"{self.path}: no such video file")
         self._frames = frames_from(self.path)
         try:
-            self._first = next(self._frames)
+            first = next(self._frames)
         except MediaError as exc:
             raise CameraError(str(exc)) from None
         except StopIteration:
             raise CameraError(f"{self.path}: no frames") from None
         self._start = time.monotonic() - self._offset  # a loop carries on the same clock
+        return first
 
     def read(self, timeout: float) -> Frame | None:
         from station.camera.files import MediaError
@@ -128,8 +140,7 @@ class VideoFile:
                 if not self.loop:
                     raise EndOfStream(self.name) from None
                 self._offset = self._last + 1 / 30
-                self.open()
-                item, self._first = self._first, None
+                item = self._begin()
             except MediaError as exc:
                 raise CameraError(str(exc)) from None
         t = self._offset + item.t
@@ -194,15 +205,15 @@ class SimSource:
 
     name = "simulated trainee"
 
-    def __init__(self, seed: int = 0, fast: bool = False, sets: Iterator | None = None,
+    def __init__(self, seed: int = 0, fast: bool = False, sets: Iterator[tuple[Body, SetPlan]] | None = None,
                  press: Callable[[bool], None] | None = None) -> None:
         self.seed, self.fast = seed, fast
         self.press = press
         self._sets = sets
-        self._frames: Iterator | None = None
+        self._frames: Iterator[tuple[float, SimFrame]] | None = None
         self._offset = 0.0
         self._contact: bool | None = None
-        self.truth: list = []  # RepTruth of every rep played so far, with set offsets applied
+        self.truth: list[RepTruth] = []  # RepTruth of every rep played so far, with set offsets applied
 
     def open(self) -> None:
         from station.sim import demo_sets
@@ -213,7 +224,7 @@ class SimSource:
         self._n = 0
         self._frames = self._play()
 
-    def _play(self) -> Iterator:
+    def _play(self) -> Iterator[tuple[float, SimFrame]]:
         from station.sim import Trainee
 
         assert self._sets is not None

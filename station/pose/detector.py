@@ -7,7 +7,7 @@ Anchors, box decoding and weighted NMS follow MediaPipe's SSD options for this m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -76,7 +76,7 @@ class PoseDetector:
         detection = detector.detect(rgb_frame)
     """
 
-    def __init__(self, model_path: Any, threads: int = 2, min_score: float = 0.5) -> None:
+    def __init__(self, model_path: Path, threads: int = 2, min_score: float = 0.5) -> None:
         self.interpreter = tfl.load(model_path, threads)
         self.min_score = min_score
         # The score threshold as a logit: sigmoid(x) >= p exactly when x >= log(p / (1 - p)).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -114,7 +114,7 @@ class Landmarker:
         raw = landmarker.run(rgb_frame, roi)
     """
 
-    def __init__(self, model_path: Any, threads: int = 2, refine: bool = True) -> None:
+    def __init__(self, model_path: Path, threads: int = 2, refine: bool = True) -> None:
         self.interpreter = tfl.load(model_path, threads)
         self.refine = refine
         self._input = self.interpreter.get_input_details()[0]["index"]

@@ -14,10 +14,6 @@ from dataclasses import dataclass, replace
 from station.coach.faults import FAULTS
 from station.sim.body import Body
 
-# Faults that cannot happen in the same rep (a squat never reaches the wall, so no_wall_touch is
-# implied; one dowel fault at a time keeps the truth unambiguous).
-SINGLE_ONLY = {"squat", "no_wall_touch", "lost_tracking", "too_fast", "no_lockout"}
-
 
 @dataclass(frozen=True)
 class RepPlan:

@@ -194,9 +194,9 @@ class Trainee:
         return _Shape(a.shin + u * (z.shin - a.shin), a.thigh + u * (z.thigh - a.thigh),
                       a.torso + u * (z.torso - a.torso), a.head + u * (z.head - a.head))
 
-    def _body(self, u: float, rep: int,
-              faults: frozenset[FaultCode]) -> tuple[dict[str, np.ndarray], Line, bool]:
-        """Landmark positions (m), the dowel and the wall contact at depth ``u`` of a rep."""
+    def _body(self, u: float, rep: int, faults: frozenset[FaultCode]
+              ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray], bool]:
+        """Landmark positions (m), the dowel's ends (m) and the wall contact at depth ``u`` of a rep."""
         b = self.body
         shape = self._shape_at(u, rep)
         p = self._points(shape)

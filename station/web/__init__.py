@@ -11,17 +11,22 @@ calibration, history, health), ``api`` (JSON, with its OpenAPI description).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from station.web import auth
 
+if TYPE_CHECKING:
+    from station.station import Station
+
 MAX_BODY = 64 * 1024  # bytes: settings files and forms are small
 
 
-def create_app(station: Any, *, data_dir: Path | None = None, config: dict | None = None) -> Flask:
+def create_app(station: Station, *, data_dir: Path | None = None, config: dict[str, Any] | None = None
+               ) -> Flask:
     """A Flask app serving one running :class:`~station.station.Station`."""
     from station.web.api import api
     from station.web.member import member
@@ -49,25 +54,26 @@ def create_app(station: Any, *, data_dir: Path | None = None, config: dict | Non
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/"):
             body = {"error": exc.description or exc.name, "status": exc.code}
             response = jsonify(body)
             response.status_code = exc.code or 500
-            if exc.code == 429 and getattr(exc, "retry_after", None):
-                response.headers["Retry-After"] = str(exc.retry_after)
+            retry_after = dict(exc.get_headers()).get("Retry-After")  # set by 429 and 503 errors
+            if retry_after:
+                response.headers["Retry-After"] = retry_after
             return response
         return exc
 
     @app.errorhandler(Exception)
-    def crash(exc: Exception):
+    def crash(exc: Exception) -> ResponseReturnValue:
         app.logger.exception("request failed")
         if request.path.startswith("/api/"):
             return jsonify({"error": "internal error", "status": 500}), 500
         return "Internal error: see the station's log.", 500
 
     @app.after_request
-    def security_headers(response):
+    def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,10 +1,14 @@
 """Staff accounts: password hashing, the one-time setup code, CSRF tokens, sign-in throttling.
 
-Passwords are hashed with scrypt (hashlib), n=2**14, r=8, p=1 and a 16-byte random salt, the
-parameters OWASP's password storage cheat sheet gives as a minimum for scrypt.
+Passwords are hashed with Werkzeug's scrypt (``generate_password_hash``, n=2**15, r=8, p=1 and a
+16-character random salt, above the minimum OWASP's password storage cheat sheet gives for scrypt).
+Hashes from before Werkzeug (``scrypt$n$r$p$salt$digest``, base64) are still accepted and are
+replaced by a Werkzeug hash at the next successful sign-in (:func:`needs_rehash`).
 
     >>> stored = hash_password("correct horse")
     >>> check_password("correct horse", stored), check_password("wrong", stored)
+    (True, False)
+    >>> stored.startswith("scrypt:"), needs_rehash(stored)
     (True, False)
 """
 
@@ -21,32 +25,46 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import ParamSpec
 
 from flask import abort, current_app, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.security import check_password_hash, generate_password_hash
 
-N, R, P = 2**14, 8, 1
 MIN_PASSWORD = 10
 SETUP_CODE_FILE = "setup_code"
 SECRET_KEY_FILE = "secret_key"
+P = ParamSpec("P")
+LEGACY_PREFIX = "scrypt$"  # the station's own format before Werkzeug: scrypt$n$r$p$salt$digest
 
 
 def hash_password(password: str) -> str:
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=N, r=R, p=P, dklen=32)
-    return f"scrypt${N}${R}${P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    return generate_password_hash(password, method="scrypt")
 
 
 def check_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches ``stored``, a Werkzeug hash or a legacy one."""
+    if stored.startswith(LEGACY_PREFIX):
+        return _check_legacy(password, stored)
     try:
-        kind, n, r, p, salt, digest = stored.split("$")
-        if kind != "scrypt":
-            return False
+        return check_password_hash(stored, password)
+    except ValueError:  # not a hash Werkzeug knows (unknown method or parameters)
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether ``stored`` is in the legacy format, to be replaced at the next successful sign-in."""
+    return stored.startswith(LEGACY_PREFIX)
+
+
+def _check_legacy(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
         got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
                              dklen=32)
-    except (ValueError, TypeError):
+        return hmac.compare_digest(got, base64.b64decode(digest))
+    except ValueError:  # a malformed hash (base64's binascii.Error is a ValueError)
         return False
-    return hmac.compare_digest(got, base64.b64decode(digest))
 
 
 def _private_file(path: Path, text: str) -> None:
@@ -142,9 +160,9 @@ def staff_user() -> str | None:
     return session.get("staff")
 
 
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if staff_user() is None:
             if request.path.startswith("/api/"):
                 abort(401, description="staff sign-in required")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask.typing import ResponseReturnValue
 
 member = Blueprint("member", __name__)
 
 
 @member.get("/")
-def page():
+def page() -> ResponseReturnValue:
     station = current_app.extensions["hinge_station"]
     return render_template("member.html", demo=station.demo)

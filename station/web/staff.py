@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from station.coach.faults import FAULTS
 from station.settings import GROUPS, Settings, SettingsError
@@ -26,10 +27,13 @@ from station.store import StoreError
 from station.web import auth
 from station.web.auth import login_required, staff_user
 
+if TYPE_CHECKING:
+    from station.station import Station
+
 staff = Blueprint("staff", __name__)
 
 
-def _station() -> Any:
+def _station() -> Station:
     return current_app.extensions["hinge_station"]
 
 
@@ -47,7 +51,7 @@ def _throttled(key: str) -> Response | None:
 
 
 @staff.get("/")
-def home():
+def home() -> ResponseReturnValue:
     if _station().store.account_count() == 0:
         return redirect(url_for("staff.setup"))
     if staff_user() is None:
@@ -57,7 +61,7 @@ def home():
 
 # ------------------------------------------------------------------ accounts
 @staff.route("/setup", methods=["GET", "POST"])
-def setup():
+def setup() -> ResponseReturnValue:
     station = _station()
     if station.store.account_count() > 0:
         return redirect(url_for("staff.signin"))
@@ -97,7 +101,7 @@ def _account_errors(name: str, password: str, again: str) -> dict[str, str]:
 
 
 @staff.route("/signin", methods=["GET", "POST"])
-def signin():
+def signin() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("signin.html", error=None, name="")
     name = request.form.get("name", "").strip()
@@ -105,11 +109,15 @@ def signin():
     blocked = _throttled(key)
     if blocked:
         return blocked
-    account = _station().store.account(name)
-    if account is None or not auth.check_password(request.form.get("password", ""), account["password_hash"]):
+    store = _station().store
+    account = store.account(name)
+    password = request.form.get("password", "")
+    if account is None or not auth.check_password(password, account["password_hash"]):
         auth.throttle().failed(key)
         return render_template("signin.html", error="wrong name or password", name=name), 401
     auth.throttle().reset(key)
+    if auth.needs_rehash(account["password_hash"]):
+        store.set_password_hash(name, auth.hash_password(password))
     session.clear()
     session["staff"] = name
     target = request.args.get("next", "")
@@ -117,14 +125,14 @@ def signin():
 
 
 @staff.post("/signout")
-def signout():
+def signout() -> ResponseReturnValue:
     session.clear()
     return redirect(url_for("member.page"))
 
 
 @staff.route("/accounts", methods=["GET", "POST"])
 @login_required
-def accounts():
+def accounts() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     name = ""
     if request.method == "POST":
@@ -149,7 +157,7 @@ def _groups(values: dict[str, Any]) -> list[tuple[str, list[dict]]]:
 
 @staff.route("/settings", methods=["GET", "POST"])
 @login_required
-def settings():
+def settings() -> ResponseReturnValue:
     station = _station()
     current = station.settings.to_dict()
     if request.method == "GET":
@@ -177,7 +185,7 @@ def settings():
 
 @staff.get("/settings/export")
 @login_required
-def settings_export():
+def settings_export() -> ResponseReturnValue:
     body = json.dumps(_station().settings.to_dict(), indent=2)
     stamp = time.strftime("%Y%m%d-%H%M")
     return Response(body, mimetype="application/json",
@@ -186,7 +194,7 @@ def settings_export():
 
 @staff.post("/settings/import")
 @login_required
-def settings_import():
+def settings_import() -> ResponseReturnValue:
     upload = request.files.get("file")
     try:
         values = json.loads(upload.read().decode("utf-8")) if upload else None
@@ -209,7 +217,7 @@ def settings_import():
 # ------------------------------------------------------------------ calibration
 @staff.route("/calibrate", methods=["GET", "POST"])
 @login_required
-def calibrate():
+def calibrate() -> ResponseReturnValue:
     station = _station()
     result = None
     if request.method == "POST":
@@ -228,7 +236,7 @@ def calibrate():
 
 @staff.get("/preview.jpg")
 @login_required
-def preview():
+def preview() -> ResponseReturnValue:
     data = _station().preview_jpeg()
     if data is None:
         abort(404, description="no preview: turn on calibration or the staff preview")
@@ -238,7 +246,7 @@ def preview():
 # ------------------------------------------------------------------ history and health
 @staff.get("/history")
 @login_required
-def history():
+def history() -> ResponseReturnValue:
     store = _station().store
     days = store.days(30)
     faults = store.fault_counts(since=time.time() - 30 * 86400)
@@ -249,7 +257,7 @@ def history():
 
 @staff.get("/history.csv")
 @login_required
-def history_csv():
+def history_csv() -> ResponseReturnValue:
     out = io.StringIO()
     _station().store.export_csv(out)
     return Response(out.getvalue(), mimetype="text/csv",
@@ -268,5 +276,5 @@ def _chart(days: list[dict]) -> dict:
 
 @staff.get("/health")
 @login_required
-def health():
+def health() -> ResponseReturnValue:
     return render_template("health.html", h=_station().health())
