@@ -11,26 +11,28 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from station.coach.faults import FAULTS
+from station.coach.vocabulary import FaultCode, Side
 from station.sim.body import Body
 
 
 @dataclass(frozen=True)
 class RepPlan:
-    faults: frozenset[str] = frozenset()  # codes injected in this rep
+    faults: frozenset[FaultCode] = frozenset()  # codes injected in this rep (plain strings are taken)
     duration: float = 2.6  # s, leaving lockout to lockout again
     pause_after: float = 1.2  # s standing (or holding, for no_lockout) after the rep
 
     def __post_init__(self) -> None:
-        unknown = set(self.faults) - set(FAULTS)
+        known = {str(code) for code in FaultCode}
+        unknown = {str(f) for f in self.faults} - known
         if unknown:
             raise ValueError(f"unknown fault codes: {sorted(unknown)}")
+        object.__setattr__(self, "faults", frozenset(FaultCode(f) for f in self.faults))
 
 
 @dataclass(frozen=True)
 class SetPlan:
     reps: tuple[RepPlan, ...]
-    facing: str = "left"  # the way the member faces in the image; the wall is behind them
+    facing: Side = Side.LEFT  # the way the member faces in the image; the wall is behind them
     switch: bool = True  # a wall switch is fitted (else wall_contact is None)
     fps: float = 30.0
     noise_px: float = 1.5  # gaussian keypoint noise
@@ -40,17 +42,17 @@ class SetPlan:
     leave: bool = True  # walk out of view at the end
 
 
-def rep_plan(rng: random.Random, faults: Sequence[str] = ()) -> RepPlan:
+def rep_plan(rng: random.Random, faults: Sequence[FaultCode] = ()) -> RepPlan:
     """One rep at a natural pace with these faults (too_fast and no_lockout change the timing)."""
-    duration = rng.uniform(0.65, 0.9) if "too_fast" in faults else rng.uniform(2.0, 4.0)
-    pause = rng.uniform(2.3, 3.0) if "no_lockout" in faults else rng.uniform(0.8, 1.6)
+    duration = rng.uniform(0.65, 0.9) if FaultCode.TOO_FAST in faults else rng.uniform(2.0, 4.0)
+    pause = rng.uniform(2.3, 3.0) if FaultCode.NO_LOCKOUT in faults else rng.uniform(0.8, 1.6)
     return RepPlan(frozenset(faults), round(duration, 3), round(pause, 3))
 
 
-def random_set(rng: random.Random, *, n_reps: int | None = None, faults: Sequence[str] | None = None,
-               switch: bool | None = None, facing: str | None = None) -> tuple[Body, SetPlan]:
+def random_set(rng: random.Random, *, n_reps: int | None = None, faults: Sequence[FaultCode] | None = None,
+               switch: bool | None = None, facing: Side | None = None) -> tuple[Body, SetPlan]:
     """A set of 3-8 reps: about 40 % good, the rest one fault each (``faults`` to choose from)."""
-    choices = list(faults) if faults else list(FAULTS)
+    choices = list(faults) if faults else list(FaultCode)
     n = n_reps if n_reps is not None else rng.randint(3, 8)
     reps = []
     for _ in range(n):
@@ -60,7 +62,7 @@ def random_set(rng: random.Random, *, n_reps: int | None = None, faults: Sequenc
             reps.append(rep_plan(rng, [rng.choice(choices)]))
     plan = SetPlan(
         reps=tuple(reps),
-        facing=facing or rng.choice(("left", "right")),
+        facing=facing or rng.choice((Side.LEFT, Side.RIGHT)),
         switch=rng.random() < 0.5 if switch is None else switch,
         noise_px=round(rng.uniform(0.5, 3.0), 2),
         approach_s=round(rng.uniform(1.5, 3.0), 2),
@@ -71,10 +73,11 @@ def random_set(rng: random.Random, *, n_reps: int | None = None, faults: Sequenc
 def demo_sets(seed: int = 0) -> Iterator[tuple[Body, SetPlan]]:
     """Endless sets for the demo: 4-8 reps, mostly good, now and then a fault, both facings."""
     rng = random.Random(seed)
-    demo_faults = ("rounded_back", "head_off_dowel", "squat", "no_wall_touch", "too_fast", "sacrum_off_dowel")
+    demo_faults = (FaultCode.ROUNDED_BACK, FaultCode.HEAD_OFF_DOWEL, FaultCode.SQUAT, FaultCode.NO_WALL_TOUCH,
+                   FaultCode.TOO_FAST, FaultCode.SACRUM_OFF_DOWEL)
     while True:
         reps = tuple(rep_plan(rng, [rng.choice(demo_faults)] if rng.random() < 0.3 else [])
                      for _ in range(rng.randint(4, 8)))
-        plan = SetPlan(reps=reps, facing=rng.choice(("left", "right")), switch=True,
+        plan = SetPlan(reps=reps, facing=rng.choice((Side.LEFT, Side.RIGHT)), switch=True,
                        noise_px=1.0, approach_s=2.0)
         yield Body.random(rng), replace(plan)

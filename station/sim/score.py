@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from station.coach.coach import Coach
 from station.coach.events import RepFinished
 from station.coach.faults import FAULTS
-from station.coach.vocabulary import Verdict
+from station.coach.vocabulary import FaultCode, Verdict
 from station.settings import Settings
 from station.sim import Body, SetPlan, Trainee
 
@@ -27,7 +27,7 @@ CALIBRATED_SHARE = 0.85
 
 @dataclass
 class SetResult:
-    truth: list[frozenset[str]]
+    truth: list[frozenset[FaultCode]]
     judged: list[RepFinished]
     frames: int
     coach_s: float
@@ -44,9 +44,9 @@ class Tally:
     reps: int = 0
     frames: int = 0
     coach_s: float = 0.0
-    tp: Counter[str] = field(default_factory=Counter)
-    fp: Counter[str] = field(default_factory=Counter)
-    fn: Counter[str] = field(default_factory=Counter)
+    tp: Counter[FaultCode] = field(default_factory=Counter)
+    fp: Counter[FaultCode] = field(default_factory=Counter)
+    fn: Counter[FaultCode] = field(default_factory=Counter)
     spine_judged_good: int = 0
     good_judged_good: int = 0
     good_reps: int = 0
@@ -75,11 +75,11 @@ class Tally:
                 self.good_reps += 1
                 self.good_judged_good += rep.verdict == Verdict.GOOD
 
-    def precision(self, code: str) -> float:
+    def precision(self, code: FaultCode) -> float:
         n = self.tp[code] + self.fp[code]
         return self.tp[code] / n if n else 1.0
 
-    def recall(self, code: str) -> float:
+    def recall(self, code: FaultCode) -> float:
         n = self.tp[code] + self.fn[code]
         return self.tp[code] / n if n else 1.0
 

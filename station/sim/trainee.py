@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.coach.geometry import Line
-from station.coach.vocabulary import FaultCode, Phase
+from station.coach.vocabulary import FaultCode, Phase, Side
 from station.pose.landmarks import INDEX, NUM_LANDMARKS, Pose
 from station.sim.body import Body
 from station.sim.plan import RepPlan, SetPlan
@@ -275,8 +275,8 @@ class Trainee:
 
     def _px(self, xy: np.ndarray) -> np.ndarray:
         w, h = self.frame_size
-        sign = 1.0 if self.plan.facing == "right" else -1.0
-        x0 = w * (0.42 if self.plan.facing == "left" else 0.58)
+        sign = 1.0 if self.plan.facing == Side.RIGHT else -1.0
+        x0 = w * (0.42 if self.plan.facing == Side.LEFT else 0.58)
         return np.stack([x0 + sign * xy[..., 0] * self._scale, 0.92 * h - xy[..., 1] * self._scale], axis=-1)
 
     def _line(self, ends: tuple[np.ndarray, np.ndarray], rng: np.random.Generator) -> Line:
@@ -288,7 +288,7 @@ class Trainee:
         # In profile the camera sees the side the member turns to it: facing image-right, the right
         # side (as BlazePose reports real photos too).
         near = self.plan.facing
-        far = "right" if near == "left" else "left"
+        far = Side.RIGHT if near == Side.LEFT else Side.LEFT
         ear, shoulder, hip = p["ear"], p["shoulder"], p["hip"]
         up = (ear - shoulder) / np.hypot(*(ear - shoulder))  # the head's own up
         fwd = np.array([up[1], -up[0]])  # the way the face points
