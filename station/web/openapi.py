@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from station import __version__
+from station.coach.vocabulary import FaultCode, Phase, Verdict
 from station.settings import Settings
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -21,69 +22,86 @@ def _errors(*codes: int) -> dict:
 
 
 def spec() -> dict[str, Any]:
-    setting_props: dict[str, Any] = {}
+    """The whole description, as ``/api/openapi.json`` serves it."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Hinge Station API", "version": __version__,
+                 "description": "Live coaching state, reps, settings and health of one station."},
+        "paths": _paths(),
+        "components": {"schemas": _schemas()},
+    }
+
+
+def _setting_properties() -> dict[str, Any]:
+    props: dict[str, Any] = {}
     for f in Settings.describe():
         kind = {"int": "integer", "float": "number", "bool": "boolean"}.get(f["type"], "string")
         prop: dict[str, Any] = {"type": kind, "description": f["help"]}
         if f.get("choices"):
             prop["enum"] = list(f["choices"])
-        setting_props[f["name"]] = prop
+        props[f["name"]] = prop
+    return props
+
+
+def _schemas() -> dict[str, Any]:
+    """The vocabulary's values come from the coach itself, so the description cannot drift."""
     return {
-        "openapi": "3.0.3",
-        "info": {"title": "Hinge Station API", "version": __version__,
-                 "description": "Live coaching state, reps, settings and health of one station."},
-        "paths": {
-            "/api/snapshot": {"get": {"summary": "The live snapshot", "responses": {
-                "200": _json({"$ref": "#/components/schemas/Snapshot"}, "the newest snapshot")}}},
-            "/api/stream": {"get": {"summary": "Live snapshots and events (server-sent events)",
-                                    "responses": {
-                "200": {"description": "text/event-stream of snapshot and event messages",
-                        "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
-            "/api/reps": {"get": {
-                "summary": "Stored reps, newest first",
-                "parameters": [
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                                "maximum": 10000}},
-                    {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0,
-                                                                "maximum": 2**40},
-                     "description": "unix time"}],
-                "responses": {"200": _json({"type": "object", "properties": {"reps": {
-                    "type": "array", "items": {"$ref": "#/components/schemas/Rep"}}}}, "reps"),
-                    **_errors(400)}}},
-            "/api/health": {"get": {"summary": "Camera, loop, switch and disk health", "responses": {
-                "200": _json({"type": "object"}, "health figures")}}},
-            "/api/session": {"get": {"summary": "Who is signed in, and the CSRF token", "responses": {
-                "200": _json({"type": "object", "properties": {
-                    "staff": {"type": "string", "nullable": True}, "csrf_token": {"type": "string"}}},
-                    "session")}}},
-            "/api/settings": {
-                "get": {"summary": "All settings with their descriptions (staff)", "responses": {
-                    "200": _json({"type": "object"}, "settings"), **_errors(401)}},
-                "put": {"summary": "Change settings (staff, X-CSRF-Token header)",
-                        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                            "type": "object", "properties": {"values": {
-                                "type": "object", "properties": setting_props,
-                                "additionalProperties": False}}}}}},
-                        "responses": {"200": _json({"type": "object"}, "the new settings"),
-                                      **_errors(400, 401, 403, 413, 422)}}},
-            "/api/demo/switch": {"post": {
-                "summary": "Press or release the demo's virtual wall switch (demo mode only)",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["pressed"],
-                    "properties": {"pressed": {"type": "boolean"}}}}}},
-                "responses": {"200": _json({"type": "object"}, "switch state"),
-                              **_errors(400, 403, 404, 413)}}},
-            "/api/openapi.json": {"get": {"summary": "This description", "responses": {
-                "200": _json({"type": "object"}, "OpenAPI 3.0")}}},
-        },
-        "components": {"schemas": {
-            "Error": {"type": "object", "required": ["error"],
-                      "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
-            "Rep": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "set_id": {"type": "integer"}, "t": {"type": "number"},
-                "rep": {"type": "integer"}, "verdict": {"type": "string", "enum": ["good", "fault"]},
-                "faults": {"type": "array", "items": {"type": "string"}}, "metrics": {"type": "object"}}},
-            "Snapshot": {"type": "object", "properties": {
-                "phase": {"type": "string"}, "reps": {"type": "integer"}, "camera": {"type": "string"}}},
-        }},
+        "Error": {"type": "object", "required": ["error"],
+                  "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+        "Rep": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "set_id": {"type": "integer"}, "t": {"type": "number"},
+            "rep": {"type": "integer"}, "verdict": {"type": "string", "enum": [str(v) for v in Verdict]},
+            "faults": {"type": "array", "items": {"type": "string", "enum": [str(c) for c in FaultCode]}},
+            "metrics": {"type": "object"}}},
+        "Snapshot": {"type": "object", "properties": {
+            "phase": {"type": "string", "enum": [str(p) for p in Phase]}, "reps": {"type": "integer"},
+            "camera": {"type": "string"}}},
+    }
+
+
+def _paths() -> dict[str, Any]:
+    setting_props = _setting_properties()
+    return {
+        "/api/snapshot": {"get": {"summary": "The live snapshot", "responses": {
+            "200": _json({"$ref": "#/components/schemas/Snapshot"}, "the newest snapshot")}}},
+        "/api/stream": {"get": {"summary": "Live snapshots and events (server-sent events)",
+                                "responses": {
+            "200": {"description": "text/event-stream of snapshot and event messages",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
+        "/api/reps": {"get": {
+            "summary": "Stored reps, newest first",
+            "parameters": [
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                            "maximum": 10000}},
+                {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                            "maximum": 2**40},
+                 "description": "unix time"}],
+            "responses": {"200": _json({"type": "object", "properties": {"reps": {
+                "type": "array", "items": {"$ref": "#/components/schemas/Rep"}}}}, "reps"),
+                **_errors(400)}}},
+        "/api/health": {"get": {"summary": "Camera, loop, switch and disk health", "responses": {
+            "200": _json({"type": "object"}, "health figures")}}},
+        "/api/session": {"get": {"summary": "Who is signed in, and the CSRF token", "responses": {
+            "200": _json({"type": "object", "properties": {
+                "staff": {"type": "string", "nullable": True}, "csrf_token": {"type": "string"}}},
+                "session")}}},
+        "/api/settings": {
+            "get": {"summary": "All settings with their descriptions (staff)", "responses": {
+                "200": _json({"type": "object"}, "settings"), **_errors(401)}},
+            "put": {"summary": "Change settings (staff, X-CSRF-Token header)",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"values": {
+                            "type": "object", "properties": setting_props,
+                            "additionalProperties": False}}}}}},
+                    "responses": {"200": _json({"type": "object"}, "the new settings"),
+                                  **_errors(400, 401, 403, 413, 422)}}},
+        "/api/demo/switch": {"post": {
+            "summary": "Press or release the demo's virtual wall switch (demo mode only)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["pressed"],
+                "properties": {"pressed": {"type": "boolean"}}}}}},
+            "responses": {"200": _json({"type": "object"}, "switch state"),
+                          **_errors(400, 403, 404, 413)}}},
+        "/api/openapi.json": {"get": {"summary": "This description", "responses": {
+            "200": _json({"type": "object"}, "OpenAPI 3.0")}}},
     }
