@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import zlib
 
 import numpy as np
 import pytest
@@ -48,7 +49,8 @@ def test_good_set_counts_every_rep_as_good(switch: bool, facing: str) -> None:
 @pytest.mark.parametrize("code", list(FAULTS))
 @pytest.mark.parametrize("switch", [True, False])
 def test_each_fault_is_found_in_the_rep_that_had_it(code: str, switch: bool) -> None:
-    rng = random.Random(hash((code, switch)) % 1000)
+    # A seed that is the same on every run (hash() of a str is salted per process): a failure reproduces.
+    rng = random.Random(zlib.crc32(f"{code}/{switch}".encode()) % 1000)
     plan = SetPlan(reps=(rep_plan(rng), rep_plan(rng, [code]), rep_plan(rng)), switch=switch, noise_px=2.0,
                    facing=rng.choice(["left", "right"]))
     result = score_set(Body.random(rng), plan, seed=11)
