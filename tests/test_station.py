@@ -16,8 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from station.camera.sources import CameraError, Frame, OpenCVCamera, SimSource, VideoFile
-from station.devices import Devices, pin_factory
+from station.camera.sources import CameraError, Frame, OpenCVCamera, VideoFile
 from station.notify import Notifier
 from station.settings import Settings
 from station.sim import Body, RepPlan, SetPlan
@@ -26,27 +25,14 @@ from station.station import Station
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sim_station(tmp_path: Path, sets, settings: Settings | None = None, **kw):
-    settings = settings or Settings()
-    factory = pin_factory(mock=True)
-    devices = Devices.from_settings(settings, factory=factory)
-    switch = devices.switch
-
-    def press(closed: bool) -> None:
-        switch.press() if closed else switch.release()
-
-    source = SimSource(seed=3, fast=True, sets=iter(sets), press=press)
-    station = Station(settings, source, data_dir=tmp_path, devices=devices, demo=True, **kw)
-    return station, source, factory
-
-
-def test_sim_to_lights_and_rep_log_match_the_true_labels(tmp_path) -> None:
+def test_sim_to_lights_and_rep_log_match_the_true_labels(make_sim_station, pins) -> None:
     reps = (RepPlan(), RepPlan(frozenset({"squat"})), RepPlan(frozenset({"head_off_dowel"})), RepPlan(),
             RepPlan(frozenset({"no_wall_touch"})), RepPlan(frozenset({"rounded_back"})))
     sets = [(Body(height=1.62), SetPlan(reps=reps[:3], facing="left")),
             (Body(height=1.91), SetPlan(reps=reps[3:], facing="right"))]
-    station, source, factory = sim_station(tmp_path, sets)
-    red, green = factory.pin(5), factory.pin(13)
+    station = make_sim_station(sets)
+    source = station.source
+    red, green = pins.pin(5), pins.pin(13)
     station.start()
     assert station.wait(60)
     stored = list(reversed(station.store.reps()))
@@ -62,17 +48,17 @@ def test_sim_to_lights_and_rep_log_match_the_true_labels(tmp_path) -> None:
     station.stop()
 
 
-def test_switch_press_lights_at_wall_at_once_while_hinging(tmp_path) -> None:
-    station, _, factory = sim_station(tmp_path, [])
+def test_switch_press_lights_at_wall_at_once_while_hinging(make_sim_station, pins) -> None:
+    station = make_sim_station([])
     station._phase = "hinging"
+    assert pins.pin(13).state == 0  # green off before the press
     station.devices.switch.press()
-    assert factory.pin(6).state == 1 and factory.pin(13).state == 1  # amber and green: at the wall
-    station.stop()
+    assert pins.pin(6).state == 1 and pins.pin(13).state == 1  # amber and green: at the wall
 
 
-def test_a_slow_subscriber_never_holds_the_loop_back(tmp_path) -> None:
+def test_a_slow_subscriber_never_holds_the_loop_back(make_sim_station) -> None:
     sets = [(Body(), SetPlan(reps=(RepPlan(), RepPlan())))]
-    station, _, _ = sim_station(tmp_path, sets)
+    station = make_sim_station(sets)
     slow = station.subscribe()  # never read while the set runs
     station.start()
     assert station.wait(30)
@@ -85,13 +71,14 @@ def test_a_slow_subscriber_never_holds_the_loop_back(tmp_path) -> None:
     station.stop()
 
 
-def test_settings_change_applies_to_the_running_coach_and_is_saved(tmp_path) -> None:
+def test_settings_change_applies_to_the_running_coach_and_is_saved(make_sim_station) -> None:
     sets = [(Body(), SetPlan(reps=(RepPlan(duration=2.5), RepPlan(duration=2.5))))]
-    station, _, _ = sim_station(tmp_path, sets)
+    station = make_sim_station(sets)
     station.apply_settings({"min_rep_s": 6.0}, by="test")
     station.start()
     assert station.wait(30)
-    assert all("too_fast" in r["faults"] for r in station.store.reps())
+    reps = station.store.reps()
+    assert len(reps) == 2 and all("too_fast" in r["faults"] for r in reps)
     assert station.store.load_settings()[1]["min_rep_s"] == 6.0
     with pytest.raises(ValueError, match="min_rep_s"):
         station.apply_settings({"min_rep_s": -1})
