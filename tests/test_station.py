@@ -186,6 +186,7 @@ def test_notify_speaks_systemds_protocol(tmp_path) -> None:
     sock.close()
 
 
+@pytest.mark.slow  # about 11 s: five rounds of starting `station run` and killing it after 1-3 s
 def test_station_run_survives_sigkill_with_every_reported_rep_on_disk(tmp_path) -> None:
     rng = random.Random(1)
     reported: set[int] = set()
