@@ -1,8 +1,15 @@
-"""Shared test fixtures: the real models, the shared photos, a fresh data directory."""
+"""Shared test fixtures: the real models, the shared photos, a fresh data directory, and a demo
+station on the simulated trainee with its web app and test clients (anonymous and signed-in staff).
+
+Stations and apps are built through their public constructors only (``Station(...)``,
+``create_app(...)``), never by reaching into their parts.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -58,3 +65,96 @@ def read_rgb(path: Path):
     from station.camera.files import read_image
 
     return read_image(path)
+
+
+# ---------------------------------------------------------------- a demo station and its web app
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def pins():
+    """gpiozero's MockFactory: the pins of the stations a test makes (``pins.pin(13)`` is green)."""
+    from station.devices import pin_factory
+
+    return pin_factory(mock=True)
+
+
+@pytest.fixture
+def make_sim_station(tmp_path: Path, pins):
+    """Make a demo Station (not started) on the simulated trainee with mock pins, data in tmp_path.
+
+    ``sets`` are (Body, SetPlan) pairs to play (default: the endless demo sets); ``fast`` plays them
+    as fast as the loop goes; ``press_switch`` lets the trainee press the wall switch's mock pin
+    when it reaches the wall. Every station made is stopped at teardown.
+    """
+    from station.camera.sources import SimSource
+    from station.devices import Devices
+    from station.settings import Settings
+    from station.station import Station
+
+    made = []
+
+    def make(sets: Iterable | None = None, settings: Settings | None = None, *, seed: int = 3,
+             fast: bool = True, press_switch: bool = True, **kw) -> Station:
+        settings = settings or Settings()
+        devices = Devices.from_settings(settings, factory=pins)
+        switch = devices.switch
+        press = None
+        if press_switch and switch is not None:
+            def press(closed: bool) -> None:
+                switch.press() if closed else switch.release()
+
+        source = SimSource(seed=seed, fast=fast, sets=iter(sets) if sets is not None else None, press=press)
+        station = Station(settings, source, data_dir=tmp_path, devices=devices, demo=True, **kw)
+        made.append(station)
+        return station
+
+    yield make
+    for station in made:
+        station.stop()
+
+
+@pytest.fixture
+def sim_station(make_sim_station):
+    """A started demo station: the endless demo sets as fast as they go. The trainee leaves the
+    wall switch alone, so only the test (or the web's virtual switch) presses it."""
+    station = make_sim_station(press_switch=False)
+    station.start()
+    return station
+
+
+@pytest.fixture
+def app(sim_station):
+    from station.web import create_app
+
+    return create_app(sim_station)
+
+
+@pytest.fixture
+def client(app):
+    """An anonymous visitor."""
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/staff/setup") -> str:
+    """The CSRF token in the form on ``path``."""
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, f"no CSRF token in the form on {path}"
+    return found.group(1)
+
+
+def create_account(client, app, name: str = "ann") -> None:
+    """The first staff account, made with the setup code as staff would; ``client`` is signed in."""
+    form = {"csrf_token": csrf_token(client), "setup_code": app.config["SETUP_CODE"], "name": name,
+            "password": PASSWORD, "password2": PASSWORD}
+    r = client.post("/staff/setup", data=form)
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+
+
+@pytest.fixture
+def staff_client(app):
+    """A second browser, signed in as staff "ann" (the first account, made with the setup code)."""
+    staff = app.test_client()
+    create_account(staff, app)
+    return staff

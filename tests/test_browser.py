@@ -10,16 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from station.camera.sources import SimSource
-from station.devices import Devices, pin_factory
-from station.settings import Settings
 from station.sim import Body, RepPlan, SetPlan
-from station.station import Station
 from station.web import create_app, make_server
+from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-PASSWORD = "a long enough password"
 
 
 def chromium_path() -> str:
@@ -44,22 +40,23 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def running(tmp_path):
-    """A demo station in real time (one long set), its web app served by waitress on a free port."""
-    settings = Settings()
-    devices = Devices.from_settings(settings, factory=pin_factory(mock=True))
-    switch = devices.switch
-    plan = SetPlan(reps=tuple(RepPlan(duration=2.2, pause_after=0.8) for _ in range(12)), approach_s=1.2,
-                   facing="left")
-    source = SimSource(seed=2, sets=iter([(Body(), plan)]),
-                       press=lambda closed: switch.press() if closed else switch.release())
-    station = Station(settings, source, data_dir=tmp_path, devices=devices, demo=True)
+def serve(station):
+    """Serve the station's web app with waitress on a free port and start the station."""
     app = create_app(station)
     server = make_server(app, "127.0.0.1", 0)
     threading.Thread(target=server.run, daemon=True).start()
     station.start()
-    yield station, app, f"http://127.0.0.1:{server.effective_port}"
+    return app, server, f"http://127.0.0.1:{server.effective_port}"
+
+
+@pytest.fixture
+def running(make_sim_station):
+    """A demo station in real time (one long set), its web app served by waitress on a free port."""
+    plan = SetPlan(reps=tuple(RepPlan(duration=2.2, pause_after=0.8) for _ in range(12)), approach_s=1.2,
+                   facing="left")
+    station = make_sim_station([(Body(), plan)], seed=2, fast=False)
+    app, server, url = serve(station)
+    yield station, app, url
     station.stop()
     server.close()
 
@@ -73,6 +70,7 @@ def next_rep(sub, timeout: float = 15.0) -> tuple[float, dict]:
     raise AssertionError("no rep finished in time")
 
 
+@pytest.mark.slow  # about 15 s: three reps in real time
 def test_member_page_follows_reps_and_staff_change_a_threshold(browser, running) -> None:
     station, app, url = running
     ARTIFACTS.mkdir(exist_ok=True)
@@ -114,14 +112,33 @@ def test_member_page_follows_reps_and_staff_change_a_threshold(browser, running)
     staff.screenshot(path=str(ARTIFACTS / "staff-settings.png"), full_page=True)
 
 
-def test_demo_switch_button_lights_the_virtual_lights(browser, running) -> None:
-    station, _, url = running
-    page = browser.new_page()
-    page.goto(url + "/")
-    page.locator("#press-switch").dispatch_event("pointerdown")
-    page.wait_for_function("true", timeout=200)
-    deadline = time.monotonic() + 2
-    while not station.devices.switch.pressed and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert station.devices.switch.pressed
-    page.locator("#press-switch").dispatch_event("pointerup")
+GREEN_FULL = """() => {
+    const rgba = getComputedStyle(document.getElementById("light-green")).backgroundColor.match(/[\\d.]+/g);
+    return rgba.length === 3 || Number(rgba[3]) > 0.95;
+}"""
+
+
+def test_demo_switch_button_lights_the_virtual_lights(browser, make_sim_station) -> None:
+    # Reps that stop short of the wall, and a trainee that never presses the switch itself: only
+    # the page's button can close it, and only a closed switch while hinging lights green in full
+    # (hinging is amber, standing ready a dim green, a faulty rep red).
+    plan = SetPlan(reps=tuple(RepPlan(frozenset({"no_wall_touch"}), duration=4.0) for _ in range(6)),
+                   approach_s=1.0, facing="left")
+    station = make_sim_station([(Body(), plan)], seed=2, fast=False, press_switch=False)
+    _, server, url = serve(station)
+    try:
+        page = browser.new_page()
+        page.goto(url + "/")
+        page.wait_for_function("document.body.className === 'phase-hinging'", timeout=15000)
+        assert not page.evaluate(GREEN_FULL) and not station.devices.switch.pressed
+        page.locator("#press-switch").dispatch_event("pointerdown")
+        page.wait_for_function(GREEN_FULL, timeout=2000)  # the lamp on the page, from the station's lights
+        assert station.devices.switch.pressed and station.lights()["green"] == 1
+        page.locator("#press-switch").dispatch_event("pointerup")
+        deadline = time.monotonic() + 2
+        while station.devices.switch.pressed and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not station.devices.switch.pressed
+    finally:
+        station.stop()
+        server.close()

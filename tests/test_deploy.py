@@ -193,6 +193,7 @@ def bookworm_root(tmp_path_factory):
             subprocess.run(["umount", "-l", str(m)], check=False)
 
 
+@pytest.mark.slow  # about a minute: debootstrap, pip installs into the root, the installer twice
 def test_install_in_a_fresh_bookworm_root_then_nothing_changes(bookworm_root) -> None:
     root = bookworm_root
     env = {"PIP_CERT": "/etc/ssl/certs/host-ca.crt", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}

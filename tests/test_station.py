@@ -16,9 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from station.camera.sources import CameraError, Frame, OpenCVCamera, SimSource, VideoFile
+from station.camera.sources import CameraError, Frame, OpenCVCamera, VideoFile
 from station.coach.vocabulary import Phase
-from station.devices import Devices, pin_factory
 from station.notify import Notifier
 from station.settings import Settings
 from station.sim import Body, RepPlan, SetPlan
@@ -27,27 +26,14 @@ from station.station import Station
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sim_station(tmp_path: Path, sets, settings: Settings | None = None, **kw):
-    settings = settings or Settings()
-    factory = pin_factory(mock=True)
-    devices = Devices.from_settings(settings, factory=factory)
-    switch = devices.switch
-
-    def press(closed: bool) -> None:
-        switch.press() if closed else switch.release()
-
-    source = SimSource(seed=3, fast=True, sets=iter(sets), press=press)
-    station = Station(settings, source, data_dir=tmp_path, devices=devices, demo=True, **kw)
-    return station, source, factory
-
-
-def test_sim_to_lights_and_rep_log_match_the_true_labels(tmp_path) -> None:
+def test_sim_to_lights_and_rep_log_match_the_true_labels(make_sim_station, pins) -> None:
     reps = (RepPlan(), RepPlan(frozenset({"squat"})), RepPlan(frozenset({"head_off_dowel"})), RepPlan(),
             RepPlan(frozenset({"no_wall_touch"})), RepPlan(frozenset({"rounded_back"})))
     sets = [(Body(height=1.62), SetPlan(reps=reps[:3], facing="left")),
             (Body(height=1.91), SetPlan(reps=reps[3:], facing="right"))]
-    station, source, factory = sim_station(tmp_path, sets)
-    red, green = factory.pin(5), factory.pin(13)
+    station = make_sim_station(sets)
+    source = station.source
+    red, green = pins.pin(5), pins.pin(13)
     station.start()
     assert station.wait(60)
     stored = list(reversed(station.store.reps()))
@@ -63,17 +49,17 @@ def test_sim_to_lights_and_rep_log_match_the_true_labels(tmp_path) -> None:
     station.stop()
 
 
-def test_switch_press_lights_at_wall_at_once_while_hinging(tmp_path) -> None:
-    station, _, factory = sim_station(tmp_path, [])
+def test_switch_press_lights_at_wall_at_once_while_hinging(make_sim_station, pins) -> None:
+    station = make_sim_station([])
     station.lights_policy.after_step((), Phase.HINGING, now=time.monotonic())  # as mid-rep
+    assert pins.pin(13).state == 0  # green off before the press
     station.devices.switch.press()
-    assert factory.pin(6).state == 1 and factory.pin(13).state == 1  # amber and green: at the wall
-    station.stop()
+    assert pins.pin(6).state == 1 and pins.pin(13).state == 1  # amber and green: at the wall
 
 
-def test_a_slow_subscriber_never_holds_the_loop_back(tmp_path) -> None:
+def test_a_slow_subscriber_never_holds_the_loop_back(make_sim_station) -> None:
     sets = [(Body(), SetPlan(reps=(RepPlan(), RepPlan())))]
-    station, _, _ = sim_station(tmp_path, sets)
+    station = make_sim_station(sets)
     slow = station.subscribe()  # never read while the set runs
     station.start()
     assert station.wait(30)
@@ -86,13 +72,14 @@ def test_a_slow_subscriber_never_holds_the_loop_back(tmp_path) -> None:
     station.stop()
 
 
-def test_settings_change_applies_to_the_running_coach_and_is_saved(tmp_path) -> None:
+def test_settings_change_applies_to_the_running_coach_and_is_saved(make_sim_station) -> None:
     sets = [(Body(), SetPlan(reps=(RepPlan(duration=2.5), RepPlan(duration=2.5))))]
-    station, _, _ = sim_station(tmp_path, sets)
+    station = make_sim_station(sets)
     station.apply_settings({"min_rep_s": 6.0}, by="test")
     station.start()
     assert station.wait(30)
-    assert all("too_fast" in r["faults"] for r in station.store.reps())
+    reps = station.store.reps()
+    assert len(reps) == 2 and all("too_fast" in r["faults"] for r in reps)
     assert station.store.load_settings()[1]["min_rep_s"] == 6.0
     with pytest.raises(ValueError, match="min_rep_s"):
         station.apply_settings({"min_rep_s": -1})
@@ -200,6 +187,7 @@ def test_notify_speaks_systemds_protocol(tmp_path) -> None:
     sock.close()
 
 
+@pytest.mark.slow  # about 11 s: five rounds of starting `station run` and killing it after 1-3 s
 def test_station_run_survives_sigkill_with_every_reported_rep_on_disk(tmp_path) -> None:
     rng = random.Random(1)
     reported: set[int] = set()
@@ -238,3 +226,23 @@ def test_missing_models_keep_the_page_up_and_say_what_to_fix(tmp_path) -> None:
     # The loop went on past the failed load: every frame was read, and health says what to fix.
     assert station.frames == 3
     assert "station models fetch" in station.health()["service"]
+
+
+def test_snapshots_carry_the_pose_landmarks_and_the_loop_publishes_what_it_saw(make_sim_station) -> None:
+    station = make_sim_station([(Body(), SetPlan(reps=(RepPlan(),)))])
+    sub = station.subscribe()
+    station.start()
+    marks = None
+    deadline = time.monotonic() + 10
+    while marks is None and time.monotonic() < deadline:
+        msg = sub.get(timeout=1)
+        if msg is not None and msg.get("type") == "snapshot":
+            marks = msg.get("landmarks")
+    assert marks, "no snapshot with landmarks"
+    assert all(len(v) == 3 and all(isinstance(c, float) for c in v) for v in marks.values())
+    assert station.wait(30)
+    view = station.view  # one immutable value: what the loop saw last, for web threads
+    assert view.pose is None and view.baseline is None  # the trainee walked off at the end
+    assert view.rgb is None  # the simulator has no pixels
+    with pytest.raises(AttributeError):
+        view.pose = None  # type: ignore[misc]

@@ -101,6 +101,7 @@ def test_reps_reported_before_sigkill_are_on_disk(tmp_path) -> None:
             reported.append(int(proc.stdout.readline()))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        assert len(reported) == 5 + 7 * kill, f"kill {kill}: the writer reported too few reps in 10 s"
         log = RepLog(path)
         assert log.integrity() == "ok"
         stored = {r["metrics"]["i"] for r in log.reps(limit=10**6) if r["set_id"] == max(

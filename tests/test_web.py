@@ -4,46 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import re
 
-import pytest
-
-from station.camera.sources import SimSource
-from station.settings import Settings
-from station.station import Station
-from station.web import create_app
+from tests.conftest import PASSWORD, create_account
+from tests.conftest import csrf_token as token
 from tests.test_auth import LEGACY
 
-PASSWORD = "a long enough password"
-
-
-@pytest.fixture
-def station(tmp_path):
-    st = Station(Settings(), SimSource(fast=True), data_dir=tmp_path, demo=True)
-    yield st
-    st.stop()
-
-
-@pytest.fixture
-def app(station):
-    return create_app(station)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def token(client, path: str = "/staff/setup") -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def create_account(client, app) -> None:
-    t = token(client)
-    r = client.post("/staff/setup", data={"csrf_token": t, "setup_code": app.config["SETUP_CODE"],
-                                          "name": "ann", "password": PASSWORD, "password2": PASSWORD})
-    assert r.status_code == 302
+# The station (``sim_station``: demo sets as fast as they go), its ``app``, an anonymous ``client``
+# and a signed-in ``staff_client`` come from conftest.py.
 
 
 def test_member_page_has_the_live_parts_and_the_demo_switch(client) -> None:
@@ -55,28 +22,30 @@ def test_member_page_has_the_live_parts_and_the_demo_switch(client) -> None:
     assert client.get("/static/member.js").status_code == 200
 
 
-def test_setup_code_creates_the_first_account_once(client, app, station, tmp_path) -> None:
-    assert (tmp_path / "setup_code").stat().st_mode & 0o777 == 0o600
+def test_setup_code_creates_the_first_account_once(client, app, sim_station) -> None:
+    station, code = sim_station, sim_station.data_dir / "setup_code"
+    assert code.stat().st_mode & 0o777 == 0o600
     t = token(client)
     wrong = client.post("/staff/setup", data={"csrf_token": t, "setup_code": "nope", "name": "ann",
                                               "password": PASSWORD, "password2": PASSWORD})
     assert wrong.status_code == 403 and "wrong setup code" in wrong.get_data(as_text=True)
     assert station.store.account_count() == 0
     create_account(client, app)
-    assert station.store.account_count() == 1 and not (tmp_path / "setup_code").exists()
+    assert station.store.account_count() == 1 and not code.exists()
     assert client.get("/staff/setup").status_code == 302  # gone for good
     assert client.get("/staff/settings").status_code == 200  # and signed in
 
 
-def test_forms_without_the_csrf_token_are_refused(client, app, station) -> None:
+def test_forms_without_the_csrf_token_are_refused(client, app, sim_station) -> None:
     r = client.post("/staff/setup", data={"setup_code": app.config["SETUP_CODE"], "name": "eve",
                                           "password": PASSWORD, "password2": PASSWORD})
-    assert r.status_code == 403 and station.store.account_count() == 0
+    assert r.status_code == 403 and sim_station.store.account_count() == 0
 
 
-def test_signin_is_throttled_after_five_failures(client, app) -> None:
-    create_account(client, app)
-    client.post("/staff/signout", data={"csrf_token": token(client, "/staff/settings")})
+def test_signin_is_throttled_after_five_failures(staff_client) -> None:
+    client = staff_client
+    out = client.post("/staff/signout", data={"csrf_token": token(client, "/staff/settings")})
+    assert out.status_code == 302 and client.get("/staff/settings").status_code != 200  # signed out
     t = token(client, "/staff/signin")
     wrong = {"csrf_token": t, "name": "ann", "password": "wrong"}
     codes = [client.post("/staff/signin", data=wrong).status_code for _ in range(6)]
@@ -85,8 +54,8 @@ def test_signin_is_throttled_after_five_failures(client, app) -> None:
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
 
 
-def test_invalid_setting_shows_at_the_field_and_changes_nothing(client, app, station) -> None:
-    create_account(client, app)
+def test_invalid_setting_shows_at_the_field_and_changes_nothing(staff_client, sim_station) -> None:
+    client, station = staff_client, sim_station
     t = token(client, "/staff/settings")
     before = station.store.load_settings()
     r = client.post("/staff/settings",
@@ -99,8 +68,8 @@ def test_invalid_setting_shows_at_the_field_and_changes_nothing(client, app, sta
     assert station.store.load_settings()[1]["squat_knee_beyond_standing"] == 50.0
 
 
-def test_settings_export_and_import(client, app, station) -> None:
-    create_account(client, app)
+def test_settings_export_and_import(staff_client, sim_station) -> None:
+    client, station = staff_client, sim_station
     exported = json.loads(client.get("/staff/settings/export").data)
     exported["min_rep_s"] = 2.0
     t = token(client, "/staff/settings")
@@ -113,9 +82,10 @@ def test_settings_export_and_import(client, app, station) -> None:
     assert r.status_code == 422 and station.settings.min_rep_s == 2.0
 
 
-def test_api_settings_need_staff_and_csrf_and_report_fields(client, app, station) -> None:
+def test_api_settings_need_staff_and_csrf_and_report_fields(client, staff_client, sim_station) -> None:
     assert client.get("/api/settings").status_code == 401
-    create_account(client, app)
+    assert client.put("/api/settings", json={"values": {"min_rep_s": 2}}).status_code in (401, 403)
+    client, station = staff_client, sim_station
     csrf = client.get("/api/session").get_json()["csrf_token"]
     assert client.put("/api/settings", json={"min_rep_s": 2}).status_code == 403
     bad = client.put("/api/settings", json={"values": {"min_rep_s": -1, "bogus": 1}},
@@ -127,7 +97,8 @@ def test_api_settings_need_staff_and_csrf_and_report_fields(client, app, station
 
 
 def test_api_errors_are_json_with_the_right_status(client) -> None:
-    assert client.get("/api/nope").get_json()["error"]
+    nope = client.get("/api/nope")
+    assert nope.status_code == 404 and nope.get_json()["error"]
     r = client.get("/api/reps?limit=lots")
     assert r.status_code == 400 and "limit" in r.get_json()["error"]
     csrf = client.get("/api/session").get_json()["csrf_token"]
@@ -139,7 +110,9 @@ def test_api_errors_are_json_with_the_right_status(client) -> None:
     assert client.delete("/api/snapshot").status_code == 405
 
 
-def test_demo_switch_presses_the_virtual_pin(client, station) -> None:
+def test_demo_switch_presses_the_virtual_pin(client, sim_station) -> None:
+    station = sim_station
+    assert not station.devices.switch.pressed  # the trainee leaves the switch alone here
     csrf = client.get("/api/session").get_json()["csrf_token"]
     r = client.post("/api/demo/switch", json={"pressed": True}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200
@@ -148,13 +121,13 @@ def test_demo_switch_presses_the_virtual_pin(client, station) -> None:
     assert not station.devices.switch.pressed
 
 
-def test_history_health_and_csv_after_a_session(client, app, station) -> None:
-    station.start()
+def test_history_health_and_csv_after_a_session(staff_client, sim_station) -> None:
+    client, station = staff_client, sim_station
     sub = station.subscribe()
     while (msg := sub.get(timeout=10)) is not None:
         if msg.get("event") == "rep_finished" and msg["rep"] >= 3:
             break
-    create_account(client, app)
+    assert msg is not None, "no third rep in the first set within 10 s"
     assert "Good rate" in client.get("/staff/history").get_data(as_text=True)
     csv_text = client.get("/staff/history.csv").get_data(as_text=True)
     assert csv_text.startswith("time,set_id,rep,verdict,faults") and len(csv_text.splitlines()) >= 4
@@ -172,7 +145,8 @@ def test_openapi_describes_every_api_route(app) -> None:
     assert routes == set(spec["paths"])
 
 
-def test_a_legacy_hash_signs_in_and_is_upgraded_and_wrong_passwords_are_refused(client, station) -> None:
+def test_a_legacy_hash_signs_in_and_is_upgraded_and_wrong_passwords_are_refused(client, sim_station) -> None:
+    station = sim_station
     station.store.add_account("ann", LEGACY)
     t = token(client, "/staff/signin")
     wrong = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": "not it at all"})

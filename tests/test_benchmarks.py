@@ -1,0 +1,171 @@
+"""Smoke runs of every script in benchmarks/: each runs on its shortest settings and prints the
+figure lines it exists to print, so that a benchmark cannot rot while the station changes under it.
+
+The figures' values are not judged here (a short run on a busy machine proves nothing about a
+target); their lines must be there, with numbers in them, and the script must exit 0.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, PHOTOS
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+NUM = r"[-+]?\d+(?:\.\d+)?"
+# benchmarks/setup_mediapipe_env.sh makes it there; MEDIAPIPE_PYTHON points elsewhere.
+MP_PYTHON = Path(os.environ.get("MEDIAPIPE_PYTHON", "/tmp/mpenv/bin/python"))
+
+
+def bench(tmp_path: Path, script: str, *args: str, timeout: float = 120) -> str:
+    """Run ``benchmarks/<script>`` with this venv's python on this checkout; its stdout.
+
+    TMPDIR is the test's own folder, so the data directories the scripts make are cleaned up."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done.stdout
+
+
+def has_line(out: str, pattern: str) -> re.Match:
+    found = re.search(pattern, out, re.M)
+    assert found, f"no line matching {pattern!r} in:\n{out}"
+    return found
+
+
+def need_photos() -> None:
+    if not PHOTOS.is_dir():
+        pytest.skip(f"the shared fixtures are not at {FIXTURES}")
+
+
+def test_benchmark_scripts_are_all_smoke_tested() -> None:
+    scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
+    assert scripts == ["coach_suite.py", "consumers.py", "crash_soak.py", "mediapipe_compare.py",
+                       "runtime_latency.py", "setup_mediapipe_env.sh", "web_load.py"], (
+        "a benchmark was added or renamed: give it a smoke run here")
+
+
+def station_imports(script: str) -> list[tuple[str, str]]:
+    """(module, name) of every ``from station... import name`` in a script, inside functions too."""
+    tree = ast.parse((BENCH / script).read_text(), filename=script)
+    return [(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            and node.module and node.module.split(".")[0] == "station" for alias in node.names]
+
+
+def test_every_station_name_the_benchmarks_import_exists() -> None:
+    """The imports a short run does not reach (mediapipe_compare's, without MediaPipe) are checked too."""
+    checked = {script: station_imports(script) for script in sorted(p.name for p in BENCH.glob("*.py"))}
+    assert len(checked["mediapipe_compare.py"]) >= 3 and checked["web_load.py"]
+    for script, imported in checked.items():
+        for module, name in imported:
+            assert hasattr(importlib.import_module(module), name), f"{script}: {module}.{name} is gone"
+
+
+def test_coach_suite(tmp_path) -> None:
+    out = bench(tmp_path, "coach_suite.py", "--sets", "6", "--seed", "7")
+    has_line(out, r"^6 sets, [1-9]\d* reps, [1-9]\d* frames$")
+    has_line(out, rf"^rep count exact in {NUM} % of sets \(target >= 99 %\)$")
+    has_line(out, r"^reps with a spine fault judged good: \d+ \(target 0\)$")
+    has_line(out, rf"^good reps judged good: {NUM} %$")
+    has_line(out, rf"^coach time per frame: {NUM} ms \(target < 0.2 ms\)$")
+    has_line(out, r"^fault\s+true\s+precision\s+recall$")
+    from station.coach.faults import FAULTS
+
+    for code in FAULTS:
+        has_line(out, rf"^{code}\s+\d+\s+{NUM}\s+{NUM}$")
+
+
+def test_coach_suite_json(tmp_path) -> None:
+    figures = json.loads(bench(tmp_path, "coach_suite.py", "--sets", "6", "--json"))
+    assert figures["sets"] == 6 and figures["reps"] > 0 and figures["frames"] > 0
+    assert 0 <= figures["count_exact_pct"] <= 100 and figures["coach_ms_per_frame"] > 0
+    assert isinstance(figures["spine_fault_reps_judged_good"], int)
+    from station.coach.faults import FAULTS
+
+    assert set(figures["faults"]) == set(FAULTS)
+    assert all(set(f) == {"precision", "recall", "true"} for f in figures["faults"].values())
+
+
+def test_runtime_latency(tmp_path) -> None:
+    out = bench(tmp_path, "runtime_latency.py", "--presses", "20")
+    has_line(out, rf"^switch -> light over 20 presses: median {NUM} ms, p99 {NUM} ms \(target < 10 ms\)$")
+
+
+def test_crash_soak(tmp_path) -> None:
+    out = bench(tmp_path, "crash_soak.py", "--kills", "2", "--seed", "1")
+    found = has_line(out, r"^2 SIGKILLs: integrity_check failed (\d+) times; (\d+) reps reported, "
+                          r"(\d+) of them missing from the log$")
+    assert int(found[2]) > 0, "no rep was reported before the kills: nothing was checked"
+
+
+def consumers_figures(out: str, what: str) -> None:
+    has_line(out, rf"^loop capacity \({what}\): {NUM} frames/s alone, {NUM} frames/s with 4 slow "
+                  rf"consumers \({NUM} % lower; target <= 5 %\)$")
+    has_line(out, rf"^windows alone: {NUM}; with consumers: {NUM}$")
+    has_line(out, r"^snapshots the slow consumers never saw \(dropped for them, not for the loop\): \d+$")
+
+
+def test_consumers_on_the_simulator(tmp_path) -> None:
+    out = bench(tmp_path, "consumers.py", "--sim", "--consumers", "4", "--seconds", "0.5", "--rounds", "1")
+    consumers_figures(out, "simulator")
+
+
+def test_consumers_on_the_pose_engine(tmp_path, model_folder) -> None:
+    need_photos()  # the looping video is made of a fixture photo (without it the script falls back)
+    out = bench(tmp_path, "consumers.py", "--consumers", "4", "--seconds", "0.5", "--rounds", "1")
+    consumers_figures(out, "pose engine on a looping video")
+
+
+def test_web_load_on_the_simulator(tmp_path) -> None:
+    out = bench(tmp_path, "web_load.py", "--sim", "--clients", "3", "--seconds", "1")
+    has_line(out, rf"^loop \(simulator at 30 fps\): {NUM} frames/s alone \({NUM} before, {NUM} after\), "
+                  rf"{NUM} frames/s with 3 live pages \({NUM} % lower; target <= 5 %\)$")
+    found = has_line(out, rf"^live pages: (\d+) messages in 1 s \({NUM}/s per page, fewest (\d+)\), "
+                          r"(\d+) errors \(target 0\)$")
+    assert int(found[2]) > 0, "a page got no message at all"
+    has_line(out, rf"^the \d+ clients themselves used {NUM} s of CPU")
+
+
+def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path) -> None:
+    help_text = bench(tmp_path, "mediapipe_compare.py", "--help")
+    assert "--mp-python" in help_text and "--frames" in help_text
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(BENCH / "mediapipe_compare.py"), "x.jpg", "--mp-python",
+                           str(tmp_path / "no-such-python")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 3 and "run benchmarks/setup_mediapipe_env.sh first" in done.stderr
+
+
+def test_mediapipe_compare(tmp_path, model_folder) -> None:
+    if not MP_PYTHON.exists():
+        pytest.skip(f"no MediaPipe environment at {MP_PYTHON} (make one with "
+                    "benchmarks/setup_mediapipe_env.sh, or point MEDIAPIPE_PYTHON at its python)")
+    need_photos()
+    photos = [str(PHOTOS / "tf_image1.png"), str(PHOTOS / "Good_Morning__0.jpg")]
+    out = bench(tmp_path, "mediapipe_compare.py", *photos, "--mp-python", str(MP_PYTHON), "--frames", "3")
+    for name in ("tf_image1.png", "Good_Morning__0.jpg"):
+        has_line(out, rf"^{re.escape(name)}\s+(?:{NUM}%\s+{NUM}%|person: ours \w+, mediapipe \w+)$")
+    has_line(out, rf"^worst median distance: {NUM}% of the diagonal \(target <= 1%\)$")
+    has_line(out, rf"^static images: ours {NUM} ms, mediapipe {NUM} ms = {NUM}x \(target <= 0.6x\)$")
+    has_line(out, rf"^video/tracking: ours {NUM} ms, mediapipe {NUM} ms = {NUM}x \(target <= 0.6x\)$")
+
+
+def test_setup_mediapipe_env_script_parses() -> None:
+    bash = shutil.which("bash")
+    assert bash, "bash is needed to check the script"
+    done = subprocess.run([bash, "-n", str(BENCH / "setup_mediapipe_env.sh")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
