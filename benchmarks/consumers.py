@@ -50,13 +50,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each window")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sim", action="store_true", help="the simulator instead of the pose engine")
+    parser.add_argument("--warmup", type=float, default=3.0,
+                        help="seconds for the models to load and tracking to settle (default 3)")
     args = parser.parse_args()
     if not args.sim and not PHOTO.exists():
         print(f"no fixture photo at {PHOTO}; using the simulator")
         args.sim = True
     station = make_station(args.sim, realtime=False, fast_sim=True)
     station.start()
-    time.sleep(3)  # models loaded, tracking settled
+    time.sleep(args.warmup)  # models loaded, tracking settled
     alone, loaded, dropped = [], [], 0
     for _ in range(args.rounds):
         alone.append(measure(station, 0, args.seconds)[0])

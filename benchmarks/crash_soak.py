@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent  # the station that runs is this checkout's
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -34,7 +36,7 @@ def main() -> int:
         proc = subprocess.Popen(
             [sys.executable, "-m", "station", "run", "--sim", "--fast", "--headless", "--print-reps",
              "--seed", str(kill), "--data", str(data)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
         proc.stdout.readline()
         deadline = time.monotonic() + rng.uniform(0.5, 3.0)
         while time.monotonic() < deadline:
@@ -47,7 +49,7 @@ def main() -> int:
         bad_integrity += db.execute("PRAGMA integrity_check").fetchone()[0] != "ok"
         stored = {row[0] for row in db.execute("SELECT id FROM reps")}
         db.close()
-        missing = len(reported - stored)
+        missing = len(reported - stored)  # every rep reported so far, against the whole log
         print(f"\r[{'#' * (30 * (kill + 1) // args.kills):30s}] kill {kill + 1}/{args.kills}", end="",
               file=sys.stderr)
     print(file=sys.stderr)

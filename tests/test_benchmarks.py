@@ -120,21 +120,23 @@ def consumers_figures(out: str, what: str) -> None:
 
 
 def test_consumers_on_the_simulator(tmp_path) -> None:
-    out = bench(tmp_path, "consumers.py", "--sim", "--consumers", "4", "--seconds", "0.5", "--rounds", "1")
+    out = bench(tmp_path, "consumers.py", "--sim", "--consumers", "4", "--seconds", "0.5", "--rounds", "1",
+                "--warmup", "0.5")
     consumers_figures(out, "simulator")
 
 
 def test_consumers_on_the_pose_engine(tmp_path, model_folder) -> None:
     need_photos()  # the looping video is made of a fixture photo (without it the script falls back)
-    out = bench(tmp_path, "consumers.py", "--consumers", "4", "--seconds", "0.5", "--rounds", "1")
+    out = bench(tmp_path, "consumers.py", "--consumers", "4", "--seconds", "0.5", "--rounds", "1",
+                "--warmup", "1")
     consumers_figures(out, "pose engine on a looping video")
 
 
 def test_web_load_on_the_simulator(tmp_path) -> None:
-    out = bench(tmp_path, "web_load.py", "--sim", "--clients", "3", "--seconds", "1")
+    out = bench(tmp_path, "web_load.py", "--sim", "--clients", "3", "--seconds", "1", "--warmup", "0.5")
     has_line(out, rf"^loop \(simulator at 30 fps\): {NUM} frames/s alone \({NUM} before, {NUM} after\), "
                   rf"{NUM} frames/s with 3 live pages \({NUM} % lower; target <= 5 %\)$")
-    found = has_line(out, rf"^live pages: (\d+) messages in 1 s \({NUM}/s per page, fewest (\d+)\), "
+    found = has_line(out, rf"^live pages: (\d+) messages in 3 s \({NUM}/s per page, fewest (\d+)\), "
                           r"(\d+) errors \(target 0\)$")
     assert int(found[2]) > 0, "a page got no message at all"
     has_line(out, rf"^the \d+ clients themselves used {NUM} s of CPU")
