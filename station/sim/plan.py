@@ -1,7 +1,7 @@
 """What the simulated member will do: reps with their faults, and the conditions of the set.
 
     >>> plan = SetPlan(reps=(RepPlan(), RepPlan(faults=frozenset({"squat"}))))
-    >>> [sorted(r.faults) for r in plan.reps]
+    >>> [sorted(str(code) for code in r.faults) for r in plan.reps]
     [[], ['squat']]
 """
 
