@@ -87,7 +87,9 @@ class Coach:
         self._judge: RepJudge | None = None
         self._last_seen: float | None = None
         self._view: View | None = None
-        self._stand_t = 0.0  # last time the hips were within the lockout margin
+        self._stand_t = 0.0  # last time the hips were locked out (below the lockout threshold)
+        self._last_end_t = 0.0  # when the last rep ended (or the set began)
+        self._upright: deque[tuple[float, Raw]] = deque()  # recent upright frames before a set
         self._turn = 0.0  # deepest (hinging) or highest (returning) hip flexion of this stretch
         self._turn_t = 0.0
         self._rested = False  # a rep ended without lockout: wait for the next descent
@@ -132,6 +134,7 @@ class Coach:
     def _unseen(self, t: float, wall_contact: bool | None, events: list[Event]) -> None:
         if self._last_seen is None or t - self._last_seen >= self.settings.lost_s:
             self._still.clear()  # a dropped frame does not break a hold, a real absence does
+            self._upright.clear()
         if self._judge is not None:
             self._judge.unseen(t)
         gone = self._last_seen is None or t - self._last_seen >= self.settings.away_s
@@ -149,34 +152,73 @@ class Coach:
     # ------------------------------------------------------------------ a usable pose
     def _seen(self, t: float, pose: Pose, dowel: Line | None, wall_contact: bool | None,
               events: list[Event]) -> None:
-        if self._base is None:
-            side = self._side_of(pose)
-            facing = facing_of(pose)
-            raw = measure(pose, side, facing, dowel)
-            if self._hold_still(t, raw):
-                self._base = Baseline.average(side, facing, [r for _, r in self._still])
-                self._still.clear()
-                self.set_no += 1
-                self.reps = self.good = 0
-                self.last_verdict, self.last_faults = None, ()
-                self.phase = Phase.READY
-                self._stand_t = t
-                self._smooth.reset()
-                events.append(SetStarted(t=t, set_no=self.set_no, facing=facing))
+        if self._base is None and not self._maybe_begin_set(t, pose, dowel, events):
             return
         base = self._base
+        assert base is not None
         raw = measure(pose, base.side, base.facing, dowel)
         sig = self._smoothed(t, relative(raw, base))
         self._sig = sig
         s = self.settings
         hip = sig.hip_flexion
-        if hip < s.hysteresis:
-            self._stand_t = t
+        if hip < s.lockout_hip_beyond_standing:
+            self._stand_t = t  # a rep is timed from leaving lockout, as it ends on reaching it
         if self.phase == Phase.READY:
             self._ready(t, raw, sig, wall_contact, events)
         elif self._judge is not None:
             self._judge.observe(t, sig, wall_contact)
             self._in_rep(t, sig, wall_contact, events)
+
+    def _maybe_begin_set(self, t: float, pose: Pose, dowel: Line | None, events: list[Event]) -> bool:
+        """Start a set when the member stood still for ``ready_hold_s``, or, with no still stand
+        (a member who goes rep after rep), when they hinge from a short stand just before.
+        True when this frame should be coached as part of the new set."""
+        side = self._side_of(pose)
+        facing = facing_of(pose)
+        raw = measure(pose, side, facing, dowel)
+        if self._hold_still(t, raw):
+            self._begin_set(t, side, facing, [r for _, r in self._still], events)
+            self._still.clear()
+            return False
+        stand = self._stand_before_descent(t, raw)
+        if stand is None:
+            return False
+        self._begin_set(t, side, facing, [r for _, r in stand], events)
+        self._stand_t = stand[-1][0]
+        return True
+
+    def _begin_set(self, t: float, side: Side, facing: Side, frames: list[Raw], events: list[Event]) -> None:
+        self._base = Baseline.average(side, facing, frames)
+        self._upright.clear()
+        self.set_no += 1
+        self.reps = self.good = 0
+        self.last_verdict, self.last_faults = None, ()
+        self.phase = Phase.READY
+        self._stand_t = self._last_end_t = t
+        self._smooth.reset()
+        events.append(SetStarted(t=t, set_no=self.set_no, facing=facing))
+
+    def _stand_before_descent(self, t: float, raw: Raw) -> list[tuple[float, Raw]] | None:
+        """The upright frames a hinge started from, when this frame is already a hinge beyond them.
+
+        Upright frames are kept for ``UPRIGHT_MEMORY_S``; the ones within ``hysteresis`` of the most
+        upright are the stand. It must span ``MIN_STAND_S`` so a stumble is not a set.
+        """
+        while self._upright and t - self._upright[0][0] > th.UPRIGHT_MEMORY_S:
+            self._upright.popleft()
+        if raw.hip_flexion < th.STANDING_HIP_MAX_ABS and raw.knee_flexion < th.STANDING_KNEE_MAX_ABS:
+            self._upright.append((t, raw))
+            return None
+        if not self._upright:
+            return None
+        top = min(r.hip_flexion for _, r in self._upright)
+        stand = [(ts, r) for ts, r in self._upright if r.hip_flexion <= top + self.settings.hysteresis]
+        if len(stand) < th.MIN_STAND_FRAMES or stand[-1][0] - stand[0][0] < th.MIN_STAND_S:
+            return None
+        base_hip = sum(r.hip_flexion for _, r in stand) / len(stand)
+        if raw.hip_flexion - base_hip < self.settings.hinge_start_hip_beyond_standing:
+            return None
+        return stand
 
     def _ready(self, t: float, raw: Raw, sig: Signals, wall_contact: bool | None,
                events: list[Event]) -> None:
@@ -192,7 +234,8 @@ class Coach:
             if hip < s.lockout_hip_beyond_standing - s.hysteresis:
                 self._rested = False
         if descending:
-            start = self._turn_t if self._rested else self._stand_t
+            # A rep starts where the hips left lockout, never before the last rep ended.
+            start = self._turn_t if self._rested else max(self._stand_t, self._last_end_t)
             self._start_rep(start, t, sig, wall_contact, events)
             return
         if not self._rested and hip < s.lockout_hip_beyond_standing:
@@ -267,6 +310,7 @@ class Coach:
             self.good += 1
         self.last_verdict, self.last_faults = verdict, faults
         self._judge = None
+        self._last_end_t = t
         self.phase = Phase.READY if self._base is not None else Phase.AWAY
         events.append(RepFinished(t=t, set_no=self.set_no, rep=self.reps, verdict=verdict,
                                   faults=faults, metrics=metrics))

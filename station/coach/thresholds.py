@@ -24,6 +24,14 @@ STANDING_KNEE_MAX_ABS = 35.0
 STILL_DRIFT_TORSO = 0.03
 STILL_HIP_DEG = 3.0
 
+# A member who goes rep after rep never stands still for ``ready_hold_s``: the set then starts at
+# the first hinge from a short stand. The stand is the most upright frames of the last two seconds
+# (a rep at a natural pace takes 1-4 s), at least three frames over 0.1 s (the top of a continuous
+# rep lasts 0.1-0.4 s at 30 fps), so one upright frame of a stumble is not a set.
+UPRIGHT_MEMORY_S = 2.0
+MIN_STAND_S = 0.1
+MIN_STAND_FRAMES = 3
+
 # --- turning points of a rep
 # Hip flexion a rep must rise from its deepest point before it counts as coming back up, and
 # sink again from its highest point while returning to count as the next descent: three times
