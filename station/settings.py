@@ -112,7 +112,13 @@ class Settings:
     rounded_head_drop_beyond_standing: float = setting(
         30.0, "coaching", "head dropped this much beyond standing: rounded (no dowel seen)", "deg", 10, 90)
     squat_knee_beyond_standing: float = setting(
-        45.0, "coaching", "knee flexion beyond standing that makes it a squat", "deg", 20, 120)
+        45.0, "coaching", "knee flexion beyond standing from which a knee-led movement is a squat", "deg",
+        20, 120)
+    # A soft knee in a hip hinge bends some 15-20 deg; a public rep counter for the Romanian
+    # deadlift warns "knees too bent" at about 30: the default sits between the two.
+    knees_bent_beyond_standing: float = setting(
+        25.0, "coaching", "knee flexion beyond standing that is more than the drill's soft knees", "deg",
+        10, 90)
     min_rep_s: float = setting(1.2, "coaching", "a rep faster than this is too fast", "s", 0.3, 10)
     fault_min_s: float = setting(
         0.15, "coaching", "a fault must last this long to count (ignores single noisy frames)", "s", 0, 2)

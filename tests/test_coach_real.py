@@ -39,7 +39,9 @@ def rep_frames(a: Pose, b: Pose, reps: int = 2, seed: int = 0) -> list[tuple[flo
 
 
 @pytest.mark.parametrize(("start", "end", "faults"), [
-    ("Good_Morning__0.jpg", "Good_Morning__1.jpg", set()),
+    # The good morning's knee bends 39 deg at the bottom, 27 beyond standing: more than the
+    # drill's soft knees (15-20), short of a squat.
+    ("Good_Morning__0.jpg", "Good_Morning__1.jpg", {"knees_too_bent"}),
     ("Box_Squat__0.jpg", "Box_Squat__1.jpg", {"squat"}),
     ("Standing_Toe_Touches__0.jpg", "Standing_Toe_Touches__1.jpg", {"rounded_back", "no_wall_touch"}),
 ])

@@ -17,6 +17,7 @@ which finishes the rep. Rules for what makes a fault live in :mod:`station.coach
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -89,6 +90,8 @@ class Coach:
         self._view: View | None = None
         self._stand_t = 0.0  # last time the hips were locked out (below the lockout threshold)
         self._last_end_t = 0.0  # when the last rep ended (or the set began)
+        self._top = math.inf  # the most upright hip flexion since then
+        self._travel_now = 0.0  # this frame's hip travel, unsmoothed
         self._upright: deque[tuple[float, Raw]] = deque()  # recent upright frames before a set
         self._turn = 0.0  # deepest (hinging) or highest (returning) hip flexion of this stretch
         self._turn_t = 0.0
@@ -157,16 +160,21 @@ class Coach:
         base = self._base
         assert base is not None
         raw = measure(pose, base.side, base.facing, dowel)
-        sig = self._smoothed(t, relative(raw, base))
+        now = relative(raw, base)
+        sig = self._smoothed(t, now)
         self._sig = sig
+        self._travel_now = now.hip_travel
         s = self.settings
         hip = sig.hip_flexion
-        if hip < s.lockout_hip_beyond_standing:
-            self._stand_t = t  # a rep is timed from leaving lockout, as it ends on reaching it
         if self.phase == Phase.READY:
+            # A rep is timed from where the hips left the top of this stand, however tall (a member
+            # who locks out to 10 deg between reps starts the next one from there, not from 0).
+            self._top = min(self._top, hip)
+            if hip <= self._top + s.hysteresis:
+                self._stand_t = t
             self._ready(t, raw, sig, wall_contact, events)
         elif self._judge is not None:
-            self._judge.observe(t, sig, wall_contact)
+            self._judge.observe(t, sig, wall_contact, travel_now=self._travel_now)
             self._in_rep(t, sig, wall_contact, events)
 
     def _maybe_begin_set(self, t: float, pose: Pose, dowel: Line | None, events: list[Event]) -> bool:
@@ -195,6 +203,7 @@ class Coach:
         self.last_verdict, self.last_faults = None, ()
         self.phase = Phase.READY
         self._stand_t = self._last_end_t = t
+        self._top = math.inf
         self._smooth.reset()
         events.append(SetStarted(t=t, set_no=self.set_no, facing=facing))
 
@@ -253,7 +262,7 @@ class Coach:
         self._rested = False
         self._still.clear()
         self._judge = RepJudge(self.settings, t_start=t0)
-        self._judge.observe(t, sig, wall_contact)
+        self._judge.observe(t, sig, wall_contact, travel_now=self._travel_now)
         self.phase = Phase.HINGING
         self._turn, self._turn_t = sig.hip_flexion, t
         events.append(RepStarted(t=t, set_no=self.set_no, rep=self.reps + 1))
@@ -311,6 +320,7 @@ class Coach:
         self.last_verdict, self.last_faults = verdict, faults
         self._judge = None
         self._last_end_t = t
+        self._top = math.inf
         self.phase = Phase.READY if self._base is not None else Phase.AWAY
         events.append(RepFinished(t=t, set_no=self.set_no, rep=self.reps, verdict=verdict,
                                   faults=faults, metrics=metrics))

@@ -35,6 +35,9 @@ FAULTS: dict[FaultCode, Fault] = {
               "The sacrum left the dowel: the pelvis tucked under or the dowel tilted.", spine=True),
         Fault(FaultCode.SQUAT, "Push the hips back, don't squat",
               "The knees bent far more than a hinge needs: the hips went down instead of back."),
+        Fault(FaultCode.KNEES_TOO_BENT, "Soft knees, not bent: hips back",
+              "The knees bent more than the drill's soft knees, short of a squat: the hips still went "
+              "back, but the legs took over part of the hinge."),
         Fault(FaultCode.NO_WALL_TOUCH, "Reach back until you touch the wall",
               "The buttocks never reached the wall: the hinge stopped short."),
         Fault(FaultCode.NO_LOCKOUT, "Stand all the way up",

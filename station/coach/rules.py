@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from station.coach import thresholds as th
 from station.coach.faults import FAULTS
 from station.coach.signals import Signals
 from station.coach.vocabulary import Contact, FaultCode, TouchedBy
@@ -24,6 +25,7 @@ class Condition(StrEnum):
     TORSO_OVER = "torso_over"
     HEAD_DROP = "head_drop"
     SQUAT = "squat"
+    KNEES_BENT = "knees_bent"
 
 
 OFF_DOWEL = {Contact.HEAD: Condition.HEAD_OFF, Contact.UPPER_BACK: Condition.UPPER_BACK_OFF,
@@ -67,7 +69,12 @@ class RepJudge:
 
     def _held(self, sig: Signals) -> dict[Condition, bool]:
         s = self.s
-        off = {c: sig.gaps is not None and sig.gaps[c] > s.contact_tolerance for c in Contact}
+        if sig.gaps is not None:
+            off = {c: sig.gaps[c] > s.contact_tolerance for c in Contact}
+        else:
+            # No dowel seen: only the head can still be judged, from the neck's flexion.
+            off = dict.fromkeys(Contact, False)
+            off[Contact.HEAD] = sig.head_spine > th.head_off_dowel_deg(s.contact_tolerance)
         return {
             **{OFF_DOWEL[c]: off[c] for c in Contact},
             Condition.HEAD_AND_SACRUM_OFF: off[Contact.HEAD] and off[Contact.SACRUM],
@@ -75,11 +82,19 @@ class RepJudge:
             # Without the dowel the landmarks alone must show the spine: a head dropped far
             # beyond the member's own standing posture.
             Condition.HEAD_DROP: sig.gaps is None and sig.head_spine > s.rounded_head_drop_beyond_standing,
-            Condition.SQUAT: sig.knee_flexion > s.squat_knee_beyond_standing,
+            # Knee-led: the knees bent far and about as much as the hips (see thresholds).
+            Condition.SQUAT: (sig.knee_flexion > s.squat_knee_beyond_standing
+                              and sig.knee_flexion >= th.SQUAT_KNEE_PER_HIP * sig.hip_flexion),
+            Condition.KNEES_BENT: sig.knee_flexion > s.knees_bent_beyond_standing,
         }
 
-    def observe(self, t: float, sig: Signals, wall_contact: bool | None) -> None:
-        """A frame with a usable pose; ``wall_contact`` is the switch (None when none is fitted)."""
+    def observe(self, t: float, sig: Signals, wall_contact: bool | None,
+                travel_now: float | None = None) -> None:
+        """A frame with a usable pose; ``wall_contact`` is the switch (None when none is fitted).
+
+        ``travel_now`` is this frame's hip travel before smoothing: the wall touch is an instant the
+        smoothing would shave off a fast rep, and noise is far too small to fake it (a shallow rep
+        stops a third of the way)."""
         self._lost_since = None
         s = self.s
         for name, on in self._held(sig).items():
@@ -96,7 +111,7 @@ class RepJudge:
         if sig.gaps is not None:
             for c in Contact:
                 self.max_gap[c] = max(self.max_gap[c], sig.gaps[c])
-        at_wall_by_camera = sig.hip_travel >= s.wall_travel
+        at_wall_by_camera = max(sig.hip_travel, travel_now or 0.0) >= s.wall_travel
         self.camera_touch = self.camera_touch or at_wall_by_camera
         if wall_contact:
             self.touched_by = TouchedBy.SWITCH
@@ -121,6 +136,8 @@ class RepJudge:
         squat = Condition.SQUAT in f
         if squat:
             faults.add(FaultCode.SQUAT)
+        elif Condition.KNEES_BENT in f:
+            faults.add(FaultCode.KNEES_TOO_BENT)  # bent knees that are not a squat
         duration = t_end - self.t_start
         if self.lost_s >= s.lost_s:
             # What happened out of view cannot be judged; spine faults seen in view still stand.

@@ -14,6 +14,8 @@ Angles in degrees, distances in torso lengths (hip to shoulder), times in second
 
 from __future__ import annotations
 
+import math
+
 # --- standing still for a baseline (the start of a set, and between reps)
 # BlazePose puts the hip joint so that people standing tall read 5-25 degrees of hip and knee
 # flexion (22 and 24 on one of the shared fixture photos); beyond these nobody is standing.
@@ -41,6 +43,33 @@ HIP_TURN = 15.0
 HIP_PROGRESS_TURN = 2.0
 # A rep that stops rising for this long short of standing tall ends as ``no_lockout``.
 STALL_S = 1.5
+
+# --- the head on the dowel, when no dowel is seen
+# The back of the head touches the dowel at the occiput; flexing the neck turns the head about the
+# base of the neck (C7, which lies on the dowel line at the upper back), so the occiput leaves a
+# straight dowel by r * sin(angle), r the C7-to-occiput distance: about 11-14 cm in adults, a
+# quarter of the hip-to-shoulder torso length (some 0.29 of stature, ~50 cm, by Drillis and
+# Contini's segment proportions). The head is off the dowel once that gap passes the contact
+# tolerance: asin(0.07 / 0.25) = 16 deg of neck flexion beyond standing.
+OCCIPUT_TO_NECK_PIVOT_TORSO = 0.25
+
+
+def head_off_dowel_deg(contact_tolerance: float) -> float:
+    """Neck flexion beyond standing (deg) that takes the back of the head ``contact_tolerance``
+    torso lengths off a straight dowel.
+
+        >>> round(head_off_dowel_deg(0.07), 1)
+        16.3
+    """
+    return math.degrees(math.asin(min(1.0, contact_tolerance / OCCIPUT_TO_NECK_PIVOT_TORSO)))
+
+
+# --- hinge or squat: the pattern, as coaches tell them apart (hips back vs hips down)
+# In a squat the knees bend about as much as the hips (both near 100 deg at parallel in published
+# sagittal kinematics of the back squat); a hinge keeps the knee to a fraction of the hip (15-30
+# deg of knee at 70-90 deg of hip in the Romanian deadlift; 40-50 deg for a soft-kneed member).
+# Knee flexion at or beyond this share of hip flexion (both beyond standing) is a squat.
+SQUAT_KNEE_PER_HIP = 0.7
 
 # --- one photo, no baseline (``station analyze``): coarse phase and spine of a single frame
 # Standing tall reads 5-25 degrees of hip flexion on real photos; a trunk still near vertical

@@ -43,6 +43,7 @@ class FaultCode(StrEnum):
     UPPER_BACK_OFF_DOWEL = "upper_back_off_dowel"
     SACRUM_OFF_DOWEL = "sacrum_off_dowel"
     SQUAT = "squat"
+    KNEES_TOO_BENT = "knees_too_bent"
     NO_WALL_TOUCH = "no_wall_touch"
     NO_LOCKOUT = "no_lockout"
     TOO_FAST = "too_fast"

@@ -30,6 +30,7 @@ WALL_GAP = 0.30  # m, heels to wall: "a foot"
 GLUTE = 0.03  # m, the buttocks behind the back line at the hip
 PRESS = 0.01  # m, how far the bottom of a good rep would go past the wall
 DOWEL_FAULT = 0.10  # m, a contact point off the dowel at the bottom of a faulty rep
+GOOD_SHIN = -17.0  # deg, the shank tipped back at the bottom of a soft-kneed hinge
 HEAD_DROP = 35.0  # deg, the neck's flexion in head_off_dowel and rounded_back
 ABSENT_S = 0.5  # unseen at the start, walking in
 LEAVE_S = 4.0  # unseen at the end, gone
@@ -98,8 +99,8 @@ class Trainee:
         self._lost = [rng.uniform(0.6, 1.2) for _ in plan.reps]
         self._segments, self.truth = self._timeline()
         hip0 = self._points(self.stand)["hip"][0]
-        touch = self._solve_thigh(-10.0, 75.0, self._wall_x)
-        hip1 = self._points(_Shape(-10.0, touch, 75.0, b.head_forward))["hip"][0]
+        touch = self._solve_thigh(GOOD_SHIN, 75.0, self._wall_x)
+        hip1 = self._points(_Shape(GOOD_SHIN, touch, 75.0, b.head_forward))["hip"][0]
         self.wall_travel = round((hip0 - hip1) / b.torso, 4)
         """Hip travel from standing to the wall, in torso lengths (what a calibration measures)."""
 
@@ -116,10 +117,15 @@ class Trainee:
         head = self.body.head_forward
         if FaultCode.SQUAT in rep.faults:
             return _Shape(rng.uniform(33, 38), rng.uniform(50, 55), rng.uniform(35, 45), head)
-        shin = rng.uniform(-12.0, -8.0)
+        # Soft knees: the shank tips back as the hips go back, the knee bends some 5-20 deg.
+        shin = GOOD_SHIN + rng.uniform(-1.5, 1.5)
         torso = rng.uniform(62.0, 82.0)
+        if FaultCode.KNEES_TOO_BENT in rep.faults:
+            # The shank stays upright and the knee bends 35-55 deg, the hips still go back.
+            shin = rng.uniform(-4.0, 0.0)
         target = self._wall_x - PRESS
         if FaultCode.NO_WALL_TOUCH in rep.faults:
+            shin = rng.uniform(-12.0, -8.0)  # a shallow dip with the knees unlocked
             hip0 = self._points(self.stand)["hip"][0]
             full = self._points(_Shape(shin, self._solve_thigh(shin, torso, target), torso, head))["hip"][0]
             share = rng.uniform(0.25, 0.35)
