@@ -38,7 +38,8 @@ class SetPlan:
     noise_px: float = 1.5  # gaussian keypoint noise
     drop_rate: float = 0.0  # share of single frames where the pose engine finds nobody
     dowel_miss_rate: float = 0.0  # share of frames where the dowel is not found
-    approach_s: float = 2.0  # standing still before the first rep
+    approach_s: float = 2.0  # standing still before the first rep (short: no still stand at all)
+    lockout_share: float = 0.0  # between reps, how far short of tall the member stops (share of depth)
     leave: bool = True  # walk out of view at the end
 
 

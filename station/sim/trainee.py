@@ -150,7 +150,7 @@ class Trainee:
         for i, rep in enumerate(p.reps, start=1):
             d = rep.duration
             down, hold = 0.4 * d, 0.15 * d
-            rest = 0.0
+            rest = p.lockout_share
             if FaultCode.NO_LOCKOUT in rep.faults:
                 rest = self._rest_depth(self._bottoms[i - 1])
             touched = not rep.faults & {FaultCode.SQUAT, FaultCode.NO_WALL_TOUCH}
