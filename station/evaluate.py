@@ -10,14 +10,17 @@
 are neither right nor wrong (nobody labelled them). ``rep_faults`` (one list per expected rep, or
 null when only the count is known) holds the true faults among ``judged``. Fault codes are plain
 strings, so a label may name a fault the coach does not have yet (it then only has misses).
+``rep_times`` (optional) gives each expected rep's deepest moment, in seconds of the stream.
 
-As in the simulated suite (:mod:`station.sim.score`), reps pair one to one only in a set whose
-count is exact; in a set with a wrong count every true fault is a miss and every judged-code
-fault the coach named is a false alarm.
+How labelled reps meet the coach's reps: with ``rep_times``, a labelled rep pairs with the coach's
+rep that was under way then (from its start to its finish, give or take :data:`SLACK_S`); without
+them, as in the simulated suite (:mod:`station.sim.score`), reps pair in order only in a set whose
+count is exact. A labelled rep left unpaired has its true faults missed; a coach's rep left
+unpaired has its judged-code faults counted as false alarms.
 
     >>> s = Score()
     >>> s.add(Result(Recording("a", Path("a"), "hinge", 1, frozenset({"squat"}), [frozenset()]),
-    ...              [("fault", ("squat",))], 10, 0))
+    ...              [CountedRep("fault", ("squat",), 1.0, 3.0)], 10, 0))
     >>> s.exact_sets, s.fp["squat"], s.precision("squat"), s.recall("squat")
     (1, 1, 0.0, None)
 """
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from station.coach.coach import Coach
-from station.coach.events import RepFinished
+from station.coach.events import RepFinished, RepStarted
 from station.coach.faults import FAULTS
 from station.coach.vocabulary import Verdict
 from station.posestream import BadLine, read_stream
@@ -39,6 +42,7 @@ from station.settings import Settings
 
 LABELS = "labels.json"
 SPINE_FAULTS = frozenset(code.value for code, fault in FAULTS.items() if fault.spine)
+SLACK_S = 0.3  # s: a labelled rep's deepest moment may fall this far outside the coach's rep
 
 
 class LabelError(ValueError):
@@ -56,14 +60,25 @@ class Recording:
     judged: frozenset[str]
     rep_faults: list[frozenset[str]] | None  # one per expected rep; None: only the count is known
     labelled_by: str = ""
+    rep_times: list[float] | None = None  # each expected rep's deepest moment, s
+
+
+@dataclass(frozen=True)
+class CountedRep:
+    """One rep the coach finished: its verdict, faults, and when it started and finished (s)."""
+
+    verdict: str
+    faults: tuple[str, ...]
+    start: float
+    end: float
 
 
 @dataclass(frozen=True)
 class Result:
-    """What the coach made of one recording: its reps as (verdict, faults), frames and bad lines."""
+    """What the coach made of one recording: its reps, frames and bad lines."""
 
     recording: Recording
-    reps: list[tuple[str, tuple[str, ...]]]
+    reps: list[CountedRep]
     frames: int
     bad_lines: int
 
@@ -92,7 +107,16 @@ def _recording(folder: Path, item: Any) -> Recording:
         if stray:
             raise LabelError(f"{name}: rep_faults name {sorted(stray)}, which are not in judged")
     return Recording(name, folder / file, str(item.get("movement", "")), reps, judged, rep_faults,
-                     str(item.get("labelled_by", "")))
+                     str(item.get("labelled_by", "")), _rep_times(name, item.get("rep_times"), reps))
+
+
+def _rep_times(name: str, raw: Any, reps: int) -> list[float] | None:
+    if raw is None:
+        return None
+    if (not isinstance(raw, list) or len(raw) != reps
+            or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in raw)):
+        raise LabelError(f"{name}: rep_times must hold one time in seconds per expected rep ({reps})")
+    return [float(t) for t in raw]
 
 
 def load_labels(folder: Path) -> list[Recording]:
@@ -113,8 +137,9 @@ def load_labels(folder: Path) -> list[Recording]:
 def run_recording(recording: Recording, settings: Settings) -> Result:
     """A fresh coach over one stream, with its dowel and wall contact as recorded (mostly none)."""
     coach = Coach(settings)
-    reps: list[tuple[str, tuple[str, ...]]] = []
+    reps: list[CountedRep] = []
     frames = bad = 0
+    start = 0.0
     with recording.path.open(encoding="utf-8", errors="replace") as lines:
         for item in read_stream(lines):
             if isinstance(item, BadLine):
@@ -122,8 +147,11 @@ def run_recording(recording: Recording, settings: Settings) -> Result:
                 continue
             frames += 1
             for event in coach.step(item.t, item.pose, item.dowel, item.wall_contact).events:
-                if isinstance(event, RepFinished):
-                    reps.append((str(event.verdict), tuple(str(c) for c in event.faults)))
+                if isinstance(event, RepStarted):
+                    start = event.t
+                elif isinstance(event, RepFinished):
+                    faults = tuple(str(c) for c in event.faults)
+                    reps.append(CountedRep(str(event.verdict), faults, min(start, event.t), event.t))
     return Result(recording, reps, frames, bad)
 
 
@@ -150,18 +178,21 @@ class Score:
         self.judged |= rec.judged
         if rec.rep_faults is None:
             return
-        counted = [frozenset(faults) & rec.judged for _, faults in result.reps]
-        if not result.count_exact:
-            for truth in rec.rep_faults:
+        pairs = pair_reps(rec, result.reps)
+        for i, truth in enumerate(rec.rep_faults):
+            if i not in pairs:
                 self.fn.update(truth)
-            for judged in counted:
-                self.fp.update(judged)
-            return
-        for truth, judged, (verdict, _) in zip(rec.rep_faults, counted, result.reps, strict=True):
+        paired = set(pairs.values())
+        for j, rep in enumerate(result.reps):
+            if j not in paired:
+                self.fp.update(frozenset(rep.faults) & rec.judged)
+        for i, j in pairs.items():
+            truth, rep = rec.rep_faults[i], result.reps[j]
+            judged = frozenset(rep.faults) & rec.judged
             self.tp.update(truth & judged)
             self.fn.update(truth - judged)
             self.fp.update(judged - truth)
-            self.spine_judged_good += bool(truth & SPINE_FAULTS) and verdict == Verdict.GOOD
+            self.spine_judged_good += bool(truth & SPINE_FAULTS) and rep.verdict == Verdict.GOOD
 
     def precision(self, code: str) -> float | None:
         n = self.tp[code] + self.fp[code]
@@ -170,6 +201,20 @@ class Score:
     def recall(self, code: str) -> float | None:
         n = self.tp[code] + self.fn[code]
         return self.tp[code] / n if n else None
+
+
+def pair_reps(recording: Recording, reps: list[CountedRep]) -> dict[int, int]:
+    """Labelled rep index -> the coach's rep index, for the pairs that meet (see the module doc)."""
+    times = recording.rep_times
+    if times is None:
+        return dict(enumerate(range(len(reps)))) if len(reps) == recording.expected_reps else {}
+    pairs: dict[int, int] = {}
+    for i, t in enumerate(times):
+        j = next((j for j, rep in enumerate(reps) if j not in pairs.values()
+                  and rep.start - SLACK_S <= t <= rep.end + SLACK_S), None)
+        if j is not None:
+            pairs[i] = j
+    return pairs
 
 
 def evaluate(folder: Path, settings: Settings | None = None) -> tuple[list[Result], Score]:
@@ -193,8 +238,9 @@ def result_dict(result: Result) -> dict[str, Any]:
             "expected_reps": rec.expected_reps, "counted_reps": len(result.reps),
             "count_exact": result.count_exact, "judged": sorted(rec.judged),
             "expected_faults": None if rec.rep_faults is None else _tally(rec.rep_faults),
-            "counted_faults": _tally([faults for _, faults in result.reps]),
-            "good": sum(verdict == Verdict.GOOD for verdict, _ in result.reps),
+            "counted_faults": _tally([rep.faults for rep in result.reps]),
+            "good": sum(rep.verdict == Verdict.GOOD for rep in result.reps),
+            "paired_reps": None if rec.rep_faults is None else len(pair_reps(rec, result.reps)),
             "frames": result.frames, "bad_lines": result.bad_lines}
 
 
@@ -218,6 +264,12 @@ def _faults_text(faults: dict[str, int] | None) -> str:
     return ", ".join(f"{k} {v}" for k, v in faults.items()) or "none"
 
 
+def _paired(row: dict[str, Any]) -> str:
+    if row["paired_reps"] is None:
+        return ""
+    return f"  (reps paired with the coach's: {row['paired_reps']} of {row['expected_reps']})"
+
+
 def print_text(results: list[Result], score: Score, out: TextIO) -> None:
     """A block per recording, then the summary."""
     for result in results:
@@ -226,7 +278,7 @@ def print_text(results: list[Result], score: Score, out: TextIO) -> None:
         out.write(f"{row['name']}  ({row['movement']}; labels: {row['labelled_by']})\n"
                   f"  reps     expected {row['expected_reps']:3d}  counted {row['counted_reps']:3d}  {mark}"
                   f"  ({row['good']} good, {row['frames']} frames)\n"
-                  f"  faults   expected: {_faults_text(row['expected_faults'])}\n"
+                  f"  faults   expected: {_faults_text(row['expected_faults'])}{_paired(row)}\n"
                   f"           counted:  {_faults_text(row['counted_faults'])}"
                   f"  (judged here: {', '.join(row['judged']) or 'none'})\n")
     s = summary_dict(score)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,16 @@ import pytest
 from station.cli import main
 from station.coach.coach import Coach
 from station.coach.events import RepFinished
-from station.evaluate import LabelError, Recording, Result, Score, evaluate, load_labels, run
+from station.evaluate import (
+    CountedRep,
+    LabelError,
+    Recording,
+    Result,
+    Score,
+    evaluate,
+    load_labels,
+    run,
+)
 from station.posestream import StreamFrame, read_stream, write_frame
 from station.settings import Settings
 from station.sim import Body, RepPlan, SetPlan, Trainee
@@ -21,15 +31,21 @@ from station.sim import Body, RepPlan, SetPlan, Trainee
 REAL = Path(__file__).resolve().parent / "data" / "real"
 
 
-def _rec(expected: int, judged: set[str], rep_faults: list[set[str]] | None, name: str = "r") -> Recording:
+def _rec(expected: int, judged: set[str], rep_faults: list[set[str]] | None,
+         times: list[float] | None = None) -> Recording:
     faults = None if rep_faults is None else [frozenset(f) for f in rep_faults]
-    return Recording(name, Path(name), "hinge", expected, frozenset(judged), faults)
+    return Recording("r", Path("r"), "hinge", expected, frozenset(judged), faults, rep_times=times)
+
+
+def _reps(*reps: tuple[str, tuple[str, ...]]) -> list[CountedRep]:
+    """The coach's reps, 3 s apart: the first from 1 to 3 s, the next from 4 to 6 s, ..."""
+    return [CountedRep(verdict, faults, 1.0 + 3 * i, 3.0 + 3 * i) for i, (verdict, faults) in enumerate(reps)]
 
 
 def test_exact_sets_pair_reps_and_count_each_fault_once() -> None:
     score = Score()
     score.add(Result(_rec(3, {"squat", "rounded_back"}, [set(), {"squat"}, {"rounded_back"}]),
-                     [("good", ()), ("fault", ("squat", "too_fast")), ("good", ())], 90, 0))
+                     _reps(("good", ()), ("fault", ("squat", "too_fast")), ("good", ())), 90, 0))
     assert score.exact_sets == 1
     assert (score.tp["squat"], score.fp["squat"], score.fn["squat"]) == (1, 0, 0)
     assert (score.tp["rounded_back"], score.fn["rounded_back"]) == (0, 1)
@@ -41,11 +57,32 @@ def test_exact_sets_pair_reps_and_count_each_fault_once() -> None:
 
 def test_a_wrong_count_makes_every_true_fault_a_miss_and_every_named_one_a_false_alarm() -> None:
     score = Score()
-    score.add(Result(_rec(2, {"squat"}, [{"squat"}, {"squat"}]), [("fault", ("squat",))], 60, 0))
+    score.add(Result(_rec(2, {"squat"}, [{"squat"}, {"squat"}]), _reps(("fault", ("squat",))), 60, 0))
     score.add(Result(_rec(1, {"squat"}, None), [], 30, 0))  # only the count labelled
     assert (score.sets, score.exact_sets, score.expected_reps, score.counted_reps) == (2, 0, 3, 1)
     assert (score.tp["squat"], score.fp["squat"], score.fn["squat"]) == (0, 1, 2)
     assert score.precision("squat") == 0.0 and score.recall("squat") == 0.0
+
+
+def test_with_rep_times_reps_pair_by_time_not_by_order() -> None:
+    score = Score()
+    # Three labelled reps, deepest at 2, 5 and 8 s; the coach missed the middle one and saw
+    # one more that nobody labelled (from 10 to 12 s).
+    rec = _rec(3, {"squat", "rounded_back"}, [{"squat"}, {"squat"}, {"rounded_back"}], [2.0, 5.2, 8.0])
+    coach = [CountedRep("fault", ("squat",), 1.0, 3.0), CountedRep("good", (), 7.5, 9.0),
+             CountedRep("fault", ("rounded_back",), 10.0, 12.0)]
+    score.add(Result(rec, coach, 300, 0))
+    assert score.exact_sets == 1  # the count is right, yet one rep is missed and one made up
+    assert (score.tp["squat"], score.fn["squat"], score.fp["squat"]) == (1, 1, 0)
+    assert (score.tp["rounded_back"], score.fn["rounded_back"], score.fp["rounded_back"]) == (0, 1, 1)
+    assert score.spine_judged_good == 1  # the rounded rep at 8 s was passed
+
+
+def test_a_rep_just_outside_the_coach_rep_still_pairs_but_not_one_far_away() -> None:
+    rec = _rec(2, {"squat"}, [{"squat"}, {"squat"}], [3.2, 20.0])
+    score = Score()
+    score.add(Result(rec, [CountedRep("fault", ("squat",), 1.0, 3.0)], 600, 0))
+    assert (score.tp["squat"], score.fn["squat"]) == (1, 1)
 
 
 def _write_set(folder: Path) -> tuple[list[frozenset[str]], list[RepFinished]]:
@@ -79,6 +116,8 @@ def test_a_labelled_stream_is_scored_against_what_the_coach_said(tmp_path: Path)
     results, score = evaluate(tmp_path)
     assert [r.recording.expected_reps for r in results] == [3, 7]
     assert [len(r.reps) for r in results] == [len(reps), len(reps)]
+    reps0 = results[0].reps
+    assert all(a.start < a.end <= b.start for a, b in pairwise(reps0))
     assert score.sets == 2 and score.exact_sets == (len(reps) == 3) + (len(reps) == 7)
     said = [frozenset(str(c) for c in e.faults) & {"squat", "rounded_back"} for e in reps]
     if len(reps) == 3:  # the simulated suite counts these right; the pairing is checked by hand
@@ -113,6 +152,7 @@ def test_text_and_json_reports(tmp_path: Path) -> None:
     ('{"recordings": [{"name": "a", "file": "a", "expected_reps": 2, "rep_faults": [[]]}]}', "one list per"),
     ('{"recordings": [{"name": "a", "file": "a", "expected_reps": 1, "rep_faults": [["squat"]]}]}',
      "not in judged"),
+    ('{"recordings": [{"name": "a", "file": "a", "expected_reps": 1, "rep_times": ["x"]}]}', "rep_times"),
 ])
 def test_unusable_labels_say_why(tmp_path: Path, labels: str, message: str) -> None:
     (tmp_path / "labels.json").write_text(labels, encoding="utf-8")
