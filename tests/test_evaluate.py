@@ -187,3 +187,38 @@ def test_the_real_corpus_runs_with_a_row_per_recording(capsys: pytest.CaptureFix
     text = capsys.readouterr().out
     for item in labels:
         assert f"{item['name']}  (" in text and f"expected {item['expected_reps']:3d}" in text
+
+
+def _hip_knee(stream: Path) -> list[tuple[float, float, float]]:
+    from station.coach.posture import angles_of, facing_of, near_side
+
+    rows = []
+    with stream.open(encoding="utf-8") as lines:
+        for f in read_stream(lines):
+            if isinstance(f, StreamFrame) and f.pose is not None:
+                a = angles_of(f.pose, near_side(f.pose), facing_of(f.pose))
+                rows.append((f.t, a.hip_flexion, a.knee_flexion))
+    return rows
+
+
+@pytest.mark.parametrize("name", ["kb_swing_1h_igor", "kb_swing_1h_igor_tfjs", "kb_swing_4reps",
+                                  "pistol_squat"])
+def test_each_real_stream_shows_what_its_labels_say(name: str) -> None:
+    """The labels' rep times fall on deep points with a standing-up in between, and squats are
+    squats: checks on the data and its conversion, not on the coach."""
+    labels = json.loads((REAL / "labels.json").read_text(encoding="utf-8"))["recordings"]
+    item = next(i for i in labels if i["name"] == name)
+    rows = _hip_knee(REAL / item["file"])
+    times = item["rep_times"]
+    assert times == sorted(times) and len(times) == item["expected_reps"]
+
+    def near(t: float) -> tuple[float, float]:
+        window = [r for r in rows if abs(r[0] - t) <= 0.2]
+        return max(r[1] for r in window), max(r[2] for r in window)
+
+    for t in times:
+        hip, knee = near(t)
+        assert hip > 75, (t, hip)
+        assert (knee > 85) if "squat" in item["judged"] and item["rep_faults"][0] else (knee < 75), (t, knee)
+    for a, b in pairwise(times):  # stood up (a lockout) between two reps
+        assert min(r[1] for r in rows if a < r[0] < b) < 15
