@@ -45,13 +45,15 @@ def _reps(*reps: tuple[str, tuple[str, ...]]) -> list[CountedRep]:
 def test_exact_sets_pair_reps_and_count_each_fault_once() -> None:
     score = Score()
     score.add(Result(_rec(3, {"squat", "rounded_back"}, [set(), {"squat"}, {"rounded_back"}]),
-                     _reps(("good", ()), ("fault", ("squat", "too_fast")), ("good", ())), 90, 0))
+                     _reps(("fault", ("rounded_back",)), ("fault", ("squat", "too_fast")), ("good", ())),
+                     90, 0))
     assert score.exact_sets == 1
     assert (score.tp["squat"], score.fp["squat"], score.fn["squat"]) == (1, 0, 0)
-    assert (score.tp["rounded_back"], score.fn["rounded_back"]) == (0, 1)
+    assert (score.tp["rounded_back"], score.fp["rounded_back"], score.fn["rounded_back"]) == (0, 1, 1)
     assert score.fp["too_fast"] == 0  # not judged in this recording: neither right nor wrong
     assert score.precision("squat") == 1.0 and score.recall("rounded_back") == 0.0
-    assert score.precision("rounded_back") is None  # never named: no precision to speak of
+    assert score.precision("rounded_back") == 0.0 and score.recall("squat") == 1.0
+    assert score.precision("no_lockout") is None  # never named: no precision to speak of
     assert score.spine_judged_good == 1  # the rounded rep passed: the worst error
 
 
