@@ -204,7 +204,7 @@ def _hip_knee(stream: Path) -> list[tuple[float, float, float]]:
 
 
 @pytest.mark.parametrize("name", ["kb_swing_1h_igor", "kb_swing_1h_igor_tfjs", "kb_swing_4reps",
-                                  "pistol_squat"])
+                                  "kb_swing_movenet", "pistol_squat"])
 def test_each_real_stream_shows_what_its_labels_say(name: str) -> None:
     """The labels' rep times fall on deep points with a standing-up in between, and squats are
     squats: checks on the data and its conversion, not on the coach."""
