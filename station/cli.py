@@ -138,6 +138,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return EXIT_INPUT
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from station.evaluate import run
+
+    return run(Path(args.dir), sys.stdout, sys.stderr, args.json)
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     from station import record
     from station.camera.files import MediaError
@@ -401,6 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--events", choices=["reps", "all"], default="reps",
                    help="which events to print (default: finished reps)")
     p.set_defaults(func=cmd_replay)
+
+    e = sub.add_parser("evaluate", parents=[common],
+                       help="the coach over labelled pose streams: reps and faults against the labels")
+    e.add_argument("dir", metavar="DIR", help="a folder with labels.json and its pose streams")
+    e.add_argument("--json", action="store_true", help="one JSON object per recording, then a summary")
+    e.set_defaults(func=cmd_evaluate)
     return parser
 
 
