@@ -15,12 +15,16 @@ import json
 import random
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from station.coach.faults import FAULTS
 from station.coach.vocabulary import FaultCode
 from station.sim import SetPlan, random_set
 from station.sim.score import Tally, score_set
 
+REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
+# Gaussian keypoint noise of the simulated sets, px (some 0.4, 1.3 and 2.7 % of a torso): the real
+# tracks' jitter, measured alike (--real), lies between the first and the last.
 NOISE_PX = (0.5, 2.0, 4.0)
 # A rep that ends without lockout is told from the next by its pause: keep its own.
 PAUSE_FAULTS = {FaultCode.NO_LOCKOUT}
@@ -53,12 +57,32 @@ def continuous(plan: SetPlan, rng: random.Random) -> SetPlan:
                    lockout_share=round(rng.uniform(0.05, 0.1), 3))
 
 
+def print_noise(real: Path) -> None:
+    """Keypoint jitter of the real tracks beside the simulator's noise levels, measured alike."""
+    from station.posestream import BadLine, read_stream
+    from station.sim import Body, RepPlan, Trainee
+    from station.sim.realism import track_noise
+
+    print("keypoint noise, real tracks and the simulated suite's levels:")
+    for path in sorted(real.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as lines:
+            track = [(f.t, f.pose) for f in read_stream(lines) if not isinstance(f, BadLine)]
+        print(f"  real {path.stem[:22]:22s} {track_noise(track).row()}")
+    for px in NOISE_PX:
+        trainee = Trainee(Body(), SetPlan(reps=(RepPlan(), RepPlan()), noise_px=px), seed=1)
+        track = [(f.t, f.pose) for f in trainee.frames() if f.pose is not None]
+        print(f"  sim  noise {px:3.1f} px{'':12s} {track_noise(track).row()}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--real", metavar="DIR", default=str(REAL),
+                        help="pose streams of real people whose keypoint noise to print beside the "
+                             "simulator's (default tests/data/real; '' for none)")
     args = parser.parse_args()
     tally = Tally()
     cases = suite(args.sets, args.seed)
@@ -84,6 +108,8 @@ def main() -> int:
         print(json.dumps(figures))
         return 0
     print(f"{tally.sets} sets, {tally.reps} reps, {tally.frames} frames")
+    if args.real:
+        print_noise(Path(args.real))
     print(f"rep count exact in {figures['count_exact_pct']} % of sets (target >= 99 %)")
     print(f"reps with a spine fault judged good: {tally.spine_judged_good} (target 0)")
     print(f"good reps judged good: {figures['good_reps_judged_good_pct']} %")
