@@ -80,7 +80,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     settings = Settings()
 
     def describe(pose, record, rgb) -> None:
-        describe_frame(pose, record)
+        describe_frame(pose, record, estimator.silhouette() if pose is not None else None)
         dowel = find_dowel(rgb, pose, settings)
         record["dowel"] = dowel.as_list() if dowel is not None else None
 

@@ -25,6 +25,7 @@ from station.coach import thresholds as th
 from station.coach.geometry import Point, angle_between, inclination_from_vertical
 from station.coach.vocabulary import Side, View
 from station.pose.landmarks import INDEX, Pose
+from station.pose.silhouette import Silhouette
 
 SIDE_LANDMARKS = ("shoulder", "hip", "knee", "ankle", "ear", "elbow", "wrist")
 # A side view puts the two shoulders (and hips) nearly on top of each other; a front view shows
@@ -146,15 +147,21 @@ def phase_of(a: Angles) -> str:
     return "hinge"
 
 
-def spine_of(a: Angles) -> str:
-    """A single photo's spine: ``rounded`` or ``neutral`` (no baseline, no dowel)."""
+def spine_of(a: Angles, back_bulge: float | None = None) -> str:
+    """A single photo's spine: ``rounded`` or ``neutral`` (no baseline, no dowel).
+
+    ``back_bulge`` is the back outline's bulge from the silhouette (coach/back_shape.py), when
+    known: it sees a curved back that the landmarks' angles alone do not.
+    """
     rounded = (a.torso_inclination > th.PHOTO_ROUNDED_TORSO_ABS
-               or a.head_spine > th.PHOTO_ROUNDED_HEAD_SPINE_ABS)
+               or a.head_spine > th.PHOTO_ROUNDED_HEAD_SPINE_ABS
+               or (back_bulge is not None and back_bulge > th.PHOTO_ROUNDED_BACK_BULGE))
     return "rounded" if rounded else "neutral"
 
 
-def describe_frame(pose: Pose | None, record: dict[str, Any]) -> None:
-    """Add the posture fields of ``station analyze --json`` to a frame's record."""
+def describe_frame(pose: Pose | None, record: dict[str, Any], silhouette: Silhouette | None = None) -> None:
+    """Add the posture fields of ``station analyze --json`` to a frame's record (``back_bulge``
+    too when the person's ``silhouette`` is given)."""
     if pose is None:
         record.update(view=None, facing=None, angles=None, phase=None, spine=None)
         return
@@ -162,12 +169,18 @@ def describe_frame(pose: Pose | None, record: dict[str, Any]) -> None:
     side = near_side(pose)
     facing = facing_of(pose) if view == View.SIDE else None
     a = angles_of(pose, side, facing or Side.RIGHT)
+    bulge = None
+    if silhouette is not None and facing is not None:
+        from station.coach.back_shape import back_bulge
+
+        bulge = back_bulge(pose, silhouette, side, facing)
+        record["back_bulge"] = None if bulge is None else round(bulge, 3)
     record.update(
         view=view,
         facing=facing,
         angles={k: v for k, v in a.as_dict().items() if k != "shin_angle"},
         phase=phase_of(a),
-        spine=spine_of(a) if view == View.SIDE else "neutral" if phase_of(a) == "upright" else None,
+        spine=spine_of(a, bulge) if view == View.SIDE else "neutral" if phase_of(a) == "upright" else None,
     )
     record["angles"]["shin_angle"] = round(a.shin_angle, 1)
     if math.isnan(a.hip_flexion):

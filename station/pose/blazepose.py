@@ -23,6 +23,7 @@ from station.pose.landmarker import NUM_OUTPUT_LANDMARKS, Landmarker, RawLandmar
 from station.pose.landmarks import NUM_LANDMARKS, Pose
 from station.pose.models import ModelError, require
 from station.pose.roi import Roi, roi_from_points
+from station.pose.silhouette import Silhouette
 from station.pose.smoothing import LowPass, OneEuro
 
 AUX_CENTRE, AUX_SCALE = 33, 34
@@ -109,6 +110,7 @@ class PoseEstimator:
         self.threads = threads
         self.timing = Timing()
         self._roi: Roi | None = None
+        self._last_found = False
         self._filters = _Filters()
 
     @classmethod
@@ -127,6 +129,10 @@ class PoseEstimator:
             raise ModelError(str(exc)) from exc
         except ValueError as exc:  # the runtime could not read a model file
             raise ModelError(f"a model could not be loaded ({exc}); run `station models fetch`") from exc
+
+    def silhouette(self) -> Silhouette | None:
+        """The silhouette behind the pose of the last :meth:`process`, None when it found nobody."""
+        return self.landmarker.silhouette() if self._last_found else None
 
     def reset(self) -> None:
         """Forget the tracked person: the next frame runs the detector."""
@@ -159,6 +165,7 @@ class PoseEstimator:
                 raw = self.landmarker.run(rgb, roi)
                 if raw.flag < self.min_tracking_confidence:
                     raw = None
+        self._last_found = raw is not None and roi is not None
         if raw is None or roi is None:
             self._roi = None
             timing.total_ms = (time.perf_counter() - start) * 1000

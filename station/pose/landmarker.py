@@ -11,6 +11,7 @@ import numpy as np
 
 from station.pose import interpreter as tfl
 from station.pose.roi import Roi
+from station.pose.silhouette import Silhouette
 
 INPUT_SIZE = 256
 NUM_OUTPUT_LANDMARKS = 39
@@ -123,6 +124,8 @@ class Landmarker:
         self._flag = by_shape[(1, 1)]
         self._heatmap = by_shape[(1, HEATMAP_SIZE, HEATMAP_SIZE, NUM_OUTPUT_LANDMARKS)]
         self._world = by_shape[(1, NUM_OUTPUT_LANDMARKS * 3)]
+        self._segmentation = by_shape[(1, INPUT_SIZE, INPUT_SIZE, 1)]
+        self._last_roi: Roi | None = None
         self._buffer = np.empty((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
         self.stage_times = StageTimes()
 
@@ -137,6 +140,13 @@ class Landmarker:
 
     def invoke(self) -> None:
         self.interpreter.invoke()
+
+    def silhouette(self) -> Silhouette | None:
+        """The person's silhouette from the last :meth:`run` (decoded only when asked)."""
+        if self._last_roi is None:
+            return None
+        logits = self.interpreter.get_tensor(self._segmentation)[0, :, :, 0]
+        return Silhouette(_sigmoid(logits.astype(np.float32)), self._last_roi)
 
     def run(self, rgb: np.ndarray, roi: Roi) -> RawLandmarks:
         # Every numpy call here costs a few microseconds more than usual: the invoke before it
@@ -160,5 +170,6 @@ class Landmarker:
         # Rotate as the ROI is rotated (its matrix without the scale by the side).
         world[:, :2] = world[:, :2] @ (roi.to_frame[:2] * (1.0 / roi.side))
         t3 = time.perf_counter()
+        self._last_roi = roi
         self.stage_times = StageTimes((t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)
         return RawLandmarks(xy, z, scores[:, 0], scores[:, 1], world, flag)
