@@ -101,9 +101,12 @@ class Settings:
         30.0, "coaching", "hip flexion beyond standing at which a rep starts", "deg", 10, 60)
     hysteresis: float = setting(
         5.0, "coaching", "margin every threshold must be crossed back by, against flicker", "deg", 0, 20)
+    # Without a switch the camera judges the touch. Calibration measures the station's own wall;
+    # until then, a travel real hinges reach: BlazePose reads 0.10-0.26 torso lengths of hip travel
+    # in real hinges to 75-90 deg of hip flexion (tests/data/real), far short of the body's own.
     wall_travel: float = setting(
-        0.35, "coaching", "hip travel back from standing at which the buttocks touch the wall "
-        "(calibrated)", "torso", 0.1, 1.5)
+        0.2, "coaching", "hip travel back from standing at which the buttocks touch the wall "
+        "(calibrate it: Staff > Calibration > Wall)", "torso", 0.1, 1.5)
     contact_tolerance: float = setting(
         0.07, "coaching", "a body point that moved farther than this off the dowel (against standing) "
         "has lost contact", "torso", 0.02, 0.3)
