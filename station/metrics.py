@@ -141,7 +141,8 @@ class _LiveCollector(Collector):
 
 def _mqtt(fig: dict[str, Any] | None) -> Iterator[Metric]:
     fig = fig or {}
-    yield _gauge("hinge_mqtt_enabled", "1 when a broker is configured", bool(fig))
+    yield _gauge("hinge_mqtt_enabled", "1 when a broker is configured",
+                 fig.get("state", "disabled") not in ("disabled", "stopped"))
     yield _gauge("hinge_mqtt_connected", "1 while connected to the broker", fig.get("state") == "connected")
     yield _gauge("hinge_mqtt_reps_waiting", "Reps in the log the broker has not acknowledged yet",
                  fig.get("reps_waiting", 0))

@@ -293,6 +293,10 @@ class Outbox:
         return [{"id": r["id"], "set_id": r["set_id"], "t": r["t"], "rep": r["rep"], "verdict": r["verdict"],
                  "faults": json.loads(r["faults"]), "metrics": json.loads(r["metrics"])} for r in rows]
 
+    def newest(self) -> int:
+        """The id of the newest rep (0: none)."""
+        return int(self._query("SELECT COALESCE(MAX(id), 0) FROM reps")[0][0])
+
     def waiting(self, rep_id: int) -> int:
         """How many reps have a larger id than ``rep_id``."""
         return int(self._query("SELECT COUNT(*) FROM reps WHERE id > ?", (rep_id,))[0][0])
