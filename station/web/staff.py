@@ -155,6 +155,12 @@ def _groups(values: dict[str, Any]) -> list[tuple[str, list[dict]]]:
                  if f["group"] == g]) for g in GROUPS]
 
 
+def _mqtt(station: Station) -> dict[str, Any] | None:
+    """The publisher's state for the fleet settings (None: no publisher in this process)."""
+    parts = [part() for part in station.health_parts]
+    return next((p["mqtt"] for p in parts if "mqtt" in p), None)
+
+
 def _shown(field: dict[str, Any], value: Any) -> Any:
     """A secret is never written into a page, not even the one just typed into a refused form."""
     return (SECRET if value else "") if field.get("secret") else value
@@ -166,7 +172,7 @@ def settings() -> ResponseReturnValue:
     station = _station()
     current = station.settings.public()
     if request.method == "GET":
-        return render_template("settings.html", groups=_groups(current), errors={})
+        return render_template("settings.html", groups=_groups(current), errors={}, mqtt=_mqtt(station))
     changes: dict[str, Any] = {}
     for f in Settings.describe():
         name = f["name"]
@@ -182,7 +188,8 @@ def settings() -> ResponseReturnValue:
         station.apply_settings(changes, by=staff_user())
     except SettingsError as exc:
         shown = {**current, **changes}
-        return render_template("settings.html", groups=_groups(shown), errors=exc.errors), 422
+        return render_template("settings.html", groups=_groups(shown), errors=exc.errors,
+                               mqtt=_mqtt(station)), 422
     flash(f"Saved {len(changes)} change(s); the coach uses them from the next frame." if changes
           else "Nothing changed.")
     return redirect(url_for("staff.settings"))
