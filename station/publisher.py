@@ -231,8 +231,17 @@ class Publisher:
                 break
             backoff = 1.0 if served else min(backoff * 2, MAX_BACKOFF_S)
             # Jitter, so a chain's stations do not all knock at once after the broker's restart.
-            self._stop.wait(backoff * random.uniform(0.75, 1.0) if not served else 0.2)
+            self._pause(backoff * random.uniform(0.75, 1.0) if not served else 0.2)
         self.state = "stopped"
+
+    def _pause(self, seconds: float) -> None:
+        """Wait before the next attempt, counting the reps that pile up meanwhile (for health)."""
+        until = time.monotonic() + seconds
+        while not self._stop.is_set() and (left := until - time.monotonic()) > 0:
+            with contextlib.suppress(StoreError):
+                self.reps_waiting = self.outbox.waiting(self.last_ack_id)
+            self._wake.clear()
+            self._stop.wait(min(left, 0.5))
 
     def _client(self, cfg: BrokerConfig) -> mqtt.Client:
         clean = {"clean_session": True} if self.protocol != mqtt.MQTTv5 else {}
@@ -254,6 +263,11 @@ class Publisher:
         self._callbacks(session)
         try:
             session.client.connect(cfg.host, cfg.port, keepalive=KEEPALIVE_S)
+        except ssl.SSLCertVerificationError as exc:
+            trusted = cfg.ca_file or "the system's CAs"
+            self._set("retrying", f"TLS with {cfg.url}: the broker's certificate is not trusted by {trusted} "
+                      f"({exc.verify_message or exc.reason})")
+            return False
         except ssl.SSLError as exc:
             self._set("retrying", f"TLS with {cfg.url} failed: {exc.reason or exc}")
             return False

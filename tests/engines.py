@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import pwd
 import shutil
 import signal
 import socket
@@ -48,7 +50,10 @@ class Mosquitto:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        lines = [f"listener {self.port} 127.0.0.1", "persistence true",
+        # Run as whoever runs the tests: as root, mosquitto would otherwise drop to its own user,
+        # which cannot read a test's private folder.
+        lines = [f"user {pwd.getpwuid(os.getuid()).pw_name}", f"listener {self.port} 127.0.0.1",
+                 "persistence true",
                  f"persistence_location {folder}/", f"log_dest file {folder}/mosquitto.log",
                  "max_queued_messages 100000"]
         if password:
@@ -133,9 +138,10 @@ def make_certs(folder: Path, name: str = "ca") -> dict[str, Path]:
     run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: E731
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name} test CA",
         "-keyout", str(ca_key), "-out", str(ca))
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(csr))
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-days", "2",
-        "-extfile", str(ext), "-out", str(cert))
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key),
+        "-out", str(csr))
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+        "-days", "2", "-extfile", str(ext), "-out", str(cert))
     return {"ca": ca, "cert": cert, "key": key}
 
 
