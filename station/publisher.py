@@ -58,6 +58,7 @@ MAX_BACKOFF_S = 10.0  # a broker back after an outage is used within 10 s
 MARK_EVERY_S = 0.5  # the outbox mark is written at most this often (and when stopping)
 POLL_S = 0.25  # the longest a stored rep waits before the publisher looks (without a wake-up)
 OUTBOX = "mqtt"
+DRAIN_S = 3.0  # on a clean stop, how long to keep sending what is left in the log
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,9 @@ class Publisher:
             self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Say ``offline`` (retained), keep the mark, disconnect; idempotent."""
+    def stop(self, timeout: float = 8.0) -> None:
+        """Send what is left (up to ``DRAIN_S``), say ``offline`` (retained), keep the mark,
+        disconnect; idempotent."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -352,7 +354,19 @@ class Publisher:
             if self._config() != cfg:
                 self._set("connecting", "settings changed; reconnecting")
                 break
+        if self._stop.is_set():
+            self._drain(session, cfg, sent)
         self._end(session, cfg)
+
+    def _drain(self, session: _Session, cfg: BrokerConfig, sent: int) -> None:
+        """Stopping: send what the log still holds, for a moment (the rest waits for next time)."""
+        deadline = time.monotonic() + DRAIN_S
+        while session.lost is None and session.refused is None and time.monotonic() < deadline:
+            sent, _ = self._send_more(session, cfg, sent)
+            session.client.loop(0.02)
+            self._advance(session)
+            if not session.inflight and not self.outbox.after(sent, 1):
+                return
 
     def _send_more(self, session: _Session, cfg: BrokerConfig, sent: int) -> tuple[int, bool]:
         """Publish reps after ``sent`` up to the window; (the last id sent, more may be waiting)."""
