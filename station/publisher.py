@@ -134,11 +134,11 @@ class _Session:
     def __init__(self, client: mqtt.Client) -> None:
         self.client = client
         self.connack: mqtt.ReasonCode | None = None
-        self.retain = True  # MQTT 5 brokers may say they keep no retained messages
         self.lost: str | None = None  # why the connection ended
         self.inflight: collections.deque[list[int]] = collections.deque()  # [rep id, mid, acked]
         self.by_mid: dict[int, list[int]] = {}
         self.refused: str | None = None  # a PUBACK with a failure reason (MQTT 5)
+        self.timed_out = False  # no CONNACK in time
 
 
 class Publisher:
@@ -152,6 +152,9 @@ class Publisher:
         self.reason: str | None = None
         self.broker: str | None = None
         self.protocol = mqtt.MQTTv5
+        self.retain = True  # False once a broker said it keeps no retained messages
+        self.window = WINDOW  # at most what the broker says it takes at once (MQTT 5 Receive Maximum)
+        self._closes = 0  # connections closed before any answer (see _await_connack)
         self.last_ack_id = self.outbox.last()
         self.last_ack_t: float | None = None
         self.reps_waiting = self.outbox.waiting(self.last_ack_id)
@@ -192,7 +195,7 @@ class Publisher:
     # ---------------------------------------------------------------- for health and metrics
     def figures(self) -> dict[str, Any]:
         return {"state": self.state, "reason": self.reason, "broker": self.broker,
-                "protocol": "5" if self.protocol == mqtt.MQTTv5 else "3.1.1",
+                "protocol": "5" if self.protocol == mqtt.MQTTv5 else "3.1.1", "retain": self.retain,
                 "reps_waiting": self.reps_waiting, "last_ack_id": self.last_ack_id,
                 "last_ack_t": self.last_ack_t, "acked": self.acked, "connects": self.connects}
 
@@ -253,8 +256,8 @@ class Publisher:
             client.username_pw_set(cfg.user, cfg.password or None)
         if cfg.tls:
             client.tls_set(ca_certs=cfg.ca_file or None, cert_reqs=ssl.CERT_REQUIRED)
-        client.will_set(f"{cfg.prefix}/status", "offline", qos=1, retain=True)
-        client.max_inflight_messages_set(WINDOW)
+        client.will_set(f"{cfg.prefix}/status", "offline", qos=1, retain=self.retain)
+        client.max_inflight_messages_set(self.window)
         client.connect_timeout = 5.0
         return client
 
@@ -287,8 +290,10 @@ class Publisher:
     def _callbacks(self, session: _Session) -> None:
         def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
             session.connack = reason
-            if props is not None and getattr(props, "RetainAvailable", 1) == 0:
-                session.retain = False
+            if getattr(props, "RetainAvailable", 1) == 0:
+                self.retain = False  # this broker keeps no retained messages: send none
+            # paho cannot lower its own window once connected: ours stays within the broker's.
+            self.window = max(1, min(WINDOW, getattr(props, "ReceiveMaximum", WINDOW)))
 
         def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
             session.lost = str(reason) if reason is not None else "connection closed"
@@ -310,27 +315,44 @@ class Publisher:
             session.client.loop(0.1)
             if time.monotonic() > deadline:
                 session.lost = f"no answer from {cfg.url} within {CONNACK_TIMEOUT_S:g} s"
+                session.timed_out = True
         reason = session.connack
         if reason is not None and not reason.is_failure:
             return True
         why = str(reason) if reason is not None else session.lost or "stopped"
-        if self.protocol == mqtt.MQTTv5 and (reason is None or reason.value in (0x01, 0x84)):
-            # An MQTT 3.1.1-only broker closes the door on (or does not understand) MQTT 5.
+        if reason is not None and reason.value == 0x9A:  # "Retain not supported": our will was retained
+            self.retain = False
+            why += "; connecting again without retained messages"
+        elif reason is not None and reason.value in (0x01, 0x84) and self.protocol == mqtt.MQTTv5:
+            # An MQTT 3.1.1-only broker answers MQTT 5 with "unacceptable protocol version".
             self.protocol = mqtt.MQTTv311
             why += "; trying MQTT 3.1.1 next"
+        elif reason is None and session.lost is not None and not session.timed_out:
+            # Closed before any answer: a broker does that while restarting, and some do to a
+            # protocol they do not speak or to a retained last will they do not keep. Try each
+            # combination in turn and keep the one that gets in.
+            self._closes += 1
+            self.protocol = mqtt.MQTTv5 if self._closes % 2 == 0 else mqtt.MQTTv311
+            self.retain = (self._closes // 2) % 2 == 0
         self._set("retrying", f"{cfg.url} refused the connection: {why}" if reason is not None
                   else f"{cfg.url}: {why}")
         session.client.disconnect()
         return False
 
     def _announce(self, session: _Session, cfg: BrokerConfig) -> None:
-        session.client.publish(f"{cfg.prefix}/status", "online", qos=1, retain=session.retain)
+        """Status (and discovery), acknowledged before any rep goes, so that reps alone fill the
+        window the broker allows."""
+        infos = [session.client.publish(f"{cfg.prefix}/status", "online", qos=1, retain=self.retain)]
         if cfg.home_assistant:
             from station.home_assistant import discovery
 
             for topic, payload in discovery(cfg, __version__):
-                session.client.publish(topic, payload, qos=1, retain=session.retain)
+                infos.append(session.client.publish(topic, payload, qos=1, retain=self.retain))
             self._publish_state(session, cfg)
+        deadline = time.monotonic() + 5.0
+        while (not all(i.is_published() for i in infos) and session.lost is None
+               and time.monotonic() < deadline and not self._stop.is_set()):
+            session.client.loop(0.02)
 
     def _publish_loop(self, session: _Session, cfg: BrokerConfig) -> None:
         client = session.client
@@ -370,7 +392,7 @@ class Publisher:
 
     def _send_more(self, session: _Session, cfg: BrokerConfig, sent: int) -> tuple[int, bool]:
         """Publish reps after ``sent`` up to the window; (the last id sent, more may be waiting)."""
-        room = WINDOW - len(session.inflight)
+        room = self.window - len(session.inflight)
         if room <= 0:
             return sent, True
         try:
@@ -413,13 +435,15 @@ class Publisher:
 
     def _end(self, session: _Session, cfg: BrokerConfig) -> None:
         client = session.client
+        with contextlib.suppress(StoreError):
+            self.reps_waiting = self.outbox.waiting(self.last_ack_id)
         if session.refused is not None:
             self._set("retrying", f"the broker refused a rep ({session.refused}); check its ACL for "
                       f"{cfg.prefix}/rep")
         elif session.lost is not None:
             self._set("retrying", f"connection to {cfg.url} lost: {session.lost}")
         if session.lost is None:
-            info = client.publish(f"{cfg.prefix}/status", "offline", qos=1, retain=session.retain)
+            info = client.publish(f"{cfg.prefix}/status", "offline", qos=1, retain=self.retain)
             deadline = time.monotonic() + 2.0
             while not info.is_published() and session.lost is None and time.monotonic() < deadline:
                 client.loop(0.05)
@@ -439,5 +463,6 @@ class Publisher:
     def _publish_state(self, session: _Session, cfg: BrokerConfig) -> None:
         from station.home_assistant import state
 
-        session.client.publish(f"{cfg.prefix}/state", state(self.outbox, self.station), qos=1,
-                               retain=session.retain)
+        # QoS 0: a lost state is replaced by the next; it never takes a slot of the reps' window.
+        session.client.publish(f"{cfg.prefix}/state", state(self.outbox, self.station), qos=0,
+                               retain=self.retain)

@@ -45,7 +45,8 @@ class Mosquitto:
     durable subscriber survive a stop and start, as on a real broker)."""
 
     def __init__(self, folder: Path, *, password: tuple[str, str] | None = None,
-                 tls: tuple[Path, Path] | None = None) -> None:
+                 tls: tuple[Path, Path] | None = None, acl: str | None = None,
+                 extra: tuple[str, ...] = ()) -> None:
         assert MOSQUITTO, "mosquitto is not installed"
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
@@ -64,7 +65,10 @@ class Mosquitto:
             lines.append("allow_anonymous true")
         if tls:
             lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
-        (folder / "mosquitto.conf").write_text("\n".join(lines) + "\n")
+        if acl is not None:
+            (folder / "acl").write_text(acl)
+            lines.append(f"acl_file {folder / 'acl'}")
+        (folder / "mosquitto.conf").write_text("\n".join([*lines, *extra]) + "\n")
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Mosquitto:

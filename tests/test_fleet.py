@@ -258,3 +258,81 @@ def test_the_mqtt_password_is_write_only_on_the_api_and_the_pages(tmp_path) -> N
                      headers={"X-CSRF-Token": token})
     assert bad.status_code == 422 and "mqtt_url" in bad.get_json()["fields"]
     station.stop()
+
+
+def test_a_broker_that_refuses_the_rep_topic_keeps_the_reps_and_says_why(mosquitto_bin, tmp_path) -> None:
+    acl = "topic readwrite hinge-station/test-wall/status\n"  # anonymous may not publish reps
+    with Mosquitto(tmp_path / "broker", acl=acl) as broker:
+        station = sim_station(tmp_path / "data", reps=2)
+        fleet = Fleet(station, f"mqtt://127.0.0.1:{broker.port}")
+        station.start()
+        fleet.start()
+        assert station.wait(60)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (
+                "refused a rep" in (station.health()["mqtt"]["reason"] or "")
+                and station.health()["mqtt"]["reps_waiting"] == 2):
+            time.sleep(0.05)
+        mqtt = station.health()["mqtt"]
+        assert "refused a rep" in mqtt["reason"] and mqtt["last_ack_id"] == 0 and mqtt["reps_waiting"] == 2
+        fleet.stop()
+        station.stop()
+
+
+def test_a_silent_broker_never_holds_the_loop_up(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        station = sim_station(tmp_path / "data", reps=3)
+        fleet = Fleet(station, f"mqtt://127.0.0.1:{silent.getsockname()[1]}")
+        fleet.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        station.start()
+        assert station.wait(60)
+        took = time.monotonic() - started
+        assert len(station.store.reps()) == 3 and took < 10  # a 10 s CONNACK wait never reached it
+        assert station.health()["mqtt"]["state"] == "connecting"
+        fleet.stop()
+        station.stop()
+
+
+def test_home_assistant_discovery_announces_one_device_with_four_entities(mosquitto_bin, tmp_path) -> None:
+    with Mosquitto(tmp_path / "broker") as broker:
+        listener = Listener(broker.port, "#")
+        station = sim_station(tmp_path / "data", reps=2, home_assistant=True)
+        fleet = Fleet(station, f"mqtt://127.0.0.1:{broker.port}")
+        station.start()
+        fleet.start()
+        assert station.wait(60)
+        assert listener.wait(lambda: len(listener.rep_ids()) == 2)
+        configs = {t: json.loads(p) for t, p, _ in listener.messages if t.startswith("homeassistant/")}
+        assert len(configs) == 4
+        assert {c["device"]["identifiers"][0] for c in configs.values()} == {"hinge_station_test-wall"}
+        assert {c["state_topic"] for c in configs.values()} == {"hinge-station/test-wall/state"}
+        assert listener.wait(lambda: json.loads(listener.payloads("/state")[-1])["reps_today"] == 2)
+        good = sum(r["verdict"] == "good" for r in station.store.reps())
+        state = json.loads(listener.payloads("/state")[-1])
+        assert state["good_rate_today"] == round(100 * good / 2, 1) and state["camera_up"] is True
+        fleet.stop()
+        station.stop()
+        listener.close()
+
+
+def test_a_strict_broker_without_retain_and_a_small_receive_maximum_gets_every_rep(
+        mosquitto_bin, tmp_path) -> None:
+    strict = ("retain_available false", "max_inflight_messages 2")
+    with Mosquitto(tmp_path / "broker", extra=strict) as broker:
+        listener = Listener(broker.port, "hinge-station/test-wall/#")
+        station = sim_station(tmp_path / "data", reps=5, home_assistant=True)
+        fleet = Fleet(station, f"mqtt://127.0.0.1:{broker.port}")
+        station.start()
+        fleet.start()
+        assert station.wait(60)
+        assert listener.wait(lambda: listener.rep_ids() == log_ids(station)), station.health()["mqtt"]
+        assert fleet.publisher.connects >= 1 and not any(retained for _, _, retained in listener.messages)
+        fleet.stop()
+        station.stop()
+        listener.close()
