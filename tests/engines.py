@@ -171,7 +171,15 @@ class Prometheus:
              f"--storage.tsdb.path={self.folder / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}"],
             stdout=subprocess.DEVNULL, stderr=(self.folder / "prometheus.log").open("wb"))
         wait_port(self.port, 20)
-        return self
+        deadline = time.monotonic() + 30
+        while True:  # the port opens before the storage and the rules are loaded (503 until then)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=2):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
