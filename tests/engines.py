@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -200,3 +201,71 @@ class Prometheus:
     def api(self, path: str) -> Any:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
             return json.loads(response.read())
+
+
+class Mqtt311Only:
+    """A tiny MQTT 3.1.1-only broker (as an old broker behaves, by the 3.1.1 specification): it
+    answers a CONNECT of any other protocol level with "unacceptable protocol version", acknowledges
+    QoS 1 publishes and records them. Enough for one client; it forwards nothing."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.server.getsockname()[1])
+        self.published: list[tuple[str, bytes]] = []
+        self.refused_levels: list[int] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError, ConnectionError):
+                self._client(conn)
+
+    @staticmethod
+    def _read(conn: socket.socket, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    def _client(self, conn: socket.socket) -> None:
+        while True:
+            first = self._read(conn, 1)[0]
+            length, shift = 0, 0
+            while True:
+                byte = self._read(conn, 1)[0]
+                length += (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    break
+            body = self._read(conn, length)
+            kind = first >> 4
+            if kind == 1:  # CONNECT: protocol name (2 + 4 bytes), then the level
+                level = body[6]
+                if level != 4:
+                    self.refused_levels.append(level)
+                    conn.sendall(b"\x20\x02\x00\x01")
+                    return
+                conn.sendall(b"\x20\x02\x00\x00")
+            elif kind == 3:  # PUBLISH
+                qos = (first >> 1) & 3
+                n = int.from_bytes(body[:2], "big")
+                topic, rest = body[2:2 + n].decode(), body[2 + n:]
+                if qos:
+                    conn.sendall(b"\x40\x02" + rest[:2])
+                    rest = rest[2:]
+                self.published.append((topic, rest))
+            elif kind == 12:  # PINGREQ
+                conn.sendall(b"\xd0\x00")
+            elif kind == 14:  # DISCONNECT
+                return
+
+    def close(self) -> None:
+        self.server.close()

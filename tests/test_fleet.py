@@ -336,3 +336,23 @@ def test_a_strict_broker_without_retain_and_a_small_receive_maximum_gets_every_r
         fleet.stop()
         station.stop()
         listener.close()
+
+
+def test_an_mqtt_311_only_broker_is_used_after_it_refuses_mqtt_5(tmp_path) -> None:
+    from tests.engines import Mqtt311Only
+
+    broker = Mqtt311Only()
+    station = sim_station(tmp_path / "data", reps=2)
+    fleet = Fleet(station, f"mqtt://127.0.0.1:{broker.port}")
+    station.start()
+    fleet.start()
+    assert station.wait(60)
+    deadline = time.monotonic() + 15
+    while fleet.publisher.last_ack_id < max(log_ids(station)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    reps = [json.loads(p)["id"] for t, p in broker.published if t.endswith("/rep")]
+    assert broker.refused_levels[:1] == [5] and reps == log_ids(station)
+    assert station.health()["mqtt"]["protocol"] == "3.1.1"
+    fleet.stop()
+    station.stop()
+    broker.close()
