@@ -124,6 +124,12 @@ class _LiveCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         station = self.metrics.station
+        from station.publisher import station_name
+
+        info = GaugeMetricFamily("hinge_station_info", "The station's name (settings, else the host name)",
+                                 labels=["name"])
+        info.add_metric([station_name(station.settings.station_name)], 1.0)
+        yield info
         yield CounterMetricFamily("hinge_frames", "Frames through the coach since start",
                                   value=station.figures.frames)
         yield _gauge("hinge_loop_fps", "Frames per second of the loop (last 3 s)", station.figures.fps())

@@ -155,9 +155,13 @@ class Publisher:
         self.retain = True  # False once a broker said it keeps no retained messages
         self.window = WINDOW  # at most what the broker says it takes at once (MQTT 5 Receive Maximum)
         self._closes = 0  # connections closed before any answer (see _await_connack)
-        self.last_ack_id = self.outbox.last()
         self.last_ack_t: float | None = None
-        self.reps_waiting = self.outbox.waiting(self.last_ack_id)
+        try:
+            self.last_ack_id = self.outbox.last()
+            self.reps_waiting = self.outbox.waiting(self.last_ack_id)
+        except StoreError as exc:  # shown on health; the thread keeps trying and says why
+            self.last_ack_id, self.reps_waiting = 0, 0
+            self.state, self.reason = "error", str(exc)
         self.acked = 0
         self.connects = 0
         self._stop = threading.Event()

@@ -169,7 +169,12 @@ def test_metrics_are_clean_for_promtool_and_count_the_logs_reps(tmp_path) -> Non
     good = sum(1 for r in station.store.reps() if r["verdict"] == "good")
     assert f'hinge_reps_total{{verdict="good"}} {float(good)}' in text
     assert "hinge_sets_total 1.0" in text and "hinge_camera_up" in text and "hinge_build_info{" in text
-    assert "hinge_mqtt_enabled 0.0" in text
+    assert "hinge_mqtt_enabled 0.0" in text and 'hinge_station_info{name="test-wall"} 1.0' in text
+    # A restart carries on from the rep log's totals instead of starting again at zero.
+    from station.metrics import StationMetrics
+
+    again = StationMetrics(station).exposition().decode()
+    assert f'hinge_reps_total{{verdict="good"}} {float(good)}' in again and "hinge_sets_total 1.0" in again
     lint = subprocess.run([promtool(), "check", "metrics"], input=body, capture_output=True)
     assert lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(), lint
 
@@ -356,3 +361,10 @@ def test_an_mqtt_311_only_broker_is_used_after_it_refuses_mqtt_5(tmp_path) -> No
     fleet.stop()
     station.stop()
     broker.close()
+
+
+def test_station_run_refuses_a_wrong_mqtt_url_with_a_usage_error(tmp_path, capsys) -> None:
+    from station.cli import main
+
+    code = main(["run", "--sim", "--fast", "--headless", "--data", str(tmp_path), "--mqtt", "http://broker"])
+    assert code == 2 and "--mqtt http://broker" in capsys.readouterr().err
