@@ -96,6 +96,16 @@ def test_store_and_forward_over_an_outage_and_a_restart_loses_nothing(mosquitto_
     mqtt = station.health()["mqtt"]
     assert mqtt["state"] == "retrying" and "cannot reach" in mqtt["reason"]
     assert mqtt["reps_waiting"] == 3 and mqtt["last_ack_id"] == 0
+    # Staff see it on the health page and beside the fleet settings, with the reason.
+    from station.web import create_app
+    from tests.test_web import create_account
+
+    app = create_app(station, metrics=fleet.metrics)
+    client = app.test_client()
+    create_account(client, app)
+    for page in ("/staff/health", "/staff/settings"):
+        html = client.get(page).get_data(as_text=True)
+        assert "cannot reach mqtt://127.0.0.1" in html and "3 reps waiting" in html, page
     fleet.stop()
     station.stop()
     # A second run (a restart) adds reps; now the broker is back: all six go out, in order.
