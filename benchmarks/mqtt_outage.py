@@ -81,9 +81,12 @@ def outage(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
             "duplicates": len(received) - len(seen), "killed_at_reps": killed_at}
 
 
-def loop_rate(publish: bool, seconds: float, port: int, tmp: Path, n: int, fast: bool) -> tuple[float, float]:
-    """Frames per second of a simulated station's loop over ``seconds`` (after a 1 s warm-up), and
-    the loop thread's own CPU time per frame in microseconds (less swayed by other processes)."""
+def loop_rate(publish: bool, seconds: float, port: int, tmp: Path, n: int,
+              fast: bool) -> tuple[float, float, float]:
+    """Frames per second of a simulated station's loop over ``seconds`` (after a 1 s warm-up), the
+    loop thread's own CPU time per frame in microseconds (less swayed by other processes), and the
+    publisher thread's CPU time as a share of the time: under Python's one lock, the most it can
+    take from a loop that runs flat out."""
     from station.camera.sources import SimSource
     from station.fleet import Fleet
     from station.settings import Settings
@@ -97,16 +100,22 @@ def loop_rate(publish: bool, seconds: float, port: int, tmp: Path, n: int, fast:
     time.sleep(1.0)  # warm up; connected by now
     assert station._thread is not None and station._thread.ident is not None
     clock = time.pthread_getcpuclockid(station._thread.ident)
-    f0, t0, c0 = station.frames, time.perf_counter(), time.clock_gettime(clock)
+    publisher = fleet.publisher._thread
+    assert publisher is not None and publisher.ident is not None
+    pub_clock = time.pthread_getcpuclockid(publisher.ident)
+    f0, t0 = station.frames, time.perf_counter()
+    c0, p0 = time.clock_gettime(clock), time.clock_gettime(pub_clock)
     time.sleep(seconds)
     frames, cpu = station.frames - f0, time.clock_gettime(clock) - c0
-    fps = frames / (time.perf_counter() - t0)
+    elapsed = time.perf_counter() - t0
+    fps = frames / elapsed
+    pub_share = (time.clock_gettime(pub_clock) - p0) / elapsed
     connected = fleet.publisher.state == "connected"
     station.stop()
     fleet.stop()
     if publish and not connected:
         raise SystemExit("publishing was on but the station was not connected to the broker")
-    return fps, 1e6 * cpu / max(frames, 1)
+    return fps, 1e6 * cpu / max(frames, 1), pub_share
 
 
 def rates(args: argparse.Namespace, tmp: Path, fast: bool, pairs: int, seconds: float) -> dict[str, object]:
@@ -116,13 +125,16 @@ def rates(args: argparse.Namespace, tmp: Path, fast: bool, pairs: int, seconds: 
     off: list[float] = []
     cpu_on: list[float] = []
     cpu_off: list[float] = []
+    share_on: list[float] = []
     with Mosquitto(tmp / f"rate-broker-{fast}") as broker:
         for pair in range(pairs):
             for publish in (pair % 2 == 0, pair % 2 != 0):
                 n = len(on) + len(off) + 100 * fast
-                fps, cpu = loop_rate(publish, seconds, broker.port, tmp, n, fast)
+                fps, cpu, share = loop_rate(publish, seconds, broker.port, tmp, n, fast)
                 (on if publish else off).append(fps)
                 (cpu_on if publish else cpu_off).append(cpu)
+                if publish:
+                    share_on.append(share)
     ratio = statistics.median(a / b for a, b in zip(on, off, strict=True))
     cpu_ratio = statistics.median(a / b for a, b in zip(cpu_on, cpu_off, strict=True))
     return {"fps_on": [round(x, 1) for x in on], "fps_off": [round(x, 1) for x in off],
@@ -130,7 +142,8 @@ def rates(args: argparse.Namespace, tmp: Path, fast: bool, pairs: int, seconds: 
             "pair_ratio": round(ratio, 4), "apart_pct": round(100 * abs(1 - ratio), 2),
             "cpu_us_per_frame_on": round(statistics.median(cpu_on), 1),
             "cpu_us_per_frame_off": round(statistics.median(cpu_off), 1),
-            "cpu_pair_ratio": round(cpu_ratio, 4)}
+            "cpu_pair_ratio": round(cpu_ratio, 4),
+            "publisher_cpu_pct": round(100 * statistics.median(share_on), 2)}
 
 
 def main() -> int:
@@ -158,7 +171,8 @@ def main() -> int:
     print(f"loop rate at full speed, {args.pairs} pairs: on {full['fps_on']}, off {full['fps_off']} fps; "
           f"medians {full['median_on']} vs {full['median_off']} fps; median pair ratio {full['pair_ratio']} "
           f"({full['apart_pct']} % apart); loop thread CPU per frame {full['cpu_us_per_frame_on']} vs "
-          f"{full['cpu_us_per_frame_off']} us (median pair ratio {full['cpu_pair_ratio']})")
+          f"{full['cpu_us_per_frame_off']} us (median pair ratio {full['cpu_pair_ratio']}); publisher thread "
+          f"CPU {full['publisher_cpu_pct']} % of the time (camera pace: {camera['publisher_cpu_pct']} %)")
     print(json.dumps({"outage": result, "camera_pace": camera, "full_speed": full}))
     ok = result["missing"] == 0 and result["in_order"]
     return 0 if ok else 1

@@ -155,6 +155,8 @@ class Publisher:
         self.retain = True  # False once a broker said it keeps no retained messages
         self.window = WINDOW  # at most what the broker says it takes at once (MQTT 5 Receive Maximum)
         self._closes = 0  # connections closed before any answer (see _await_connack)
+        self._config_of: Any = None  # the settings object _cfg was made from
+        self._cfg: BrokerConfig | None = None
         self.last_ack_t: float | None = None
         try:
             self.last_ack_id = self.outbox.last()
@@ -208,11 +210,16 @@ class Publisher:
 
     # ---------------------------------------------------------------- the thread
     def _config(self) -> BrokerConfig | None:
+        settings = self.station.settings
+        if settings is self._config_of:  # settings are replaced whole when staff change them
+            return self._cfg
         try:
-            return broker_config(self.station.settings, self.url_override)
+            cfg = broker_config(settings, self.url_override)
         except ValueError as exc:
             self._set("error", str(exc))
             return None
+        self._config_of, self._cfg = settings, cfg
+        return cfg
 
     def _set(self, state: str, reason: str | None = None) -> None:
         if (state, reason) != (self.state, self.reason) and reason:
@@ -266,16 +273,22 @@ class Publisher:
         return client
 
     def _session(self, cfg: BrokerConfig) -> bool:
-        """Connect, publish until the connection ends or the settings change; True if connected."""
+        """Connect, publish until the connection ends or the settings change; True if it served
+        (connected and no rep refused), for the back-off."""
         self._set("connecting", self.reason)
-        session = _Session(self._client(cfg))
+        try:
+            session = _Session(self._client(cfg))
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: a CA file that is no PEM
+            why = getattr(exc, "strerror", None) or exc
+            self._set("error", f"CA file {cfg.ca_file!r} cannot be used: {why}")
+            return False
         self._callbacks(session)
         try:
             session.client.connect(cfg.host, cfg.port, keepalive=KEEPALIVE_S)
         except ssl.SSLCertVerificationError as exc:
-            trusted = cfg.ca_file or "the system's CAs"
-            self._set("retrying", f"TLS with {cfg.url}: the broker's certificate is not trusted by {trusted} "
-                      f"({exc.verify_message or exc.reason})")
+            against = cfg.ca_file or "the system's CAs"
+            self._set("retrying", f"TLS with {cfg.url}: the broker's certificate failed verification "
+                      f"against {against} ({exc.verify_message or exc.reason})")
             return False
         except ssl.SSLError as exc:
             self._set("retrying", f"TLS with {cfg.url} failed: {exc.reason or exc}")
@@ -289,7 +302,7 @@ class Publisher:
         self._set("connected")
         self._announce(session, cfg)
         self._publish_loop(session, cfg)
-        return True
+        return session.refused is None  # a refused rep is retried after a back-off, not at once
 
     def _callbacks(self, session: _Session) -> None:
         def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -304,8 +317,11 @@ class Publisher:
 
         def on_publish(client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
             entry = session.by_mid.pop(mid, None)
-            if reason is not None and reason.is_failure:
-                session.refused = str(reason)
+            failed = reason is not None and reason.is_failure
+            if failed and entry is not None:
+                session.refused = str(reason)  # a rep: it stays in the log; retried after a back-off
+            elif failed:  # status or discovery: reps can still go; say it, carry on
+                self._set(self.state, f"the broker refused a status or discovery message ({reason})")
             elif entry is not None:
                 entry[2] = 1
 

@@ -138,7 +138,9 @@ def test_refused_credentials_and_a_bad_certificate_show_on_health_with_the_reaso
         cases = [({"mqtt_user": "wall", "mqtt_password": "wrong", "mqtt_ca_file": str(certs["ca"])},
                   "refused", "connected"),
                  ({"mqtt_user": "wall", "mqtt_password": "s3cret-pass", "mqtt_ca_file": str(other["ca"])},
-                  "certificate is not trusted", None),
+                  "certificate failed verification", None),
+                 ({"mqtt_user": "wall", "mqtt_password": "s3cret-pass",
+                   "mqtt_ca_file": str(tmp_path / "none.pem")}, "cannot be used", None),
                  ({"mqtt_user": "wall", "mqtt_password": "s3cret-pass", "mqtt_ca_file": str(certs["ca"])},
                   None, None)]
         for settings, reason, _ in cases:
@@ -154,7 +156,7 @@ def test_refused_credentials_and_a_bad_certificate_show_on_health_with_the_reaso
             if reason is None:
                 assert mqtt["state"] == "connected", mqtt
             else:
-                assert mqtt["state"] == "retrying" and reason in mqtt["reason"], mqtt
+                assert mqtt["state"] in ("retrying", "error") and reason in mqtt["reason"], mqtt
             fleet.stop()
             station.stop()
 
