@@ -10,7 +10,9 @@ on the same data directory; the broker comes back; the station is stopped with S
 every rep in the rep log must have arrived over MQTT, first arrivals in id order; duplicates
 are counted. Part 2: the simulated loop in this process with publishing on and off: at camera
 pace (30 fps), and at full speed in ``--pairs`` interleaved on/off pairs of ``--rate-s`` s (the
-full-speed simulator publishes ~10 reps a second, far more than a member does).
+full-speed simulator publishes 10-30 reps a second, far more than a member does); then two
+stations side by side in two processes at once, one publishing, for ``--rounds`` rounds (the
+machine's other load then weighs on both alike).
 """
 
 from __future__ import annotations
@@ -146,6 +148,72 @@ def rates(args: argparse.Namespace, tmp: Path, fast: bool, pairs: int, seconds: 
             "publisher_cpu_pct": round(100 * statistics.median(share_on), 2)}
 
 
+def free_demo_port() -> int:
+    """A free port in 8300-8399 (the range kept for demo stations on this machine)."""
+    import socket
+
+    for port in range(8300, 8400):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit("no free port in 8300-8399")
+
+
+def frames_of(port: int) -> float | None:
+    """hinge_frames_total from the station's /metrics (None: not serving yet)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            text = response.read().decode()
+    except OSError:
+        return None
+    return next(float(line.split()[1]) for line in text.splitlines() if line.startswith("hinge_frames_total"))
+
+
+def side_by_side(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
+    """Two stations at full speed at the same time, in two processes, one publishing and one not:
+    whatever else the machine does meanwhile, both feel it. Frames read from their /metrics."""
+    ratios: list[float] = []
+    on: list[float] = []
+    off: list[float] = []
+    with Mosquitto(tmp / "side-broker") as broker:
+        for rnd in range(args.rounds):
+            procs, ports = [], []
+            for publish in (True, False):
+                port = free_demo_port()
+                cmd = [sys.executable, "-m", "station", "run", "--sim", "--fast", "--host", "127.0.0.1",
+                       "--port", str(port), "--seed", "3", "--data", str(tmp / f"side-{rnd}-{publish}")]
+                if publish:
+                    cmd += ["--mqtt", f"mqtt://127.0.0.1:{broker.port}"]
+                procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
+                ports.append(port)
+                while frames_of(port) is None:  # serving before the next one takes the port range
+                    time.sleep(0.1)
+            time.sleep(2.0)  # both warm, the publisher connected
+            f0 = [frames_of(p) or 0.0 for p in ports]
+            t0 = time.perf_counter()
+            time.sleep(args.rate_s)
+            f1 = [frames_of(p) or 0.0 for p in ports]
+            elapsed = time.perf_counter() - t0
+            fps = [(b - a) / elapsed for a, b in zip(f0, f1, strict=True)]
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                proc.wait(30)
+            on.append(fps[0])
+            off.append(fps[1])
+            ratios.append(fps[0] / fps[1])
+            print(f"  side by side {rnd + 1}: on {fps[0]:.1f}, off {fps[1]:.1f} fps", flush=True)
+    ratio = statistics.median(ratios)
+    return {"fps_on": [round(x, 1) for x in on], "fps_off": [round(x, 1) for x in off],
+            "median_ratio": round(ratio, 4), "apart_pct": round(100 * abs(1 - ratio), 2)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -155,6 +223,7 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=8, help="on/off pairs at full speed")
     parser.add_argument("--rate-s", type=float, default=3.0, help="seconds per full-speed run")
     parser.add_argument("--camera-s", type=float, default=10.0, help="seconds per camera-pace run")
+    parser.add_argument("--rounds", type=int, default=5, help="side-by-side rounds (two processes)")
     args = parser.parse_args()
     if not MOSQUITTO:
         print("mosquitto is not installed (apt-get install mosquitto)", file=sys.stderr)
@@ -173,7 +242,10 @@ def main() -> int:
           f"({full['apart_pct']} % apart); loop thread CPU per frame {full['cpu_us_per_frame_on']} vs "
           f"{full['cpu_us_per_frame_off']} us (median pair ratio {full['cpu_pair_ratio']}); publisher thread "
           f"CPU {full['publisher_cpu_pct']} % of the time (camera pace: {camera['publisher_cpu_pct']} %)")
-    print(json.dumps({"outage": result, "camera_pace": camera, "full_speed": full}))
+    side = side_by_side(args, tmp)
+    print(f"loop rate at full speed side by side (two processes at once), {args.rounds} rounds: median "
+          f"ratio on/off {side['median_ratio']} ({side['apart_pct']} % apart)")
+    print(json.dumps({"outage": result, "camera_pace": camera, "full_speed": full, "side_by_side": side}))
     ok = result["missing"] == 0 and result["in_order"]
     return 0 if ok else 1
 
