@@ -47,7 +47,8 @@ class RepRecorder:
             self.failed = True
             self._on_error("store", str(exc))
         else:
-            self.failed = False
+            if isinstance(event, SetStarted | RepFinished | SetEnded):  # a write went through
+                self.failed = False
         return {"type": "event", **data}
 
     def _tell(self, rep: Message) -> None:

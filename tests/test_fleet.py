@@ -380,3 +380,22 @@ def test_station_run_refuses_a_wrong_mqtt_url_with_a_usage_error(tmp_path, capsy
 
     code = main(["run", "--sim", "--fast", "--headless", "--data", str(tmp_path), "--mqtt", "http://broker"])
     assert code == 2 and "--mqtt http://broker" in capsys.readouterr().err
+
+
+def test_a_failing_rep_log_shows_in_health_and_metrics(tmp_path, monkeypatch) -> None:
+    from station.metrics import StationMetrics
+    from station.store import StoreError
+
+    station = sim_station(tmp_path / "data", reps=2)
+    metrics = StationMetrics.attach(station)
+
+    def full_disk(*args, **kwargs):
+        raise StoreError("database or disk is full")
+
+    monkeypatch.setattr(station.store, "_write", full_disk)  # every write fails, as on a full disk
+    station.start()
+    assert station.wait(60)
+    assert station.health()["database_ok"] is False
+    assert b"hinge_database_ok 0.0" in metrics.exposition()
+    assert b'hinge_reps_total{verdict="good"} 0.0' in metrics.exposition()  # counted only once stored
+    station.stop()
