@@ -31,6 +31,7 @@ class RepRecorder:
     def record(self, event: Event) -> Message:
         """Store what must survive, then return the event as a message for the pages."""
         data = event.as_dict()
+        wrote = True
         try:
             if isinstance(event, SetStarted):
                 self._set_id = self.store.start_set(time.time(), event.facing)
@@ -43,11 +44,13 @@ class RepRecorder:
             elif isinstance(event, SetEnded) and self._set_id is not None:
                 self.store.end_set(self._set_id, time.time())
                 self._set_id = None
+            else:
+                wrote = False
         except StoreError as exc:
             self.failed = True
             self._on_error("store", str(exc))
         else:
-            if isinstance(event, SetStarted | RepFinished | SetEnded):  # a write went through
+            if wrote:  # only a write that went through says the rep log works again
                 self.failed = False
         return {"type": "event", **data}
 
