@@ -21,8 +21,9 @@ models: $(STAMP)
 	$(BIN)/station models fetch
 
 # Debian packages the tests use: Chromium (browser tests), shellcheck, systemd-analyze and
-# debootstrap (deploy tests). Installed only in CI; elsewhere those tests skip with a reason.
-CI_PACKAGES := chromium shellcheck systemd debootstrap
+# debootstrap (deploy tests), mosquitto and prometheus with promtool (fleet tests). Installed only
+# in CI; elsewhere those tests skip with a reason.
+CI_PACKAGES := chromium shellcheck systemd debootstrap mosquitto prometheus
 ci-packages:
 	@if [ -n "$$CI" ]; then \
 		missing=""; for p in $(CI_PACKAGES); do \

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from station.camera.sources import FrameSource
+    from station.fleet import Fleet
     from station.pose.blazepose import PoseEstimator
     from station.station import Station
 
@@ -211,6 +212,7 @@ class BuiltStation:
     what: str  # what it watches, for the first line it prints
     app: Flask | None = None
     server: Any = None
+    fleet: Fleet | None = None
 
 
 def _saved_settings(store: RepLog) -> Settings:
@@ -295,10 +297,11 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
     station = Station(settings, source, data_dir=folder, devices=devices, estimator_factory=factory,
                       demo=sim, store=store, on_rep=on_rep)
     built = BuiltStation(station, folder, "demo: simulated trainee, virtual pins" if sim else source.name)
+    built.fleet = _fleet(station, getattr(args, "mqtt", None))
     if not args.headless:
         from station.web import create_app, make_server
 
-        built.app = create_app(station, data_dir=folder)
+        built.app = create_app(station, data_dir=folder, metrics=built.fleet.metrics)
         port = args.port or settings.web_port
         try:
             built.server = make_server(built.app, args.host, port)
@@ -308,10 +311,26 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
     return built
 
 
+def _fleet(station: Station, mqtt_url: str | None) -> Fleet:
+    """Metrics and the MQTT publisher; ``mqtt_url`` (``--mqtt``) overrides the setting for this run."""
+    from station.fleet import Fleet
+    from station.settings import SettingsError
+
+    if mqtt_url is not None:
+        try:
+            Settings().changed(mqtt_url=mqtt_url)
+        except SettingsError as exc:
+            station.stop()
+            raise UsageError(f"--mqtt {mqtt_url}: give mqtt://host[:port] or mqtts://host[:port]") from exc
+    return Fleet(station, mqtt_url)
+
+
 def run_station(built: BuiltStation, stop: threading.Event) -> int:
     """Run until ``stop`` is set or the source ends, then close everything and say how it ended."""
     station, server = built.station, built.server
     station.start()
+    if built.fleet is not None:
+        built.fleet.start()
     if server is not None:
         threading.Thread(target=server.run, name="web", daemon=True).start()
         print(f"Hinge Station on http://localhost:{server.effective_port}/ ({built.what})", flush=True)
@@ -323,6 +342,8 @@ def run_station(built: BuiltStation, stop: threading.Event) -> int:
     while not stop.is_set() and not station.wait(0.2):
         pass
     station.stop()
+    if built.fleet is not None:
+        built.fleet.stop()  # says "offline"; reps not yet acknowledged wait in the log
     if server is not None:
         server.close()
     reps = station.store.reps(limit=10**9)
@@ -357,6 +378,8 @@ def _add_run_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     n.add_argument("--port", type=int, help="web port (default from settings: 8000)")
     n.add_argument("--headless", action="store_true", help="no web pages")
     n.add_argument("--print-reps", action="store_true", help="print each rep once it is in the log")
+    n.add_argument("--mqtt", metavar="URL", help="MQTT broker for this run (mqtt://host:1883, "
+                   "mqtts://host:8883), instead of the setting")
     n.add_argument("--threads", type=int, help="CPU threads per model")
     n.set_defaults(func=cmd_run)
 

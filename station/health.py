@@ -30,6 +30,16 @@ class ErrorSink(Protocol):
     def log_error(self, t: float, source: str, message: str) -> None: ...
 
 
+class LoopObserver(Protocol):
+    """Hears the loop, on the loop's thread: must take microseconds, never wait (e.g. the
+    Prometheus metrics in :mod:`station.metrics`, a wake-up for the MQTT publisher)."""
+
+    def frame(self, inference_ms: float | None, coach_ms: float) -> None: ...
+
+    def events(self, events: list[dict[str, Any]]) -> None:
+        """The frame's events as the pages get them (a finished rep carries its id in the log)."""
+
+
 class ErrorLog:
     """The most recent errors, newest last; each also goes to the logger (once while it repeats)
     and to the rep log's error table when one is given."""

@@ -26,10 +26,12 @@ class RepRecorder:
         self._on_error = on_error
         self._on_rep = on_rep
         self._set_id: int | None = None
+        self.failed = False  # the last write to the rep log failed (health, the database metric)
 
     def record(self, event: Event) -> Message:
         """Store what must survive, then return the event as a message for the pages."""
         data = event.as_dict()
+        wrote = True
         try:
             if isinstance(event, SetStarted):
                 self._set_id = self.store.start_set(time.time(), event.facing)
@@ -42,8 +44,14 @@ class RepRecorder:
             elif isinstance(event, SetEnded) and self._set_id is not None:
                 self.store.end_set(self._set_id, time.time())
                 self._set_id = None
+            else:
+                wrote = False
         except StoreError as exc:
+            self.failed = True
             self._on_error("store", str(exc))
+        else:
+            if wrote:  # only a write that went through says the rep log works again
+                self.failed = False
         return {"type": "event", **data}
 
     def _tell(self, rep: Message) -> None:

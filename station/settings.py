@@ -15,10 +15,11 @@ Settings are a frozen dataclass: the coach reads them, staff change them through
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
-GROUPS = ("camera", "wall_switch", "dowel", "coaching", "lights", "privacy", "system")
+GROUPS = ("camera", "wall_switch", "dowel", "coaching", "lights", "privacy", "system", "fleet")
 # Settings that were renamed, old name -> new: saved settings, imported files and API callers
 # that use an old name still reach the setting.
 RENAMED = {
@@ -38,11 +39,21 @@ def setting(
     min: float | None = None,
     max: float | None = None,
     choices: tuple[str, ...] | None = None,
+    pattern: str | None = None,
+    secret: bool = False,
 ) -> Any:
-    """A dataclass field that carries its own description for validation and the staff pages."""
+    """A dataclass field that carries its own description for validation and the staff pages.
+
+    ``pattern``: a regular expression a text value must match whole. ``secret``: write-only (a
+    password): the pages and the API never show its value, only whether one is set.
+    """
     assert group in GROUPS, group
-    meta = {"group": group, "help": help, "unit": unit, "min": min, "max": max, "choices": choices}
+    meta = {"group": group, "help": help, "unit": unit, "min": min, "max": max, "choices": choices,
+            "pattern": pattern, "secret": secret}
     return dataclasses.field(default=default, metadata=meta)
+
+
+SECRET = "********"  # what the pages show for a secret that is set; sent back, it changes nothing
 
 
 class SettingsError(ValueError):
@@ -148,16 +159,62 @@ class Settings:
     # --- system
     web_port: int = setting(8000, "system", "port of the web pages", "", 1, 65535)
 
+    # --- fleet: Prometheus metrics at /metrics and rep events over MQTT (see deploy/fleet/)
+    station_name: str = setting(
+        "", "fleet", "this station's name in metrics and MQTT topics (empty: the host name)",
+        pattern=r"[A-Za-z0-9_.-]{0,64}")
+    metrics_token: str = setting(
+        "", "fleet", "bearer token Prometheus must send for /metrics (empty: open, as is usual)",
+        pattern=r"[\x21-\x7e]{0,200}", secret=True)
+    mqtt_url: str = setting(
+        "", "fleet", "MQTT broker for rep events, mqtt://host:1883 or mqtts://host:8883 (empty: off)",
+        pattern=r"(mqtts?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?/?)?")
+    mqtt_ca_file: str = setting(
+        "", "fleet", "CA certificate file (PEM) for mqtts:// (empty: the system's CAs)",
+        pattern=r"[^\x00-\x1f]{0,4096}")
+    mqtt_user: str = setting("", "fleet", "user name at the broker (empty: none)",
+                             pattern=r"[^\x00-\x1f]{0,200}")
+    mqtt_password: str = setting("", "fleet", "password at the broker (write-only)",
+                                 pattern=r"[^\x00-\x1f]{0,200}", secret=True)
+    mqtt_topic_prefix: str = setting(
+        "", "fleet", "topics start with this (empty: hinge-station/<station name>)",
+        pattern=r"([^\x00-\x1f#+/]+(/[^\x00-\x1f#+/]+)*)?")
+    mqtt_health_s: float = setting(
+        60.0, "fleet", "how often a health summary goes to <prefix>/health", "s", 5, 3600)
+    home_assistant: bool = setting(
+        False, "fleet", "announce reps today, last verdict, good rate and camera to Home Assistant "
+        "(MQTT discovery)")
+    home_assistant_prefix: str = setting(
+        "homeassistant", "fleet", "Home Assistant's discovery prefix",
+        pattern=r"[^\x00-\x1f#+/]+(/[^\x00-\x1f#+/]+)*")
+
     @classmethod
     def describe(cls) -> list[dict[str, Any]]:
         """Every field's name, type, default and metadata, in declaration order."""
         out = []
-        for f in dataclasses.fields(cls):
+        for f in dataclasses.fields(cls):  # secrets' defaults are empty, so shown as they are
             out.append({"name": f.name, "type": _type_name(f), "default": f.default, **f.metadata})
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """Every value, secrets included: for the rep log only (pages use :meth:`public`)."""
         return dataclasses.asdict(self)
+
+    def public(self) -> dict[str, Any]:
+        """Every value as pages and exports may show it: a secret that is set reads ``SECRET``.
+
+        >>> Settings().changed(mqtt_password="hunter22").public()["mqtt_password"]
+        '********'
+        """
+        values = dataclasses.asdict(self)
+        for f in dataclasses.fields(self):
+            if f.metadata.get("secret") and values[f.name]:
+                values[f.name] = SECRET
+        return values
+
+    @classmethod
+    def secrets(cls) -> frozenset[str]:
+        return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("secret"))
 
     def changed(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied, or SettingsError naming every bad field (none applied)."""
@@ -170,6 +227,8 @@ class Settings:
             if f is None:
                 errors[given] = "unknown setting"
                 continue
+            if f.metadata.get("secret") and raw == SECRET:
+                continue  # the placeholder a page showed came back: the secret stays as it is
             try:
                 clean[name] = _coerce(f, raw)
             except ValueError as exc:
@@ -217,6 +276,8 @@ def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
         raise ValueError("must be text")
     if meta.get("choices") and raw not in meta["choices"]:
         raise ValueError("must be one of " + ", ".join(meta["choices"]))
+    if meta.get("pattern") and re.fullmatch(meta["pattern"], raw) is None:
+        raise ValueError(f"is not valid here: {meta['help']}")
     return raw
 
 

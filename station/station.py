@@ -20,7 +20,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from station.coach.signals import Baseline
 from station.coach.vocabulary import Phase
 from station.devices import Devices, pin_factory
 from station.estimator import Estimator, LazyEstimator
-from station.health import ErrorLog, LoopFigures
+from station.health import ErrorLog, LoopFigures, LoopObserver
 from station.hub import Hub, Message, Subscription
 from station.light_policy import LightPolicy
 from station.notify import Notifier
@@ -65,7 +65,8 @@ class Station:
     def __init__(self, settings: Settings, source: FrameSource, *, data_dir: Path,
                  devices: Devices | None = None, estimator_factory: Callable[[], Estimator] | None = None,
                  demo: bool = False, store: RepLog | None = None, notifier: Notifier | None = None,
-                 on_rep: Callable[[Message], None] | None = None) -> None:
+                 on_rep: Callable[[Message], None] | None = None,
+                 observers: Sequence[LoopObserver] = ()) -> None:
         self.data_dir = Path(data_dir)
         self.store = store or RepLog.open(self.data_dir)
         self._settings = settings
@@ -84,6 +85,9 @@ class Station:
         self.estimator = LazyEstimator(estimator_factory, on_problem=lambda why: self.errors.add("pose", why))
         if self.devices.switch is not None:
             self.devices.switch.on_change = self.lights_policy.switch_changed
+        self.observers = list(observers)
+        # More health, e.g. the MQTT publisher's: each returns a dict merged into health().
+        self.health_parts: list[Callable[[], dict[str, Any]]] = []
         self.view = LoopView()
         self.camera = "starting"
         self._calibrating = False
@@ -206,7 +210,12 @@ class Station:
             "switch": self._switch_health(), "lights": self.lights(), "demo": self.demo,
             "last_error": self.errors.last(), "errors": self.errors.recent(),
             "disk_free_mb": disk, "db_size_mb": round(db.stat().st_size / 2**20, 2) if db.exists() else None,
-        }
+            "database_ok": self.database_ok(),
+        } | {k: v for part in self.health_parts for k, v in part().items()}
+
+    def database_ok(self) -> bool:
+        """The rep log answers, and the loop's last write to it went through."""
+        return not self.recorder.failed and self.store.ping()
 
     def _switch_health(self) -> dict[str, Any]:
         switch = self.devices.switch
@@ -268,7 +277,8 @@ class Station:
         wall = switch.pressed if switch is not None else None
         t0 = time.perf_counter()
         step = self.coach.step(frame.t, pose, dowel, wall)
-        self.figures.frame(inference_ms, 1000 * (time.perf_counter() - t0))
+        coach_ms = 1000 * (time.perf_counter() - t0)
+        self.figures.frame(inference_ms, coach_ms)
         self.view = LoopView(pose, frame.rgb if frame.rgb is not None else self.view.rgb, self.coach.baseline)
         events = [self.recorder.record(e) for e in step.events]
         snap = step.snapshot.as_dict()
@@ -280,6 +290,16 @@ class Station:
             switch.note_activity()
         self.lights_policy.after_step(step.events, phase, time.monotonic())
         self._publish(snap, events)
+        self._observe(inference_ms, coach_ms, events)
+
+    def _observe(self, inference_ms: float | None, coach_ms: float, events: list[Message]) -> None:
+        for observer in self.observers:
+            try:
+                observer.frame(inference_ms, coach_ms)
+                if events:
+                    observer.events(events)
+            except Exception as exc:  # an observer's bug must not stop the coaching
+                self.errors.add("output", f"{type(observer).__name__} failed: {exc}")
 
     def _find_dowel(self, rgb: np.ndarray, pose: Pose | None) -> Any:
         from station.coach.dowel import find_dowel

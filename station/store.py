@@ -49,7 +49,10 @@ V1 = [
 ]
 
 
-MIGRATIONS: list[list[str]] = [V1]
+# V2: where each outbox (the MQTT publisher) got to: the last rep id its receiver acknowledged.
+V2 = ["CREATE TABLE outbox (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"]
+
+MIGRATIONS: list[list[str]] = [V1, V2]
 
 
 class RepLog:
@@ -160,6 +163,23 @@ class RepLog:
             days.append(d)
         return days
 
+    def totals(self) -> dict[str, Any]:
+        """Everything in the log so far: reps by verdict, faults by code, sets (for counters that
+        carry on across restarts rather than start again at zero)."""
+        verdicts = {str(v): 0 for v in Verdict}
+        for r in self._read("SELECT verdict, COUNT(*) AS n FROM reps GROUP BY verdict"):
+            verdicts[r["verdict"]] = r["n"]
+        sets = int(self._read("SELECT COUNT(*) FROM sets")[0][0])
+        return {"reps": verdicts, "faults": self.fault_counts(), "sets": sets}
+
+    def ping(self) -> bool:
+        """The database answers a query (for the health page and the ``database ok`` metric)."""
+        try:
+            self._read("SELECT COUNT(*) FROM sqlite_master")
+        except sqlite3.Error:
+            return False
+        return True
+
     def fault_counts(self, *, since: float | None = None) -> dict[str, int]:
         counts: dict[str, int] = {}
         for r in self._read("SELECT faults FROM reps WHERE t >= ?", (since if since is not None else -1e18,)):
@@ -222,3 +242,71 @@ class RepLog:
     def integrity(self) -> str:
         """``ok``, or what SQLite's integrity check found."""
         return str(self._read("PRAGMA integrity_check")[0][0])
+
+
+class Outbox:
+    """A reader of the rep log for one receiver (``name``): the reps after the last one it
+    acknowledged, oldest first, and that mark itself.
+
+    It has its own connection, so the publisher thread never waits on the loop's lock, nor the
+    loop on it; the mark is written without a sync of its own (``synchronous=NORMAL``): after a
+    power cut it may be a little behind, which sends a few reps twice, never loses one.
+
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> log = RepLog.open(folder); s = log.start_set(1.0)
+        >>> ids = [log.add_rep(s, 2.0 + i, i + 1, Verdict.GOOD, [], {}) for i in range(3)]
+        >>> box = Outbox(log.path, "mqtt"); box.mark(ids[0])
+        >>> [r["id"] for r in box.after(box.last())] == ids[1:], box.waiting(box.last())
+        (True, 2)
+    """
+
+    def __init__(self, path: Path | str, name: str) -> None:
+        self.name = name
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot read the rep log ({exc})") from None
+        self._lock = threading.Lock()
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"rep log: {exc}") from None
+
+    def last(self) -> int:
+        """The id of the last rep the receiver acknowledged (0: none yet)."""
+        rows = self._query("SELECT last_id FROM outbox WHERE name = ?", (self.name,))
+        return int(rows[0][0]) if rows else 0
+
+    def mark(self, rep_id: int) -> None:
+        self._query("INSERT INTO outbox (name, last_id) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET last_id = excluded.last_id", (self.name, rep_id))
+
+    def after(self, rep_id: int, limit: int = 50) -> list[dict[str, Any]]:
+        """Up to ``limit`` reps with a larger id, oldest first."""
+        rows = self._query("SELECT * FROM reps WHERE id > ? ORDER BY id LIMIT ?", (rep_id, limit))
+        return [{"id": r["id"], "set_id": r["set_id"], "t": r["t"], "rep": r["rep"], "verdict": r["verdict"],
+                 "faults": json.loads(r["faults"]), "metrics": json.loads(r["metrics"])} for r in rows]
+
+    def newest(self) -> int:
+        """The id of the newest rep (0: none)."""
+        return int(self._query("SELECT COALESCE(MAX(id), 0) FROM reps")[0][0])
+
+    def waiting(self, rep_id: int) -> int:
+        """How many reps have a larger id than ``rep_id``."""
+        return int(self._query("SELECT COUNT(*) FROM reps WHERE id > ?", (rep_id,))[0][0])
+
+    def day(self, since: float) -> tuple[int, int]:
+        """Reps and good reps since ``since`` (a local midnight, for "reps today")."""
+        row = self._query("SELECT COUNT(*), COALESCE(SUM(verdict = 'good'), 0) FROM reps WHERE t >= ?",
+                          (since,))[0]
+        return int(row[0]), int(row[1])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -5,7 +5,8 @@
     make_server(app, "0.0.0.0", 8000).run()
 
 Blueprints: ``member`` (the page on the wall, no login), ``staff`` (sign-in, settings,
-calibration, history, health), ``api`` (JSON, with its OpenAPI description).
+calibration, history, health), ``api`` (JSON, with its OpenAPI description), ``metrics``
+(``/metrics`` for Prometheus).
 """
 
 from __future__ import annotations
@@ -20,16 +21,20 @@ from werkzeug.exceptions import HTTPException
 from station.web import auth
 
 if TYPE_CHECKING:
+    from station.metrics import StationMetrics
     from station.station import Station
 
 MAX_BODY = 64 * 1024  # bytes: settings files and forms are small
 
 
-def create_app(station: Station, *, data_dir: Path | None = None, config: dict[str, Any] | None = None
-               ) -> Flask:
-    """A Flask app serving one running :class:`~station.station.Station`."""
+def create_app(station: Station, *, data_dir: Path | None = None, config: dict[str, Any] | None = None,
+               metrics: StationMetrics | None = None) -> Flask:
+    """A Flask app serving one running :class:`~station.station.Station` (and its Prometheus
+    ``metrics``: made here and attached to the station's loop when not given)."""
+    from station.metrics import StationMetrics
     from station.web.api import api
     from station.web.member import member
+    from station.web.metrics import metrics as metrics_page
     from station.web.staff import staff
 
     data_dir = Path(data_dir or station.data_dir)
@@ -46,10 +51,12 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     app.config.update(config or {})
     app.config["SETUP_CODE"] = auth.setup_code(data_dir, station.store.account_count() > 0)
     app.extensions["hinge_station"] = station
+    app.extensions["hinge_metrics"] = metrics or StationMetrics.attach(station)
     app.extensions["hinge_throttle"] = auth.Throttle()
     app.register_blueprint(member)
     app.register_blueprint(staff, url_prefix="/staff")
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(metrics_page)
     app.before_request(auth.check_csrf)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user)
 

@@ -121,7 +121,8 @@ def session_info():
 def settings_get():
     station = _station()
     saved = station.store.load_settings()
-    return jsonify({"version": saved[0] if saved else 0, "values": station.settings.to_dict(),
+    # Secrets are write-only: a set one reads as the placeholder, which changes nothing if sent back.
+    return jsonify({"version": saved[0] if saved else 0, "values": station.settings.public(),
                     "fields": _fields()})
 
 
@@ -136,7 +137,7 @@ def settings_put():
         new = _station().apply_settings(values, by=staff_user())
     except SettingsError as exc:
         return jsonify({"error": "invalid settings; nothing was changed", "fields": exc.errors}), 422
-    return jsonify({"values": new.to_dict()})
+    return jsonify({"values": new.public()})
 
 
 @api.post("/demo/switch")

@@ -39,6 +39,10 @@ def _setting_properties() -> dict[str, Any]:
         prop: dict[str, Any] = {"type": kind, "description": f["help"]}
         if f.get("choices"):
             prop["enum"] = list(f["choices"])
+        if f.get("pattern"):
+            prop["pattern"] = f"^(?:{f['pattern']})$"
+        if f.get("secret"):
+            prop["writeOnly"] = True
         props[f["name"]] = prop
     return props
 

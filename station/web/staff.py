@@ -22,7 +22,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from station.coach.faults import FAULTS
-from station.settings import GROUPS, Settings, SettingsError
+from station.settings import GROUPS, SECRET, Settings, SettingsError
 from station.store import StoreError
 from station.web import auth
 from station.web.auth import login_required, staff_user
@@ -151,17 +151,28 @@ def accounts() -> ResponseReturnValue:
 # ------------------------------------------------------------------ settings
 def _groups(values: dict[str, Any]) -> list[tuple[str, list[dict]]]:
     fields = Settings.describe()
-    return [(g, [dict(f, value=values.get(f["name"], f["default"])) for f in fields if f["group"] == g])
-            for g in GROUPS]
+    return [(g, [dict(f, value=_shown(f, values.get(f["name"], f["default"]))) for f in fields
+                 if f["group"] == g]) for g in GROUPS]
+
+
+def _mqtt(station: Station) -> dict[str, Any] | None:
+    """The publisher's state for the fleet settings (None: no publisher in this process)."""
+    parts = [part() for part in station.health_parts]
+    return next((p["mqtt"] for p in parts if "mqtt" in p), None)
+
+
+def _shown(field: dict[str, Any], value: Any) -> Any:
+    """A secret is never written into a page, not even the one just typed into a refused form."""
+    return (SECRET if value else "") if field.get("secret") else value
 
 
 @staff.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> ResponseReturnValue:
     station = _station()
-    current = station.settings.to_dict()
+    current = station.settings.public()
     if request.method == "GET":
-        return render_template("settings.html", groups=_groups(current), errors={})
+        return render_template("settings.html", groups=_groups(current), errors={}, mqtt=_mqtt(station))
     changes: dict[str, Any] = {}
     for f in Settings.describe():
         name = f["name"]
@@ -177,7 +188,8 @@ def settings() -> ResponseReturnValue:
         station.apply_settings(changes, by=staff_user())
     except SettingsError as exc:
         shown = {**current, **changes}
-        return render_template("settings.html", groups=_groups(shown), errors=exc.errors), 422
+        return render_template("settings.html", groups=_groups(shown), errors=exc.errors,
+                               mqtt=_mqtt(station)), 422
     flash(f"Saved {len(changes)} change(s); the coach uses them from the next frame." if changes
           else "Nothing changed.")
     return redirect(url_for("staff.settings"))
@@ -186,7 +198,7 @@ def settings() -> ResponseReturnValue:
 @staff.get("/settings/export")
 @login_required
 def settings_export() -> ResponseReturnValue:
-    body = json.dumps(_station().settings.to_dict(), indent=2)
+    body = json.dumps(_station().settings.public(), indent=2)  # no secrets in a download
     stamp = time.strftime("%Y%m%d-%H%M")
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=hinge-settings-{stamp}.json"})
