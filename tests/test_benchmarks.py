@@ -55,7 +55,7 @@ def need_photos() -> None:
 def test_benchmark_scripts_are_all_smoke_tested() -> None:
     scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
     assert scripts == ["coach_suite.py", "consumers.py", "crash_soak.py", "mediapipe_compare.py",
-                       "runtime_latency.py", "setup_mediapipe_env.sh", "web_load.py"], (
+                       "mqtt_outage.py", "runtime_latency.py", "setup_mediapipe_env.sh", "web_load.py"], (
         "a benchmark was added or renamed: give it a smoke run here")
 
 
@@ -103,6 +103,21 @@ def test_coach_suite_json(tmp_path) -> None:
 def test_runtime_latency(tmp_path) -> None:
     out = bench(tmp_path, "runtime_latency.py", "--presses", "20")
     has_line(out, rf"^switch -> light over 20 presses: median {NUM} ms, p99 {NUM} ms \(target < 10 ms\)$")
+
+
+def test_mqtt_outage(tmp_path) -> None:
+    from tests.conftest import _missing
+    from tests.engines import MOSQUITTO
+
+    if MOSQUITTO is None:
+        _missing("mosquitto is not installed (Debian's package; `make test` installs it in CI)")
+    out = bench(tmp_path, "mqtt_outage.py", "--outage", "2", "--before", "1", "--after", "3", "--pairs", "1",
+                "--rate-s", "0.5", "--camera-s", "1", "--rounds", "1")
+    found = has_line(out, r"^reps in the log (\d+), received (\d+) \((\d+) distinct, (\d+) duplicates\), "
+                          r"missing (\d+), first arrivals in id order: (True|False)$")
+    assert int(found[1]) > 0 and found[5] == "0" and found[6] == "True", found[0]
+    has_line(out, rf"^loop rate at camera pace \(30 fps simulator\), publishing on vs off: "
+                  rf"{NUM} vs {NUM} fps")
 
 
 def test_crash_soak(tmp_path) -> None:
