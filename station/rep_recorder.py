@@ -26,6 +26,7 @@ class RepRecorder:
         self._on_error = on_error
         self._on_rep = on_rep
         self._set_id: int | None = None
+        self.failing: str | None = None  # why the last write failed; None once one succeeds
 
     def record(self, event: Event) -> Message:
         """Store what must survive, then return the event as a message for the pages."""
@@ -43,7 +44,10 @@ class RepRecorder:
                 self.store.end_set(self._set_id, time.time())
                 self._set_id = None
         except StoreError as exc:
+            self.failing = str(exc)
             self._on_error("store", str(exc))
+        else:
+            self.failing = None
         return {"type": "event", **data}
 
     def _tell(self, rep: Message) -> None:
