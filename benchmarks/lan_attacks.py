@@ -12,9 +12,9 @@ answer during it, and the reps in the log before and after (the loop must keep c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
-import os
 import re
 import resource
 import signal
@@ -105,7 +105,8 @@ class Member:
 
     def summary(self) -> str:
         ok = "ok" if self.failures == 0 and self.worst < 3 else "FAILED"
-        return f"{ok}, slowest {self.worst * 1000:.0f} ms" + (f", {self.failures} failed" if self.failures else "")
+        failed = f", {self.failures} failed" if self.failures else ""
+        return f"{ok}, slowest {self.worst * 1000:.0f} ms{failed}"
 
 
 class Station:
@@ -254,10 +255,8 @@ def attack_big_body(st: Station) -> Row:
             break
     if not answer:
         s.settimeout(2)
-        try:
+        with contextlib.suppress(OSError):
             answer = s.recv(200)
-        except OSError:
-            pass
     s.close()
     status = answer.split(b"\r\n")[0].decode() or "closed"
     return ("POST with Content-Length 300 MB", f"{status} after {sent // 1024} KiB sent")
@@ -423,8 +422,9 @@ def attack_disk_full(st: Station, limit_s: float = 40.0) -> Row:
         time.sleep(0.5)
     warned = [w for w in health["warnings"] if "not being saved" in w]
     return ("file writes refused (RLIMIT_FSIZE 4 KiB) until a rep fails, then allowed",
-            f"reps {before} -> {during} in {full_s:.0f} s full, first stored again {time.monotonic() - t0:.0f} s "
-            f"after; health {health['status']}: {warned[:1]}; member page banner: {snap.get('service')!r}")
+            f"reps {before} -> {during} in {full_s:.0f} s full, first stored again "
+            f"{time.monotonic() - t0:.0f} s after; health {health['status']}: {warned[:1]}; "
+            f"member page banner: {snap.get('service')!r}")
 
 
 def attack_anonymous_reads(st: Station) -> Row:
@@ -432,7 +432,8 @@ def attack_anonymous_reads(st: Station) -> Row:
     c = Client(st.port, "127.0.0.14")
     reps = c.request("GET", "/api/reps?limit=10000")[0]
     status, _, body = c.request("GET", "/api/health")
-    return ("GET /api/reps and /api/health anonymously", f"reps {reps}; health {status} {body.decode().strip()}")
+    return ("GET /api/reps and /api/health anonymously",
+            f"reps {reps}; health {status} {body.decode().strip()}")
 
 
 def attack_weak_accounts(st: Station) -> Row:
@@ -442,8 +443,8 @@ def attack_weak_accounts(st: Station) -> Row:
     for name, password in (("bob", " " * 10), ("bob", "aaaaaaaaaa"), ("bob", "password123"),
                            ("\u0430nn", PASSWORD + "x"), ("ANN", PASSWORD + "x")):
         token = c.csrf("/staff/accounts")
-        status = c.request("POST", "/staff/accounts", {"csrf_token": token, "name": name, "password": password,
-                                                       "password2": password})[0]
+        form = {"csrf_token": token, "name": name, "password": password, "password2": password}
+        status = c.request("POST", "/staff/accounts", form)[0]
         out.append(f"{name.encode('unicode_escape').decode()}/{password[:6]!r}: {status}")
     return ("accounts with weak passwords and look-alike names", "; ".join(out))
 
@@ -461,8 +462,9 @@ RESTARTS = {9, 10}
 def first_account(st: Station) -> None:
     c = Client(st.port)
     token = c.csrf("/staff/setup")
-    status = c.request("POST", "/staff/setup", {"csrf_token": token, "setup_code": st.setup_code or "",
-                                                "name": "ann", "password": PASSWORD, "password2": PASSWORD})[0]
+    form = {"csrf_token": token, "setup_code": st.setup_code or "", "name": "ann", "password": PASSWORD,
+            "password2": PASSWORD}
+    status = c.request("POST", "/staff/setup", form)[0]
     assert status == 302, f"setup answered {status}"
 
 
