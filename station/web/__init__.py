@@ -65,6 +65,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     )
     app.config.update(config or {})
     app.config["SETUP_CODE"] = auth.setup_code(data_dir, station.store.account_count() > 0)
+    auth.dummy_hash()  # made now, not by the first burst of sign-ins
     app.extensions.update(
         hinge_station=station, hinge_throttle=auth.Throttle(), hinge_hashes=HashGate(),
         hinge_streams=StreamGate(app.config.get("SSE_MAX_STREAMS", MAX_STREAMS),

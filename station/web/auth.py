@@ -277,14 +277,17 @@ def _skeleton(name: str) -> str:
 
 
 _DUMMY: list[str] = []
+_DUMMY_LOCK = threading.Lock()
 
 
 def dummy_hash() -> str:
     """A hash of no one's password, checked for unknown names so that they take as long as
-    known ones (an answer's speed must not say which names exist)."""
-    if not _DUMMY:
-        _DUMMY.append(hash_password(secrets.token_hex(16)))
-    return _DUMMY[0]
+    known ones (an answer's speed must not say which names exist). Made once, under a lock: a
+    burst of first sign-ins must not make one each (32 MiB apiece)."""
+    with _DUMMY_LOCK:
+        if not _DUMMY:
+            _DUMMY.append(hash_password(secrets.token_hex(16)))
+        return _DUMMY[0]
 
 
 def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
