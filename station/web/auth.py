@@ -183,6 +183,9 @@ def csrf_token() -> str:
     token = session.get("csrf")
     if not token:
         token = session["csrf"] = secrets.token_urlsafe(24)
+        # Renewed by each request, like a staff cookie: the wall's page (its stream reconnects
+        # every few minutes) keeps a token that works for its demo switch.
+        session.permanent = True
     return token
 
 
