@@ -194,15 +194,9 @@ def attack_streams(st: Station) -> Row:
 
 
 def attack_slowloris(st: Station, seconds: float = 20.0) -> Row:
-    """Row 2: 210 connections that never finish their headers, one byte every 4 s."""
-    socks: list[socket.socket] = []
-    for _ in range(210):
-        try:
-            s = socket.create_connection((HOST, st.port), timeout=2, source_address=("127.0.0.3", 0))
-            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            socks.append(s)
-        except OSError:
-            pass
+    """Row 2: 210 connections that never finish their headers, one byte every 4 s, from one
+    address; then 480 from 30 addresses (16 each), reopened as soon as the station closes them."""
+    socks = _slow_connections(st, ["127.0.0.3"] * 210)
     connected = len(socks)
     time.sleep(1)
     early = sum(1 for s in socks if _closed(s))
@@ -217,9 +211,41 @@ def attack_slowloris(st: Station, seconds: float = 20.0) -> Row:
     alive = sum(1 for s in socks if not _closed(s))
     for s in socks:
         s.close()
-    return (f"210 unfinished headers from one address, a byte per 4 s for {seconds:.0f} s",
+    many = _many_slow_addresses(st, seconds)
+    return (f"210 unfinished headers from one address, a byte per 4 s for {seconds:.0f} s; then 480 "
+            f"from 30 addresses, reopened when closed, {seconds:.0f} s",
             f"{connected} connected; {early} closed within 1 s (per-address cap), "
-            f"{connected - alive - early} more by the header deadline, {alive} still open")
+            f"{connected - alive - early} more by the header deadline, {alive} still open; {many}")
+
+
+def _slow_connections(st: Station, sources: list[str]) -> list[socket.socket]:
+    socks = []
+    for src in sources:
+        try:
+            s = socket.create_connection((HOST, st.port), timeout=2, source_address=(src, 0))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            socks.append(s)
+        except OSError:
+            pass
+    return socks
+
+
+def _many_slow_addresses(st: Station, seconds: float) -> str:
+    sources = [f"127.0.7.{i // 16 + 1}" for i in range(480)]
+    socks = dict(zip(sources, [[] for _ in sources], strict=False))
+    opened = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for src in socks:
+            socks[src] = [s for s in socks[src] if not _closed(s) or s.close()]
+            fresh = _slow_connections(st, [src] * (16 - len(socks[src])))
+            opened += len(fresh)
+            socks[src] += fresh
+        time.sleep(0.5)
+    for held in socks.values():
+        for s in held:
+            s.close()
+    return f"{opened} opened from 30 addresses"
 
 
 def _closed(s: socket.socket) -> bool:

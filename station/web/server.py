@@ -27,6 +27,10 @@ CONNECTIONS_PER_ADDRESS = 16
 # Headers fit one packet; a phone on weak Wi-Fi sends them in well under a second. 5 s is
 # generous for members and keeps a slow attacker's connection for at most that long.
 HEADER_TIMEOUT_S = 5.0
+# Once half the connections are taken (slow clients from many addresses at once): 1 s, so their
+# slots free every second; a member whose header packet was lost (Linux resends after 1 s) may
+# then need a second try.
+BUSY_HEADER_TIMEOUT_S = 1.0
 # A whole request (the largest is a 64 KiB settings file) within 30 s: 17 kbit/s, below the
 # weakest Wi-Fi a member's phone would still be on.
 REQUEST_TIMEOUT_S = 30.0
@@ -94,8 +98,11 @@ class GuardedServer(TcpWSGIServer):
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
-        for channel in list(self.active_channels.values()):
-            if channel.overdue(now, self.header_timeout, self.request_timeout):
+        channels = list(self.active_channels.values())
+        busy = len(channels) >= self.adj.connection_limit // 2
+        headers_s = min(self.header_timeout, BUSY_HEADER_TIMEOUT_S) if busy else self.header_timeout
+        for channel in channels:
+            if channel.overdue(now, headers_s, self.request_timeout):
                 channel.will_close = True
 
 
