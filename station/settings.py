@@ -236,6 +236,14 @@ class Settings:
         return new, warnings
 
 
+# What cross_errors checks, in words (the API description and the staff page say them).
+CROSS_RULES = (
+    "each GPIO pin in use (switch when enabled, the three lights, buzzer when enabled) is used once",
+    "hinge_start_hip_beyond_standing is larger than lockout_hip_beyond_standing",
+    "web_port is free when it is changed (checked by the running station)",
+)
+
+
 def cross_errors(s: Settings) -> dict[str, str]:
     """Rules between fields, by field name: two devices on one GPIO pin crash the station at
     start, and a rep must start further down than where standing tall ends."""

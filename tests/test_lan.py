@@ -273,3 +273,18 @@ def test_11_reps_not_saved_show_on_health_and_the_member_page_until_saved_again(
     monkeypatch.setattr(station.store, "add_rep", real_add)
     station.recorder.record(rep)
     assert station.service is None and len(station.store.reps()) == 1
+
+
+def test_the_schema_gives_restart_marks_ranges_and_rules_to_the_api_and_the_staff_page(app) -> None:
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    put = spec["paths"]["/api/settings"]["put"]
+    props = put["requestBody"]["content"]["application/json"]["schema"]["properties"]["values"]["properties"]
+    assert props["camera_rotation"]["enum"] == [0, 90, 180, 270] and props["switch_pin"]["x-restart"]
+    assert props["web_port"]["minimum"] == 1024 and not props["min_rep_s"]["x-restart"]
+    assert "GPIO pin" in put["description"]
+    client, _ = signed_in(app)
+    html = client.get("/staff/settings").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert html.count("takes effect after a restart") == sum(1 for p in props.values() if p["x-restart"])
+    client.post("/staff/settings", data={"csrf_token": token, "camera_fps": "25"})
+    assert "take effect after a restart: camera fps" in client.get("/staff/settings").get_data(as_text=True)

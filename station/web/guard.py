@@ -106,6 +106,8 @@ class HostCheck:
             address = ipaddress.ip_address(host)
         except ValueError:
             return False
+        if address.is_unspecified:  # 0.0.0.0 reaches localhost in some browsers: never a name
+            return False
         return address.is_loopback or self._is_local(str(address))
 
     def _is_local(self, address: str, ttl: float = 60.0) -> bool:

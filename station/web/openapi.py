@@ -6,7 +6,7 @@ from typing import Any
 
 from station import __version__
 from station.coach.vocabulary import FaultCode, Phase, Verdict
-from station.settings import Settings
+from station.settings import CROSS_RULES, Settings
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -101,6 +101,8 @@ def _paths() -> dict[str, Any]:
             "get": {"summary": "All settings with their descriptions (staff)", "responses": {
                 "200": _json({"type": "object"}, "settings"), **_errors(401)}},
             "put": {"summary": "Change settings (staff, X-CSRF-Token header)",
+                    "description": "All or nothing: every field is checked alone, then together: "
+                                   + "; ".join(CROSS_RULES) + ". A 422 names each refused field.",
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
                         "type": "object", "properties": {"values": {
                             "type": "object", "properties": setting_props,
