@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this tree's station, not an installed one
 PASSWORD = "a long enough password"
 HOST = "127.0.0.1"
 
@@ -112,13 +113,14 @@ class Member:
 class Station:
     """``station run --sim`` in a child process, on one data directory across restarts."""
 
-    def __init__(self, port: int, data: Path) -> None:
-        self.port, self.data = port, data
+    def __init__(self, port: int, data: Path, video: Path | None = None) -> None:
+        self.port, self.data, self.video = port, data, video
         self.proc: subprocess.Popen[str] | None = None
         self.setup_code: str | None = None
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "station", "run", "--sim", "--host", HOST, "--port", str(self.port),
+        source = ["--video", str(self.video), "--loop"] if self.video else ["--sim"]
+        cmd = [sys.executable, "-m", "station", "run", *source, "--host", HOST, "--port", str(self.port),
                "--data", str(self.data)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True)
@@ -289,33 +291,43 @@ def attack_big_body(st: Station) -> Row:
 
 
 def attack_signin_burst(st: Station) -> Row:
-    """Row 4: 78 simultaneous wrong sign-ins from one address; then staff elsewhere; timing."""
+    """Row 4: 78 simultaneous wrong sign-ins from one address, then 100 from 50 addresses (an
+    unknown name: the dummy hash); then staff from elsewhere; the time a wrong answer takes."""
     before = st.status()["VmRSS"]
+    one = _burst(st, ["127.0.0.5"] * 78, "ann")
+    after_one = st.status()["VmRSS"]
+    many = _burst(st, [f"127.0.8.{i % 50 + 1}" for i in range(100)], "nobody")
+    after = st.status()
+    staff = Client(st.port, "127.0.0.6").sign_in()
+    known, unknown = _signin_times(st, "ann"), _signin_times(st, "nobody-here")
+    return ("78 simultaneous wrong sign-ins from one address; 100 from 50 addresses",
+            f"one address: {one}, 50 addresses: {many}; RSS {before // 1024} -> {after_one // 1024} -> "
+            f"{after['VmRSS'] // 1024} MiB (peak {after['VmHWM'] // 1024}); staff from another address: "
+            f"{staff}; wrong password for a real name {known}, unknown name {unknown}")
+
+
+def _burst(st: Station, sources: list[str], name: str) -> dict[int, int]:
+    """Wrong sign-ins, all at once, one per source (each with its own cookie and token)."""
     codes: Counter[int] = Counter()
     lock = threading.Lock()
-    attacker = Client(st.port, "127.0.0.5", timeout=30)
-    token = attacker.csrf()
+    clients = {src: Client(st.port, src, timeout=30) for src in sources}
+    tokens = {src: c.csrf() for src, c in clients.items()}
 
-    def wrong() -> None:
+    def wrong(src: str) -> None:
+        form = {"csrf_token": tokens[src], "name": name, "password": "wrong password 1"}
         try:
-            code = attacker.request("POST", "/staff/signin", {"csrf_token": token, "name": "ann",
-                                                             "password": "wrong password 1"})[0]
+            code = clients[src].request("POST", "/staff/signin", form)[0]
         except OSError:
             code = 0
         with lock:
             codes[code] += 1
 
-    threads = [threading.Thread(target=wrong) for _ in range(78)]
+    threads = [threading.Thread(target=wrong, args=(src,)) for src in sources]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    after = st.status()
-    staff = Client(st.port, "127.0.0.6").sign_in()
-    known, unknown = _signin_times(st, "ann"), _signin_times(st, "nobody-here")
-    return ("78 simultaneous wrong sign-ins from one address",
-            f"{dict(sorted(codes.items()))}; RSS {before // 1024} -> {after['VmRSS'] // 1024} MiB; staff "
-            f"from another address: {staff}; wrong password for a real name {known}, unknown name {unknown}")
+    return dict(sorted(codes.items()))
 
 
 def _signin_times(st: Station, name: str) -> str:
@@ -485,6 +497,23 @@ ATTACKS: dict[int, Callable[[Station], Row]] = {
 RESTARTS = {9, 10}
 
 
+def _pose_video(data: Path) -> Path:
+    """A looping video of a fixture photo, and the fetched models linked into the data folder."""
+    import cv2
+
+    from station.datadir import models_dir
+
+    photo = ROOT.parent / "shared" / "fixtures" / "photos" / "Good_Morning__0.jpg"
+    img = cv2.imread(str(photo))
+    video = data.parent / f"{data.name}.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, (img.shape[1], img.shape[0]))
+    for _ in range(30):
+        writer.write(img)
+    writer.release()
+    (data / "models").symlink_to(models_dir())
+    return video
+
+
 def first_account(st: Station) -> None:
     c = Client(st.port)
     token = c.csrf("/staff/setup")
@@ -498,9 +527,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8250)
     parser.add_argument("--only", default="", help="comma-separated row numbers (default: all)")
+    parser.add_argument("--pose", action="store_true",
+                        help="the pose engine on a looping video of a fixture photo instead of the "
+                             "simulator (for the memory and thread peaks; no reps are made)")
     args = parser.parse_args()
     rows = [int(r) for r in args.only.split(",") if r] or list(ATTACKS)
-    st = Station(args.port, Path(tempfile.mkdtemp(prefix="lan-attacks-")))
+    data = Path(tempfile.mkdtemp(prefix="lan-attacks-"))
+    st = Station(args.port, data, _pose_video(data) if args.pose else None)
     st.start()
     first_account(st)
     peak = {"VmHWM": 0, "Threads": 0}

@@ -288,3 +288,15 @@ def test_the_schema_gives_restart_marks_ranges_and_rules_to_the_api_and_the_staf
     assert html.count("takes effect after a restart") == sum(1 for p in props.values() if p["x-restart"])
     client.post("/staff/settings", data={"csrf_token": token, "camera_fps": "25"})
     assert "take effect after a restart: camera fps" in client.get("/staff/settings").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("body", [b"[" * 30000 + b"]" * 30000, b'{"min_rep_s": ' + b"9" * 5000 + b"}",
+                                  b'{"min_rep_s": Infinity}', b"\xff\xfe"])
+def test_8_settings_files_that_json_cannot_hold_are_refused_not_crashed(app, body) -> None:
+    import io
+
+    client, _ = signed_in(app)
+    token = client.get("/api/session").get_json()["csrf_token"]
+    form = {"csrf_token": token, "file": (io.BytesIO(body), "s.json")}
+    r = client.post("/staff/settings/import", data=form, content_type="multipart/form-data")
+    assert r.status_code in (302, 422)

@@ -255,7 +255,7 @@ def settings_import() -> ResponseReturnValue:
     upload = request.files.get("file")
     try:
         values = json.loads(upload.read().decode("utf-8")) if upload else None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: deep nesting
+    except (ValueError, RecursionError):  # not UTF-8 or JSON, a 5000-digit number, deep nesting
         values = None
     station = _station()
     if not isinstance(values, dict):
