@@ -106,6 +106,20 @@ def test_2_unfinished_headers_are_capped_per_address_and_cut_after_the_deadline(
     assert time.monotonic() - t0 < 4
 
 
+def test_2_the_header_deadline_shortens_when_many_addresses_fill_the_server(server) -> None:
+    server.header_timeout = 30.0  # would outlast the test; 1 s applies once half are taken
+    server.adj.connection_limit = 16
+    port = server.effective_port
+    socks = [raw(port, f"127.0.1.{i % 4 + 1}", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n") for i in range(8)]
+    t0 = time.monotonic()
+    for s in socks:
+        s.settimeout(4)
+        with contextlib.suppress(ConnectionResetError):
+            assert s.recv(100) == b""
+        s.close()
+    assert time.monotonic() - t0 < 3.5
+
+
 def test_3_a_huge_body_is_refused_before_it_is_read(server) -> None:
     s = raw(server.effective_port, "127.0.0.7", b"POST /api/demo/switch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\nContent-Length: 314572800\r\n\r\n")
