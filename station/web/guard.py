@@ -56,6 +56,8 @@ class HashGate:
     """At most ``running`` password hashes at a time and ``waiting`` requests queued for one;
     beyond that a request is told to come back (so sign-ins cannot hold the server's threads)."""
 
+    # 2 running: 64 MiB of scrypt at most, and two staff signing in at once do not wait; 4 waiting
+    # for up to 3 s: a shift change; beyond that it is a burst, and a thread each would starve pages.
     def __init__(self, running: int = 2, waiting: int = 4, wait_s: float = 3.0) -> None:
         self._slots = threading.BoundedSemaphore(running)
         self._lock = threading.Lock()
