@@ -213,41 +213,56 @@ def attack_slowloris(st: Station, seconds: float = 20.0) -> Row:
     alive = sum(1 for s in socks if not _closed(s))
     for s in socks:
         s.close()
-    many = _many_slow_addresses(st, seconds)
+    many = _many_slow_addresses(st, seconds) + "; " + _many_slow_addresses(st, seconds, idle=True)
     return (f"210 unfinished headers from one address, a byte per 4 s for {seconds:.0f} s; then 480 "
-            f"from 30 addresses, reopened when closed, {seconds:.0f} s",
+            f"from 30 addresses, reopened when closed, {seconds:.0f} s; then 480 idle kept-alive ones",
             f"{connected} connected; {early} closed within 1 s (per-address cap), "
             f"{connected - alive - early} more by the header deadline, {alive} still open; {many}")
 
 
-def _slow_connections(st: Station, sources: list[str]) -> list[socket.socket]:
+def _slow_connections(st: Station, sources: list[str], idle: bool = False) -> list[socket.socket]:
+    """Connections that send part of a request's headers (``idle``: a whole request, then nothing)."""
     socks = []
     for src in sources:
         try:
             s = socket.create_connection((HOST, st.port), timeout=2, source_address=(src, 0))
-            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (b"\r\n" if idle else b""))
             socks.append(s)
         except OSError:
             pass
     return socks
 
 
-def _many_slow_addresses(st: Station, seconds: float) -> str:
-    sources = [f"127.0.7.{i // 16 + 1}" for i in range(480)]
+def _many_slow_addresses(st: Station, seconds: float, idle: bool = False) -> str:
+    sources = [f"127.0.{9 if idle else 7}.{i // 16 + 1}" for i in range(480)]
     socks = dict(zip(sources, [[] for _ in sources], strict=False))
     opened = 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         for src in socks:
-            socks[src] = [s for s in socks[src] if not _closed(s) or s.close()]
-            fresh = _slow_connections(st, [src] * (16 - len(socks[src])))
+            still = _drained_open if idle else (lambda s: not _closed(s))
+            socks[src] = [s for s in socks[src] if still(s) or s.close()]
+            fresh = _slow_connections(st, [src] * (16 - len(socks[src])), idle)
             opened += len(fresh)
             socks[src] += fresh
         time.sleep(0.5)
     for held in socks.values():
         for s in held:
             s.close()
-    return f"{opened} opened from 30 addresses"
+    return f"{opened} {'idle' if idle else 'slow'} connections opened from 30 addresses"
+
+
+def _drained_open(s: socket.socket) -> bool:
+    """Reads what the station sent (its answer); whether the connection is still open."""
+    s.setblocking(False)
+    try:
+        while s.recv(65536):
+            pass
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
 
 
 def _closed(s: socket.socket) -> bool:

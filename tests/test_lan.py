@@ -120,6 +120,23 @@ def test_2_the_header_deadline_shortens_when_many_addresses_fill_the_server(serv
     assert time.monotonic() - t0 < 3.5
 
 
+def test_2_idle_kept_alive_connections_are_closed_sooner_when_the_server_fills(server) -> None:
+    server.adj.connection_limit = 16
+    port = server.effective_port
+    socks = [raw(port, f"127.0.1.{i % 4 + 1}", b"GET /api/snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+             for i in range(8)]
+    for s in socks:
+        assert status_of(s) == 200  # answered, then kept alive doing nothing
+    t0 = time.monotonic()
+    for s in socks:
+        s.settimeout(6)
+        with contextlib.suppress(ConnectionResetError):
+            while s.recv(65536):  # the rest of the answer, then the close
+                pass
+        s.close()
+    assert time.monotonic() - t0 < 5  # not waitress's 30 s
+
+
 def test_3_a_huge_body_is_refused_before_it_is_read(server) -> None:
     s = raw(server.effective_port, "127.0.0.7", b"POST /api/demo/switch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\nContent-Length: 314572800\r\n\r\n")

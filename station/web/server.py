@@ -31,6 +31,10 @@ HEADER_TIMEOUT_S = 5.0
 # slots free every second; a member whose header packet was lost (Linux resends after 1 s) may
 # then need a second try.
 BUSY_HEADER_TIMEOUT_S = 1.0
+# Kept-alive connections with nothing to do are closed after 1 s once half the connections are
+# taken: a browser opens a new one when it needs it, and many addresses that each hold 16 idle
+# ones cannot keep the server full (otherwise waitress's channel_timeout, 30 s, applies).
+BUSY_IDLE_S = 1.0
 # A whole request (the largest is a 64 KiB settings file) within 30 s: 17 kbit/s, below the
 # weakest Wi-Fi a member's phone would still be on.
 REQUEST_TIMEOUT_S = 30.0
@@ -54,14 +58,17 @@ class GuardedChannel(HTTPChannel):
             self.answered_one = True
         return bool(result)
 
-    def overdue(self, now: float, headers_s: float, request_s: float) -> bool:
+    def overdue(self, now: float, headers_s: float, request_s: float, idle_s: float) -> bool:
         """Still reading a request's headers ``headers_s`` after it began, or its body
-        ``request_s`` after; a request being answered (a live stream) is never overdue."""
+        ``request_s`` after, or kept alive with nothing to do for ``idle_s``; a request being
+        answered (a live stream) is never overdue."""
         if self.requests:
             return False
         took = now - self.request_began
-        if self.request is None:  # between requests: only a client that never sent one is late
-            return not self.answered_one and took > headers_s
+        if self.request is None:  # between requests
+            if self.answered_one:
+                return not self.total_outbufs_len and now - self.last_activity > idle_s
+            return took > headers_s  # connected and never said anything
         if not self.request.headers_finished:
             return took > headers_s
         return not self.request.completed and took > request_s
@@ -101,8 +108,9 @@ class GuardedServer(TcpWSGIServer):
         channels = list(self.active_channels.values())
         busy = len(channels) >= self.adj.connection_limit // 2
         headers_s = min(self.header_timeout, BUSY_HEADER_TIMEOUT_S) if busy else self.header_timeout
+        idle_s = BUSY_IDLE_S if busy else self.adj.channel_timeout  # waitress's own rule when not busy
         for channel in channels:
-            if channel.overdue(now, headers_s, self.request_timeout):
+            if channel.overdue(now, headers_s, self.request_timeout, idle_s):
                 channel.will_close = True
 
 
