@@ -35,6 +35,9 @@ BUSY_HEADER_TIMEOUT_S = 1.0
 # taken: a browser opens a new one when it needs it, and many addresses that each hold 16 idle
 # ones cannot keep the server full (otherwise waitress's channel_timeout, 30 s, applies).
 BUSY_IDLE_S = 1.0
+# While busy the deadlines are looked at 4 times a second: a member's connection waiting for a
+# free slot waits for the deadline plus at most this.
+BUSY_TICK_S = 0.25
 # A whole request (the largest is a 64 KiB settings file) within 30 s: 17 kbit/s, below the
 # weakest Wi-Fi a member's phone would still be on.
 REQUEST_TIMEOUT_S = 30.0
@@ -112,6 +115,8 @@ class GuardedServer(TcpWSGIServer):
         for channel in channels:
             if channel.overdue(now, headers_s, self.request_timeout, idle_s):
                 channel.will_close = True
+        if busy:  # look again sooner than cleanup_interval (whole seconds in waitress)
+            self.next_channel_cleanup = now + BUSY_TICK_S
 
 
 def _refuse(conn: socket.socket) -> None:
