@@ -31,7 +31,10 @@ def clients(port: int, n: int, seconds: float, out: multiprocessing.Queue) -> No
     def read(i: int) -> None:
         deadline = time.monotonic() + seconds
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            # One loopback address per page, as fifty phones would be: the station caps live
+            # pages per client address.
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                              source_address=(f"127.0.3.{i + 1}", 0))
             conn.request("GET", "/api/stream")
             resp = conn.getresponse()
             if resp.status != 200:

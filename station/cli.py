@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from station import __version__
 from station.datadir import models_dir
 from station.settings import Settings
-from station.store import RepLog
+from station.store import RepLog, StoreError
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -215,15 +215,19 @@ class BuiltStation:
     fleet: Fleet | None = None
 
 
-def _saved_settings(store: RepLog) -> Settings:
-    saved = store.load_settings()
-    if saved is None:
-        return Settings()
+def _saved_settings(store: RepLog) -> tuple[Settings, dict[str, str]]:
+    """The saved settings, field by field: a bad field falls back to its default and is named
+    (field: why) for the health and staff pages; the station always starts."""
     try:
-        return Settings.from_dict(saved[1])
-    except ValueError as exc:
-        print(f"warning: saved settings ignored ({exc}); using defaults", file=sys.stderr)
-        return Settings()
+        saved = store.load_settings()
+    except StoreError as exc:
+        return Settings(), {"settings": f"cannot be read ({exc}); all are defaults"}
+    if saved is None:
+        return Settings(), {}
+    settings, warnings = Settings.load(saved[1])
+    for name, why in warnings.items():
+        print(f"warning: setting {name}: {why}", file=sys.stderr)
+    return settings, warnings
 
 
 def _file_source(args: argparse.Namespace, settings: Settings) -> FrameSource | None:
@@ -273,7 +277,7 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
 
     folder = data_dir(args.data)
     store = RepLog.open(folder)
-    settings = _saved_settings(store)
+    settings, warnings = _saved_settings(store)
     source = _file_source(args, settings)
     sim = args.sim or (source is None and not picamera.available())
     devices = Devices.from_settings(settings, factory=pin_factory(mock=True) if sim or not on_pi() else None)
@@ -296,18 +300,14 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
 
     station = Station(settings, source, data_dir=folder, devices=devices, estimator_factory=factory,
                       demo=sim, store=store, on_rep=on_rep)
+    station.settings_warnings = warnings
     built = BuiltStation(station, folder, "demo: simulated trainee, virtual pins" if sim else source.name)
     built.fleet = _fleet(station, getattr(args, "mqtt", None))
     if not args.headless:
-        from station.web import create_app, make_server
+        from station.web import create_app
 
         built.app = create_app(station, data_dir=folder, metrics=built.fleet.metrics)
-        port = args.port or settings.web_port
-        try:
-            built.server = make_server(built.app, args.host, port)
-        except OSError as exc:
-            station.stop()
-            raise UsageError(f"cannot serve on port {port} ({exc.strerror})") from exc
+        built.server = _serve(built.app, station, args.host, args.port)
     return built
 
 
@@ -323,6 +323,26 @@ def _fleet(station: Station, mqtt_url: str | None) -> Fleet:
             station.stop()
             raise UsageError(f"--mqtt {mqtt_url}: give mqtt://host[:port] or mqtts://host[:port]") from exc
     return Fleet(station, mqtt_url)
+
+
+def _serve(app: Flask, station: Station, host: str, port: int | None) -> Any:
+    """The web server on ``port``, else on the saved port; a saved port that is taken falls back
+    to the default with a warning, so the page to fix it is always there."""
+    from station.web import make_server
+
+    ports = [port] if port else list(dict.fromkeys([station.settings.web_port, Settings().web_port]))
+    for i, candidate in enumerate(ports):
+        try:
+            server = make_server(app, host, candidate)
+        except OSError as exc:
+            if i + 1 < len(ports):
+                station.settings_warnings["web_port"] = (
+                    f"port {candidate} is taken ({exc.strerror}); serving on {ports[i + 1]} instead")
+                continue
+            station.stop()
+            raise UsageError(f"cannot serve on port {candidate} ({exc.strerror})") from exc
+        return server
+    raise AssertionError("unreachable")
 
 
 def run_station(built: BuiltStation, stop: threading.Event) -> int:
@@ -444,7 +464,6 @@ def exit_code_for(exc: BaseException) -> int | None:
     from station.camera.files import MediaError
     from station.camera.sources import CameraError
     from station.pose.models import ModelError
-    from station.store import StoreError
 
     if isinstance(exc, ModelError):
         return EXIT_MODELS

@@ -26,7 +26,7 @@ class RepRecorder:
         self._on_error = on_error
         self._on_rep = on_rep
         self._set_id: int | None = None
-        self.failed = False  # the last write to the rep log failed (health, the database metric)
+        self.failing: str | None = None  # why the last write failed; None once one goes through
 
     def record(self, event: Event) -> Message:
         """Store what must survive, then return the event as a message for the pages."""
@@ -47,12 +47,17 @@ class RepRecorder:
             else:
                 wrote = False
         except StoreError as exc:
-            self.failed = True
+            self.failing = str(exc)
             self._on_error("store", str(exc))
         else:
             if wrote:  # only a write that went through says the rep log works again
-                self.failed = False
+                self.failing = None
         return {"type": "event", **data}
+
+    @property
+    def failed(self) -> bool:
+        """The last write to the rep log failed (health, the database metric)."""
+        return self.failing is not None
 
     def _tell(self, rep: Message) -> None:
         if self._on_rep is None:

@@ -15,6 +15,7 @@ Settings are a frozen dataclass: the coach reads them, staff change them through
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,14 @@ RENAMED = {
 }
 
 
+# No setting needs more than a few digits; longer text is refused before it is parsed (a
+# 400-digit number cannot reach a float's or an int's slow paths).
+MAX_NUMBER_TEXT = 40
+MAX_HOST_NAMES = 10
+LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"  # one part of a DNS name (RFC 1123)
+HOST_NAME = re.compile(rf"(?=.{{1,253}}$){LABEL}(\.{LABEL})*")
+
+
 def setting(
     default: Any,
     group: str,
@@ -38,18 +47,20 @@ def setting(
     unit: str = "",
     min: float | None = None,
     max: float | None = None,
-    choices: tuple[str, ...] | None = None,
+    choices: tuple[str, ...] | tuple[int, ...] | None = None,
+    restart: bool = False,
     pattern: str | None = None,
     secret: bool = False,
 ) -> Any:
     """A dataclass field that carries its own description for validation and the staff pages.
 
+    ``restart``: the running station reads it only when it starts (pins, camera mode, port).
     ``pattern``: a regular expression a text value must match whole. ``secret``: write-only (a
     password): the pages and the API never show its value, only whether one is set.
     """
     assert group in GROUPS, group
     meta = {"group": group, "help": help, "unit": unit, "min": min, "max": max, "choices": choices,
-            "pattern": pattern, "secret": secret}
+            "restart": restart, "pattern": pattern, "secret": secret}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -67,30 +78,33 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     # --- camera and pose model
-    pose_threads: int = setting(2, "system", "CPU threads for each pose model", "", 1, 8)
+    pose_threads: int = setting(2, "system", "CPU threads for each pose model", "", 1, 8, restart=True)
     min_detection_confidence: float = setting(
-        0.5, "camera", "how sure the detector must be that a person is there", "", 0.1, 0.95)
+        0.5, "camera", "how sure the detector must be that a person is there", "", 0.1, 0.95, restart=True)
     min_tracking_confidence: float = setting(
-        0.5, "camera", "below this pose score the person is searched for again", "", 0.1, 0.95)
+        0.5, "camera", "below this pose score the person is searched for again", "", 0.1, 0.95, restart=True)
 
-    camera_width: int = setting(1280, "camera", "capture width", "px", 320, 4608)
-    camera_height: int = setting(720, "camera", "capture height", "px", 240, 2592)
-    camera_fps: int = setting(30, "camera", "frames per second asked of the camera", "fps", 5, 120)
-    camera_rotation: int = setting(0, "camera", "rotate the picture (0, 90, 180 or 270)", "deg", 0, 270)
-    camera_hflip: bool = setting(False, "camera", "mirror the picture left-right", "")
-    camera_vflip: bool = setting(False, "camera", "flip the picture upside down", "")
+    camera_width: int = setting(1280, "camera", "capture width", "px", 320, 4608, restart=True)
+    camera_height: int = setting(720, "camera", "capture height", "px", 240, 2592, restart=True)
+    camera_fps: int = setting(30, "camera", "frames per second asked of the camera", "fps", 5, 120,
+                              restart=True)
+    camera_rotation: int = setting(0, "camera", "rotate the picture", "deg", choices=(0, 90, 180, 270),
+                                   restart=True)
+    camera_hflip: bool = setting(False, "camera", "mirror the picture left-right", "", restart=True)
+    camera_vflip: bool = setting(False, "camera", "flip the picture upside down", "", restart=True)
     camera_stall_s: float = setting(
         3.0, "camera", "no frame for this long means the camera is offline and is reopened", "s", 0.5, 60)
 
     # --- wall switch (BCM numbering; defaults match hardware/wiring.md)
     switch_enabled: bool = setting(
-        True, "wall_switch", "a pressure switch is fitted on the wall", "")
+        True, "wall_switch", "a pressure switch is fitted on the wall", "", restart=True)
     switch_pin: int = setting(
-        17, "wall_switch", "GPIO of the wall switch (to GND, internal pull-up)", "BCM", 2, 27)
+        17, "wall_switch", "GPIO of the wall switch (to GND, internal pull-up)", "BCM", 2, 27, restart=True)
     switch_debounce_ms: float = setting(
-        20.0, "wall_switch", "ignore contact bounce shorter than this", "ms", 0, 200)
+        20.0, "wall_switch", "ignore contact bounce shorter than this", "ms", 0, 200, restart=True)
     switch_stuck_s: float = setting(
-        20.0, "wall_switch", "closed this long with nobody hinging: warn staff it is stuck", "s", 5, 600)
+        20.0, "wall_switch", "closed this long with nobody hinging: warn staff it is stuck", "s", 5, 600,
+        restart=True)
 
     # --- dowel (its colour as an HSV band, OpenCV scale: hue 0-179, saturation and value 0-255)
     dowel_hue_min: int = setting(3, "dowel", "lowest hue of the dowel (fluorescent orange: 3-20)", "", 0, 179)
@@ -143,12 +157,12 @@ class Settings:
         0.12, "coaching", "time constant of the signal smoothing", "s", 0, 1)
 
     # --- lights and buzzer
-    light_red_pin: int = setting(5, "lights", "GPIO of the red light", "BCM", 2, 27)
-    light_amber_pin: int = setting(6, "lights", "GPIO of the amber light", "BCM", 2, 27)
-    light_green_pin: int = setting(13, "lights", "GPIO of the green light", "BCM", 2, 27)
-    lights_pwm: bool = setting(True, "lights", "dim and pulse the lights with PWM", "")
-    buzzer_enabled: bool = setting(False, "lights", "a buzzer is fitted", "")
-    buzzer_pin: int = setting(12, "lights", "GPIO of the buzzer", "BCM", 2, 27)
+    light_red_pin: int = setting(5, "lights", "GPIO of the red light", "BCM", 2, 27, restart=True)
+    light_amber_pin: int = setting(6, "lights", "GPIO of the amber light", "BCM", 2, 27, restart=True)
+    light_green_pin: int = setting(13, "lights", "GPIO of the green light", "BCM", 2, 27, restart=True)
+    lights_pwm: bool = setting(True, "lights", "dim and pulse the lights with PWM", "", restart=True)
+    buzzer_enabled: bool = setting(False, "lights", "a buzzer is fitted", "", restart=True)
+    buzzer_pin: int = setting(12, "lights", "GPIO of the buzzer", "BCM", 2, 27, restart=True)
     result_hold_s: float = setting(
         1.5, "lights", "how long a rep's result stays on the lights", "s", 0.2, 10)
 
@@ -157,7 +171,13 @@ class Settings:
         False, "privacy", "staff may see the live camera picture (never on the member page)", "")
 
     # --- system
-    web_port: int = setting(8000, "system", "port of the web pages", "", 1, 65535)
+    # 1024 and up: the unit runs without privileges (no CAP_NET_BIND_SERVICE); below 49152, the
+    # ephemeral range where the system hands out ports to outgoing connections.
+    web_port: int = setting(8000, "system", "port of the web pages (must be free)", "", 1024, 49151,
+                            restart=True)
+    web_host_names: str = setting(
+        "", "system", "extra names the station is reached by (comma-separated; its hostname, "
+        "hostname.local, its addresses and localhost always work)", "")
 
     # --- fleet: Prometheus metrics at /metrics and rep events over MQTT (see deploy/fleet/)
     station_name: str = setting(
@@ -217,7 +237,10 @@ class Settings:
         return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("secret"))
 
     def changed(self, **changes: Any) -> Settings:
-        """A copy with ``changes`` applied, or SettingsError naming every bad field (none applied)."""
+        """A copy with ``changes`` applied, or SettingsError naming every bad field (none applied).
+
+        Each value is checked alone (type, range, choices), then the result as a whole
+        (:func:`cross_errors`: pins, thresholds that must stay in order)."""
         by_name = {f.name: f for f in dataclasses.fields(self)}
         errors: dict[str, str] = {}
         clean: dict[str, Any] = {}
@@ -225,7 +248,7 @@ class Settings:
             name = RENAMED.get(given, given)
             f = by_name.get(name)
             if f is None:
-                errors[given] = "unknown setting"
+                errors[str(given)[:80]] = "unknown setting"
                 continue
             if f.metadata.get("secret") and raw == SECRET:
                 continue  # the placeholder a page showed came back: the secret stays as it is
@@ -235,13 +258,79 @@ class Settings:
                 errors[given] = str(exc)
         if errors:
             raise SettingsError(errors)
-        return dataclasses.replace(self, **clean)
+        new = dataclasses.replace(self, **clean)
+        cross = cross_errors(new)
+        if cross:
+            raise SettingsError(cross)
+        return new
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Settings:
         """Settings from stored values; unknown keys (from a newer version) are ignored."""
         known = {f.name for f in dataclasses.fields(cls)}
         return cls().changed(**{k: v for k, v in values.items() if RENAMED.get(k, k) in known})
+
+    @classmethod
+    def load(cls, values: Any) -> tuple[Settings, dict[str, str]]:
+        """Saved settings field by field: a bad value falls back to its default and is named in
+        the warnings (field: why); the good ones are kept. Never raises: the station must start."""
+        if not isinstance(values, dict):
+            return cls(), {"settings": "the saved settings are not readable; all are defaults"}
+        by_name = {f.name: f for f in dataclasses.fields(cls)}
+        clean: dict[str, Any] = {}
+        warnings: dict[str, str] = {}
+        for given, raw in values.items():
+            f = by_name.get(RENAMED.get(str(given), str(given)))
+            if f is None:
+                continue  # from a newer version, or removed
+            try:
+                clean[f.name] = _coerce(f, raw)
+            except ValueError as exc:
+                warnings[f.name] = f"saved value {str(raw)[:40]!r} refused ({exc}); default used"
+        new = dataclasses.replace(cls(), **clean)
+        # Fields that clash with each other go back to their defaults, a few at a time; the
+        # defaults agree with each other, so this ends within one pass per field.
+        for _ in by_name:
+            cross = cross_errors(new)
+            if not cross:
+                break
+            for name, why in cross.items():
+                warnings[name] = f"saved value refused ({why}); default used"
+            defaults: dict[str, Any] = {n: by_name[n].default for n in cross}
+            new = dataclasses.replace(new, **defaults)
+        return new, warnings
+
+
+# What cross_errors checks, in words (the API description and the staff page say them).
+CROSS_RULES = (
+    "each GPIO pin in use (switch when enabled, the three lights, buzzer when enabled) is used once",
+    "hinge_start_hip_beyond_standing is larger than lockout_hip_beyond_standing",
+    "web_port is free when it is changed (checked by the running station)",
+)
+
+
+def cross_errors(s: Settings) -> dict[str, str]:
+    """Rules between fields, by field name: two devices on one GPIO pin crash the station at
+    start, and a rep must start further down than where standing tall ends."""
+    errors: dict[str, str] = {}
+    pins = {"light_red_pin": s.light_red_pin, "light_amber_pin": s.light_amber_pin,
+            "light_green_pin": s.light_green_pin}
+    if s.switch_enabled:
+        pins["switch_pin"] = s.switch_pin
+    if s.buzzer_enabled:
+        pins["buzzer_pin"] = s.buzzer_pin
+    seen: dict[int, str] = {}
+    for name, pin in pins.items():
+        if pin in seen:
+            errors[name] = f"GPIO {pin} is already used by {seen[pin].replace('_', ' ')}"
+            errors.setdefault(seen[pin], f"GPIO {pin} is also used by {name.replace('_', ' ')}")
+        else:
+            seen[pin] = name
+    if s.lockout_hip_beyond_standing >= s.hinge_start_hip_beyond_standing:
+        errors["hinge_start_hip_beyond_standing"] = (
+            "must be larger than lockout hip beyond standing "
+            f"({_fmt(s.lockout_hip_beyond_standing)} deg)")
+    return errors
 
 
 def _type_name(f: dataclasses.Field[Any]) -> str:
@@ -250,7 +339,6 @@ def _type_name(f: dataclasses.Field[Any]) -> str:
 
 def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
     kind = _type_name(f)
-    meta = f.metadata
     if kind == "bool":
         if isinstance(raw, bool):
             return raw
@@ -258,32 +346,55 @@ def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
             return raw.lower() in ("true", "on", "yes", "1")
         raise ValueError("must be true or false")
     if kind in ("int", "float"):
-        if isinstance(raw, bool):
-            raise ValueError("must be a number")
-        try:
-            value = float(raw) if kind == "float" else _as_int(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"must be {'a whole number' if kind == 'int' else 'a number'}") from None
-        if kind == "float" and value != value:  # NaN
-            raise ValueError("must be a number")
-        unit = f" {meta['unit']}" if meta.get("unit") else ""
-        if meta.get("min") is not None and value < meta["min"]:
-            raise ValueError(f"must be at least {_fmt(meta['min'])}{unit}")
-        if meta.get("max") is not None and value > meta["max"]:
-            raise ValueError(f"must be at most {_fmt(meta['max'])}{unit}")
-        return value
+        return _number(f, raw, kind)
     if not isinstance(raw, str):
         raise ValueError("must be text")
-    if meta.get("choices") and raw not in meta["choices"]:
-        raise ValueError("must be one of " + ", ".join(meta["choices"]))
-    if meta.get("pattern") and re.fullmatch(meta["pattern"], raw) is None:
-        raise ValueError(f"is not valid here: {meta['help']}")
+    choices = f.metadata.get("choices")
+    if choices and raw not in choices:
+        raise ValueError("must be one of " + ", ".join(choices))
+    pattern = f.metadata.get("pattern")
+    if pattern and re.fullmatch(pattern, raw) is None:
+        raise ValueError(f"is not valid here: {f.metadata['help']}")
+    if f.name == "web_host_names":
+        return _host_names(raw)
     return raw
+
+
+def _number(f: dataclasses.Field[Any], raw: Any, kind: str) -> float | int:
+    meta = f.metadata
+    wanted = "a whole number" if kind == "int" else "a number"
+    if isinstance(raw, bool) or (isinstance(raw, str) and len(raw) > MAX_NUMBER_TEXT):
+        raise ValueError(f"must be {wanted}")
+    try:
+        value = float(raw) if kind == "float" else _as_int(raw)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond a float's range
+        raise ValueError(f"must be {wanted}") from None
+    if not math.isfinite(value):  # NaN, Infinity, "inf", 1e400
+        raise ValueError(f"must be {wanted} (finite)")
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ValueError("must be one of " + ", ".join(str(c) for c in choices))
+    unit = f" {meta['unit']}" if meta.get("unit") else ""
+    if meta.get("min") is not None and value < meta["min"]:
+        raise ValueError(f"must be at least {_fmt(meta['min'])}{unit}")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise ValueError(f"must be at most {_fmt(meta['max'])}{unit}")
+    return value
+
+
+def _host_names(raw: str) -> str:
+    names = [n.strip().lower().rstrip(".") for n in raw.split(",") if n.strip()]
+    if len(names) > MAX_HOST_NAMES:
+        raise ValueError(f"at most {MAX_HOST_NAMES} names")
+    for name in names:
+        if not HOST_NAME.fullmatch(name):
+            raise ValueError(f"{name[:40]!r} is not a host name (letters, digits, dots and dashes)")
+    return ",".join(names)
 
 
 def _as_int(raw: Any) -> int:
     value = float(raw)
-    if value != int(value):
+    if not math.isfinite(value) or value != int(value):
         raise ValueError
     return int(value)
 

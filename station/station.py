@@ -40,11 +40,12 @@ from station.light_policy import LightPolicy
 from station.notify import Notifier
 from station.pose.landmarks import Pose
 from station.rep_recorder import RepRecorder
-from station.settings import Settings
+from station.settings import Settings, SettingsError
 from station.store import RepLog
 
 log = logging.getLogger("station")
 
+CHECK_EVERY_S = 86400.0  # the rep log's quick_check: at start and daily
 IDLE_PUBLISH_S = 0.5  # with no frames (camera offline), snapshots still go out this often
 MAX_BACKOFF_S = 30.0
 
@@ -95,9 +96,12 @@ class Station:
         self._subs: list[Subscription] = []
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
+        self._stopped = threading.Event()
         self._snapshot: Message = {"type": "snapshot", "phase": Phase.AWAY, "camera": "starting",
                                    "reps": 0, "demo": demo}
         self._last_offline_publish = 0.0
+        # Saved settings that were refused at start (field: why); see Settings.load.
+        self.settings_warnings: dict[str, str] = {}
 
     # ---------------------------------------------------------------- public
     @property
@@ -111,8 +115,23 @@ class Station:
 
     @property
     def service(self) -> str | None:
-        """What staff must fix before the station can coach (None when nothing)."""
-        return self.estimator.problem
+        """What staff must fix before the station can coach or keep its log (None when nothing);
+        the member page shows it as a banner for staff."""
+        if self.estimator.problem:
+            return self.estimator.problem
+        if self.recorder.failing:
+            return "reps are not being saved (is the disk full?); they are stored again once it is fixed"
+        return None
+
+    def warnings(self) -> list[str]:
+        """Everything staff should know that is not a figure: the rep log, refused settings."""
+        out = []
+        if self.recorder.failing:
+            out.append(f"reps are not being saved: {self.recorder.failing}")
+        if self.store.damage:
+            out.append(self.store.damage)
+        out += [f"setting {name}: {why}" for name, why in self.settings_warnings.items()]
+        return out
 
     def start(self) -> None:
         if self._thread is not None:
@@ -120,11 +139,22 @@ class Station:
         self._running.set()
         self._thread = threading.Thread(target=self._loop, name="station-loop", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._check_daily, name="log-check", daemon=True).start()
+
+    def _check_daily(self) -> None:
+        while not self._stopped.wait(CHECK_EVERY_S):
+            try:
+                found = self.store.check()
+            except Exception as exc:  # a check that cannot run is reported, the loop goes on
+                found = f"the rep log check failed: {exc}"
+            if found:
+                self.errors.add("store", found)
 
     def stop(self) -> None:
         """Stop the loop, close the camera and pins (idempotent)."""
         self.notifier.stopping()
         self._running.clear()
+        self._stopped.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -161,6 +191,8 @@ class Station:
     def apply_settings(self, changes: dict[str, Any], by: str | None = None) -> Settings:
         """Validate, save (a new version) and hand to the loop; SettingsError and nothing applied."""
         new = self.settings.changed(**changes)
+        if new.web_port != self.settings.web_port and not port_free(new.web_port):
+            raise SettingsError({"web_port": f"port {new.web_port} is in use by another program"})
         self.store.save_settings(new.to_dict(), by)
         self._pending = new
         return new
@@ -203,7 +235,10 @@ class Station:
             disk = None
         db = Path(str(self.store.path))
         subs = list(self._subs)
+        warnings = self.warnings()
+        degraded = bool(self.service or warnings or self.camera != "ok")
         return {
+            "status": "degraded" if degraded else "up", "warnings": warnings,
             "version": __version__, "camera": self.camera, "service": self.service,
             "camera_name": getattr(self.source, "name", "?"), **self.figures.as_dict(),
             "dropped_snapshots": sum(s.dropped for s in subs), "subscribers": len(subs),
@@ -313,6 +348,19 @@ class Station:
                     service=self.service)
         self._snapshot = snap
         self.hub.publish(snap, events)
+
+
+def port_free(port: int) -> bool:
+    """Whether a web server could listen on ``port`` (tried on every address, as it would)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
 
 
 class _CameraKeeper:

@@ -13,8 +13,11 @@ migrations (``PRAGMA user_version``).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import logging
+import os
 import sqlite3
 import threading
 import time
@@ -24,6 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from station.coach.vocabulary import FaultCode, Side, Verdict
+
+log = logging.getLogger("station")
 
 DB_NAME = "station.db"
 KEEP_ERRORS = 500
@@ -49,10 +54,75 @@ V1 = [
 ]
 
 
-# V2: where each outbox (the MQTT publisher) got to: the last rep id its receiver acknowledged.
-V2 = ["CREATE TABLE outbox (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"]
+# Each account's session generation: signing out or a new password bumps it, and every cookie
+# that carries an older one is refused (a copied cookie dies with its owner's sign-out).
+V2 = ["ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0"]
 
-MIGRATIONS: list[list[str]] = [V1, V2]
+# V3: where each outbox (the MQTT publisher) got to: the last rep id its receiver acknowledged.
+V3 = ["CREATE TABLE outbox (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3]
+# Tables whose rows are copied out of a damaged log into the fresh one, as far as they read.
+SALVAGED = ("accounts", "settings")
+
+
+def _migrate(db: sqlite3.Connection, path: Path | str) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StoreError(f"{path}: written by a newer station (schema {version}); update the station")
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migration:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version={number}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite says the file itself is bad (SQLITE_CORRUPT, SQLITE_NOTADB), not that it cannot be
+    reached (permissions, a lock): only a bad file is moved aside."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (11, 26)
+
+
+def _quick_check(db: sqlite3.Connection) -> str | None:
+    """None when ``PRAGMA quick_check`` finds nothing, else its first finding."""
+    try:
+        rows = db.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    first = str(rows[0][0]) if rows else "no answer"
+    return None if first == "ok" else first
+
+
+def _salvage(damaged: Path, db: sqlite3.Connection) -> str:
+    """Copy each table in SALVAGED that still reads whole from ``damaged`` into ``db``."""
+    kept = []
+    try:
+        old = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+    except sqlite3.DatabaseError:
+        return "nothing"
+    try:
+        for table in SALVAGED:
+            try:
+                cur = old.execute(f"SELECT * FROM {table}")
+                rows = cur.fetchall()
+                names = [d[0] for d in cur.description]
+                wanted = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                cols = [n for n in names if n in wanted]
+                picks = [[row[names.index(c)] for c in cols] for row in rows]
+                quoted = ", ".join(f'"{c}"' for c in cols)
+                db.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({', '.join('?' * len(cols))})",
+                               picks)
+                kept.append(f"{len(rows)} {table}")
+            except sqlite3.DatabaseError:
+                continue  # this table is where the damage is
+    finally:
+        old.close()
+    return ", ".join(kept) or "nothing"
 
 
 class RepLog:
@@ -61,15 +131,76 @@ class RepLog:
     def __init__(self, path: Path | str) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self.damage: str | None = None  # what the last check found and did, for staff
+        self._db = self._open_checked()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
         try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            _migrate(db, self.path)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open_checked(self) -> sqlite3.Connection:
+        """The log, checked (``PRAGMA quick_check``); a damaged one is kept aside and a fresh one
+        started with what could be read of its accounts and settings."""
+        try:
+            db = self._connect()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: cannot use the rep log ({exc})") from None
+            if not _is_damage(exc):
+                raise StoreError(f"{self.path}: cannot use the rep log ({exc})") from None
+            return self._start_fresh(str(exc))
+        problem = _quick_check(db)
+        if problem is None:
+            return db
+        db.close()
+        return self._start_fresh(problem)
+
+    def _start_fresh(self, problem: str) -> sqlite3.Connection:
+        if str(self.path) == ":memory:":
+            raise StoreError(f"the rep log in memory is damaged ({problem})")
+        path = Path(self.path)
+        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+        try:
+            db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot start a fresh rep log ({exc})") from None
+        kept = _salvage(aside, db)
+        self.damage = (f"the rep log was damaged ({problem[:120]}); it is kept as {aside.name} and a "
+                       f"fresh one was started at {time.strftime('%Y-%m-%d %H:%M')} (copied: {kept})")
+        log.error("%s", self.damage)
+        return db
+
+    def check(self) -> str | None:
+        """Check the log now (daily): None when it is sound, else what was found and done.
+
+        The check reads on a connection of its own, so the loop's writes never wait for it; only
+        a damaged log takes the lock, to swap in a fresh one."""
+        try:
+            reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+            try:
+                problem = _quick_check(reader)
+            finally:
+                reader.close()
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                return None
+            problem = str(exc)
+        if problem is None:
+            return None
+        with self._lock:
+            self._db.close()
+            self._db = self._start_fresh(problem)
+        return self.damage
 
     @classmethod
     def open(cls, data_dir: Path) -> RepLog:
@@ -79,22 +210,6 @@ class RepLog:
         except OSError as exc:
             raise StoreError(f"{data_dir}: cannot create the data directory ({exc.strerror})") from None
         return cls(data_dir / DB_NAME)
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(f"{self.path}: written by a newer station (schema {version}); "
-                             "update the station")
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in migration:
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={number}")
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
 
     def close(self) -> None:
         with self._lock:
@@ -110,7 +225,10 @@ class RepLog:
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:  # a damaged page: the pages say so, never a 500
+                raise StoreError(f"{self.path}: read failed ({exc})") from None
 
     # ---------------------------------------------------------------- sets and reps
     def start_set(self, t: float, facing: Side | None = None) -> int:
@@ -205,9 +323,16 @@ class RepLog:
         return self._write('INSERT INTO settings (t, by, "values") VALUES (?, ?, ?)',
                            (time.time(), by, json.dumps(values)))
 
-    def load_settings(self) -> tuple[int, dict[str, Any]] | None:
+    def load_settings(self) -> tuple[int, Any] | None:
+        """The newest saved version and its values: a dict, or whatever a damaged row holds
+        (None when its text is not JSON); :meth:`Settings.load` sorts the good fields out."""
         rows = self._read('SELECT version, "values" FROM settings ORDER BY version DESC LIMIT 1')
-        return (rows[0]["version"], json.loads(rows[0]["values"])) if rows else None
+        if not rows:
+            return None
+        try:
+            return rows[0]["version"], json.loads(rows[0]["values"])
+        except (ValueError, TypeError, RecursionError):
+            return rows[0]["version"], None
 
     # ---------------------------------------------------------------- staff accounts
     def add_account(self, name: str, password_hash: str) -> None:
@@ -219,13 +344,24 @@ class RepLog:
                 raise StoreError(f"an account named {name!r} exists already") from None
             raise
 
-    def set_password_hash(self, name: str, password_hash: str) -> None:
-        """Replace an account's password hash (e.g. a legacy hash upgraded at sign-in)."""
-        self._write("UPDATE accounts SET password_hash = ? WHERE name = ?", (password_hash, name))
+    def set_password_hash(self, name: str, password_hash: str, *, end_sessions: bool = True) -> None:
+        """Replace an account's password hash; a new password ends every session of the account
+        (``end_sessions=False``: the same password in a newer format, upgraded at sign-in)."""
+        bump = 1 if end_sessions else 0
+        self._write("UPDATE accounts SET password_hash = ?, generation = generation + ? WHERE name = ?",
+                    (password_hash, bump, name))
+
+    def end_sessions(self, name: str) -> None:
+        """Every signed-in copy of this account's cookie stops working (sign-out)."""
+        self._write("UPDATE accounts SET generation = generation + 1 WHERE name = ?", (name,))
 
     def account(self, name: str) -> dict | None:
-        rows = self._read("SELECT name, password_hash, created FROM accounts WHERE name = ?", (name,))
+        rows = self._read("SELECT name, password_hash, created, generation FROM accounts WHERE name = ?",
+                          (name,))
         return dict(rows[0]) if rows else None
+
+    def account_names(self) -> list[str]:
+        return [r["name"] for r in self._read("SELECT name FROM accounts ORDER BY name")]
 
     def account_count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM accounts")[0][0])

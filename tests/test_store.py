@@ -7,10 +7,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
+from station.coach.vocabulary import Verdict
 from station.store import DB_NAME, MIGRATIONS, RepLog, StoreError
 
 
@@ -65,10 +67,51 @@ def test_schema_migrates_from_empty_and_refuses_a_newer_one(tmp_path) -> None:
         RepLog(path)
 
 
-def test_a_corrupt_file_is_one_clear_error(tmp_path) -> None:
+def test_a_file_that_is_not_a_database_is_kept_aside_and_a_fresh_log_started(tmp_path) -> None:
     (tmp_path / DB_NAME).write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot use the rep log"):
-        RepLog.open(tmp_path)
+    log = RepLog.open(tmp_path)
+    assert log.damage and "kept as station.db.damaged-" in log.damage
+    assert log.reps() == [] and log.integrity() == "ok"
+    aside = list(tmp_path.glob(f"{DB_NAME}.damaged-*"))
+    assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not a database")
+
+
+def _damage_a_page_of_reps(tmp_path) -> None:
+    log = RepLog.open(tmp_path)
+    log.add_account("ann", "hash")
+    log.save_settings({"min_rep_s": 2.0})
+    set_id = log.start_set(1.0)
+    for i in range(3000):
+        log.add_rep(set_id, 2.0 + i, i, Verdict.GOOD, [], {"depth": 0.5, "note": "x" * 40})
+    log.close()  # checkpointed: every page is in the main file
+    data = bytearray((tmp_path / DB_NAME).read_bytes())
+    page = 4096
+    pages = len(data) // page
+    data[page * (pages // 2):page * (pages // 2) + page] = bytes(range(256)) * 16  # one page of reps
+    (tmp_path / DB_NAME).write_bytes(bytes(data))
+
+
+def test_a_damaged_page_is_found_at_start_and_accounts_and_settings_are_kept(tmp_path) -> None:
+    _damage_a_page_of_reps(tmp_path)
+    log = RepLog.open(tmp_path)
+    assert log.damage and "accounts" in log.damage
+    assert log.account("ann") is not None and log.load_settings()[1] == {"min_rep_s": 2.0}
+    assert log.reps() == []  # the reps stay in the copy kept aside
+    set_id = log.start_set(5.0)
+    log.add_rep(set_id, 6.0, 1, Verdict.GOOD, [], {})
+    assert len(log.reps()) == 1 and log.check() is None
+
+
+def test_the_daily_check_swaps_in_a_fresh_log_when_the_open_one_is_damaged(tmp_path) -> None:
+    _damage_a_page_of_reps(tmp_path)
+    log = RepLog.__new__(RepLog)  # opened before the damage happened: no check at start
+    log.path, log.damage, log._lock = tmp_path / DB_NAME, None, threading.Lock()
+    log._db = sqlite3.connect(str(log.path), check_same_thread=False, isolation_level=None)
+    log._db.row_factory = sqlite3.Row
+    with pytest.raises(StoreError):
+        log.export_csv(io.StringIO())  # a clear error, never a crash
+    assert log.check() and log.damage
+    assert log.reps() == [] and log.account("ann") is not None
 
 
 def test_errors_are_kept_newest_first(tmp_path) -> None:
@@ -80,6 +123,7 @@ def test_errors_are_kept_newest_first(tmp_path) -> None:
 
 WRITER = """
 import sys, time
+from station.coach.vocabulary import Verdict
 from station.store import RepLog
 log = RepLog(sys.argv[1])
 s = log.start_set(time.time())

@@ -96,9 +96,11 @@ def test_api_settings_need_staff_and_csrf_and_report_fields(client, staff_client
     assert client.get("/api/settings").get_json()["values"]["min_rep_s"] == 2
 
 
-def test_api_errors_are_json_with_the_right_status(client) -> None:
+def test_api_errors_are_json_with_the_right_status(client, app) -> None:
     nope = client.get("/api/nope")
     assert nope.status_code == 404 and nope.get_json()["error"]
+    assert client.get("/api/reps").status_code == 401  # the log is staff's
+    create_account(client, app)
     r = client.get("/api/reps?limit=lots")
     assert r.status_code == 400 and "limit" in r.get_json()["error"]
     csrf = client.get("/api/session").get_json()["csrf_token"]

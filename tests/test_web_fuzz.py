@@ -6,6 +6,8 @@ validation is fuzzed too.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +26,7 @@ def web(tmp_path_factory):
     app = create_app(station)
     client = app.test_client()
     with client.session_transaction() as s:
-        s["staff"], s["csrf"] = "ann", "fuzz-token"
+        s.update(staff="ann", gen=0, since=time.time(), csrf="fuzz-token")
     yield app, client
     station.stop()
 

@@ -11,20 +11,36 @@ calibration, history, health), ``api`` (JSON, with its OpenAPI description), ``m
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MisdirectedRequest
 
+from station.store import StoreError
 from station.web import auth
+from station.web.guard import HashGate, HostCheck, StreamGate
 
 if TYPE_CHECKING:
     from station.metrics import StationMetrics
     from station.station import Station
 
 MAX_BODY = 64 * 1024  # bytes: settings files and forms are small
+# Live pages: the 50 the station is measured with (README), and room for staff's own. Each holds
+# a server thread while open, so the pool has THREADS - MAX_STREAMS threads left for pages.
+MAX_STREAMS = 60
+# A phone with two tabs and the wall's kiosk; more from one address is one client hoarding.
+STREAMS_PER_ADDRESS = 4
+THREADS = MAX_STREAMS + 20
+# A live stream ends after this long and the page reconnects by itself (SSE ``retry``), so a
+# stream slot is never held for ever by one connection.
+STREAM_LIFETIME_S = 300.0
+# A staff cookie idles out after half a shift; each request renews it (sliding), and a sign-in
+# lasts at most a long day however busy.
+SESSION_IDLE = timedelta(hours=4)
+SESSION_MAX_S = 14 * 3600
 
 
 def create_app(station: Station, *, data_dir: Path | None = None, config: dict[str, Any] | None = None,
@@ -47,18 +63,51 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         DATA_DIR=data_dir,
         SSE_MAX_RATE=15.0,  # snapshots per second per live page
         SSE_HEARTBEAT_S=10.0,
+        SSE_LIFETIME_S=STREAM_LIFETIME_S,
+        PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
+        SESSION_REFRESH_EACH_REQUEST=True,
+        SESSION_MAX_S=SESSION_MAX_S,
     )
     app.config.update(config or {})
     app.config["SETUP_CODE"] = auth.setup_code(data_dir, station.store.account_count() > 0)
-    app.extensions["hinge_station"] = station
-    app.extensions["hinge_metrics"] = metrics or StationMetrics.attach(station)
-    app.extensions["hinge_throttle"] = auth.Throttle()
+    auth.dummy_hash()  # made now, not by the first burst of sign-ins
+    app.extensions.update(
+        hinge_station=station, hinge_throttle=auth.Throttle(), hinge_hashes=HashGate(),
+        hinge_metrics=metrics or StationMetrics.attach(station),
+        hinge_streams=StreamGate(app.config.get("SSE_MAX_STREAMS", MAX_STREAMS),
+                                 app.config.get("SSE_STREAMS_PER_ADDRESS", STREAMS_PER_ADDRESS)),
+        hinge_hosts=HostCheck(station.settings.web_host_names))
     app.register_blueprint(member)
     app.register_blueprint(staff, url_prefix="/staff")
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(metrics_page)
+    app.before_request(check_host)
     app.before_request(auth.check_csrf)
-    app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user)
+    app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user,
+                                 station_warnings=station.warnings)
+    _error_handlers(app)
+    return app
+
+
+def check_host() -> None:
+    """Only the station's own names and addresses are served (DNS rebinding: a page on a
+    member's phone, loaded from a name its author controls, then pointed at the station)."""
+    hosts: HostCheck = current_app.extensions["hinge_hosts"]
+    names = current_app.extensions["hinge_station"].settings.web_host_names
+    hosts.extra = set(filter(None, names.split(",")))  # staff may have added one since
+    if not hosts.allows(request.host):
+        raise MisdirectedRequest("this station answers only to its own names and addresses")
+
+
+def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(StoreError)
+    def store_error(exc: StoreError) -> ResponseReturnValue:
+        app.logger.warning("rep log: %s", exc)
+        message = "the rep log cannot be read just now; the health page says more"
+        if request.path.startswith("/api/"):
+            return jsonify({"error": message, "status": 503}), 503, {"Retry-After": "60"}
+        body = render_template("message.html", title="Rep log unavailable", message=message)
+        return body, 503, {"Retry-After": "60"}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -86,16 +135,30 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    return app
-
 
 def make_server(app: Flask, host: str, port: int) -> Any:
     """A waitress server (not yet running): ``.run()``, ``.close()``, ``.effective_port``.
 
-    Each live page holds one connection and one thread, so the pool is sized for 50 pages and
-    staff at once on a Pi.
-    """
-    from waitress import create_server
+    waitress's adjustments do the rest of the hardening (:mod:`station.web.server` adds a
+    per-address connection cap and a header deadline):
 
-    return create_server(app, host=host, port=port, threads=80, connection_limit=200,
-                         channel_timeout=60, ident="hinge-station")
+    - ``threads``: the live-stream cap plus 20 for pages, so streams never starve the pages;
+    - ``connection_limit``: 400, with ``poll()`` (``select()`` stops at 1024 descriptors);
+    - ``max_request_body_size``: the app's own limit, so a large body is refused (413) from its
+      Content-Length before any of it is read, instead of spooled to disk;
+    - ``max_request_header_size``: 16 KiB (nginx's and Apache's defaults are 8-16 KiB);
+    - ``channel_timeout``: a kept-alive connection that is silent for 30 s is closed;
+    - ``cleanup_interval``: 1 s, how often the deadlines above are looked at.
+    """
+    from waitress.adjustments import Adjustments
+    from waitress.task import ThreadedTaskDispatcher
+
+    from station.web.server import GuardedServer
+
+    adj = Adjustments(host=host, port=port, threads=THREADS, connection_limit=400, asyncore_use_poll=True,
+                      max_request_body_size=app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY,
+                      max_request_header_size=16 * 1024, channel_timeout=30, cleanup_interval=1,
+                      ident="hinge-station")
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    return GuardedServer(app, map={}, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])

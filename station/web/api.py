@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, str
 
 from station.settings import Settings, SettingsError
 from station.web.auth import csrf_token, login_required, staff_user
+from station.web.guard import StreamGate
 from station.web.openapi import spec
 
 api = Blueprint("api", __name__)
@@ -51,7 +52,10 @@ def _int_arg(name: str, default: int | None, lo: int, hi: int) -> int | None:
 
 
 def _json_object() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: Python's parser gives up
+        data = None
     if not isinstance(data, dict):
         abort(400, description="the body must be a JSON object")
     return data
@@ -64,41 +68,60 @@ def snapshot():
 
 @api.get("/stream")
 def stream():
-    """Server-sent events: ``snapshot`` messages (at most SSE_MAX_RATE a second) and events."""
-    station = _station()
-    min_gap = 1.0 / current_app.config["SSE_MAX_RATE"]
-    heartbeat = current_app.config["SSE_HEARTBEAT_S"]
+    """Server-sent events: ``snapshot`` messages (at most SSE_MAX_RATE a second) and events.
 
-    def messages() -> Iterator[bytes]:
-        sub = station.subscribe()
-        try:
-            yield b"retry: 1000\n: connected\n\n"
-            quiet_since = time.monotonic()
-            while True:
-                # Poll at the page's rate rather than wake on every frame: fifty pages cost fifty
-                # wake-ups per tick, not fifty per camera frame, and the loop never notices them.
-                msg = sub.get(timeout=0)
-                if msg is None:
-                    if time.monotonic() - quiet_since > heartbeat:
-                        quiet_since = time.monotonic()
-                        yield b": keep-alive\n\n"
-                    time.sleep(min_gap)
-                    continue
-                quiet_since = time.monotonic()
-                kind = "snapshot" if msg.get("type") == "snapshot" else "event"
-                yield _sse_frame(kind, msg)
-                if kind == "snapshot":
-                    time.sleep(min_gap)
-        finally:
-            sub.close()
+    Each open stream holds a server thread, so there are at most SSE_MAX_STREAMS of them, and
+    SSE_STREAMS_PER_ADDRESS per client address (503 beyond, with Retry-After); a stream ends
+    after SSE_LIFETIME_S and the page reconnects by itself."""
+    address = request.remote_addr or "?"
+    gate: StreamGate = current_app.extensions["hinge_streams"]
+    if not gate.enter(address):
+        abort(503, description="too many live pages open; this page reconnects by itself",
+              retry_after=10)
+    left = threading.Event()
 
-    response = Response(stream_with_context(messages()), mimetype="text/event-stream")
+    def leave() -> None:  # once, whether the stream ran, ended or never started
+        if not left.is_set():
+            left.set()
+            gate.leave(address)
+
+    response = Response(stream_with_context(_messages(_station(), leave)), mimetype="text/event-stream")
+    response.call_on_close(leave)
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
 
 
+def _messages(station: Any, leave: Any) -> Iterator[bytes]:
+    min_gap = 1.0 / current_app.config["SSE_MAX_RATE"]
+    heartbeat = current_app.config["SSE_HEARTBEAT_S"]
+    ends = time.monotonic() + current_app.config["SSE_LIFETIME_S"]
+    sub = station.subscribe()
+    try:
+        yield b"retry: 1000\n: connected\n\n"
+        quiet_since = time.monotonic()
+        while time.monotonic() < ends:
+            # Poll at the page's rate rather than wake on every frame: fifty pages cost fifty
+            # wake-ups per tick, not fifty per camera frame, and the loop never notices them.
+            msg = sub.get(timeout=0)
+            if msg is None:
+                if time.monotonic() - quiet_since > heartbeat:
+                    quiet_since = time.monotonic()
+                    yield b": keep-alive\n\n"
+                time.sleep(min_gap)
+                continue
+            quiet_since = time.monotonic()
+            kind = "snapshot" if msg.get("type") == "snapshot" else "event"
+            yield _sse_frame(kind, msg)
+            if kind == "snapshot":
+                time.sleep(min_gap)
+    finally:
+        sub.close()
+        leave()
+
+
 @api.get("/reps")
+@login_required
 def reps():
     limit = _int_arg("limit", 100, 1, 10000)
     since = _int_arg("since", None, 0, 2**40)
@@ -107,7 +130,11 @@ def reps():
 
 @api.get("/health")
 def health():
-    return jsonify(_station().health())
+    """Anyone: up or degraded. Staff: every figure (errors and disk figures are staff's)."""
+    figures = _station().health()
+    if staff_user() is None:
+        return jsonify({"status": figures["status"]})
+    return jsonify(figures)
 
 
 @api.get("/session")

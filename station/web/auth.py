@@ -22,16 +22,33 @@ import os
 import secrets
 import threading
 import time
+import unicodedata
 from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from station.web.guard import HashGate
+
 MIN_PASSWORD = 10
+MIN_DISTINCT = 4  # "aaaaaaaaaa", "ababababab": a length rule alone lets these through
+MAX_PASSWORD = 1024  # hashing longer input only costs the station time
+MAX_THROTTLED = 10000  # addresses remembered by the throttle (bounded memory under a flood)
+# Common passwords that pass the length rule (from the top of the public breach lists: SecLists'
+# 10k-most-common, NCSC's top 100k), compared case-insensitively and without spaces.
+_COMMON = """
+1234567890 0123456789 1234512345 1q2w3e4r5t 1qaz2wsx3edc qwertyuiop qwertyuiop1 asdfghjkl1
+password12 password123 password1234 passw0rd123 iloveyou12 letmein123 welcome123 changeme123
+administrator admin12345 admin123456 adminadmin 1111111111 0987654321 abcdefghij abc1234567
+qwerty1234 qwerty12345 1234qwer5678 zaq12wsxcde football123 baseball12 sunshine12 princess12
+trustno1234 starwars12 monkey1234 dragon1234 superman12 michael123 whatever12 gymgymgym1
+hingestation hinge12345 station123 station1234 kettlebell deadlift123 fitness123 gympassword
+"""
+COMMON_PASSWORDS = frozenset(_COMMON.split())
 SETUP_CODE_FILE = "setup_code"
 SECRET_KEY_FILE = "secret_key"
 P = ParamSpec("P")
@@ -134,6 +151,29 @@ class Throttle:
         with self._lock:
             self._fails[key].append(time.monotonic() if now is None else now)
 
+    def attempt(self, key: str, now: float | None = None) -> int:
+        """Count one attempt *before* it is checked, in one step with the limit test: of 60
+        simultaneous tries only ``limit`` get through. 0: go ahead (a success then calls
+        :meth:`reset`); else the seconds to wait."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            fails = self._fails[key]
+            while fails and now - fails[0] > self.window:
+                fails.popleft()
+            if len(fails) >= self.limit:
+                return max(1, int(self.window - (now - fails[0])) + 1)
+            fails.append(now)
+            if len(self._fails) > MAX_THROTTLED:  # a flood of addresses: forget the oldest
+                self._fails.pop(next(iter(self._fails)))
+            return 0
+
+    def refund(self, key: str) -> None:
+        """Take back the newest attempt (it was not checked: the server was busy)."""
+        with self._lock:
+            fails = self._fails.get(key)
+            if fails:
+                fails.pop()
+
     def reset(self, key: str) -> None:
         with self._lock:
             self._fails.pop(key, None)
@@ -143,6 +183,9 @@ def csrf_token() -> str:
     token = session.get("csrf")
     if not token:
         token = session["csrf"] = secrets.token_urlsafe(24)
+        # Renewed by each request, like a staff cookie: the wall's page (its stream reconnects
+        # every few minutes) keeps a token that works for its demo switch.
+        session.permanent = True
     return token
 
 
@@ -157,7 +200,97 @@ def check_csrf() -> None:
 
 
 def staff_user() -> str | None:
-    return session.get("staff")
+    """The signed-in staff name, if the cookie's sign-in still stands: its account exists, has
+    not signed out or changed password since (generation), and it is less than a day old."""
+    name = session.get("staff")
+    if name is None:
+        return None
+    if "staff_checked" in g:
+        return g.staff_checked
+    account = current_app.extensions["hinge_station"].store.account(name)
+    since = session.get("since", 0)
+    fresh = time.time() - since < current_app.config["SESSION_MAX_S"]
+    valid = account is not None and account["generation"] == session.get("gen") and fresh
+    g.staff_checked = name if valid else None
+    if not valid:
+        session.pop("staff", None)
+    return g.staff_checked
+
+
+def sign_in(name: str) -> None:
+    """A new session for ``name`` (a new cookie: nothing from before survives)."""
+    account = current_app.extensions["hinge_station"].store.account(name)
+    session.clear()
+    session.permanent = True  # PERMANENT_SESSION_LIFETIME, renewed by each request
+    session.update(staff=name, gen=account["generation"] if account else -1, since=time.time())
+
+
+def sign_out() -> None:
+    """End this session and every copy of it (other browsers, a copied cookie)."""
+    name = staff_user()
+    if name is not None:
+        current_app.extensions["hinge_station"].store.end_sessions(name)
+    session.clear()
+
+
+def password_problem(password: str, name: str = "") -> str | None:
+    """Why ``password`` is too weak, or None."""
+    folded = "".join(password.split()).casefold()
+    if len(password) < MIN_PASSWORD or len(folded) < MIN_PASSWORD:
+        return f"at least {MIN_PASSWORD} characters (spaces not counted)"
+    if len(password) > MAX_PASSWORD:
+        return f"at most {MAX_PASSWORD} characters"
+    if len(set(folded)) < MIN_DISTINCT:
+        return f"at least {MIN_DISTINCT} different characters"
+    if folded in COMMON_PASSWORDS or (name and name.casefold() in folded):
+        return "too easy to guess (a common password, or it contains the name)"
+    return None
+
+
+def normal_name(name: str) -> str:
+    """An account name as stored: NFKC (full-width and ligature forms become plain), trimmed."""
+    return unicodedata.normalize("NFKC", name).strip()
+
+
+def name_problem(name: str, existing: list[str]) -> str | None:
+    """Why ``name`` (already :func:`normal_name`) cannot be a new account name, or None.
+
+    Letters of the Latin script only (with accents), digits and ``._-``: a Cyrillic "а" looks
+    like a Latin "a". A name that differs from an existing one only in case or accents is
+    refused too."""
+    if not 1 <= len(name) <= 40 or not all(_name_char(c) for c in name):
+        return "1-40 letters (Latin script), digits, dots, dashes or underscores"
+    skeleton = _skeleton(name)
+    for other in existing:
+        if _skeleton(other) == skeleton:
+            return f"too like the existing account {other!r}"
+    return None
+
+
+def _name_char(c: str) -> bool:
+    if c in "._-" or ("0" <= c <= "9"):
+        return True
+    return c.isalpha() and unicodedata.name(c, "").startswith("LATIN ")
+
+
+def _skeleton(name: str) -> str:
+    """Case and accents dropped: what a reader sees at a glance."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_DUMMY: list[str] = []
+_DUMMY_LOCK = threading.Lock()
+
+
+def dummy_hash() -> str:
+    """A hash of no one's password, checked for unknown names so that they take as long as
+    known ones (an answer's speed must not say which names exist). Made once, under a lock: a
+    burst of first sign-ins must not make one each (32 MiB apiece)."""
+    with _DUMMY_LOCK:
+        if not _DUMMY:
+            _DUMMY.append(hash_password(secrets.token_hex(16)))
+        return _DUMMY[0]
 
 
 def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
@@ -174,3 +307,7 @@ def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
 
 def throttle() -> Throttle:
     return current_app.extensions["hinge_throttle"]
+
+
+def hashes() -> HashGate:
+    return current_app.extensions["hinge_hashes"]

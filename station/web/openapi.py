@@ -6,7 +6,7 @@ from typing import Any
 
 from station import __version__
 from station.coach.vocabulary import FaultCode, Phase, Verdict
-from station.settings import Settings
+from station.settings import CROSS_RULES, Settings
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -17,7 +17,8 @@ def _json(schema: dict, description: str) -> dict:
 
 def _errors(*codes: int) -> dict:
     text = {400: "bad request", 401: "staff sign-in required", 403: "CSRF token missing or wrong",
-            404: "not here", 413: "body too large", 422: "invalid settings"}
+            404: "not here", 413: "body too large", 421: "not one of the station's own host names",
+            422: "invalid settings (each bad field named)", 503: "busy or unavailable; see Retry-After"}
     return {str(c): _json(ERROR, text[c]) for c in codes}
 
 
@@ -36,13 +37,20 @@ def _setting_properties() -> dict[str, Any]:
     props: dict[str, Any] = {}
     for f in Settings.describe():
         kind = {"int": "integer", "float": "number", "bool": "boolean"}.get(f["type"], "string")
-        prop: dict[str, Any] = {"type": kind, "description": f["help"]}
+        unit = f" ({f['unit']})" if f.get("unit") else ""
+        later = " Takes effect after a restart." if f.get("restart") else ""
+        prop: dict[str, Any] = {"type": kind, "description": f"{f['help']}{unit}.{later}",
+                                "x-group": f["group"], "x-restart": bool(f.get("restart"))}
         if f.get("choices"):
             prop["enum"] = list(f["choices"])
         if f.get("pattern"):
             prop["pattern"] = f"^(?:{f['pattern']})$"
         if f.get("secret"):
             prop["writeOnly"] = True
+        if f.get("min") is not None:
+            prop["minimum"] = f["min"]
+        if f.get("max") is not None:
+            prop["maximum"] = f["max"]
         props[f["name"]] = prop
     return props
 
@@ -68,12 +76,14 @@ def _paths() -> dict[str, Any]:
     return {
         "/api/snapshot": {"get": {"summary": "The live snapshot", "responses": {
             "200": _json({"$ref": "#/components/schemas/Snapshot"}, "the newest snapshot")}}},
-        "/api/stream": {"get": {"summary": "Live snapshots and events (server-sent events)",
-                                "responses": {
+        "/api/stream": {"get": {"summary": "Live snapshots and events (server-sent events); capped "
+                                "in total and per client address, each stream ends after 5 minutes "
+                                "and the page reconnects", "responses": {
             "200": {"description": "text/event-stream of snapshot and event messages",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            **_errors(503)}}},
         "/api/reps": {"get": {
-            "summary": "Stored reps, newest first",
+            "summary": "Stored reps, newest first (staff)",
             "parameters": [
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                             "maximum": 10000}},
@@ -82,9 +92,11 @@ def _paths() -> dict[str, Any]:
                  "description": "unix time"}],
             "responses": {"200": _json({"type": "object", "properties": {"reps": {
                 "type": "array", "items": {"$ref": "#/components/schemas/Rep"}}}}, "reps"),
-                **_errors(400)}}},
-        "/api/health": {"get": {"summary": "Camera, loop, switch and disk health", "responses": {
-            "200": _json({"type": "object"}, "health figures")}}},
+                **_errors(400, 401, 503)}}},
+        "/api/health": {"get": {"summary": "up or degraded; staff also get every figure (camera, loop, "
+                                "switch, disk, warnings, errors)", "responses": {
+            "200": _json({"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string", "enum": ["up", "degraded"]}}}, "health")}}},
         "/api/session": {"get": {"summary": "Who is signed in, and the CSRF token", "responses": {
             "200": _json({"type": "object", "properties": {
                 "staff": {"type": "string", "nullable": True}, "csrf_token": {"type": "string"}}},
@@ -93,6 +105,8 @@ def _paths() -> dict[str, Any]:
             "get": {"summary": "All settings with their descriptions (staff)", "responses": {
                 "200": _json({"type": "object"}, "settings"), **_errors(401)}},
             "put": {"summary": "Change settings (staff, X-CSRF-Token header)",
+                    "description": "All or nothing: every field is checked alone, then together: "
+                                   + "; ".join(CROSS_RULES) + ". A 422 names each refused field.",
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
                         "type": "object", "properties": {"values": {
                             "type": "object", "properties": setting_props,

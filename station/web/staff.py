@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -41,13 +40,17 @@ def _client() -> str:
     return request.remote_addr or "?"
 
 
-def _throttled(key: str) -> Response | None:
-    wait = auth.throttle().retry_after(key)
-    if not wait:
-        return None
-    body = render_template("message.html", title="Too many tries",
-                           message=f"Too many failed attempts. Try again in {wait} s.")
-    return Response(body, status=429, headers={"Retry-After": str(wait)})
+def _wait(seconds: int, title: str = "Too many tries", status: int = 429) -> Response:
+    message = (f"Too many failed attempts. Try again in {seconds} s." if status == 429
+               else f"The station is busy. Try again in {seconds} s.")
+    body = render_template("message.html", title=title, message=message)
+    return Response(body, status=status, headers={"Retry-After": str(seconds)})
+
+
+def _busy(key: str) -> Response:
+    """Every hashing slot is taken (a burst of sign-ins): come back, and this try does not count."""
+    auth.throttle().refund(key)
+    return _wait(2, "Busy", 503)
 
 
 @staff.get("/")
@@ -67,34 +70,40 @@ def setup() -> ResponseReturnValue:
         return redirect(url_for("staff.signin"))
     if request.method == "GET":
         return render_template("setup.html", errors={}, name="")
-    blocked = _throttled(f"setup:{_client()}")
-    if blocked:
-        return blocked
+    key = f"setup:{_client()}"
+    wait = auth.throttle().attempt(key)  # counted before the code is looked at
+    if wait:
+        return _wait(wait)
     code = current_app.config.get("SETUP_CODE") or ""
-    name = request.form.get("name", "").strip()
-    errors = _account_errors(name, request.form.get("password", ""), request.form.get("password2", ""))
+    name = auth.normal_name(request.form.get("name", ""))
+    password = request.form.get("password", "")
+    errors = _account_errors(name, password, request.form.get("password2", ""))
     given = request.form.get("setup_code", "").strip()
     if not code or not auth.hmac.compare_digest(given.encode(), code.encode()):
-        auth.throttle().failed(f"setup:{_client()}")
         errors["setup_code"] = "wrong setup code (it was printed when the station started)"
         return render_template("setup.html", errors=errors, name=name), 403
     if errors:
+        auth.throttle().refund(key)  # the right code: typing a weak password is not an attack
         return render_template("setup.html", errors=errors, name=name), 422
-    station.store.add_account(name, auth.hash_password(request.form["password"]))
+    with auth.hashes().slot() as free:
+        if not free:
+            return _busy(key)
+        station.store.add_account(name, auth.hash_password(password))
     auth.use_setup_code(current_app.config["DATA_DIR"])
     current_app.config["SETUP_CODE"] = None
-    session.clear()
-    session["staff"] = name
+    auth.sign_in(name)
     flash(f"Account {name} created; you are signed in.")
     return redirect(url_for("staff.settings"))
 
 
 def _account_errors(name: str, password: str, again: str) -> dict[str, str]:
     errors = {}
-    if not (1 <= len(name) <= 40) or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        errors["name"] = "1-40 letters, digits, dots, dashes or underscores"
-    if len(password) < auth.MIN_PASSWORD:
-        errors["password"] = f"at least {auth.MIN_PASSWORD} characters"
+    problem = auth.name_problem(name, _station().store.account_names())
+    if problem:
+        errors["name"] = problem
+    weak = auth.password_problem(password, name)
+    if weak:
+        errors["password"] = weak
     elif password != again:
         errors["password2"] = "the two passwords differ"
     return errors
@@ -104,29 +113,32 @@ def _account_errors(name: str, password: str, again: str) -> dict[str, str]:
 def signin() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("signin.html", error=None, name="")
-    name = request.form.get("name", "").strip()
+    name = auth.normal_name(request.form.get("name", ""))[:80]
+    password = request.form.get("password", "")
     key = f"signin:{_client()}"
-    blocked = _throttled(key)
-    if blocked:
-        return blocked
+    wait = auth.throttle().attempt(key)  # counted before the password is checked
+    if wait:
+        return _wait(wait)
     store = _station().store
     account = store.account(name)
-    password = request.form.get("password", "")
-    if account is None or not auth.check_password(password, account["password_hash"]):
-        auth.throttle().failed(key)
+    stored = account["password_hash"] if account else auth.dummy_hash()  # same time either way
+    with auth.hashes().slot() as free:
+        if not free:
+            return _busy(key)
+        right = auth.check_password(password, stored) and account is not None
+        if right and auth.needs_rehash(stored):
+            store.set_password_hash(name, auth.hash_password(password), end_sessions=False)
+    if not right:
         return render_template("signin.html", error="wrong name or password", name=name), 401
     auth.throttle().reset(key)
-    if auth.needs_rehash(account["password_hash"]):
-        store.set_password_hash(name, auth.hash_password(password))
-    session.clear()
-    session["staff"] = name
+    auth.sign_in(name)
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/staff") else url_for("staff.settings"))
 
 
 @staff.post("/signout")
 def signout() -> ResponseReturnValue:
-    session.clear()
+    auth.sign_out()
     return redirect(url_for("member.page"))
 
 
@@ -136,23 +148,59 @@ def accounts() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     name = ""
     if request.method == "POST":
-        name = request.form.get("name", "").strip()
-        errors = _account_errors(name, request.form.get("password", ""), request.form.get("password2", ""))
+        name = auth.normal_name(request.form.get("name", ""))
+        password = request.form.get("password", "")
+        errors = _account_errors(name, password, request.form.get("password2", ""))
         if not errors:
-            try:
-                _station().store.add_account(name, auth.hash_password(request.form["password"]))
-                flash(f"Account {name} added.")
-                return redirect(url_for("staff.accounts"))
-            except StoreError as exc:
-                errors["name"] = str(exc)
+            with auth.hashes().slot() as free:
+                if not free:
+                    return _wait(2, "Busy", 503)
+                try:
+                    _station().store.add_account(name, auth.hash_password(password))
+                    flash(f"Account {name} added.")
+                    return redirect(url_for("staff.accounts"))
+                except StoreError as exc:
+                    errors["name"] = str(exc)
     return render_template("accounts.html", errors=errors, name=name), 422 if errors else 200
+
+
+@staff.post("/password")
+@login_required
+def password() -> ResponseReturnValue:
+    """A new password for the signed-in account: every other session of it ends."""
+    name = staff_user() or ""
+    store = _station().store
+    account = store.account(name)
+    new = request.form.get("new_password", "")
+    weak = auth.password_problem(new, name) or (
+        "the two new passwords differ" if new != request.form.get("new_password2") else None)
+    key = f"password:{_client()}"
+    wait = auth.throttle().attempt(key)
+    if wait:
+        return _wait(wait)
+    with auth.hashes().slot() as free:
+        if not free:
+            return _busy(key)
+        right = account is not None and auth.check_password(request.form.get("password", ""),
+                                                            account["password_hash"])
+        if right and not weak:
+            store.set_password_hash(name, auth.hash_password(new))
+    if not right or weak:
+        errors = {"password_change": weak or "the current password is wrong"}
+        return render_template("accounts.html", errors=errors, name=""), 422
+    auth.throttle().reset(key)
+    auth.sign_in(name)  # this browser stays signed in, with the new generation
+    flash("Password changed; every other sign-in of this account has ended.")
+    return redirect(url_for("staff.accounts"))
 
 
 # ------------------------------------------------------------------ settings
 def _groups(values: dict[str, Any]) -> list[tuple[str, list[dict]]]:
     fields = Settings.describe()
-    return [(g, [dict(f, value=_shown(f, values.get(f["name"], f["default"]))) for f in fields
-                 if f["group"] == g]) for g in GROUPS]
+    refused = _station().settings_warnings
+    return [(g, [dict(f, value=_shown(f, values.get(f["name"], f["default"])), warning=refused.get(f["name"]))
+                 for f in fields if f["group"] == g])
+            for g in GROUPS]
 
 
 def _mqtt(station: Station) -> dict[str, Any] | None:
@@ -190,9 +238,18 @@ def settings() -> ResponseReturnValue:
         shown = {**current, **changes}
         return render_template("settings.html", groups=_groups(shown), errors=exc.errors,
                                mqtt=_mqtt(station)), 422
-    flash(f"Saved {len(changes)} change(s); the coach uses them from the next frame." if changes
-          else "Nothing changed.")
+    flash(_saved_message(changes))
     return redirect(url_for("staff.settings"))
+
+
+def _saved_message(changes: dict[str, Any]) -> str:
+    if not changes:
+        return "Nothing changed."
+    later = [f["name"] for f in Settings.describe() if f["restart"] and f["name"] in changes]
+    if later:
+        return (f"Saved {len(changes)} change(s). These take effect after a restart: "
+                + ", ".join(n.replace("_", " ") for n in later) + ".")
+    return f"Saved {len(changes)} change(s); the coach uses them from the next frame."
 
 
 @staff.get("/settings/export")
@@ -210,7 +267,7 @@ def settings_import() -> ResponseReturnValue:
     upload = request.files.get("file")
     try:
         values = json.loads(upload.read().decode("utf-8")) if upload else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8 or JSON, a 5000-digit number, deep nesting
         values = None
     station = _station()
     if not isinstance(values, dict):
@@ -221,7 +278,8 @@ def settings_import() -> ResponseReturnValue:
         station.apply_settings({k: v for k, v in values.items() if k in known}, by=staff_user())
     except SettingsError as exc:
         shown = {**station.settings.to_dict(), **values}
-        return render_template("settings.html", groups=_groups(shown), errors=exc.errors), 422
+        return render_template("settings.html", groups=_groups(shown), errors=exc.errors,
+                               mqtt=_mqtt(station)), 422
     flash("Settings imported.")
     return redirect(url_for("staff.settings"))
 

@@ -47,6 +47,7 @@ function show(snap) {
   $("depth").style.height = Math.round(100 * (snap.depth || 0)) + "%";
   $("offline").hidden = snap.camera !== "offline";
   $("service").hidden = !snap.service;
+  if (snap.service) $("service").textContent = "Staff: " + snap.service;
   document.body.className = "phase-" + (snap.phase || "away");
   if (snap.lights) {
     const colours = { red: "255,40,40", amber: "255,170,0", green: "40,220,60" };
@@ -65,7 +66,11 @@ function connect() {
     const ev = JSON.parse(e.data);
     if (ev.event === "rep_finished") $("reps").textContent = ev.rep;
   });
-  source.onerror = () => { $("link").hidden = false; };
+  source.onerror = () => {
+    $("link").hidden = false;
+    // A refused stream (503: the station's live-page limit) is not retried by EventSource itself.
+    if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000 + Math.random() * 5000);
+  };
 }
 
 const button = $("press-switch");

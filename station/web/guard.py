@@ -1,0 +1,147 @@
+"""What keeps one client on a gym's network from taking the station from everyone else.
+
+- :class:`HostCheck`: only the station's own names and addresses are served (a page on a
+  member's phone cannot reach the station through a name it controls: DNS rebinding).
+- :class:`StreamGate`: live streams in total and per client address, each holding a server
+  thread while it lasts, so the pool always keeps threads for pages.
+- :class:`HashGate`: password hashes (scrypt, 32 MiB and ~0.1 s each) at most two at a time.
+
+    >>> gate = StreamGate(total=2, per_address=1)
+    >>> gate.enter("10.0.0.5"), gate.enter("10.0.0.5"), gate.enter("10.0.0.6"), gate.enter("10.0.0.7")
+    (True, False, True, False)
+    >>> gate.leave("10.0.0.5"); gate.enter("10.0.0.7")
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+
+
+class StreamGate:
+    """Counts live streams; :meth:`enter` says whether one more may start."""
+
+    def __init__(self, total: int, per_address: int) -> None:
+        self.total, self.per_address = total, per_address
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def enter(self, address: str) -> bool:
+        with self._lock:
+            if sum(self._open.values()) >= self.total or self._open.get(address, 0) >= self.per_address:
+                return False
+            self._open[address] = self._open.get(address, 0) + 1
+            return True
+
+    def leave(self, address: str) -> None:
+        with self._lock:
+            left = self._open.get(address, 0) - 1
+            if left > 0:
+                self._open[address] = left
+            else:
+                self._open.pop(address, None)
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(self._open.values())
+
+
+class HashGate:
+    """At most ``running`` password hashes at a time and ``waiting`` requests queued for one;
+    beyond that a request is told to come back (so sign-ins cannot hold the server's threads)."""
+
+    # 2 running: 64 MiB of scrypt at most, and two staff signing in at once do not wait; 4 waiting
+    # for up to 3 s: a shift change; beyond that it is a burst, and a thread each would starve pages.
+    def __init__(self, running: int = 2, waiting: int = 4, wait_s: float = 3.0) -> None:
+        self._slots = threading.BoundedSemaphore(running)
+        self._lock = threading.Lock()
+        self._queued = 0
+        self.limit, self.wait_s = running + waiting, wait_s
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[bool]:
+        """Yields True with a slot held, False when busy (the caller answers 503)."""
+        with self._lock:
+            admitted = self._queued < self.limit
+            self._queued += admitted
+        if not admitted:
+            yield False
+            return
+        try:
+            got = self._slots.acquire(timeout=self.wait_s)
+            try:
+                yield got
+            finally:
+                if got:
+                    self._slots.release()
+        finally:
+            with self._lock:
+                self._queued -= 1
+
+
+class HostCheck:
+    """Whether a request's ``Host`` names this station: its hostname, ``hostname.local``,
+    localhost, names staff added, or an IP address of one of its own interfaces."""
+
+    CACHE = 256  # addresses remembered; a flood of made-up ones only costs a bind each
+
+    def __init__(self, extra: str = "") -> None:
+        name = socket.gethostname().lower().rstrip(".")
+        self.names = {"localhost", name, f"{name}.local", name.split(".")[0] + ".local"}
+        self.extra = {n for n in extra.split(",") if n}
+        self._addresses: OrderedDict[str, tuple[bool, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allows(self, host_header: str) -> bool:
+        host = _host_part(host_header)
+        if not host:
+            return False
+        if host in self.names or host in self.extra or host.endswith(".localhost"):
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        if address.is_unspecified:  # 0.0.0.0 reaches localhost in some browsers: never a name
+            return False
+        return address.is_loopback or self._is_local(str(address))
+
+    def _is_local(self, address: str, ttl: float = 60.0) -> bool:
+        """An address is this machine's if a socket can bind to it (asked again after ``ttl``
+        seconds: DHCP may move it)."""
+        now = time.monotonic()
+        with self._lock:
+            known = self._addresses.get(address)
+        if known is not None and now - known[1] < ttl:
+            return known[0]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.bind((address, 0))
+            local = True
+        except OSError:
+            local = False
+        with self._lock:
+            self._addresses[address] = (local, now)
+            self._addresses.move_to_end(address)
+            while len(self._addresses) > self.CACHE:
+                self._addresses.popitem(last=False)
+        return local
+
+
+def _host_part(header: str) -> str:
+    """``Host`` without its port, lower case, no trailing dot; '' when malformed."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        end = header.find("]")
+        return header[1:end] if end > 0 else ""
+    host, _, port = header.partition(":")
+    if port and not port.isdigit():
+        return ""
+    return host.rstrip(".")
