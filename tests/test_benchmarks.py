@@ -54,8 +54,9 @@ def need_photos() -> None:
 
 def test_benchmark_scripts_are_all_smoke_tested() -> None:
     scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
-    assert scripts == ["coach_suite.py", "consumers.py", "crash_soak.py", "mediapipe_compare.py",
-                       "mqtt_outage.py", "runtime_latency.py", "setup_mediapipe_env.sh", "web_load.py"], (
+    assert scripts == ["coach_suite.py", "consumers.py", "crash_soak.py", "lan_attacks.py",
+                       "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
+                       "setup_mediapipe_env.sh", "web_load.py"], (
         "a benchmark was added or renamed: give it a smoke run here")
 
 
@@ -103,6 +104,16 @@ def test_coach_suite_json(tmp_path) -> None:
 def test_runtime_latency(tmp_path) -> None:
     out = bench(tmp_path, "runtime_latency.py", "--presses", "20")
     has_line(out, rf"^switch -> light over 20 presses: median {NUM} ms, p99 {NUM} ms \(target < 10 ms\)$")
+
+
+def test_lan_attacks_short(tmp_path) -> None:
+    from tests.engines import free_port
+
+    out = bench(tmp_path, "lan_attacks.py", "--port", str(free_port()), "--only", "3,6,12")
+    has_line(out, r"^\| 3 \| POST with Content-Length 300 MB \| HTTP/1.1 413 .* after 0 KiB sent \| ok")
+    has_line(out, r"^\| 6 \| Host: evil.example .* \| \[421, 421, 421, 421\]; Host: localhost 200 \| ok")
+    has_line(out, r"^\| 12 \| .* \| reps 401; health 200 \{\"status\":\"(up|degraded)\"\} \| ok")
+    has_line(out, r"^station peak: \d+ MiB resident, \d+ threads$")
 
 
 def test_mqtt_outage(tmp_path) -> None:
