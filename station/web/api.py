@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, str
 
 from station.settings import Settings, SettingsError
 from station.web.auth import csrf_token, login_required, staff_user
+from station.web.live import changes, member_view, trim_event
 from station.web.openapi import spec
 
 api = Blueprint("api", __name__)
@@ -31,6 +32,38 @@ def _sse_frame(kind: str, msg: dict) -> bytes:
     with _encoded_lock:
         _encoded["msg"], _encoded["frame"] = msg, frame
     return frame
+
+
+_view_lock = threading.Lock()
+_view: dict[str, Any] = {"msg": None, "view": {}}
+
+
+def _member_view(station: Any, msg: dict) -> dict:
+    """The member page's view of a snapshot (station.web.live), made once for all pages."""
+    with _view_lock:
+        if _view["msg"] is msg:
+            return _view["view"]
+    view = member_view(msg, station.view.baseline, station.settings.wall_travel)
+    with _view_lock:
+        _view["msg"], _view["view"] = msg, view
+    return view
+
+
+class _Changes:
+    """One page's compact stream (``?compact=1``): unnamed messages with the fields that changed
+    since this page's last one (all of them first), nothing when nothing did; events trimmed."""
+
+    def __init__(self, station: Any) -> None:
+        self.station = station
+        self.sent: dict | None = None
+
+    def frame(self, kind: str, msg: dict) -> bytes:
+        if kind == "event":
+            return f"event: event\ndata: {json.dumps(trim_event(msg), separators=(',', ':'))}\n\n".encode()
+        view = _member_view(self.station, msg)
+        delta = changes(self.sent, view)
+        self.sent = view
+        return f"data: {json.dumps(delta, separators=(',', ':'))}\n\n".encode() if delta else b""
 
 
 def _station() -> Any:
@@ -64,8 +97,10 @@ def snapshot():
 
 @api.get("/stream")
 def stream():
-    """Server-sent events: ``snapshot`` messages (at most SSE_MAX_RATE a second) and events."""
+    """Server-sent events: ``snapshot`` messages (at most SSE_MAX_RATE a second) and events;
+    with ``?compact=1`` the member page's changes only (see :class:`_Changes`)."""
     station = _station()
+    compact = _Changes(station) if request.args.get("compact") == "1" else None
     min_gap = 1.0 / current_app.config["SSE_MAX_RATE"]
     heartbeat = current_app.config["SSE_HEARTBEAT_S"]
 
@@ -84,9 +119,11 @@ def stream():
                         yield b": keep-alive\n\n"
                     time.sleep(min_gap)
                     continue
-                quiet_since = time.monotonic()
                 kind = "snapshot" if msg.get("type") == "snapshot" else "event"
-                yield _sse_frame(kind, msg)
+                frame = compact.frame(kind, msg) if compact else _sse_frame(kind, msg)
+                if frame:
+                    quiet_since = time.monotonic()
+                    yield frame
                 if kind == "snapshot":
                     time.sleep(min_gap)
         finally:
