@@ -53,6 +53,13 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     app.before_request(auth.check_csrf)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user)
 
+    @app.get("/favicon.ico")
+    def favicon() -> ResponseReturnValue:
+        """Browsers ask every page's origin for this: the station's icon, never a 404."""
+        response = app.send_static_file("favicon.ico")
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/"):
