@@ -113,6 +113,8 @@ def stream():
                 # Poll at the page's rate rather than wake on every frame: fifty pages cost fifty
                 # wake-ups per tick, not fifty per camera frame, and the loop never notices them.
                 msg = sub.get(timeout=0)
+                if msg is None and sub.closed:
+                    return  # the station stopped: the page sees the stream end and says so
                 if msg is None:
                     if time.monotonic() - quiet_since > heartbeat:
                         quiet_since = time.monotonic()

@@ -41,4 +41,6 @@ def vocabulary() -> dict[str, Any]:
 @member.get("/")
 def page() -> ResponseReturnValue:
     station = current_app.extensions["hinge_station"]
-    return render_template("member.html", demo=station.demo, vocabulary=vocabulary())
+    timing = {"hold_s": current_app.config.get("MEMBER_RESULT_S", 6.0),
+              "summary_s": current_app.config.get("MEMBER_SUMMARY_S", 15.0)}
+    return render_template("member.html", demo=station.demo, vocabulary={**vocabulary(), **timing})

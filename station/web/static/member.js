@@ -12,7 +12,7 @@ const $ = (id) => document.getElementById(id);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const VOCAB = JSON.parse($("vocabulary").textContent);
 const FAULTS = Object.fromEntries(VOCAB.faults.map((f, rank) => [f.code, { ...f, rank }]));
-const HOLD_MS = 6000, MIN_MS = 1500, SUMMARY_MS = 15000;
+const HOLD_MS = 1000 * VOCAB.hold_s, MIN_MS = 1500, SUMMARY_MS = 1000 * VOCAB.summary_s;
 const IN_REP = new Set(["hinging", "at_wall", "returning"]);
 const CONTACTS = [["head", "ear", "Head"], ["upper_back", "shoulder", "Upper back"], ["sacrum", "hip", "Sacrum"]];
 const POINTS = ["ear", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index", "nose"];
@@ -189,7 +189,8 @@ function showCard(now) {
 
 function showScreen(now) {
   const summary = now < page.summaryUntil;
-  const screen = summary ? "summary" : state.phase === "away" && !state.pose ? "idle" : "live";
+  const nobody = (!state.phase || state.phase === "away") && !state.pose;
+  const screen = summary ? "summary" : nobody ? "idle" : "live";
   $("live").hidden = screen !== "live";
   $("set-summary").hidden = screen !== "summary";
   $("idle").hidden = screen !== "idle";
