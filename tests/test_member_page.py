@@ -222,3 +222,12 @@ def test_compact_stream_sends_what_the_page_draws_and_only_changes(client) -> No
     poses = [d["pose"] for d in data if d.get("pose")]
     assert poses and all(len(p) == 21 and p[0] in ("left", "right") for p in poses)
     assert all(isinstance(v, int) for p in poses for v in p[1:] if v is not None)
+
+
+def test_every_fault_has_a_name_for_members() -> None:
+    from station.coach.vocabulary import FaultCode
+    from station.web.member import FAULT_NAMES, vocabulary
+
+    assert set(FAULT_NAMES) == set(FaultCode)
+    names = [f["name"] for f in vocabulary()["faults"]]
+    assert len(set(names)) == len(names) and all(names)

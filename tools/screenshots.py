@@ -5,7 +5,8 @@
 Starts a demo station (the simulated trainee in real time: a set of three reps, the second with
 the head off the dowel, then the member leaves) on a free loopback port, opens the member page in
 Debian's Chromium at TV (1920x1080) and phone (390x844) sizes side by side, and saves each page
-in four states as it happens: mid-rep, the result card, the set summary and the idle screen.
+in four states as it happens: mid-rep, the result card, the set summary and the idle screen
+(the phone's whole page, as it scrolls; the TV's screen at 1280 px wide).
 PNGs are posterised to 32 levels a channel and compressed hard (they are mostly flat black).
 """
 
@@ -47,11 +48,14 @@ def station() -> Station:
     return st
 
 
-def optimise(path: Path) -> None:
-    """Fewer bytes: 32 levels a channel (the page is mostly flat colours) and zlib's best."""
+def optimise(path: Path, width: int = 1280) -> None:
+    """Fewer bytes: no wider than ``width``, 32 levels a channel (the page is mostly flat colours),
+    zlib's best."""
     import cv2
 
     img = cv2.imread(str(path))
+    if img.shape[1] > width:
+        img = cv2.resize(img, (width, round(img.shape[0] * width / img.shape[1])), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(path), (img // 8) * 8 + 4, [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
@@ -84,7 +88,7 @@ def main() -> int:
                     if state == "idle":
                         time.sleep(1.2)  # the animated rep, hips back near the wall
                     path = args.out / f"member-{name}-{state}.png"
-                    page.screenshot(path=str(path))
+                    page.screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
                     optimise(path)
                     print(f"{path}: {path.stat().st_size // 1024} KB")
             browser.close()

@@ -48,7 +48,7 @@ function cropOf(views) {
   }
   if (!isFinite(x0)) return null;
   const pad = 0.12 * (y1 - y0);
-  return { x: x0 - 2 * pad, y: y0 - pad, w: x1 - x0 + 4 * pad, h: y1 - y0 + 2 * pad };
+  return { x: x0 - 3 * pad, y: y0 - pad, w: x1 - x0 + 6 * pad, h: y1 - y0 + 2 * pad };
 }
 
 function smoothCrop(old, target) {
