@@ -112,6 +112,8 @@ def test_result_card_summary_and_idle_screen(browser, make_sim_station) -> None:
         assert f"{ended['good']} of {ended['reps']} good" in summary and ended["reps"] == 3
         assert "Watch: head off the dowel" in summary
         assert "card neutral" in card(page)["cls"] and not page.locator("#live").is_visible()
+        # and the next member to step up does not see this one's reps
+        assert page.evaluate("document.getElementById('reps').textContent") == "0"
 
         page.wait_for_selector("#idle", state="visible", timeout=5000)  # then the idle screen
         frames = [page.evaluate("document.getElementById('idle-rep').toDataURL()") for _ in range(2)

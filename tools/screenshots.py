@@ -55,7 +55,8 @@ def optimise(path: Path, width: int = 1280) -> None:
 
     img = cv2.imread(str(path))
     if img.shape[1] > width:
-        img = cv2.resize(img, (width, round(img.shape[0] * width / img.shape[1])), interpolation=cv2.INTER_AREA)
+        height = round(img.shape[0] * width / img.shape[1])
+        img = cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(path), (img // 8) * 8 + 4, [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 

@@ -209,8 +209,9 @@ function showLights() {
 
 function show() {
   const now = performance.now();
-  setText($("reps"), String(state.reps ?? 0));
-  setText($("set-line"), state.set_no ? `Set ${state.set_no} \u00b7 ${state.good ?? 0} good of ${state.reps ?? 0}`
+  const inSet = state.set_no && state.phase && state.phase !== "away";  // away: the last set is over
+  setText($("reps"), String(inSet ? state.reps ?? 0 : 0));
+  setText($("set-line"), inSet ? `Set ${state.set_no} \u00b7 ${state.good ?? 0} good of ${state.reps ?? 0}`
     : "Step up to start");
   setText($("cue"), state.cue || "");
   showContacts(); showGauge(); showCard(now); showLights(); showScreen(now);
