@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -53,13 +53,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     app.before_request(auth.check_csrf)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user)
 
-    @app.get("/favicon.ico")
-    def favicon() -> ResponseReturnValue:
-        """Browsers ask every page's origin for this: the station's icon, never a 404."""
-        response = app.send_static_file("favicon.ico")
-        response.headers["Cache-Control"] = "public, max-age=86400"
-        return response
-
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/"):
@@ -87,6 +81,13 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         return response
 
     return app
+
+
+def _favicon() -> ResponseReturnValue:
+    """Browsers ask every page's origin for /favicon.ico: the station's icon, never a 404."""
+    response = current_app.send_static_file("favicon.ico")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def make_server(app: Flask, host: str, port: int) -> Any:
