@@ -233,3 +233,21 @@ def test_every_fault_has_a_name_for_members() -> None:
     assert set(FAULT_NAMES) == set(FaultCode)
     names = [f["name"] for f in vocabulary()["faults"]]
     assert len(set(names)) == len(names) and all(names)
+
+
+def test_the_idle_screens_rep_is_the_simulators_and_the_readme_pictures_exist() -> None:
+    import re
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "tools"))
+    try:
+        import idle_rep
+    finally:
+        sys.path.remove(str(root / "tools"))
+    committed = json.loads((root / "station" / "web" / "static" / "idle_rep.json").read_text())
+    assert committed == idle_rep.frames(), "run tools/idle_rep.py: the committed rep is not the simulator's"
+    phases = {f["phase"] for f in committed["frames"]}
+    assert {"ready", "hinging", "at_wall", "returning"} <= phases
+    pictures = re.findall(r"\(docs/(member-[a-z]+-[a-z]+\.png)\)", (root / "README.md").read_text())
+    assert len(pictures) == 8 and all((root / "docs" / name).stat().st_size < 150_000 for name in pictures)

@@ -54,6 +54,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user)
 
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/"):
