@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install models ci-packages lint clean
+.PHONY: run test install models ci-packages lint clean axe
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
@@ -20,10 +20,10 @@ install: $(STAMP)
 models: $(STAMP)
 	$(BIN)/station models fetch
 
-# Debian packages the tests use: Chromium (browser tests), shellcheck, systemd-analyze and
-# debootstrap (deploy tests), mosquitto and prometheus with promtool (fleet tests). Installed only
-# in CI; elsewhere those tests skip with a reason.
-CI_PACKAGES := chromium shellcheck systemd debootstrap mosquitto prometheus
+# Debian packages the tests use: Chromium (browser tests), npm (axe-core for them), shellcheck,
+# systemd-analyze and debootstrap (deploy tests), mosquitto and prometheus with promtool (fleet
+# tests). Installed only in CI; elsewhere those tests skip with a reason.
+CI_PACKAGES := chromium npm shellcheck systemd debootstrap mosquitto prometheus
 ci-packages:
 	@if [ -n "$$CI" ]; then \
 		missing=""; for p in $(CI_PACKAGES); do \
@@ -35,6 +35,17 @@ ci-packages:
 		fi; \
 	fi
 
+# axe-core (the browser tests' accessibility checks) from the npm registry, at the version in
+# tests/package-lock.json. Without npm the checks skip with a reason, except in CI.
+AXE := tests/node_modules/axe-core/axe.min.js
+$(AXE): tests/package.json tests/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js; \
+	elif [ -n "$$CI" ]; then echo "npm is needed for the accessibility tests (CI is set)"; exit 1; \
+	else echo "npm not found: the accessibility tests will skip"; fi
+
+axe: $(AXE)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy station
@@ -42,8 +53,8 @@ lint: $(STAMP)
 run: models
 	$(BIN)/station run
 
-test: models ci-packages lint
+test: models ci-packages axe lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info tests/node_modules

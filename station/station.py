@@ -320,6 +320,8 @@ class Station:
         if pose is not None:
             snap["landmarks"] = pose.to_dict(0)
             snap["size"] = list(pose.size)
+        if dowel is not None:
+            snap["dowel"] = [round(v, 1) for v in (*dowel.p0, *dowel.p1)]
         phase = step.snapshot.phase
         if switch is not None and phase.in_rep:
             switch.note_activity()

@@ -56,7 +56,7 @@ def test_benchmark_scripts_are_all_smoke_tested() -> None:
     scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
     assert scripts == ["coach_suite.py", "consumers.py", "crash_soak.py", "lan_attacks.py",
                        "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
-                       "setup_mediapipe_env.sh", "web_load.py"], (
+                       "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
         "a benchmark was added or renamed: give it a smoke run here")
 
 
@@ -166,6 +166,13 @@ def test_web_load_on_the_simulator(tmp_path) -> None:
                           r"(\d+) errors \(target 0\)$")
     assert int(found[2]) > 0, "a page got no message at all"
     has_line(out, rf"^the \d+ clients themselves used {NUM} s of CPU")
+
+
+def test_stream_bytes(tmp_path) -> None:
+    out = bench(tmp_path, "stream_bytes.py", "--seconds", "3", "--screens", "1")
+    full = float(has_line(out, rf"^full /api/stream: ({NUM}) bytes/s per screen").group(1))
+    compact = float(has_line(out, rf"^compact /api/stream\?compact=1: ({NUM}) bytes/s per screen").group(1))
+    assert 0 < compact < full  # the page's stream is the smaller, and both carried something
 
 
 def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path) -> None:

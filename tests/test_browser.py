@@ -82,7 +82,8 @@ def test_member_page_follows_reps_and_staff_change_a_threshold(browser, running)
         member.wait_for_function(f"document.getElementById('reps').textContent === '{rep['rep']}'",
                                  timeout=1000)
         assert time.monotonic() - t_rep < 1.0
-    assert member.locator("#verdict").inner_text() in ("GOOD", "FIX IT")
+    n = rep["rep"]  # the result card, read before the next rep is under way
+    assert member.locator("#verdict").inner_text() in (f"Rep {n}: \u2713 GOOD", f"Rep {n}: \u2717 FIX IT")
     member.screenshot(path=str(ARTIFACTS / "member.png"))
 
     staff = browser.new_page(viewport={"width": 1100, "height": 1400})

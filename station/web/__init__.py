@@ -81,6 +81,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     app.register_blueprint(staff, url_prefix="/staff")
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(metrics_page)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.before_request(check_host)
     app.before_request(auth.check_csrf)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user,
@@ -134,6 +135,13 @@ def _error_handlers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+def _favicon() -> ResponseReturnValue:
+    """Browsers ask every page's origin for /favicon.ico: the station's icon, never a 404."""
+    response = current_app.send_static_file("favicon.ico")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def make_server(app: Flask, host: str, port: int) -> Any:

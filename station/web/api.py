@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, str
 from station.settings import Settings, SettingsError
 from station.web.auth import csrf_token, login_required, staff_user
 from station.web.guard import StreamGate
+from station.web.live import changes, member_view, trim_event
 from station.web.openapi import spec
 
 api = Blueprint("api", __name__)
@@ -32,6 +33,38 @@ def _sse_frame(kind: str, msg: dict) -> bytes:
     with _encoded_lock:
         _encoded["msg"], _encoded["frame"] = msg, frame
     return frame
+
+
+_view_lock = threading.Lock()
+_view: dict[str, Any] = {"msg": None, "view": {}}
+
+
+def _member_view(station: Any, msg: dict) -> dict:
+    """The member page's view of a snapshot (station.web.live), made once for all pages."""
+    with _view_lock:
+        if _view["msg"] is msg:
+            return _view["view"]
+    view = member_view(msg, station.view.baseline, station.settings.wall_travel)
+    with _view_lock:
+        _view["msg"], _view["view"] = msg, view
+    return view
+
+
+class _Changes:
+    """One page's compact stream (``?compact=1``): unnamed messages with the fields that changed
+    since this page's last one (all of them first), nothing when nothing did; events trimmed."""
+
+    def __init__(self, station: Any) -> None:
+        self.station = station
+        self.sent: dict | None = None
+
+    def frame(self, kind: str, msg: dict) -> bytes:
+        if kind == "event":
+            return f"event: event\ndata: {json.dumps(trim_event(msg), separators=(',', ':'))}\n\n".encode()
+        view = _member_view(self.station, msg)
+        delta = changes(self.sent, view)
+        self.sent = view
+        return f"data: {json.dumps(delta, separators=(',', ':'))}\n\n".encode() if delta else b""
 
 
 def _station() -> Any:
@@ -68,7 +101,8 @@ def snapshot():
 
 @api.get("/stream")
 def stream():
-    """Server-sent events: ``snapshot`` messages (at most SSE_MAX_RATE a second) and events.
+    """Server-sent events: ``snapshot`` messages (at most SSE_MAX_RATE a second) and events;
+    with ``?compact=1`` the member page's changes only (see :class:`_Changes`).
 
     Each open stream holds a server thread, so there are at most SSE_MAX_STREAMS of them, and
     SSE_STREAMS_PER_ADDRESS per client address (503 beyond, with Retry-After); a stream ends
@@ -85,14 +119,17 @@ def stream():
             left.set()
             gate.leave(address)
 
-    response = Response(stream_with_context(_messages(_station(), leave)), mimetype="text/event-stream")
+    station = _station()
+    compact = _Changes(station) if request.args.get("compact") == "1" else None
+    response = Response(stream_with_context(_messages(station, leave, compact)),
+                        mimetype="text/event-stream")
     response.call_on_close(leave)
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
 
 
-def _messages(station: Any, leave: Any) -> Iterator[bytes]:
+def _messages(station: Any, leave: Any, compact: _Changes | None) -> Iterator[bytes]:
     min_gap = 1.0 / current_app.config["SSE_MAX_RATE"]
     heartbeat = current_app.config["SSE_HEARTBEAT_S"]
     ends = time.monotonic() + current_app.config["SSE_LIFETIME_S"]
@@ -104,15 +141,19 @@ def _messages(station: Any, leave: Any) -> Iterator[bytes]:
             # Poll at the page's rate rather than wake on every frame: fifty pages cost fifty
             # wake-ups per tick, not fifty per camera frame, and the loop never notices them.
             msg = sub.get(timeout=0)
+            if msg is None and sub.closed:
+                return  # the station stopped: the page sees the stream end and says so
             if msg is None:
                 if time.monotonic() - quiet_since > heartbeat:
                     quiet_since = time.monotonic()
                     yield b": keep-alive\n\n"
                 time.sleep(min_gap)
                 continue
-            quiet_since = time.monotonic()
             kind = "snapshot" if msg.get("type") == "snapshot" else "event"
-            yield _sse_frame(kind, msg)
+            frame = compact.frame(kind, msg) if compact else _sse_frame(kind, msg)
+            if frame:
+                quiet_since = time.monotonic()
+                yield frame
             if kind == "snapshot":
                 time.sleep(min_gap)
     finally:

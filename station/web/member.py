@@ -1,14 +1,46 @@
-"""The member page: what a member reads from 3 m while bent over. No login."""
+"""The member page: what a member reads from 3 m while bent over. No login.
+
+The page gets the coach's words from here (each fault's name and cue), so it never spells a
+fault differently from the coach.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
 
+from station.coach.coach import CUE_GOOD
+from station.coach.faults import FAULTS
+from station.coach.vocabulary import FaultCode
+
 member = Blueprint("member", __name__)
+
+# A fault as the member reads it on the result card and the set summary ("watch: ...").
+FAULT_NAMES: dict[FaultCode, str] = {
+    FaultCode.ROUNDED_BACK: "back rounded",
+    FaultCode.HEAD_OFF_DOWEL: "head off the dowel",
+    FaultCode.UPPER_BACK_OFF_DOWEL: "upper back off the dowel",
+    FaultCode.SACRUM_OFF_DOWEL: "tailbone off the dowel",
+    FaultCode.SQUAT: "squatted, hips went down",
+    FaultCode.KNEES_TOO_BENT: "knees bent too much",
+    FaultCode.NO_WALL_TOUCH: "hips never reached the wall",
+    FaultCode.NO_LOCKOUT: "did not stand tall",
+    FaultCode.TOO_FAST: "too fast",
+    FaultCode.LOST_TRACKING: "left the camera's view",
+}
+
+
+def vocabulary() -> dict[str, Any]:
+    """Every fault's name and cue in priority order, and the cue of a good rep."""
+    return {"faults": [{"code": str(c), "name": FAULT_NAMES[c], "cue": FAULTS[c].cue} for c in FaultCode],
+            "good_cue": CUE_GOOD}
 
 
 @member.get("/")
 def page() -> ResponseReturnValue:
     station = current_app.extensions["hinge_station"]
-    return render_template("member.html", demo=station.demo)
+    timing = {"hold_s": current_app.config.get("MEMBER_RESULT_S", 6.0),
+              "summary_s": current_app.config.get("MEMBER_SUMMARY_S", 15.0)}
+    return render_template("member.html", demo=station.demo, vocabulary={**vocabulary(), **timing})

@@ -67,8 +67,26 @@ def _schemas() -> dict[str, Any]:
             "metrics": {"type": "object"}}},
         "Snapshot": {"type": "object", "properties": {
             "phase": {"type": "string", "enum": [str(p) for p in Phase]}, "reps": {"type": "integer"},
-            "camera": {"type": "string"}}},
+            "camera": {"type": "string"},
+            "dowel": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
+                      "description": "the dowel's line as x0, y0, x1, y1 in frame pixels (absent when "
+                                     "it was not seen)"}}},
+        "MemberView": {"type": "object", "description": _MEMBER_VIEW, "properties": {
+            "phase": {"type": "string", "enum": [str(p) for p in Phase]}, "reps": {"type": "integer"},
+            "depth": {"type": "number"}, "cue": {"type": "string"},
+            "pose": {"type": "array", "nullable": True,
+                     "description": "the near side, then x, y of ear, shoulder, elbow, wrist, hip, knee, "
+                                    "ankle, heel, foot_index and nose in whole frame pixels (null: unseen)"},
+            "dowel": {"type": "array", "nullable": True, "items": {"type": "integer"}},
+            "wall": {"type": "integer", "nullable": True, "description": "the wall's x in frame pixels"}}},
     }
+
+
+_COMPACT = ("1: the member page's stream. Unnamed messages hold a MemberView: every field in the "
+            "first, then only the fields that changed (none sent when nothing did); events come as "
+            "`event` messages without their metrics and times. Without it: `snapshot` messages, whole.")
+_MEMBER_VIEW = ("What the member page draws of a snapshot (/api/stream?compact=1): its fields, depth to "
+                "0.01, the lights to 0.05, one side's points in whole pixels, the dowel and the wall.")
 
 
 def _paths() -> dict[str, Any]:
@@ -78,7 +96,10 @@ def _paths() -> dict[str, Any]:
             "200": _json({"$ref": "#/components/schemas/Snapshot"}, "the newest snapshot")}}},
         "/api/stream": {"get": {"summary": "Live snapshots and events (server-sent events); capped "
                                 "in total and per client address, each stream ends after 5 minutes "
-                                "and the page reconnects", "responses": {
+                                "and the page reconnects",
+                                "parameters": [{"name": "compact", "in": "query", "description": _COMPACT,
+                                                "schema": {"type": "string", "enum": ["1"]}}],
+                                "responses": {
             "200": {"description": "text/event-stream of snapshot and event messages",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
             **_errors(503)}}},

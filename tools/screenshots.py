@@ -1,0 +1,103 @@
+"""Screenshots of the member page for the README, from the demo, so they stay true.
+
+    .venv/bin/python tools/screenshots.py [-o docs/]
+
+Starts a demo station (the simulated trainee in real time: a set of three reps, the second with
+the head off the dowel, then the member leaves) on a free loopback port, opens the member page in
+Debian's Chromium at TV (1920x1080) and phone (390x844) sizes side by side, and saves each page
+in four states as it happens: mid-rep, the result card, the set summary and the idle screen
+(the phone's whole page, as it scrolls; the TV's screen at 1280 px wide).
+PNGs are posterised to 32 levels a channel and compressed hard (they are mostly flat black).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from station.camera.sources import SimSource
+from station.settings import Settings
+from station.sim import Body, RepPlan, SetPlan
+from station.station import Station
+from station.web import create_app, make_server
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SIZES = {"tv": (1920, 1080), "phone": (390, 844)}
+STATES = {  # name: what the page shows when it is time to take that picture
+    "rep": "document.body.classList.contains('phase-at_wall') && document.getElementById('skeleton')"
+           ".offsetParent !== null",
+    "result": "document.getElementById('card').classList.contains('fault')",
+    "summary": "!document.getElementById('set-summary').hidden",
+    "idle": "!document.getElementById('idle').hidden && performance.now() > 0",
+}
+
+
+def station() -> Station:
+    reps = (RepPlan(duration=3.0, pause_after=2.5), RepPlan(frozenset({"head_off_dowel"}), 3.0, 3.5),
+            RepPlan(duration=3.0, pause_after=1.5))
+    sets = iter([(Body(), SetPlan(reps=reps, approach_s=1.5, noise_px=0.8))])
+    source = SimSource(seed=4, sets=sets)
+    st = Station(Settings(), source, data_dir=Path(tempfile.mkdtemp()), demo=True)
+    switch = st.devices.switch
+    if switch is not None:  # the trainee presses the virtual wall switch, as in `station run`
+        source.press = lambda closed: switch.press() if closed else switch.release()
+    return st
+
+
+def optimise(path: Path, width: int = 1280) -> None:
+    """Fewer bytes: no wider than ``width``, 32 levels a channel (the page is mostly flat colours),
+    zlib's best."""
+    import cv2
+
+    img = cv2.imread(str(path))
+    if img.shape[1] > width:
+        height = round(img.shape[0] * width / img.shape[1])
+        img = cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(path), (img // 8) * 8 + 4, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-o", "--out", type=Path, default=DOCS)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        print("Debian's Chromium is needed: apt-get install chromium")
+        return 3
+    from playwright.sync_api import sync_playwright
+
+    st = station()
+    server = make_server(create_app(st), "127.0.0.1", 0)
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{server.effective_port}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            pages = {name: browser.new_page(viewport={"width": w, "height": h})
+                     for name, (w, h) in SIZES.items()}
+            for page in pages.values():
+                page.goto(url)
+            st.start()
+            for state, ready in STATES.items():
+                for name, page in pages.items():
+                    page.wait_for_function(ready, timeout=40000)
+                    if state == "idle":
+                        time.sleep(1.2)  # the animated rep, hips back near the wall
+                    path = args.out / f"member-{name}-{state}.png"
+                    page.screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
+                    optimise(path)
+                    print(f"{path}: {path.stat().st_size // 1024} KB")
+            browser.close()
+    finally:
+        st.stop()
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
