@@ -22,11 +22,14 @@ models: $(STAMP)
 
 # Debian packages the tests use: Chromium (browser tests), npm (axe-core for them), shellcheck,
 # systemd-analyze and debootstrap (deploy tests), mosquitto and prometheus with promtool (fleet
-# tests). Installed only in CI; elsewhere those tests skip with a reason.
+# tests). Installed only in CI, each unless its command is already there (a machine whose Node.js
+# came from elsewhere has npm, and Debian's npm package would conflict with it); elsewhere those
+# tests skip with a reason.
 CI_PACKAGES := chromium npm shellcheck systemd debootstrap mosquitto prometheus
 ci-packages:
 	@if [ -n "$$CI" ]; then \
 		missing=""; for p in $(CI_PACKAGES); do \
+			command -v $$p >/dev/null 2>&1 || \
 			dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 		done; \
 		if [ -n "$$missing" ]; then \
