@@ -1,0 +1,139 @@
+"""``station models quantize``: the mixed int8 landmark model, built from the verified float one.
+
+Steps (each deterministic, so the same inputs give the same bytes, checked against
+:data:`station.pose.models.LANDMARKER_INT8`):
+
+1. :mod:`station.pose.rewrite`: fold the float16 weights into float32 constants, add a
+   signature (the quantizer calibrates through a signature runner).
+2. Calibrate on the repository's calibration set (:mod:`station.pose.calibset`): 400 of the
+   engine's own ROI crops, with and without a person.
+3. Quantize with ai-edge-quantizer: int8 weights (per channel) and int8 activations everywhere
+   except the ops in :data:`FLOAT_OPS`, which stay float. Those were chosen by measured
+   sensitivity (``benchmarks/int8_sensitivity.py``; the method and figures are in
+   ``calibration/landmark/sensitivity.md``), not by guess.
+
+ai-edge-quantizer is needed here only (``pip install -e .[quantize]``); the Pi runs the result
+with ai-edge-litert alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from station.pose import calibset, rewrite
+from station.pose.models import LANDMARKER, LANDMARKER_INT8, ModelError, require
+
+INSTALL_HINT = (
+    "the int8 build needs ai-edge-quantizer (build time only; the Pi does not): "
+    "pip install -e '.[quantize]' (or pip install ai-edge-quantizer)"
+)
+
+# Ops that stay float, by their output tensor's name (the scope ai-edge-quantizer's recipes
+# match, with a ';' after it). Chosen by measured sensitivity: see sensitivity.md.
+FLOAT_OPS: tuple[str, ...] = ()
+
+# int8 activations (asymmetric, per tensor), int8 weights (symmetric, per output channel): the
+# layout XNNPACK's fast int8 kernels take (ai-edge-quantizer's static_wi8_ai8 recipe).
+_INT8_RULE: dict[str, Any] = {
+    "regex": ".*",
+    "operation": "*",
+    "algorithm_key": "min_max_uniform_quantize",
+    "op_config": {
+        "activation_tensor_config": {"num_bits": 8, "symmetric": False, "granularity": "TENSORWISE",
+                                     "dtype": "INT"},
+        "weight_tensor_config": {"num_bits": 8, "symmetric": True, "granularity": "CHANNELWISE",
+                                 "dtype": "INT"},
+        "compute_precision": "INTEGER",
+        "explicit_dequantize": False,
+        "skip_checks": False,
+        "min_weight_elements": 0,
+    },
+}
+
+
+def scope_regex(tensor_name: str) -> str:
+    """The recipe regex that matches exactly the op whose output tensor is ``tensor_name``."""
+    return "^" + re.escape(tensor_name) + ";$"
+
+
+def recipe(float_ops: tuple[str, ...] = FLOAT_OPS, int8_ops: tuple[str, ...] | None = None) -> list[dict]:
+    """The quantization recipe: every op int8 except ``float_ops``; or, with ``int8_ops``, every
+    op float except those (what the sensitivity sweep measures, one op at a time)."""
+    keep_float = {"operation": "*", "algorithm_key": "no_quantize"}
+    if int8_ops is not None:
+        rules = [{"regex": ".*", **keep_float}]
+        rules += [{**copy.deepcopy(_INT8_RULE), "regex": scope_regex(n)} for n in int8_ops]
+        return rules
+    return [copy.deepcopy(_INT8_RULE)] + [{"regex": scope_regex(n), **keep_float} for n in float_ops]
+
+
+def float32_model(float_model: bytes) -> bytes:
+    """Step 1: the released model with float32 weights and a signature."""
+    return rewrite.add_signature(rewrite.fold_dequantize(float_model))
+
+
+def _quantizer(model: bytes, rules: list[dict]) -> Any:
+    try:
+        from ai_edge_quantizer import quantizer
+    except ImportError:
+        raise ModelError(INSTALL_HINT) from None
+    return quantizer.Quantizer(model, rules)
+
+
+def calibrate(model: bytes, folder: Path = calibset.DEFAULT_FOLDER, threads: int = 2) -> dict:
+    """Step 2: the min/max of every tensor over the calibration set (the quantizer's running
+    average of each crop's min and max, in the manifest's order)."""
+    photos, crops = calibset.read_manifest(folder)
+    bad = calibset.check_photos(folder, photos)
+    if bad:
+        raise ModelError(f"calibration photos missing or changed in {folder}: {', '.join(bad[:3])}")
+    data = [{"input_1": x} for x in calibset.inputs(folder, crops)]
+    os.environ.setdefault("TQDM_DISABLE", "1")  # the quantizer's progress bars flood a log
+    return _quantizer(model, recipe()).calibrate({rewrite.SIGNATURE_KEY: data}, num_threads=threads)
+
+
+def quantize(model: bytes, qsvs: dict, rules: list[dict] | None = None) -> bytes:
+    """Step 3: the mixed int8 model from the float32 model and its calibration."""
+    q = _quantizer(model, recipe() if rules is None else rules)
+    return bytes(q.quantize(qsvs, enable_progress_report=False).quantized_model)
+
+
+def build(models: Path, calibration: Path = calibset.DEFAULT_FOLDER,
+          progress: Callable[[str], None] = lambda _: None) -> bytes:
+    """The int8 landmark model's bytes, from the verified float model in ``models``."""
+    _, float_path = require(models)
+    fp32 = float32_model(float_path.read_bytes())
+    progress(f"{LANDMARKER.name}: weights folded to float32, signature added")
+    progress(f"calibrating on {calibration} (about a minute on 2 cores)")
+    qsvs = calibrate(fp32, calibration)
+    data = quantize(fp32, qsvs)
+    progress(f"quantized: {len(data) / 1e6:.1f} MB, {len(FLOAT_OPS)} ops kept float")
+    return data
+
+
+def install(models: Path, data: bytes, force: bool = False) -> str:
+    """Write the built model beside the float ones if its sha256 is the recorded one (or
+    ``force``); returns the sha256. A different hash means different library versions or
+    calibration set: the figures were measured on the recorded bytes only."""
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != LANDMARKER_INT8.sha256 and not force:
+        raise ModelError(
+            f"the built int8 model has sha256 {digest}, the recorded one is {LANDMARKER_INT8.sha256}; "
+            "different versions of ai-edge-quantizer, ai-edge-litert or OpenCV, or a changed "
+            "calibration set? Its agreement with the float model is unmeasured: check it with "
+            "benchmarks/int8_compare.py, then pass --force to install it anyway"
+        )
+    fd, tmp = tempfile.mkstemp(dir=models, prefix=f".{LANDMARKER_INT8.name}.")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, models / LANDMARKER_INT8.name)
+    return digest
