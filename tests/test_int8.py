@@ -77,6 +77,24 @@ def test_calibration_crops_are_the_engines_own_inputs() -> None:
     assert first.min() >= 0.0 and first.max() <= 1.0
 
 
+def test_recipe_rules_match_exactly_their_ops(folded: bytes) -> None:
+    """A float op's rule must catch that op alone: names share long prefixes (``conv2d_1`` and
+    ``conv2d_10``), and the quantizer matches the scope ``<output tensor name>;``."""
+    import re
+
+    from station.pose import quantize
+
+    scopes = [name + ";" for _, name in rewrite.op_summary(folded)]
+    for name in (scopes[3][:-1], scopes[-5][:-1]):
+        hits = [s for s in scopes if re.search(quantize.scope_regex(name), s)]
+        assert hits == [name + ";"]
+    rules = quantize.recipe(float_ops=("a",))
+    assert rules[0]["regex"] == ".*" and rules[0]["algorithm_key"] == "min_max_uniform_quantize"
+    assert rules[-1]["algorithm_key"] == "no_quantize"  # the last matching rule wins
+    only = quantize.recipe(int8_ops=("a",))
+    assert only[0]["algorithm_key"] == "no_quantize" and only[-1]["regex"] == quantize.scope_regex("a")
+
+
 # --- the built int8 model, where it is installed (`station models quantize`)
 
 @pytest.fixture(scope="module")

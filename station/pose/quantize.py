@@ -8,7 +8,7 @@ Steps (each deterministic, so the same inputs give the same bytes, checked again
 2. Calibrate on the repository's calibration set (:mod:`station.pose.calibset`): 400 of the
    engine's own ROI crops, with and without a person.
 3. Quantize with ai-edge-quantizer: int8 weights (per channel) and int8 activations everywhere
-   except the ops in :data:`FLOAT_OPS`, which stay float. Those were chosen by measured
+   except the ops in :data:`FLOAT_OP_RANGES`, which stay float. Those were chosen by measured
    sensitivity (``benchmarks/int8_sensitivity.py``; the method and figures are in
    ``calibration/landmark/sensitivity.md``), not by guess.
 
@@ -35,9 +35,18 @@ INSTALL_HINT = (
     "pip install -e '.[quantize]' (or pip install ai-edge-quantizer)"
 )
 
-# Ops that stay float, by their output tensor's name (the scope ai-edge-quantizer's recipes
-# match, with a ';' after it). Chosen by measured sensitivity: see sensitivity.md.
-FLOAT_OPS: tuple[str, ...] = ()
+# Ops that stay float, as [start, end) ranges of op indices in the folded model (its op order is
+# fixed: the float model is sha256-checked and the fold keeps the order). Chosen by measured
+# sensitivity (calibration/landmark/sensitivity.md): the stem (input pad, first conv, depthwise
+# and conv: ops 0-3) and the regression branch's 4 px and 2 px stages with the three heads
+# (ops 98-139); 7.7 % of the MACs.
+FLOAT_OP_RANGES: tuple[tuple[int, int], ...] = ((0, 4), (98, 140))
+
+
+def float_op_names(model: bytes, ranges: tuple[tuple[int, int], ...] = FLOAT_OP_RANGES) -> tuple[str, ...]:
+    """The output tensor names (what a recipe matches) of the ops in ``ranges``."""
+    names = [name for _, name in rewrite.op_summary(model)]
+    return tuple(n for lo, hi in ranges for n in names[lo:hi])
 
 # int8 activations (asymmetric, per tensor), int8 weights (symmetric, per output channel): the
 # layout XNNPACK's fast int8 kernels take (ai-edge-quantizer's static_wi8_ai8 recipe).
@@ -63,15 +72,22 @@ def scope_regex(tensor_name: str) -> str:
     return "^" + re.escape(tensor_name) + ";$"
 
 
-def recipe(float_ops: tuple[str, ...] = FLOAT_OPS, int8_ops: tuple[str, ...] | None = None) -> list[dict]:
+# The model's input and outputs stay float32 (a QUANTIZE after the input, a DEQUANTIZE before
+# each output): the landmarker fills and reads them as it does the float model's.
+_FLOAT_IO = [{"regex": ".*", "operation": io, "algorithm_key": "no_quantize"} for io in ("INPUT", "OUTPUT")]
+
+
+def recipe(float_ops: tuple[str, ...] = (), int8_ops: tuple[str, ...] | None = None) -> list[dict]:
     """The quantization recipe: every op int8 except ``float_ops``; or, with ``int8_ops``, every
-    op float except those (what the sensitivity sweep measures, one op at a time)."""
+    op float except those (what the sensitivity sweep measures, one op at a time). The last
+    matching rule wins (ai-edge-quantizer's RecipeManager)."""
     keep_float = {"operation": "*", "algorithm_key": "no_quantize"}
     if int8_ops is not None:
         rules = [{"regex": ".*", **keep_float}]
         rules += [{**copy.deepcopy(_INT8_RULE), "regex": scope_regex(n)} for n in int8_ops]
-        return rules
-    return [copy.deepcopy(_INT8_RULE)] + [{"regex": scope_regex(n), **keep_float} for n in float_ops]
+    else:
+        rules = [copy.deepcopy(_INT8_RULE)] + [{"regex": scope_regex(n), **keep_float} for n in float_ops]
+    return rules + copy.deepcopy(_FLOAT_IO)
 
 
 def float32_model(float_model: bytes) -> bytes:
@@ -95,13 +111,12 @@ def calibrate(model: bytes, folder: Path = calibset.DEFAULT_FOLDER, threads: int
     if bad:
         raise ModelError(f"calibration photos missing or changed in {folder}: {', '.join(bad[:3])}")
     data = [{"input_1": x} for x in calibset.inputs(folder, crops)]
-    os.environ.setdefault("TQDM_DISABLE", "1")  # the quantizer's progress bars flood a log
     return _quantizer(model, recipe()).calibrate({rewrite.SIGNATURE_KEY: data}, num_threads=threads)
 
 
 def quantize(model: bytes, qsvs: dict, rules: list[dict] | None = None) -> bytes:
     """Step 3: the mixed int8 model from the float32 model and its calibration."""
-    q = _quantizer(model, recipe() if rules is None else rules)
+    q = _quantizer(model, recipe(float_op_names(model)) if rules is None else rules)
     return bytes(q.quantize(qsvs, enable_progress_report=False).quantized_model)
 
 
@@ -114,7 +129,8 @@ def build(models: Path, calibration: Path = calibset.DEFAULT_FOLDER,
     progress(f"calibrating on {calibration} (about a minute on 2 cores)")
     qsvs = calibrate(fp32, calibration)
     data = quantize(fp32, qsvs)
-    progress(f"quantized: {len(data) / 1e6:.1f} MB, {len(FLOAT_OPS)} ops kept float")
+    progress(f"quantized: {len(data) / 1e6:.1f} MB, {len(float_op_names(fp32))} of "
+             f"{len(rewrite.op_summary(fp32))} ops kept float")
     return data
 
 
