@@ -56,7 +56,7 @@ MODELS = (DETECTOR, LANDMARKER)
 LANDMARKER_INT8 = ModelFile(
     "pose_landmark_full_int8.tflite",
     "built from pose_landmark_full.tflite by `station models quantize`",
-    "c448512641f2a5093bc03c066422ba1d5f6c6bbf25c81100acc96511d75e6967",
+    "ecfd4a5cfffe0d60a2862bfb77b4759bd48db6d887d88800628cb9dd741d9da4",
 )
 # The `pose_model` setting's choices and the landmark model each one loads.
 POSE_MODELS = {"full": LANDMARKER, "full_int8": LANDMARKER_INT8}
