@@ -41,18 +41,22 @@ from station.datadir import models_dir
 from station.pose import calibset
 from station.pose.blazepose import PoseEstimator
 
-MP_VIDEO = r"""
-import json, sys, time, statistics
+# A MediaPipe 0.10.14 server in its own environment: one tracking Pose per photo (video mode);
+# for each line "i" on stdin it processes photo i once and answers the milliseconds it took. One
+# MediaPipe frame per round of ours keeps the comparison interleaved on a shared machine.
+MP_SERVER = r"""
+import json, sys, time
 import cv2, mediapipe as mp
-paths, frames = json.loads(sys.argv[1]), int(sys.argv[2])
+paths = json.loads(sys.argv[1])
 images = [cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB) for p in paths]
-times = []
-for rgb in images:
-    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
-        pose.process(rgb)
-        for _ in range(frames):
-            t0 = time.perf_counter(); pose.process(rgb); times.append(time.perf_counter() - t0)
-print(json.dumps({"video_ms": 1000 * statistics.median(times)}))
+poses = [mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) for _ in paths]
+for pose, rgb in zip(poses, images):
+    pose.process(rgb)
+print("ready", flush=True)
+for line in sys.stdin:
+    i = int(line)
+    t0 = time.perf_counter(); poses[i].process(images[i])
+    print(1000 * (time.perf_counter() - t0), flush=True)
 """
 TRACK, LEAVE, EMPTY = 60, 20, 10
 
@@ -75,12 +79,18 @@ def clip(rgb: np.ndarray) -> Iterator[np.ndarray]:
         yield cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128))
 
 
-def speed(full: PoseEstimator, int8: PoseEstimator, images: list[np.ndarray], frames: int) -> dict:
-    """Interleaved medians (ms): bare landmark invoke and tracking frame of both engines."""
-    times: dict[str, list[float]] = {"lm_full": [], "lm_int8": [], "track_full": [], "track_int8": []}
+def speed(full: PoseEstimator, int8: PoseEstimator, images: list[np.ndarray], frames: int,
+          mp: subprocess.Popen | None) -> dict:
+    """Interleaved medians (ms): bare landmark invoke and tracking frame of both engines, and
+    MediaPipe's tracking frame on the same photo."""
+    times: dict[str, list[float]] = {k: [] for k in ("lm_full", "lm_int8", "track_full", "track_int8", "mp")}
     per = max(1, frames // len(images))
     for i in range(frames):
         rgb = images[(i // per) % len(images)]
+        if mp is not None and mp.stdin is not None and mp.stdout is not None:
+            mp.stdin.write(f"{(i // per) % len(images)}\n")
+            mp.stdin.flush()
+            times["mp"].append(float(mp.stdout.readline()))
         for name, est in (("full", full), ("int8", int8)):
             if i % per == 0:
                 est.reset()
@@ -93,16 +103,17 @@ def speed(full: PoseEstimator, int8: PoseEstimator, images: list[np.ndarray], fr
             if not est.timing.detected:
                 times[f"track_{name}"].append((t1 - t0) * 1000)
             times[f"lm_{name}"].append((t2 - t1) * 1000)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return {k: statistics.median(v) if v else None for k, v in times.items()}
 
 
-def mediapipe_ms(mp_python: str, paths: list[str], frames: int) -> float | None:
+def mediapipe_server(mp_python: str, paths: list[str]) -> subprocess.Popen | None:
     if not Path(mp_python).exists():
         print(f"(no mediapipe environment at {mp_python}: benchmarks/setup_mediapipe_env.sh)")
         return None
-    done = subprocess.run([mp_python, "-c", MP_VIDEO, json.dumps(paths), str(frames)],
-                          capture_output=True, text=True, check=True)
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["video_ms"])
+    server = subprocess.Popen([mp_python, "-c", MP_SERVER, json.dumps(paths)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    return server
 
 
 def static_agreement(full: PoseEstimator, int8: PoseEstimator, images: dict[str, np.ndarray]) -> list:
@@ -208,20 +219,26 @@ def main() -> int:
     parser.add_argument("--held-out", type=Path, help="a checkout of yuhonas/free-exercise-db")
     parser.add_argument("--mp-python", default="/tmp/mpenv/bin/python")
     parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--speed-only", action="store_true", help="section 1 only")
     args = parser.parse_args()
     full = PoseEstimator.from_folder(models_dir(None), 2, pose_model="full")
     int8 = PoseEstimator.from_folder(models_dir(None), 2, pose_model="full_int8")
     paths = sorted(p for p in args.photos.iterdir() if p.suffix in (".jpg", ".png", ".jpeg"))
     fixtures = {p.name: read_image(p) for p in paths}
     print("1. speed (ms, medians, 2 threads)")
-    s = speed(full, int8, list(fixtures.values()), args.frames)
-    mp = mediapipe_ms(args.mp_python, [str(p.resolve()) for p in paths], max(10, args.frames // len(paths)))
+    server = mediapipe_server(args.mp_python, [str(p.resolve()) for p in paths])
+    s = speed(full, int8, list(fixtures.values()), args.frames, server)
+    if server is not None:
+        server.terminate()
+    mp = s["mp"]
     print(f"  landmark invoke: int8 {s['lm_int8']:.2f}, float {s['lm_full']:.2f} "
           f"= {s['lm_int8'] / s['lm_full']:.2f}x")
     print(f"  tracking frame:  int8 {s['track_int8']:.2f}, float {s['track_full']:.2f} "
           f"= {s['track_int8'] / s['track_full']:.2f}x" + (
               f"; MediaPipe {mp:.2f}: int8 {s['track_int8'] / mp:.2f}x, float {s['track_full'] / mp:.2f}x "
               "(target int8 <= 0.35x)" if mp else ""))
+    if args.speed_only:
+        return 0
     print("2. agreement int8 vs float engine, % of the image diagonal (target median <= 0.3 %)")
     report_agreement(full, int8, fixtures, args.held_out)
     print("3. TF truth (21 px), int8 / float: {} of 34, worst {:.1f} px / {} of 34, worst {:.1f} px".format(
