@@ -61,7 +61,7 @@ class Settings:
     # and agreement with the float model. The float model stays the default until the int8 one
     # is measured on the Pi itself (see README, "The int8 landmark model").
     pose_model: str = setting(
-        "full", "system", "landmark model: float (full) or mixed int8 (full_int8, faster)", "",
+        "full", "system", "landmark model: float (full) or mixed int8 (full_int8, faster); read at start", "",
         choices=("full", "full_int8"))
     min_detection_confidence: float = setting(
         0.5, "camera", "how sure the detector must be that a person is there", "", 0.1, 0.95)
