@@ -40,10 +40,14 @@ def cmd_models(args: argparse.Namespace) -> int:
     from station.pose import models
 
     folder = models_dir(args.data)
+    if args.action == "quantize":
+        return _quantize(args, folder)
     if args.action == "check":
         problems = models.check(folder)
         if not problems:
-            print(f"models OK in {folder}")
+            int8 = models.check_int8(folder)
+            print(f"models OK in {folder}; int8 landmark model: "
+                  + ("verified" if int8 is None else f"{int8.reason} ({models.INT8_HINT})"))
             return EXIT_OK
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -54,6 +58,22 @@ def cmd_models(args: argparse.Namespace) -> int:
     except models.ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_MODELS
+    return EXIT_OK
+
+
+def _quantize(args: argparse.Namespace, folder: Path) -> int:
+    """``station models quantize``: build the int8 landmark model and install it if its sha256
+    is the recorded one."""
+    from station.pose import calibset, models, quantize
+
+    calibration = Path(args.calibration) if args.calibration else calibset.DEFAULT_FOLDER
+    try:
+        data = quantize.build(folder, calibration, _progress)
+        digest = quantize.install(folder, data, force=args.force)
+    except models.ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_MODELS
+    print(f"{models.LANDMARKER_INT8.name}: sha256 {digest}, in {folder}")
     return EXIT_OK
 
 
@@ -68,6 +88,7 @@ def load_estimator(args: argparse.Namespace, settings: Settings | None = None) -
         threads=getattr(args, "threads", None) or settings.pose_threads,
         min_detection_confidence=settings.min_detection_confidence,
         min_tracking_confidence=settings.min_tracking_confidence,
+        pose_model=getattr(args, "model", None) or settings.pose_model,
     )
 
 
@@ -401,7 +422,11 @@ def _add_run_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     n.add_argument("--mqtt", metavar="URL", help="MQTT broker for this run (mqtt://host:1883, "
                    "mqtts://host:8883), instead of the setting")
     n.add_argument("--threads", type=int, help="CPU threads per model")
+    n.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     n.set_defaults(func=cmd_run)
+
+
+MODEL_HELP = "landmark model (default: the pose_model setting, full)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -413,7 +438,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     m = sub.add_parser("models", parents=[common], help="fetch or check the pose models")
-    m.add_argument("action", choices=["fetch", "check"])
+    m.add_argument("action", choices=["fetch", "check", "quantize"],
+                   help="quantize: build the int8 landmark model (needs the quantize extra)")
+    m.add_argument("--calibration", metavar="DIR", help="calibration set (default: the repository's)")
+    m.add_argument("--force", action="store_true", help="install an int8 build whose sha256 is not the "
+                   "recorded one")
     m.add_argument("--wheel", metavar="FILE", help="take the models from this mediapipe 0.10.14 wheel")
     m.add_argument("--quiet", action="store_true", help="no pip progress bar")
     m.set_defaults(func=cmd_models)
@@ -422,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("paths", nargs="+", metavar="PATH", help="images, videos or folders of them")
     a.add_argument("--json", action="store_true", help="one JSON object per frame")
     a.add_argument("--threads", type=int, help="CPU threads per model")
+    a.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     a.set_defaults(func=cmd_analyze)
 
     b = sub.add_parser("bench", parents=[common], help="time the pose pipeline against its models")
@@ -429,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")
     b.add_argument("--json", action="store_true")
     b.add_argument("--threads", type=int, help="CPU threads per model")
+    b.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     b.set_defaults(func=cmd_bench)
 
     _add_run_parser(sub, common)
@@ -442,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0, help="simulator seed")
     r.add_argument("--sets", type=int, default=2, help="simulated sets to record")
     r.add_argument("--threads", type=int, help="CPU threads per model")
+    r.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     r.set_defaults(func=cmd_record)
 
     p = sub.add_parser("replay", parents=[common], help="run the coach over a recorded pose stream")

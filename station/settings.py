@@ -79,6 +79,12 @@ class SettingsError(ValueError):
 class Settings:
     # --- camera and pose model
     pose_threads: int = setting(2, "system", "CPU threads for each pose model", "", 1, 8, restart=True)
+    # full_int8 needs `station models quantize` first; README "Measured figures" has its speed
+    # and agreement with the float model. The float model stays the default until the int8 one
+    # is measured on the Pi itself (see README, "The int8 landmark model").
+    pose_model: str = setting(
+        "full", "system", "landmark model: float (full) or mixed int8 (full_int8, faster)", "",
+        choices=("full", "full_int8"), restart=True)
     min_detection_confidence: float = setting(
         0.5, "camera", "how sure the detector must be that a person is there", "", 0.1, 0.95, restart=True)
     min_tracking_confidence: float = setting(

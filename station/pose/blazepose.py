@@ -115,13 +115,15 @@ class PoseEstimator:
 
     @classmethod
     def from_folder(cls, folder: Path, threads: int = 2, *, min_detection_confidence: float = 0.5,
-                    min_tracking_confidence: float = 0.5, refine: bool = True) -> PoseEstimator:
-        """Load both models from a data directory's model folder (checked by sha256 first).
+                    min_tracking_confidence: float = 0.5, refine: bool = True,
+                    pose_model: str = "full") -> PoseEstimator:
+        """Load both models from a data directory's model folder (checked by sha256 first);
+        ``pose_model`` picks the landmark model (``full`` or ``full_int8``).
 
         Raises :class:`ModelError`, whose message says how to fix it, when a model is missing or
         corrupt, the runtime is not installed or cannot read a model file.
         """
-        detector, landmarks = require(folder)
+        detector, landmarks = require(folder, pose_model)
         try:
             return cls(detector, landmarks, threads, min_detection_confidence, min_tracking_confidence,
                        refine)

@@ -108,6 +108,20 @@ def _refine_at_edges(xy: np.ndarray, heatmap: np.ndarray, centre: np.ndarray) ->
     return np.where(refine[:, None], moved, xy)
 
 
+def warp_roi(rgb: np.ndarray, roi: Roi, dst: np.ndarray | None = None) -> np.ndarray:
+    """The ROI of an RGB frame as the model's 256x256 uint8 input image (edges replicated).
+    The int8 build's calibration crops come from here too, so they are the engine's own."""
+    return cv2.warpAffine(
+        rgb, roi.matrix_from(INPUT_SIZE), (INPUT_SIZE, INPUT_SIZE), dst=dst,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def input_tensor(image: np.ndarray) -> np.ndarray:
+    """A (256, 256, 3) uint8 crop as the model's (1, 256, 256, 3) float32 input in [0, 1]."""
+    return np.multiply(image, _SCALE, dtype=np.float32)[None]
+
+
 class Landmarker:
     """Runs the landmark model on one ROI of an RGB frame.
 
@@ -130,10 +144,7 @@ class Landmarker:
         self.stage_times = StageTimes()
 
     def _prepare(self, rgb: np.ndarray, roi: Roi) -> None:
-        cv2.warpAffine(
-            rgb, roi.matrix_from(INPUT_SIZE), (INPUT_SIZE, INPUT_SIZE), dst=self._buffer,
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
-        )
+        warp_roi(rgb, roi, self._buffer)
         view = self.interpreter.tensor(self._input)()
         np.multiply(self._buffer, _SCALE, out=view[0], casting="unsafe")
         del view  # the interpreter refuses to run while a view of its memory is alive

@@ -50,8 +50,19 @@ LANDMARKER = ModelFile(
     "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
 )
 MODELS = (DETECTOR, LANDMARKER)
+# Not in the wheel: built here from LANDMARKER by `station models quantize` (station/pose/quantize.py),
+# deterministically, so its bytes are known in advance. Optional: without it the station runs
+# the float model.
+LANDMARKER_INT8 = ModelFile(
+    "pose_landmark_full_int8.tflite",
+    "built from pose_landmark_full.tflite by `station models quantize`",
+    "ecfd4a5cfffe0d60a2862bfb77b4759bd48db6d887d88800628cb9dd741d9da4",
+)
+# The `pose_model` setting's choices and the landmark model each one loads.
+POSE_MODELS = {"full": LANDMARKER, "full_int8": LANDMARKER_INT8}
 
 FIX_HINT = "run `station models fetch` (or `station models fetch --wheel FILE` offline)"
+INT8_HINT = "run `station models quantize` (or choose pose_model = full)"
 
 
 class ModelError(RuntimeError):
@@ -88,12 +99,27 @@ def check(folder: Path) -> list[Problem]:
     return problems
 
 
-def require(folder: Path) -> tuple[Path, Path]:
-    """The paths of the detector and landmark models, or a ModelError that says how to fix them."""
+def check_int8(folder: Path) -> Problem | None:
+    """What is wrong with the int8 landmark model, or None when it is there and verified."""
+    path = folder / LANDMARKER_INT8.name
+    if not path.is_file():
+        return Problem(LANDMARKER_INT8.name, path, "missing")
+    if sha256_of(path) != LANDMARKER_INT8.sha256:
+        return Problem(LANDMARKER_INT8.name, path, "corrupt")
+    return None
+
+
+def require(folder: Path, pose_model: str = "full") -> tuple[Path, Path]:
+    """The paths of the detector and landmark models (``pose_model``: a key of
+    :data:`POSE_MODELS`), or a ModelError that says how to fix them."""
+    if pose_model not in POSE_MODELS:
+        raise ModelError(f"unknown pose model {pose_model!r}: choose one of {', '.join(POSE_MODELS)}")
     problems = check(folder)
     if problems:
         raise ModelError("; ".join(map(str, problems)) + f": {FIX_HINT}")
-    return folder / DETECTOR.name, folder / LANDMARKER.name
+    if pose_model == "full_int8" and (problem := check_int8(folder)) is not None:
+        raise ModelError(f"{problem}: {INT8_HINT}")
+    return folder / DETECTOR.name, folder / POSE_MODELS[pose_model].name
 
 
 def download_wheel(dest: Path, *, quiet: bool = False) -> Path:

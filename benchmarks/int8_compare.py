@@ -1,0 +1,276 @@
+"""The int8 landmark model against the float one and MediaPipe 0.10.14, side by side in one run.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/int8_compare.py \
+        --photos ../shared/fixtures/photos --held-out /tmp/fedb [--mp-python /tmp/mpenv/bin/python]
+
+``--held-out`` is a checkout of yuhonas/free-exercise-db: the 120 photos listed in
+``calibration/landmark/eval.json`` (never calibrated on; the last 40 of them, which did not take
+part in choosing what stays float either). Prints:
+
+1. speed: bare landmark invoke and tracking frame, int8 vs float (interleaved, medians), and
+   MediaPipe's own video-mode frame on the same photos (target: int8 tracking <= 0.35x MediaPipe);
+2. agreement of the int8 engine with the float engine, % of the image diagonal over the 33
+   landmarks: photos (static) and a clip of tracking frames (median target <= 0.3 %, p95 stated);
+3. the TF truth test with int8 (21 px: at least 33 of 34);
+4. presence: frames until a person leaving the clip is let go, int8 vs float;
+5. coaching: view, phase and spine of the labelled photos, and the reps of the real movements
+   (``tests/test_coach_real.py``), int8 vs float; every difference is printed.
+
+The clip: no video of a person is in the fixtures, so each fixture photo of a person becomes a
+"camera" clip: 60 frames of slow pan, zoom and roll over the photo (the engine tracks), then
+the person slides out of the frame over 20 frames, then 10 empty frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from station.camera.files import read_image
+from station.datadir import models_dir
+from station.pose import calibset
+from station.pose.blazepose import PoseEstimator
+
+# A MediaPipe 0.10.14 server in its own environment: one tracking Pose per photo (video mode);
+# for each line "i" on stdin it processes photo i once and answers the milliseconds it took. One
+# MediaPipe frame per round of ours keeps the comparison interleaved on a shared machine.
+MP_SERVER = r"""
+import json, sys, time
+import cv2, mediapipe as mp
+paths = json.loads(sys.argv[1])
+images = [cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB) for p in paths]
+poses = [mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) for _ in paths]
+for pose, rgb in zip(poses, images):
+    pose.process(rgb)
+print("ready", flush=True)
+for line in sys.stdin:
+    i = int(line)
+    t0 = time.perf_counter(); poses[i].process(images[i])
+    print(1000 * (time.perf_counter() - t0), flush=True)
+"""
+TRACK, LEAVE, EMPTY = 60, 20, 10
+
+
+def diag_pct(a, b, size: tuple[int, int]) -> np.ndarray:
+    """Distances between two poses' 33 landmarks, in % of the image diagonal."""
+    return np.hypot(*(a.xy - b.xy).T) / np.hypot(*size) * 100
+
+
+def clip(rgb: np.ndarray) -> Iterator[np.ndarray]:
+    """The synthetic camera clip of one photo (see the module's docstring)."""
+    h, w = rgb.shape[:2]
+    for i in range(TRACK + LEAVE + EMPTY):
+        u = i / TRACK
+        angle, zoom = 4 * np.sin(2 * np.pi * u), 1.0 + 0.08 * np.sin(np.pi * u)
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, zoom)
+        m[0, 2] += 0.04 * w * np.sin(2 * np.pi * u)
+        if i >= TRACK:  # slide out to the right, then stay out
+            m[0, 2] += 1.2 * w * min(1.0, (i - TRACK + 1) / LEAVE)
+        yield cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128))
+
+
+def speed(full: PoseEstimator, int8: PoseEstimator, images: list[np.ndarray], frames: int,
+          mp: subprocess.Popen | None) -> dict:
+    """Interleaved medians (ms): bare landmark invoke and tracking frame of both engines, and
+    MediaPipe's tracking frame on the same photo."""
+    times: dict[str, list[float]] = {k: [] for k in ("lm_full", "lm_int8", "track_full", "track_int8", "mp")}
+    per = max(1, frames // len(images))
+    for i in range(frames):
+        rgb = images[(i // per) % len(images)]
+        if mp is not None and mp.stdin is not None and mp.stdout is not None:
+            mp.stdin.write(f"{(i // per) % len(images)}\n")
+            mp.stdin.flush()
+            times["mp"].append(float(mp.stdout.readline()))
+        for name, est in (("full", full), ("int8", int8)):
+            if i % per == 0:
+                est.reset()
+                est.process(rgb, t=0.0)
+            t0 = time.perf_counter()
+            est.process(rgb, t=(i % per + 1) / 30)
+            t1 = time.perf_counter()
+            est.landmarker.invoke()
+            t2 = time.perf_counter()
+            if not est.timing.detected:
+                times[f"track_{name}"].append((t1 - t0) * 1000)
+            times[f"lm_{name}"].append((t2 - t1) * 1000)
+    return {k: statistics.median(v) if v else None for k, v in times.items()}
+
+
+def mediapipe_server(mp_python: str, paths: list[str]) -> subprocess.Popen | None:
+    if not Path(mp_python).exists():
+        print(f"(no mediapipe environment at {mp_python}: benchmarks/setup_mediapipe_env.sh)")
+        return None
+    server = subprocess.Popen([mp_python, "-c", MP_SERVER, json.dumps(paths)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    return server
+
+
+def static_agreement(full: PoseEstimator, int8: PoseEstimator, images: dict[str, np.ndarray]) -> list:
+    """Per photo: (name, distances in % of the diagonal) or (name, None) when one finds nobody."""
+    out = []
+    for name, rgb in images.items():
+        a, b = full.process(rgb, video=False), int8.process(rgb, video=False)
+        if (a is None) != (b is None):
+            print(f"  DIFFERENCE {name}: person found by full {a is not None}, by int8 {b is not None}")
+        out.append((name, None if a is None or b is None else diag_pct(a, b, a.size)))
+    return out
+
+
+def video_agreement(full: PoseEstimator, int8: PoseEstimator, rgb: np.ndarray) -> tuple[list, int, int]:
+    """Distances on the clip's tracking frames, and the frame each engine lets the person go."""
+    full.reset()
+    int8.reset()
+    dists, gone = [], {"full": -1, "int8": -1}
+    for i, frame in enumerate(clip(rgb)):
+        a, b = full.process(frame, t=i / 30), int8.process(frame, t=i / 30)
+        if i < TRACK and a is not None and b is not None:
+            dists.append(diag_pct(a, b, a.size))
+        for name, pose in (("full", a), ("int8", b)):
+            if i >= TRACK and pose is None and gone[name] < 0:
+                gone[name] = i - TRACK
+    return dists, gone["full"], gone["int8"]
+
+
+def jitter(est: PoseEstimator, images: dict[str, np.ndarray], frames: int = 40) -> tuple[float, float]:
+    """Each photo tracked as a still video: the landmarks' frame-to-frame moves (px) over the
+    last half of the frames, median over photos of the median move, and the largest move."""
+    medians, worst = [], 0.0
+    for rgb in images.values():
+        est.reset()
+        poses = [est.process(rgb, t=i / 30) for i in range(frames)]
+        found = [p for p in poses[frames // 2 :] if p is not None]
+        moves = np.array([np.hypot(*(a.xy - b.xy).T) for a, b in itertools.pairwise(found)])
+        medians.append(float(np.median(moves)))
+        worst = max(worst, float(moves.max()))
+    return float(np.median(medians)), worst
+
+
+def summary(label: str, dists: list[np.ndarray]) -> None:
+    pooled = np.concatenate(dists) if dists else np.zeros(1)
+    per = [float(np.median(d)) for d in dists]
+    print(f"  {label}: {len(dists)} frames; landmarks median {np.median(pooled):.3f} %, "
+          f"p95 {np.percentile(pooled, 95):.3f} %, max {pooled.max():.2f} %; "
+          f"worst per-frame median {max(per, default=0):.3f} %")
+
+
+def tf_truth(est: PoseEstimator, photos: Path) -> tuple[int, float]:
+    from station.pose.landmarks import COCO_TO_BLAZEPOSE
+    from tests.test_pose_accuracy import TF_IMAGES, TF_TOLERANCE_PX, _truth
+
+    truth, within, worst = _truth(photos), 0, 0.0
+    for name in TF_IMAGES:
+        pose = est.process(read_image(photos / name), video=False)
+        err = np.abs(pose.xy[list(COCO_TO_BLAZEPOSE)] - truth[name]).max(axis=1) if pose else np.full(17, 1e9)
+        within += int((err <= TF_TOLERANCE_PX).sum())
+        worst = max(worst, float(err.max()))
+    return within, worst
+
+
+def coaching(full: PoseEstimator, int8: PoseEstimator, photos: Path) -> int:
+    """Differences in posture of the labelled photos and in the reps of the real movements."""
+    from station.coach.coach import Coach
+    from station.coach.events import RepFinished
+    from station.coach.posture import describe_frame
+    from station.settings import Settings
+    from tests.test_coach_real import rep_frames
+
+    labels, differences = json.loads((photos / "labels.json").read_text()), 0
+    poses = {}
+    for name in labels:
+        records = []
+        for est in (full, int8):
+            pose, record = est.process(read_image(photos / name), video=False), {}
+            describe_frame(pose, record)
+            records.append({k: record[k] for k in ("view", "phase", "spine")})
+            poses.setdefault(name, []).append(pose)
+        if records[0] != records[1]:
+            differences += 1
+            print(f"  DIFFERENCE {name}: full {records[0]}, int8 {records[1]} (label {labels[name]})")
+    for move in ("Good_Morning", "Box_Squat", "Standing_Toe_Touches"):
+        start, end = f"{move}__0.jpg", f"{move}__1.jpg"
+        reps: list[list] = []
+        for k in (0, 1):
+            coach = Coach(Settings())
+            frames = rep_frames(poses[start][k], poses[end][k])
+            events = [e for t, p in frames for e in coach.step(t, p, None, None).events]
+            reps.append([(sorted(r.faults), r.verdict) for r in events if isinstance(r, RepFinished)])
+        if reps[0] != reps[1]:
+            differences += 1
+            print(f"  DIFFERENCE {start} -> {end}: full {reps[0]}, int8 {reps[1]}")
+        else:
+            print(f"  {start} -> {end}: same reps with both: {reps[0]}")
+    return differences
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, default=Path("../shared/fixtures/photos"))
+    parser.add_argument("--held-out", type=Path, help="a checkout of yuhonas/free-exercise-db")
+    parser.add_argument("--mp-python", default="/tmp/mpenv/bin/python")
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--speed-only", action="store_true", help="section 1 only")
+    args = parser.parse_args()
+    full = PoseEstimator.from_folder(models_dir(None), 2, pose_model="full")
+    int8 = PoseEstimator.from_folder(models_dir(None), 2, pose_model="full_int8")
+    paths = sorted(p for p in args.photos.iterdir() if p.suffix in (".jpg", ".png", ".jpeg"))
+    fixtures = {p.name: read_image(p) for p in paths}
+    print("1. speed (ms, medians, 2 threads)")
+    server = mediapipe_server(args.mp_python, [str(p.resolve()) for p in paths])
+    s = speed(full, int8, list(fixtures.values()), args.frames, server)
+    if server is not None:
+        server.terminate()
+    mp = s["mp"]
+    print(f"  landmark invoke: int8 {s['lm_int8']:.2f}, float {s['lm_full']:.2f} "
+          f"= {s['lm_int8'] / s['lm_full']:.2f}x")
+    print(f"  tracking frame:  int8 {s['track_int8']:.2f}, float {s['track_full']:.2f} "
+          f"= {s['track_int8'] / s['track_full']:.2f}x" + (
+              f"; MediaPipe {mp:.2f}: int8 {s['track_int8'] / mp:.2f}x, float {s['track_full'] / mp:.2f}x "
+              "(target int8 <= 0.35x)" if mp else ""))
+    if args.speed_only:
+        return 0
+    print("2. agreement int8 vs float engine, % of the image diagonal (target median <= 0.3 %)")
+    report_agreement(full, int8, fixtures, args.held_out)
+    print("3. TF truth (21 px), int8 / float: {} of 34, worst {:.1f} px / {} of 34, worst {:.1f} px".format(
+        *tf_truth(int8, args.photos), *tf_truth(full, args.photos)))
+    print("  still photos tracked as video, frame-to-frame moves: int8 median {:.2f} px, max {:.1f} px; "
+          "float median {:.2f} px, max {:.1f} px".format(*jitter(int8, fixtures), *jitter(full, fixtures)))
+    print("4-5. presence and coaching")
+    differences = coaching(full, int8, args.photos)
+    print(f"  coaching differences: {differences}")
+    return 0
+
+
+def report_agreement(full: PoseEstimator, int8: PoseEstimator, fixtures: dict[str, np.ndarray],
+                     held_out: Path | None) -> None:
+    found = [d for _, d in static_agreement(full, int8, fixtures) if d is not None]
+    summary("fixture photos (static)", found)
+    if held_out is not None:
+        # The first 80 chose what stays float (int8_sensitivity.py): only the last 40 are unseen.
+        names = json.loads((calibset.DEFAULT_FOLDER / "eval.json").read_text())["photos"][80:]
+        images = {n: read_image(held_out / n) for n in names}
+        found = [d for _, d in static_agreement(full, int8, images) if d is not None]
+        summary(f"{len(names)} held-out photos (static)", found)
+    frames, lets_go = [], []
+    for name, rgb in fixtures.items():
+        dists, gone_full, gone_int8 = video_agreement(full, int8, rgb)
+        frames += dists
+        lets_go.append((name, gone_full, gone_int8))
+    summary(f"clips of tracking frames ({len(fixtures)} clips)", frames)
+    for name, a, b in lets_go:
+        mark = "" if a == b else "   DIFFERENCE"
+        print(f"  let go after the person starts leaving {name}: float frame {a}, int8 frame {b}{mark}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

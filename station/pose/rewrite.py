@@ -1,0 +1,142 @@
+"""Two small rewrites of ``pose_landmark_full.tflite`` that the int8 build needs first.
+
+The released model keeps its weights as float16 constants, each behind a DEQUANTIZE op (192 of
+them), so ai-edge-quantizer sees no float weights to quantize. :func:`fold_dequantize` turns each
+such pair into one float32 constant; the arithmetic is the same (the runtime widens the same
+float16 values to float32 before the first invoke), so outputs do not change: checked by
+``tests/test_quantize.py``. The quantizer also drives calibration through a signature runner,
+and the model has no signature: :func:`add_signature` names the input and the five outputs.
+
+Build time only (``station models quantize``): the schema module ships with ai-edge-litert, and
+the Pi never runs this.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+SIGNATURE_KEY = "serving_default"
+
+
+def _schema() -> Any:
+    from ai_edge_litert import schema_py_generated
+
+    return schema_py_generated
+
+
+def read(data: bytes) -> Any:
+    """The model as the flatbuffer schema's object tree (``ModelT``)."""
+    s = _schema()
+    return s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+
+
+def write(model: Any) -> bytes:
+    """Serialise a ``ModelT``; the same tree gives the same bytes (the builder has no clock or
+    randomness, and every list here keeps the model's own order)."""
+    import flatbuffers
+
+    builder = flatbuffers.Builder(1 << 20)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _opcode_names(model: Any) -> list[str]:
+    s = _schema()
+    names = {v: k for k, v in vars(s.BuiltinOperator).items() if not k.startswith("_")}
+    # Old files keep the code in deprecatedBuiltinCode (int8), new ones in builtinCode.
+    return [names.get(max(c.builtinCode, c.deprecatedBuiltinCode), "CUSTOM") for c in model.operatorCodes]
+
+
+def _constant_fp16(model: Any, graph: Any, index: int) -> np.ndarray | None:
+    """The float16 values of tensor ``index`` if it is a constant float16 tensor."""
+    s = _schema()
+    tensor = graph.tensors[index]
+    data = model.buffers[tensor.buffer].data if tensor.buffer > 0 else None
+    if tensor.type != s.TensorType.FLOAT16 or data is None or len(data) == 0:
+        return None
+    return np.frombuffer(np.asarray(data, np.uint8).tobytes(), "<f2")
+
+
+def fold_dequantize(data: bytes) -> bytes:
+    """The model with every DEQUANTIZE of a float16 constant replaced by a float32 constant."""
+    s = _schema()
+    model = read(data)
+    graph = model.subgraphs[0]
+    codes = _opcode_names(model)
+    kept, alias = [], {}
+    for op in graph.operators:
+        values = _constant_fp16(model, graph, op.inputs[0]) if codes[op.opcodeIndex] == "DEQUANTIZE" else None
+        if values is None:
+            kept.append(op)
+            continue
+        source = graph.tensors[op.inputs[0]]
+        # The float16 tensor becomes the float32 constant; the DEQUANTIZE output is dropped.
+        model.buffers[source.buffer].data = np.frombuffer(values.astype("<f4").tobytes(), np.uint8)
+        source.type = s.TensorType.FLOAT32
+        alias[op.outputs[0]] = op.inputs[0]
+    for op in kept:
+        op.inputs = np.array([alias.get(int(i), int(i)) for i in op.inputs], np.int32)
+    graph.operators = kept
+    _drop_unused_tensors(model, graph)
+    return write(model)
+
+
+def _drop_unused_tensors(model: Any, graph: Any) -> None:
+    """Remove tensors that no op, input or output refers to, and renumber the rest."""
+    used = set(map(int, graph.inputs)) | set(map(int, graph.outputs))
+    for op in graph.operators:
+        used |= {int(i) for i in op.inputs if i >= 0} | {int(i) for i in op.outputs}
+    order = sorted(used)
+    new = {old: n for n, old in enumerate(order)}
+    graph.tensors = [graph.tensors[i] for i in order]
+
+    def remap(ids: Any) -> np.ndarray:
+        return np.array([new[int(i)] if i >= 0 else -1 for i in ids], np.int32)
+
+    graph.inputs, graph.outputs = remap(graph.inputs), remap(graph.outputs)
+    for op in graph.operators:
+        op.inputs, op.outputs = remap(op.inputs), remap(op.outputs)
+        if op.intermediates is not None and len(op.intermediates):
+            op.intermediates = remap(op.intermediates)
+    # Buffers that lost their tensor stay (empty ones cost a few bytes); the model's buffer
+    # table keeps its numbering, which other tables (metadata) refer to.
+    for buffer_id in range(1, len(model.buffers)):
+        if not any(t.buffer == buffer_id for t in graph.tensors) and not _is_metadata(model, buffer_id):
+            model.buffers[buffer_id].data = None
+
+
+def _is_metadata(model: Any, buffer_id: int) -> bool:
+    return any(m.buffer == buffer_id for m in model.metadata or [])
+
+
+def add_signature(data: bytes) -> bytes:
+    """The model with one signature (``serving_default``) over its input and outputs, named by
+    their tensor names (``input_1``, ``Identity`` .. ``Identity_4``)."""
+    s = _schema()
+    model = read(data)
+    graph = model.subgraphs[0]
+
+    def tensor_map(index: int) -> Any:
+        entry = s.TensorMapT()
+        entry.name = graph.tensors[index].name.decode()
+        entry.tensorIndex = int(index)
+        return entry
+
+    signature = s.SignatureDefT()
+    signature.signatureKey = SIGNATURE_KEY
+    signature.subgraphIndex = 0
+    signature.inputs = [tensor_map(i) for i in graph.inputs]
+    signature.outputs = [tensor_map(i) for i in graph.outputs]
+    model.signatureDefs = [signature]
+    return write(model)
+
+
+def op_summary(data: bytes) -> list[tuple[str, str]]:
+    """(op name, output tensor name) for each op in order: the names a quantization recipe's
+    regular expressions match."""
+    model = read(data)
+    graph = model.subgraphs[0]
+    codes = _opcode_names(model)
+    return [(codes[op.opcodeIndex], graph.tensors[op.outputs[0]].name.decode()) for op in graph.operators]
