@@ -54,7 +54,8 @@ def need_photos() -> None:
 
 def test_benchmark_scripts_are_all_smoke_tested() -> None:
     scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
-    assert scripts == ["coach_suite.py", "consumers.py", "crash_soak.py", "lan_attacks.py",
+    assert scripts == ["coach_suite.py", "consumers.py", "crash_soak.py", "int8_compare.py",
+                       "int8_sensitivity.py", "int8_sets.py", "lan_attacks.py",
                        "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
                        "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
         "a benchmark was added or renamed: give it a smoke run here")
@@ -104,6 +105,20 @@ def test_coach_suite_json(tmp_path) -> None:
 def test_runtime_latency(tmp_path) -> None:
     out = bench(tmp_path, "runtime_latency.py", "--presses", "20")
     has_line(out, rf"^switch -> light over 20 presses: median {NUM} ms, p99 {NUM} ms \(target < 10 ms\)$")
+
+
+@pytest.mark.parametrize("script", ["int8_compare.py", "int8_sensitivity.py", "int8_sets.py"])
+def test_int8_scripts_parse_their_arguments(tmp_path, script: str) -> None:
+    # Their full runs need a free-exercise-db checkout and the quantize extra; their help must run.
+    assert "usage:" in bench(tmp_path, script, "--help")
+
+
+def test_int8_compare_speed(tmp_path, model_folder) -> None:
+    if not (model_folder / "pose_landmark_full_int8.tflite").exists():
+        pytest.skip("no int8 landmark model: `station models quantize` builds it (needs the quantize extra)")
+    out = bench(tmp_path, "int8_compare.py", "--speed-only", "--frames", "20")
+    has_line(out, rf"^  landmark invoke: int8 {NUM}, float {NUM} = {NUM}x$")
+    has_line(out, rf"^  tracking frame:  int8 {NUM}, float {NUM} = {NUM}x$")
 
 
 def test_lan_attacks_short(tmp_path) -> None:
