@@ -38,14 +38,18 @@ def rep_frames(a: Pose, b: Pose, reps: int = 2, seed: int = 0) -> list[tuple[flo
     return frames
 
 
-@pytest.mark.parametrize(("start", "end", "faults"), [
+# The same cases judge the int8 landmark model (tests/test_int8.py).
+REAL_MOVEMENTS = [
     # The good morning's knee bends 39 deg at the bottom, 27 beyond standing: more than the
     # drill's soft knees (15-20), short of a squat.
     ("Good_Morning__0.jpg", "Good_Morning__1.jpg", {"knees_too_bent"}),
     ("Box_Squat__0.jpg", "Box_Squat__1.jpg", {"squat"}),
     # The toe touch's hips travel 0.26 torso lengths: past the uncalibrated wall (0.2).
     ("Standing_Toe_Touches__0.jpg", "Standing_Toe_Touches__1.jpg", {"rounded_back"}),
-])
+]
+
+
+@pytest.mark.parametrize(("start", "end", "faults"), REAL_MOVEMENTS)
 def test_real_movements_are_judged_like_a_coach_would(photos, estimator, start, end, faults) -> None:
     from station.camera.files import read_image
 

@@ -15,6 +15,7 @@ import pytest
 from station.pose import calibset, rewrite
 from station.pose.models import LANDMARKER
 from tests.conftest import read_rgb
+from tests.test_coach_real import REAL_MOVEMENTS
 
 
 @pytest.fixture(scope="module")
@@ -186,11 +187,7 @@ def test_int8_tracking_of_a_still_photo_settles(photos: Path, int8_estimator) ->
     accuracy.test_tracking_skips_the_detector_and_smooths(photos, int8_estimator)
 
 
-@pytest.mark.parametrize(("start", "end", "faults"), [
-    ("Good_Morning__0.jpg", "Good_Morning__1.jpg", set()),
-    ("Box_Squat__0.jpg", "Box_Squat__1.jpg", {"squat"}),
-    ("Standing_Toe_Touches__0.jpg", "Standing_Toe_Touches__1.jpg", {"rounded_back", "no_wall_touch"}),
-])
+@pytest.mark.parametrize(("start", "end", "faults"), REAL_MOVEMENTS)
 def test_int8_coaches_the_real_movements_alike(photos: Path, int8_estimator, start, end, faults) -> None:
     import tests.test_coach_real as real
 
