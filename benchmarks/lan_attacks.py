@@ -133,6 +133,8 @@ class Station:
             if "setup code" in line:
                 self.setup_code = line.rsplit(":", 1)[1].strip()
             if line.startswith("Hinge Station on"):
+                # The port it really serves on (``--port 0``: a free one).
+                self.port = int(line.split("localhost:", 1)[1].split("/", 1)[0])
                 break
         threading.Thread(target=self._drain, daemon=True).start()
         time.sleep(0.5 if self.setup_code is None else 0)
@@ -549,12 +551,13 @@ def main() -> int:
     rows = [int(r) for r in args.only.split(",") if r] or list(ATTACKS)
     data = Path(tempfile.mkdtemp(prefix="lan-attacks-"))
     st = Station(args.port, data, _pose_video(data) if args.pose else None)
-    st.start()
-    first_account(st)
     peak = {"VmHWM": 0, "Threads": 0}
-    print(f"station pid {st.proc.pid} on {HOST}:{args.port}, data {st.data}", flush=True)  # type: ignore[union-attr]
-    print("| # | attack | answer | member page | reps logged |\n| --- | --- | --- | --- | --- |", flush=True)
     try:
+        st.start()
+        first_account(st)
+        print(f"station pid {st.proc.pid} on {HOST}:{st.port}, data {st.data}", flush=True)  # type: ignore[union-attr]
+        print("| # | attack | answer | member page | reps logged |", flush=True)
+        print("| --- | --- | --- | --- | --- |", flush=True)
         for row in rows:
             before = st.reps()
             if row in RESTARTS:  # the attack restarts the station: the page is asked for after
