@@ -4,8 +4,8 @@ Settings are a frozen dataclass: the coach reads them, staff change them through
 :meth:`Settings.changed`, which validates everything before anything is applied.
 
     >>> s = Settings()
-    >>> s.pose_threads
-    2
+    >>> s.pose_threads == default_threads()
+    True
     >>> s.changed(pose_threads=0)
     Traceback (most recent call last):
     ...
@@ -15,6 +15,7 @@ Settings are a frozen dataclass: the coach reads them, staff change them through
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,15 @@ RENAMED = {
     "rounded_head_spine": "rounded_head_drop_beyond_standing",
     "squat_knee": "squat_knee_beyond_standing",
 }
+
+
+def default_threads() -> int:
+    """One pose-model thread per core this process may use, at most 4 (a Pi 4 or 5 has 4)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 2
+    return max(1, min(4, cores))
 
 
 def setting(
@@ -56,7 +66,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     # --- camera and pose model
-    pose_threads: int = setting(2, "system", "CPU threads for each pose model", "", 1, 8)
+    pose_threads: int = setting(default_threads(), "system", "CPU threads for each pose model", "", 1, 8)
     min_detection_confidence: float = setting(
         0.5, "camera", "how sure the detector must be that a person is there", "", 0.1, 0.95)
     min_tracking_confidence: float = setting(
@@ -70,6 +80,9 @@ class Settings:
     camera_vflip: bool = setting(False, "camera", "flip the picture upside down", "")
     camera_stall_s: float = setting(
         3.0, "camera", "no frame for this long means the camera is offline and is reopened", "s", 0.5, 60)
+    # Camera Module 3 focuses at about 1 m by default, soft at the station's 2.5-3.5 m.
+    camera_focus_m: float = setting(
+        0.0, "camera", "focus distance for Camera Module 3 (0: continuous autofocus)", "m", 0.0, 10.0)
 
     # --- wall switch (BCM numbering; defaults match hardware/wiring.md)
     switch_enabled: bool = setting(

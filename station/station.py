@@ -32,7 +32,7 @@ from station.camera.sources import CameraError, EndOfStream, Frame, FrameSource
 from station.coach.coach import Coach
 from station.coach.signals import Baseline
 from station.coach.vocabulary import Phase
-from station.devices import Devices, pin_factory
+from station.devices import Devices
 from station.estimator import Estimator, LazyEstimator
 from station.health import ErrorLog, LoopFigures
 from station.hub import Hub, Message, Subscription
@@ -46,7 +46,8 @@ from station.store import RepLog
 log = logging.getLogger("station")
 
 IDLE_PUBLISH_S = 0.5  # with no frames (camera offline), snapshots still go out this often
-MAX_BACKOFF_S = 30.0
+# A camera that comes back is found within a few seconds (a retry is one failed open, cheap).
+MAX_BACKOFF_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,7 @@ class Station:
         self._pending: Settings | None = None
         self.source = source
         self.demo = demo
-        self.devices = devices if devices is not None else Devices.from_settings(
-            settings, factory=pin_factory(mock=True) if demo else None)
+        self.devices = devices if devices is not None else Devices.open(settings, mock=demo)
         self.coach = Coach(settings)
         self.notifier = notifier or Notifier()
         self.hub = Hub()
@@ -107,8 +107,9 @@ class Station:
 
     @property
     def service(self) -> str | None:
-        """What staff must fix before the station can coach (None when nothing)."""
-        return self.estimator.problem
+        """What staff must fix before the station can coach fully (None when nothing)."""
+        problems = [p for p in (self.estimator.problem, self.devices.problem) if p]
+        return "; ".join(problems) or None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -164,7 +165,7 @@ class Station:
     def press_switch(self, pressed: bool) -> None:
         """The demo's virtual wall switch (mock pins only)."""
         switch = self.devices.switch
-        if not self.devices.mock or switch is None:
+        if not self.devices.mock or self.devices.problem or switch is None:
             raise RuntimeError("there is no virtual wall switch: this station has real pins")
         if pressed:
             switch.press()
@@ -204,6 +205,7 @@ class Station:
             "camera_name": getattr(self.source, "name", "?"), **self.figures.as_dict(),
             "dropped_snapshots": sum(s.dropped for s in subs), "subscribers": len(subs),
             "switch": self._switch_health(), "lights": self.lights(), "demo": self.demo,
+            "pins": self.devices.pins,
             "last_error": self.errors.last(), "errors": self.errors.recent(),
             "disk_free_mb": disk, "db_size_mb": round(db.stat().st_size / 2**20, 2) if db.exists() else None,
         }
