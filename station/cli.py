@@ -260,7 +260,7 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
     from station.camera import picamera
     from station.camera.sources import SimSource
     from station.datadir import data_dir
-    from station.devices import Devices, on_pi, pin_factory
+    from station.devices import Devices, on_pi
     from station.station import Station
 
     folder = data_dir(args.data)
@@ -268,7 +268,7 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
     settings = _saved_settings(store)
     source = _file_source(args, settings)
     sim = args.sim or (source is None and not picamera.available())
-    devices = Devices.from_settings(settings, factory=pin_factory(mock=True) if sim or not on_pi() else None)
+    devices = Devices.open(settings, mock=sim or not on_pi())
     factory = None
     if sim:
         switch = devices.switch
