@@ -1,4 +1,8 @@
-"""Loading a .tflite model: LiteRT first, tflite-runtime as the fallback."""
+"""Loading a .tflite model with LiteRT (ai-edge-litert).
+
+There is no tflite-runtime fall-back: its last release (2.14) has no wheel for Python 3.13
+(Trixie) and fails with numpy 2, so it could only ever have hidden the real problem.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +14,18 @@ from typing import Any
 
 
 class RuntimeMissing(RuntimeError):
-    """Neither LiteRT nor tflite-runtime is installed."""
+    """LiteRT is not installed (or cannot be loaded)."""
 
 
 def interpreter_class() -> Any:
-    """The Interpreter class of the first runtime that imports."""
+    """LiteRT's Interpreter class."""
     try:
         from ai_edge_litert.interpreter import Interpreter
-
-        return Interpreter
-    except ImportError:
-        pass
-    try:
-        from tflite_runtime.interpreter import Interpreter
-
-        return Interpreter
-    except ImportError:
+    except ImportError as exc:
         raise RuntimeMissing(
-            "no TFLite runtime: install ai-edge-litert (pip install ai-edge-litert) "
-            "or tflite-runtime"
+            f"no TFLite runtime: install ai-edge-litert (pip install ai-edge-litert) ({exc})"
         ) from None
+    return Interpreter
 
 
 @contextlib.contextmanager
