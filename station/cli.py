@@ -249,7 +249,17 @@ def _estimator_factory(args: argparse.Namespace, settings: Settings) -> Callable
         # restart in a loop: staff can see the health page and fix it.
         print(f"error: {problems[0]}; {models.FIX_HINT}. The station serves its page but cannot "
               "coach until then.", file=sys.stderr)
-    return lambda: load_estimator(args, settings)
+    if args.video or args.folder:
+        return lambda: load_estimator(args, settings)
+
+    def live() -> PoseEstimator:
+        # The live station tries the runtime in a child first: a native crash there is a message.
+        from station.pose.preflight import check_in_child
+
+        check_in_child(models_dir(args.data), getattr(args, "threads", None) or settings.pose_threads)
+        return load_estimator(args, settings)
+
+    return live
 
 
 def build_station(args: argparse.Namespace) -> BuiltStation:
