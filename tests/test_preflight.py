@@ -26,3 +26,23 @@ def test_a_crashing_runtime_is_a_problem_the_station_reports(monkeypatch, tmp_pa
     heard: list[str] = []
     lazy = LazyEstimator(lambda: preflight.check_in_child(tmp_path, 1), on_problem=heard.append)
     assert lazy.get() is None and lazy.problem and said in lazy.problem and heard == [lazy.problem]
+
+
+def test_the_runtimes_stderr_reaches_the_log_without_its_banner(monkeypatch, caplog, tmp_path) -> None:
+    import os
+
+    from station.pose import interpreter
+
+    class Chatty:
+        def __init__(self, model_path: str, num_threads: int) -> None:
+            os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+            os.write(2, b"Error in cpuinfo: failed to parse the list of possible processors\n")
+
+        def allocate_tensors(self) -> None:
+            pass
+
+    monkeypatch.setattr(interpreter, "interpreter_class", lambda: Chatty)
+    with caplog.at_level("WARNING", logger="station.pose"):
+        interpreter.load(tmp_path / "m.tflite", 2)
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["LiteRT (m.tflite): Error in cpuinfo: failed to parse the list of possible processors"]
