@@ -48,7 +48,7 @@ RELEASES = ("bookworm", "trixie")
 # stand-in's apt-built numpy extension (see standins/picamera2).
 INCLUDE = ("systemd,systemd-sysv,dbus,python3,python3-venv,python3-pip,ca-certificates,python3-numpy,"
            "python3-pywt,iproute2")
-BASE_VERSION = "3"  # bump when INCLUDE or the base steps change: the cached root is remade
+BASE_VERSION = "4"  # bump when INCLUDE or the base steps change: the cached root is remade
 PHOTO = SOURCE.parent / "shared" / "fixtures" / "photos" / "Good_Morning__0.jpg"
 NSPAWN = ("systemd-nspawn", "--register=no", "--keep-unit", "--quiet")
 MODEL = "Raspberry Pi 5 Model B Rev 1.0"
@@ -63,18 +63,45 @@ def run(cmd: list[str], timeout: float = 1800, **kw: Any) -> subprocess.Complete
 
 
 # ------------------------------------------------------------------ host set-up
+BINFMT = Path("/proc/sys/fs/binfmt_misc")
+DEBIAN_CONF = Path("/usr/lib/binfmt.d/qemu-aarch64.conf")
+
+
 def ensure_binfmt() -> None:
     """Register qemu's aarch64 handler with the kernel when it is not yet (arm64 hosts need none)."""
     if os.uname().machine == "aarch64":
         return
-    fs = Path("/proc/sys/fs/binfmt_misc")
-    if not (fs / "register").exists():
-        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(fs)], check=True)
-    if not (fs / "qemu-aarch64").exists():
-        conf = Path("/usr/lib/binfmt.d/qemu-aarch64.conf")
-        if not conf.exists():
+    if not (BINFMT / "register").exists():
+        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT)], check=True)
+    if not (BINFMT / "qemu-aarch64").exists():
+        if not DEBIAN_CONF.exists():
             sys.exit("pi-check: qemu-user-static is not installed (apt-get install qemu-user-static)")
-        (fs / "register").write_text(conf.read_text().strip())
+        (BINFMT / "register").write_text(DEBIAN_CONF.read_text().strip())
+
+
+@contextlib.contextmanager
+def qemu_handler(binary: Path | None) -> Iterator[None]:
+    """With ``binary``, that qemu runs aarch64 programs for the duration, then Debian's again.
+
+    Debian Bookworm's qemu-user-static (7.2) crashes in LiteRT 2.3's kernels (a segmentation
+    fault, with or without XNNPACK) where qemu 10 runs them: the rig can only prove the models with
+    a newer qemu. The handler is machine-wide while it is swapped: aarch64 programs of other users
+    run on this qemu meanwhile.
+    """
+    if binary is None:
+        yield
+        return
+    entry = DEBIAN_CONF.read_text().strip().split(":")
+    entry[-2] = str(binary.resolve())  # the interpreter field; flags O, P, F stay Debian's
+    (BINFMT / "qemu-aarch64").write_text("-1")
+    (BINFMT / "register").write_text(":".join(entry))
+    say(f"aarch64 programs run on {binary} for this run")
+    try:
+        yield
+    finally:
+        (BINFMT / "qemu-aarch64").write_text("-1")
+        (BINFMT / "register").write_text(DEBIAN_CONF.read_text().strip())
+        say("aarch64 programs run on Debian's qemu again")
 
 
 def check_tools() -> None:
@@ -125,8 +152,12 @@ def base_root(release: str) -> Path:
     if done.returncode != 0:
         sys.exit(f"pi-check: debootstrap failed\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     copy_network(base)
-    # A booted root wants a machine id and no getty on the (absent) console.
-    (base / "etc" / "machine-id").write_text("")
+    # Raspberry Pi OS Lite has avahi: in the cached root, so each run's install.sh only checks it.
+    done = in_root(base, "apt-get update -qq && apt-get install -y -qq --no-install-recommends avahi-daemon "
+                         ">/dev/null && apt-get clean")
+    if done.returncode != 0:
+        sys.exit(f"pi-check: apt-get in the new root failed\n{done.stdout[-999:]}{done.stderr[-999:]}")
+    (base / "etc" / "machine-id").write_text("")  # empty: systemd makes one at each boot
     stamp.write_text(BASE_VERSION + "\n")
     return base
 
@@ -229,7 +260,8 @@ def install(root: Path, release: str) -> tuple[str, str]:
     script = ("groupadd -f --system gpio\n"
               "dpkg -i /rig/python3-libcamera.deb /rig/python3-lgpio.deb /rig/python3-picamera2.deb\n"
               "bash /src/deploy/install.sh --models-from /models-src\n")
-    done = in_root(root, script, f"--bind={pip_cache}:/root/.cache/pip")
+    done = in_root(root, script, f"--bind={pip_cache}:/var/cache/rig-pip",
+                   "-E", "PIP_CACHE_DIR=/var/cache/rig-pip", "-E", "HOME=/root")
     out = done.stdout + done.stderr
     return ("ok" if done.returncode == 0 else f"failed (exit {done.returncode})"), out
 
@@ -341,13 +373,19 @@ def probe(box: Booted) -> dict[str, Any]:
 
 
 def pose_ms(box: Booted, limit: float) -> tuple[float | None, dict[str, Any]]:
-    """The models' time per frame once a few frames went through (emulated: slow, but they run)."""
+    """The models' time per frame once a few frames went through (emulated: slow, but they run).
+
+    None when the station says the pose models cannot run (health's ``service``): its frame time
+    then has no model in it.
+    """
     deadline = time.monotonic() + limit
     health: dict[str, Any] = {}
     while time.monotonic() < deadline:
         status, body = box.get("/api/health")
         if status == 200:
             health = json.loads(body)
+            if "pose" in str(health.get("service") or ""):
+                return None, health
             if health.get("frames", 0) >= 3 and health.get("inference_ms"):
                 return float(health["inference_ms"]), health
         time.sleep(5)
@@ -368,6 +406,8 @@ def boot_and_check(root: Path, scratch: Path, release: str, result: dict[str, An
         result["numpy"] = found.get("numpy")
         result["probe"] = found
         result["camera"] = health.get("camera")
+        if health.get("service"):
+            result["service"] = health["service"]
         if result["unit"] != "active" or status != 200:
             journal = box.run("journalctl", "-u", "hinge-station", "-o", "cat", "--no-pager", "-n", "30")
             result["journal_tail"] = journal.stdout.splitlines()[-8:]
@@ -403,7 +443,7 @@ def verdict(result: dict[str, Any]) -> list[str]:
     if result["health"] != 200:
         wrong.append(f"page {result['health']}")
     if not result["pose_ms"]:
-        wrong.append("the pose models did not run")
+        wrong.append(f"the pose models did not run ({result.get('service') or 'no figure'})")
     pins = str(result.get("pins") or "")
     if not pins or "mock" in pins.lower():
         wrong.append(f"pins {pins or 'not reported'} on a device tree that says {MODEL!r}")
@@ -414,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--release", action="append", choices=RELEASES, help="default: both")
     parser.add_argument("--keep", action="store_true", help="keep each run's overlay (for a look)")
+    parser.add_argument("--qemu", type=Path, default=os.environ.get("HINGE_RIG_QEMU") or None,
+                        help="a newer qemu-aarch64 (static) to run aarch64 programs with during the run "
+                             "(also $HINGE_RIG_QEMU); see deploy/README.md")
     parser.add_argument("--source", type=Path, default=SOURCE,
                         help="the station tree to install (default: this one; e.g. a `git archive` of an "
                              "older commit, to see what the rig catches there)")
@@ -421,8 +464,10 @@ def main(argv: list[str] | None = None) -> int:
     check_tools()
     ensure_binfmt()
     results, failed = {}, False
-    for release in args.release or RELEASES:
-        result = check(release, args.keep, args.source.resolve())
+    with qemu_handler(args.qemu):
+        for release in args.release or RELEASES:
+            results[release] = check(release, args.keep, args.source.resolve())
+    for release, result in results.items():
         wrong = verdict(result)
         failed |= bool(wrong)
         say(f"{release}: {'PASS' if not wrong else 'FAIL: ' + '; '.join(wrong)} ({result['seconds']} s)")
@@ -430,7 +475,6 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("install_tail", "journal_tail"):
             for line in result.pop(key, []):
                 say(f"{release}: | {line}")
-        results[release] = result
     print(json.dumps(results), flush=True)
     return 1 if failed else 0
 
