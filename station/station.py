@@ -262,7 +262,7 @@ class Station:
         pose, dowel, inference_ms = frame.pose, frame.dowel, None
         if frame.rgb is not None:
             t0 = time.perf_counter()
-            estimator = self.estimator.get()
+            estimator = self._estimator()
             pose = estimator.process(frame.rgb, frame.t) if estimator is not None else None
             dowel = self._find_dowel(frame.rgb, pose)
             inference_ms = 1000 * (time.perf_counter() - t0)
@@ -282,6 +282,26 @@ class Station:
             switch.note_activity()
         self.lights_policy.after_step(step.events, phase, time.monotonic())
         self._publish(snap, events)
+
+    def _estimator(self) -> Estimator | None:
+        """The pose engine; its first load (a preflight child, then the models) may take longer than
+        the watchdog allows on a slow CPU, so the watchdog is fed meanwhile. A load is bounded (the
+        preflight's timeout); a hang anywhere else still goes unfed."""
+        if not self.estimator.pending:
+            return self.estimator.get()
+        done = threading.Event()
+
+        def feed() -> None:
+            while not done.wait(1.0):
+                self.notifier.watchdog()
+
+        feeder = threading.Thread(target=feed, name="station-load-watchdog", daemon=True)
+        feeder.start()
+        try:
+            return self.estimator.get()
+        finally:
+            done.set()
+            feeder.join()
 
     def _find_dowel(self, rgb: np.ndarray, pose: Pose | None) -> Any:
         from station.coach.dowel import find_dowel
