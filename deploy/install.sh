@@ -159,7 +159,16 @@ else
     stamp=$(sha256sum "$SOURCE" | cut -d' ' -f1)
 fi
 extra=""
-[ "$skip_pi" -eq 0 ] && extra="[pi]"
+# lgpio: apt's python3-lgpio (Raspberry Pi OS) when it is there, built for this system; else the
+# PyPI one (the [pi] extra), which has no wheel for every Python (none for 3.13: pip would need
+# swig and a compiler). find_spec, not import: importing lgpio makes a file in the working directory.
+if [ "$skip_pi" -eq 0 ]; then
+    if python3 -I -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("lgpio") is None)' 2>/dev/null; then
+        same "lgpio from apt"
+    else
+        extra="[pi]"
+    fi
+fi
 # apt's numpy must stay the venv's numpy: apt's picamera2 imports simplejpeg, built against it, and
 # a newer numpy from pip (opencv and LiteRT's ml_dtypes ask for numpy 2) would hide it and stop the
 # station at start (Bookworm: "numpy.dtype size changed"). pip then picks versions that fit it.
