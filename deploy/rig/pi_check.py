@@ -163,15 +163,16 @@ def base_root(release: str) -> Path:
 
 
 # ------------------------------------------------------------------ the stand-ins
-def standin_debs(out: Path) -> list[Path]:
+def standin_debs(out: Path, release: str) -> list[Path]:
     """python3-picamera2, python3-libcamera and python3-lgpio stand-ins as .deb packages."""
     made = []
     specs = {
         "python3-libcamera": ("libcamera", "python3"),
         "python3-picamera2": ("picamera2", "python3, python3-numpy, python3-pywt, python3-libcamera"),
-        # The real lgpio comes from PyPI into the venv (the [pi] extra); apt's package is only
-        # named, so install.sh finds what it asks for.
-        "python3-lgpio": (None, "python3"),
+        # Bookworm: only a name, so install.sh installs the real lgpio from PyPI (the [pi] extra)
+        # and the rig runs it. Trixie: PyPI has no lgpio wheel for Python 3.13, so a module that
+        # behaves as lgpio does where the station depends on it (standins/lgpio).
+        "python3-lgpio": ("lgpio" if release == "trixie" else None, "python3"),
     }
     for name, (module, depends) in specs.items():
         tree = out / name
@@ -204,7 +205,7 @@ def fake_firmware(out: Path) -> Path:
     return out / "firmware"
 
 
-def stage_files(root: Path, scratch: Path, source: Path) -> None:
+def stage_files(root: Path, scratch: Path, source: Path, release: str) -> None:
     """The source tree (as git lists it, with uncommitted edits), the models, the debs, the probe."""
     listed = run(["git", "ls-files", "-z"], cwd=source)
     files = listed.stdout.split("\0") if listed.returncode == 0 else [
@@ -220,7 +221,7 @@ def stage_files(root: Path, scratch: Path, source: Path) -> None:
     shutil.copytree(models_dir(), root / "models-src")
     rig = root / "rig"
     rig.mkdir()
-    for deb in standin_debs(scratch / "debs"):
+    for deb in standin_debs(scratch / "debs", release):
         shutil.copy(deb, rig / deb.name)
     shutil.copy(HERE / "probe.py", rig / "probe.py")
     frame = root / "usr" / "share" / "picamera2-standin"
@@ -423,7 +424,7 @@ def check(release: str, keep: bool, source: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"install": None, "unit": None, "health": None, "pins": None, "numpy": None,
                               "pose_ms": None}
     with overlay(base, keep) as (root, scratch):
-        stage_files(root, scratch, source)
+        stage_files(root, scratch, source, release)
         say(f"{release}: deploy/install.sh")
         result["install"], out = install(root, release)
         if result["install"] != "ok":
