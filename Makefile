@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install models ci-packages lint clean axe
+.PHONY: run test install models ci-packages pi-packages pi-check lint clean axe
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
@@ -21,11 +21,11 @@ models: $(STAMP)
 	$(BIN)/station models fetch
 
 # Debian packages the tests use: Chromium (browser tests), npm (axe-core for them), shellcheck,
-# systemd-analyze and debootstrap (deploy tests), mosquitto and prometheus with promtool (fleet
-# tests). Installed only in CI, each unless its command is already there (a machine whose Node.js
-# came from elsewhere has npm, and Debian's npm package would conflict with it); elsewhere those
-# tests skip with a reason.
-CI_PACKAGES := chromium npm shellcheck systemd debootstrap mosquitto prometheus
+# systemd-analyze, debootstrap and systemd-nspawn (deploy tests: a real install, then a boot under
+# systemd), mosquitto and prometheus with promtool (fleet tests). Installed only in CI, each unless
+# its command is already there (a machine whose Node.js came from elsewhere has npm, and Debian's
+# npm package would conflict with it); elsewhere those tests skip with a reason.
+CI_PACKAGES := chromium npm shellcheck systemd debootstrap systemd-container util-linux mosquitto prometheus
 ci-packages:
 	@if [ -n "$$CI" ]; then \
 		missing=""; for p in $(CI_PACKAGES); do \
@@ -58,6 +58,21 @@ run: models
 
 test: models ci-packages axe lint
 	$(BIN)/python -m pytest
+
+# The station on arm64 Debian Bookworm and Trixie under qemu and systemd (slow: not in `make test`;
+# as root). The last line printed is one JSON object; see deploy/README.md, "The arm64 rig".
+PI_PACKAGES := debootstrap systemd-container qemu-user-static util-linux git
+pi-packages:
+	@missing=""; for p in $(PI_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "pi-check: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+pi-check: models pi-packages
+	$(BIN)/python deploy/rig/pi_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info tests/node_modules

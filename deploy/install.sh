@@ -66,11 +66,13 @@ place() {  # place MODE SRC DEST
 
 if [ "$uninstall" -eq 1 ]; then
     current="remove the service"
-    if [ -f "$UNIT" ]; then
-        if [ "$systemd_up" -eq 1 ]; then systemctl disable --now "$APP.service" || true; fi
-        rm -f "$UNIT" "/etc/systemd/system/multi-user.target.wants/$APP.service"
-        if [ "$systemd_up" -eq 1 ]; then systemctl daemon-reload; fi
-    fi
+    # The image's first-boot and kiosk units too: they would point at files removed below.
+    for unit in "$APP.service" hinge-firstboot.service hinge-kiosk.service; do
+        [ -f "/etc/systemd/system/$unit" ] || continue
+        if [ "$systemd_up" -eq 1 ]; then systemctl disable --now "$unit" || true; fi
+        rm -f "/etc/systemd/system/$unit" /etc/systemd/system/*.target.wants/"$unit"
+    done
+    if [ "$systemd_up" -eq 1 ]; then systemctl daemon-reload; fi
     rm -f "$DEFAULTS"
     current="remove the program"
     rm -rf "$PREFIX"
@@ -123,6 +125,14 @@ else
     useradd --system --home-dir "$DATA" --no-create-home --shell /usr/sbin/nologin "$APP_USER"
     say "created user $APP_USER"
 fi
+# The unit asks for these groups: a missing one stops it at start (status 216/GROUP). Raspberry
+# Pi OS has both; another system on a Pi may lack gpio.
+for group in video gpio; do
+    if ! getent group "$group" >/dev/null; then
+        groupadd --system "$group"
+        say "created group $group"
+    fi
+done
 for group in video gpio render; do
     if getent group "$group" >/dev/null && ! id -nG "$APP_USER" | tr ' ' '\n' | grep -qx "$group"; then
         usermod -aG "$group" "$APP_USER"
@@ -149,12 +159,35 @@ else
     stamp=$(sha256sum "$SOURCE" | cut -d' ' -f1)
 fi
 extra=""
-[ "$skip_pi" -eq 0 ] && extra="[pi]"
+# lgpio: apt's python3-lgpio (Raspberry Pi OS) when it is there, built for this system; else the
+# PyPI one (the [pi] extra), which has no wheel for every Python (none for 3.13: pip would need
+# swig and a compiler). find_spec, not import: importing lgpio makes a file in the working directory.
+if [ "$skip_pi" -eq 0 ]; then
+    if python3 -I -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("lgpio") is None)' 2>/dev/null; then
+        same "lgpio from apt"
+    else
+        extra="[pi]"
+    fi
+fi
+# apt's numpy must stay the venv's numpy: apt's picamera2 imports simplejpeg, built against it, and
+# a newer numpy from pip (opencv and LiteRT's ml_dtypes ask for numpy 2) would hide it and stop the
+# station at start (Bookworm: "numpy.dtype size changed"). pip then picks versions that fit it.
+constraints=$PREFIX/constraints.txt
+system_numpy=$(python3 -I -c 'import numpy; print(numpy.__version__)' 2>/dev/null) || system_numpy=""
+if [ -n "$system_numpy" ]; then
+    printf 'numpy==%s\n' "$system_numpy" > "$constraints.new"
+else
+    : > "$constraints.new"
+fi
+stamp=$(printf '%s %s' "$stamp" "$(sha256sum < "$constraints.new" | cut -d' ' -f1)" | sha256sum | cut -d' ' -f1)
 if [ -f "$PREFIX/installed.sha256" ] && [ "$(cat "$PREFIX/installed.sha256")" = "$stamp" ]; then
+    rm -f "$constraints.new"
     same "station already installed from this source"
 else
-    say "installing the station into $VENV (this takes a few minutes on a Pi)"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-warn-script-location "$SOURCE$extra"
+    mv "$constraints.new" "$constraints"
+    say "installing the station into $VENV (this takes a few minutes on a Pi)${system_numpy:+; numpy stays at the system $system_numpy}"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-warn-script-location \
+        --constraint "$constraints" "$SOURCE$extra"
     echo "$stamp" > "$PREFIX/installed.sha256"
     [ -f "$SOURCE/README.md" ] && install -m 0644 "$SOURCE/README.md" "$PREFIX/README.md"
 fi

@@ -282,7 +282,17 @@ def _estimator_factory(args: argparse.Namespace, settings: Settings) -> Callable
         # restart in a loop: staff can see the health page and fix it.
         print(f"error: {problems[0]}; {models.FIX_HINT}. The station serves its page but cannot "
               "coach until then.", file=sys.stderr)
-    return lambda: load_estimator(args, settings)
+    if args.video or args.folder:
+        return lambda: load_estimator(args, settings)
+
+    def live() -> PoseEstimator:
+        # The live station tries the runtime in a child first: a native crash there is a message.
+        from station.pose.preflight import check_in_child
+
+        check_in_child(models_dir(args.data), getattr(args, "threads", None) or settings.pose_threads)
+        return load_estimator(args, settings)
+
+    return live
 
 
 def build_station(args: argparse.Namespace) -> BuiltStation:
@@ -293,7 +303,7 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
     from station.camera import picamera
     from station.camera.sources import SimSource
     from station.datadir import data_dir
-    from station.devices import Devices, on_pi, pin_factory
+    from station.devices import Devices, on_pi
     from station.station import Station
 
     folder = data_dir(args.data)
@@ -301,7 +311,7 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
     settings, warnings = _saved_settings(store)
     source = _file_source(args, settings)
     sim = args.sim or (source is None and not picamera.available())
-    devices = Devices.from_settings(settings, factory=pin_factory(mock=True) if sim or not on_pi() else None)
+    devices = Devices.open(settings, mock=sim or not on_pi())
     factory = None
     if sim:
         switch = devices.switch

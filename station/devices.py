@@ -28,12 +28,26 @@ from station.settings import Settings
 PATTERNS = ("off", "away", "ready", "hinging", "at_wall", "good", "fault", "camera_offline")
 
 
+# The same file twice: /proc/device-tree links to the sysfs one, and a sandbox may hide either
+# (systemd's ProcSubset=pid hides the /proc one).
+MODEL_FILES = (Path("/proc/device-tree/model"), Path("/sys/firmware/devicetree/base/model"))
+
+
+def pi_model(files: tuple[Path, ...] = MODEL_FILES) -> str | None:
+    """The Raspberry Pi's model as its device tree says ("Raspberry Pi 5 Model B Rev 1.0"), else None."""
+    for path in files:
+        try:
+            model = path.read_text(errors="ignore").strip("\0\n ")
+        except OSError:
+            continue
+        if "Raspberry Pi" in model:
+            return model
+    return None
+
+
 def on_pi() -> bool:
     """True on a Raspberry Pi (its device tree says so)."""
-    try:
-        return "Raspberry Pi" in Path("/proc/device-tree/model").read_text(errors="ignore")
-    except OSError:
-        return False
+    return pi_model() is not None
 
 
 def pin_factory(mock: bool | None = None) -> Any:
@@ -48,6 +62,17 @@ def pin_factory(mock: bool | None = None) -> Any:
         return MockFactory(pin_class=MockPWMPin)
     Device.ensure_pin_factory()
     return Device.pin_factory
+
+
+def describe_pins(factory: Any, problem: str | None = None) -> str:
+    """The pin factory and its state in a few words, for health and the rig: never a silent mock."""
+    if problem:
+        return problem
+    if isinstance(factory, MockFactory):
+        return "mock: virtual pins (not a Raspberry Pi)"
+    name = type(factory).__name__.removesuffix("Factory").lower()
+    chip = getattr(factory, "_chip", None)
+    return f"{name}: {'gpiochip ' + str(chip) if chip is not None else 'open'}"
 
 
 class WallSwitch:
@@ -169,22 +194,52 @@ class Devices:
     """The switch, lights and buzzer as the settings describe them."""
 
     def __init__(self, switch: WallSwitch | None, lights: FeedbackLights, buzzer: Buzzer | None,
-                 mock: bool) -> None:
+                 mock: bool, pins: str = "", problem: str | None = None) -> None:
         self.switch, self.lights, self.buzzer, self.mock = switch, lights, buzzer, mock
+        self.pins = pins or ("mock: virtual pins" if mock else "real pins")
+        # What staff must fix: the pins could not be opened, so the lights, switch and buzzer do
+        # nothing (the station coaches on the page alone). None when the pins work.
+        self.problem = problem
 
     @classmethod
     def from_settings(cls, settings: Settings, *, factory: Any = None,
                       on_switch: Callable[[bool], None] | None = None) -> Devices:
         factory = factory if factory is not None else pin_factory()
         s = settings
-        switch = None
-        if s.switch_enabled:
-            switch = WallSwitch(s.switch_pin, debounce_ms=s.switch_debounce_ms, stuck_s=s.switch_stuck_s,
-                                factory=factory, on_change=on_switch)
-        lights = FeedbackLights(s.light_red_pin, s.light_amber_pin, s.light_green_pin, pwm=s.lights_pwm,
-                                factory=factory)
-        buzzer = Buzzer(s.buzzer_pin, factory=factory) if s.buzzer_enabled else None
-        return cls(switch, lights, buzzer, isinstance(factory, MockFactory))
+        made: list[Any] = []  # closed again if a later pin fails, so no pin stays claimed
+        try:
+            switch = None
+            if s.switch_enabled:
+                switch = WallSwitch(s.switch_pin, debounce_ms=s.switch_debounce_ms, stuck_s=s.switch_stuck_s,
+                                    factory=factory, on_change=on_switch)
+                made.append(switch)
+            lights = FeedbackLights(s.light_red_pin, s.light_amber_pin, s.light_green_pin, pwm=s.lights_pwm,
+                                    factory=factory)
+            made.append(lights)
+            buzzer = Buzzer(s.buzzer_pin, factory=factory) if s.buzzer_enabled else None
+        except Exception:
+            for part in made:
+                part.close()
+            raise
+        return cls(switch, lights, buzzer, isinstance(factory, MockFactory), describe_pins(factory))
+
+    @classmethod
+    def open(cls, settings: Settings, *, mock: bool = False) -> Devices:
+        """The station's pins; never raises. Pins that cannot be opened (no chip, a pin in use, a
+        clash between settings) give devices that drive nothing and say why in ``problem``, so
+        the service keeps serving its page instead of crash-looping."""
+        factory = None
+        try:
+            factory = pin_factory(mock=True if mock else None)
+            return cls.from_settings(settings, factory=factory)
+        except Exception as exc:  # gpiozero and lgpio raise many kinds; each is reported the same way
+            name = (os.environ.get("GPIOZERO_PIN_FACTORY", "lgpio") if factory is None
+                    else type(factory).__name__.removesuffix("Factory").lower())
+            why = f"{name}: the pins cannot be opened ({type(exc).__name__}: {exc})"
+        blind = cls.from_settings(settings.changed(switch_enabled=False, buzzer_enabled=False),
+                                  factory=MockFactory(pin_class=MockPWMPin))
+        problem = f"{why}; the lights, switch and buzzer are off"
+        return cls(None, blind.lights, None, False, problem, problem)
 
     def close(self) -> None:
         for part in (self.switch, self.lights, self.buzzer):

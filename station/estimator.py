@@ -41,6 +41,11 @@ class LazyEstimator:
         self._estimator: Estimator | None = None
         self.problem: str | None = None
 
+    @property
+    def pending(self) -> bool:
+        """True until the first :meth:`get` has tried the factory."""
+        return self._factory is not None
+
     def get(self) -> Estimator | None:
         if self._estimator is None and self._factory is not None:
             factory, self._factory = self._factory, None  # one try: a broken model stays broken

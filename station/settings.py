@@ -4,8 +4,8 @@ Settings are a frozen dataclass: the coach reads them, staff change them through
 :meth:`Settings.changed`, which validates everything before anything is applied.
 
     >>> s = Settings()
-    >>> s.pose_threads
-    2
+    >>> s.pose_threads == default_threads()
+    True
     >>> s.changed(pose_threads=0)
     Traceback (most recent call last):
     ...
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,15 @@ MAX_NUMBER_TEXT = 40
 MAX_HOST_NAMES = 10
 LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"  # one part of a DNS name (RFC 1123)
 HOST_NAME = re.compile(rf"(?=.{{1,253}}$){LABEL}(\.{LABEL})*")
+
+
+def default_threads() -> int:
+    """One pose-model thread per core this process may use, at most 4 (a Pi 4 or 5 has 4)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 2
+    return max(1, min(4, cores))
 
 
 def setting(
@@ -78,7 +88,8 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     # --- camera and pose model
-    pose_threads: int = setting(2, "system", "CPU threads for each pose model", "", 1, 8, restart=True)
+    pose_threads: int = setting(default_threads(), "system", "CPU threads for each pose model", "", 1, 8,
+                                restart=True)
     # full_int8 needs `station models quantize` first; README "Measured figures" has its speed
     # and agreement with the float model. The float model stays the default until the int8 one
     # is measured on the Pi itself (see README, "The int8 landmark model").
@@ -100,6 +111,9 @@ class Settings:
     camera_vflip: bool = setting(False, "camera", "flip the picture upside down", "", restart=True)
     camera_stall_s: float = setting(
         3.0, "camera", "no frame for this long means the camera is offline and is reopened", "s", 0.5, 60)
+    # Camera Module 3 focuses at about 1 m by default, soft at the station's 2.5-3.5 m.
+    camera_focus_m: float = setting(
+        0.0, "camera", "focus distance for Camera Module 3 (0: continuous autofocus)", "m", 0.0, 10.0)
 
     # --- wall switch (BCM numbering; defaults match hardware/wiring.md)
     switch_enabled: bool = setting(

@@ -32,7 +32,7 @@ from station.camera.sources import CameraError, EndOfStream, Frame, FrameSource
 from station.coach.coach import Coach
 from station.coach.signals import Baseline
 from station.coach.vocabulary import Phase
-from station.devices import Devices, pin_factory
+from station.devices import Devices
 from station.estimator import Estimator, LazyEstimator
 from station.health import ErrorLog, LoopFigures, LoopObserver
 from station.hub import Hub, Message, Subscription
@@ -47,7 +47,8 @@ log = logging.getLogger("station")
 
 CHECK_EVERY_S = 86400.0  # the rep log's quick_check: at start and daily
 IDLE_PUBLISH_S = 0.5  # with no frames (camera offline), snapshots still go out this often
-MAX_BACKOFF_S = 30.0
+# A camera that comes back is found within a few seconds (a retry is one failed open, cheap).
+MAX_BACKOFF_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,7 @@ class Station:
         self._pending: Settings | None = None
         self.source = source
         self.demo = demo
-        self.devices = devices if devices is not None else Devices.from_settings(
-            settings, factory=pin_factory(mock=True) if demo else None)
+        self.devices = devices if devices is not None else Devices.open(settings, mock=demo)
         self.coach = Coach(settings)
         self.notifier = notifier or Notifier()
         self.hub = Hub()
@@ -115,13 +115,13 @@ class Station:
 
     @property
     def service(self) -> str | None:
-        """What staff must fix before the station can coach or keep its log (None when nothing);
-        the member page shows it as a banner for staff."""
-        if self.estimator.problem:
-            return self.estimator.problem
+        """What staff must fix before the station can coach fully or keep its log (None when
+        nothing); the member page shows it as a banner for staff."""
+        problems = [p for p in (self.estimator.problem, self.devices.problem) if p]
         if self.recorder.failing:
-            return "reps are not being saved (is the disk full?); they are stored again once it is fixed"
-        return None
+            problems.append("reps are not being saved (is the disk full?); they are stored again once "
+                            "it is fixed")
+        return "; ".join(problems) or None
 
     def warnings(self) -> list[str]:
         """Everything staff should know that is not a figure: the rep log, refused settings."""
@@ -200,7 +200,7 @@ class Station:
     def press_switch(self, pressed: bool) -> None:
         """The demo's virtual wall switch (mock pins only)."""
         switch = self.devices.switch
-        if not self.devices.mock or switch is None:
+        if not self.devices.mock or self.devices.problem or switch is None:
             raise RuntimeError("there is no virtual wall switch: this station has real pins")
         if pressed:
             switch.press()
@@ -243,6 +243,7 @@ class Station:
             "camera_name": getattr(self.source, "name", "?"), **self.figures.as_dict(),
             "dropped_snapshots": sum(s.dropped for s in subs), "subscribers": len(subs),
             "switch": self._switch_health(), "lights": self.lights(), "demo": self.demo,
+            "pins": self.devices.pins,
             "last_error": self.errors.last(), "errors": self.errors.recent(),
             "disk_free_mb": disk, "db_size_mb": round(db.stat().st_size / 2**20, 2) if db.exists() else None,
             "database_ok": self.database_ok(),
@@ -304,7 +305,7 @@ class Station:
         pose, dowel, inference_ms = frame.pose, frame.dowel, None
         if frame.rgb is not None:
             t0 = time.perf_counter()
-            estimator = self.estimator.get()
+            estimator = self._estimator()
             pose = estimator.process(frame.rgb, frame.t) if estimator is not None else None
             dowel = self._find_dowel(frame.rgb, pose)
             inference_ms = 1000 * (time.perf_counter() - t0)
@@ -337,6 +338,26 @@ class Station:
                     observer.events(events)
             except Exception as exc:  # an observer's bug must not stop the coaching
                 self.errors.add("output", f"{type(observer).__name__} failed: {exc}")
+
+    def _estimator(self) -> Estimator | None:
+        """The pose engine; its first load (a preflight child, then the models) may take longer than
+        the watchdog allows on a slow CPU, so the watchdog is fed meanwhile. A load is bounded (the
+        preflight's timeout); a hang anywhere else still goes unfed."""
+        if not self.estimator.pending:
+            return self.estimator.get()
+        done = threading.Event()
+
+        def feed() -> None:
+            while not done.wait(1.0):
+                self.notifier.watchdog()
+
+        feeder = threading.Thread(target=feed, name="station-load-watchdog", daemon=True)
+        feeder.start()
+        try:
+            return self.estimator.get()
+        finally:
+            done.set()
+            feeder.join()
 
     def _find_dowel(self, rgb: np.ndarray, pose: Pose | None) -> Any:
         from station.coach.dowel import find_dowel

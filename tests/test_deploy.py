@@ -4,10 +4,12 @@ fresh Debian Bookworm root made with debootstrap."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
 import subprocess
+import types
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,53 @@ def test_firstboot_dry_run_writes_the_code_and_removes_secrets_from_the_file(tmp
     assert "keep-me-safe" not in bad.read_text() and "ERROR" in bad.read_text()
 
 
+def test_firstboot_runs_once_and_leaves_a_marker(tmp_path, monkeypatch) -> None:
+    fb = firstboot()
+    ran: list[list[str]] = []
+    ok = subprocess.CompletedProcess([], 0)
+    fake = types.SimpleNamespace(run=lambda cmd, check: ran.append(cmd) or ok)
+    monkeypatch.setattr(fb, "subprocess", fake)
+    boot, done = tmp_path / "hinge-station.txt", tmp_path / "state" / "done"
+    boot.write_text("hostname=hinge-4\nwifi_ssid=Gym\nwifi_password=long-enough\n")
+    args = ["--file", str(boot), "--data", str(tmp_path / "data"), "--done", str(done)]
+    assert fb.main(args) == 0 and done.exists()
+    assert any(cmd[0] == "nmcli" for cmd in ran)
+    ran.clear()
+    boot.write_text("hostname=hinge-5\nwifi_ssid=Gym\n")  # a second boot: nothing is applied again
+    assert fb.main(args) == 0 and ran == []
+    unit = (DEPLOY / "firstboot" / "hinge-firstboot.service").read_text()
+    assert "ConditionPathExists=!/var/lib/hinge-firstboot/done" in unit
+    assert re.search(r"^Before=.*avahi-daemon\.service", unit, re.M)
+    # A file that cannot be parsed applies nothing and leaves no marker: the fix is applied next boot.
+    done.unlink()
+    boot.write_text("hostname=NOPE!\n")
+    assert fb.main(args) == 1 and not done.exists()
+
+
+def test_the_image_config_passes_pi_gens_checks(tmp_path) -> None:
+    check = DEPLOY / "pi-gen" / "check-config.sh"
+    filled = tmp_path / "config"
+    text = (DEPLOY / "pi-gen" / "config").read_text()
+    filled.write_text(text.replace("FIRST_USER_PASS=\n", "FIRST_USER_PASS='long-enough-42'\n"))
+    assert subprocess.run(["bash", str(check), str(filled)], capture_output=True).returncode == 0
+    # As committed (no password), and as it was (ARCH in the config), pi-gen would stop at once.
+    done = subprocess.run(["bash", str(check), str(DEPLOY / "pi-gen" / "config")], capture_output=True,
+                          text=True)
+    assert done.returncode == 1 and "FIRST_USER_PASS" in done.stderr
+    filled.write_text(filled.read_text() + "ARCH=arm64\n")
+    assert subprocess.run(["bash", str(check), str(filled)], capture_output=True).returncode == 1
+    # A pi-gen checkout whose branch builds trixie while the config says bookworm.
+    pigen = tmp_path / "pi-gen"
+    for stage in ("stage0", "stage1", "stage2"):
+        (pigen / stage).mkdir(parents=True)
+    filled.write_text(text.replace("FIRST_USER_PASS=\n", "FIRST_USER_PASS='long-enough-42'\n"))
+    for release, code in (("bookworm", 0), ("trixie", 1)):
+        (pigen / "build.sh").write_text(f"export ARCH=arm64\nexport RELEASE=${{RELEASE:-{release}}} # x\n")
+        done = subprocess.run(["bash", str(check), str(filled), str(pigen)], capture_output=True, text=True)
+        assert done.returncode == code, done.stderr
+    assert (DEPLOY / "pi-gen" / "stage-hinge" / "00-install" / "00-packages-nr").exists()
+
+
 # ---------------------------------------------------------------------- the real install
 def chroot_run(root: Path, *cmd: str, env: dict[str, str] | None = None, timeout: int = 900):
     base = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
@@ -158,10 +207,11 @@ def bookworm_root(tmp_path_factory):
         pytest.skip("the install test needs root (chroot, mount)")
     debootstrap = need("debootstrap")
     CACHE.mkdir(parents=True, exist_ok=True)
-    tarball = CACHE / "bookworm-minbase-amd64.tgz"
+    tarball = CACHE / "bookworm-minbase-systemd-amd64.tgz"
     root = tmp_path_factory.mktemp("bookworm") / "root"
     mirror = "http://deb.debian.org/debian"
-    include = "--include=python3,python3-venv,python3-pip,ca-certificates"
+    # systemd too: the installed root is booted (test_the_unit_boots_...).
+    include = "--include=python3,python3-venv,python3-pip,ca-certificates,systemd,systemd-sysv,dbus"
     if not tarball.exists():
         done = subprocess.run([debootstrap, "--variant=minbase", include, f"--make-tarball={tarball}",
                                "bookworm", str(root), mirror], capture_output=True, text=True, timeout=900)
@@ -210,6 +260,8 @@ def test_install_in_a_fresh_bookworm_root_then_nothing_changes(bookworm_root) ->
     assert "GPIOZERO_PIN_FACTORY=lgpio" in (root / "etc/default/hinge-station").read_text()
     assert chroot_run(root, "id", "hinge-station").returncode == 0
 
+    boot_and_serve(root)
+
     before = tree_state(root)
     second = chroot_run(root, *install, env=env)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -219,3 +271,37 @@ def test_install_in_a_fresh_bookworm_root_then_nothing_changes(bookworm_root) ->
     removed = chroot_run(root, "bash", "/src/deploy/install.sh", "--uninstall")
     assert removed.returncode == 0 and not (root / "opt/hinge-station").exists() and not wants.exists()
     assert (root / "var/lib/hinge-station/models/pose_detection.tflite").exists()  # data kept
+
+
+def rig():
+    spec = importlib.util.spec_from_file_location("pi_check", DEPLOY / "rig" / "pi_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def boot_and_serve(root: Path) -> None:
+    """The installed root booted under systemd (nspawn): the station's own unit, with all of its
+    hardening, must reach READY and serve its page (the amd64, quick version of `make pi-check`)."""
+    need("systemd-nspawn")
+    need("nsenter")
+    for m in ("proc", "dev", "sys"):  # nspawn mounts its own
+        subprocess.run(["umount", "-l", str(root / m)], check=False)
+    (root / "etc" / "machine-id").write_text("")
+    pi = rig()
+    box = pi.Booted(root, root.parent / "boot.log")
+    try:
+        state = pi.wait_unit(box, 120)
+        journal = box.run("journalctl", "-u", "hinge-station", "-o", "cat", "--no-pager").stdout
+        assert state == "active", journal[-3000:]
+        status, _ = box.get("/")
+        code, body = box.get("/api/health")
+        assert status == 200 and code == 200, body
+        health = json.loads(body)
+        assert health["pins"].startswith("mock") and health["demo"] is True  # amd64: not a Pi
+        shown = box.run("systemctl", "show", "hinge-station", "-p", "ProtectSystem", "-p", "NoNewPrivileges")
+        assert "ProtectSystem=strict" in shown.stdout and "NoNewPrivileges=yes" in shown.stdout
+    finally:
+        box.stop()
+    for m in ("proc", "dev", "sys"):
+        subprocess.run(["mount", "--bind", f"/{m}", str(root / m)], check=True)

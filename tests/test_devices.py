@@ -105,3 +105,40 @@ def test_the_default_factory_is_gpiozeros_own_as_the_environment_names_it(monkey
         assert pin_factory() is factory  # made once, shared, and closed by gpiozero at exit
     finally:
         factory.close()
+
+
+def test_pins_that_cannot_be_opened_leave_the_station_serving_and_say_why(tmp_path, monkeypatch) -> None:
+    from station.camera.sources import SimSource
+    from station.station import Station
+
+    clash = Settings().changed(switch_pin=5)  # the switch on the red light's pin
+    devices = Devices.open(clash, mock=True)
+    assert devices.problem and "cannot be opened" in devices.problem and "in use" in devices.problem.lower()
+    assert devices.switch is None and devices.buzzer is None and not devices.mock
+    devices.lights.show("good")  # drives nothing, raises nothing
+    station = Station(clash, SimSource(fast=True), data_dir=tmp_path, devices=devices)
+    health = station.health()
+    assert health["pins"] == devices.problem and devices.problem in (station.service or "")
+    with pytest.raises(RuntimeError, match="no virtual wall switch"):
+        station.press_switch(True)
+    station.stop()
+
+    import station.devices as module
+
+    def no_chip(mock=None):
+        raise OSError("can not open gpiochip")
+
+    monkeypatch.setattr(module, "pin_factory", no_chip)
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "lgpio")
+    broken = Devices.open(Settings())
+    assert broken.pins.startswith("lgpio: the pins cannot be opened (OSError: can not open gpiochip)")
+
+
+def test_a_pi_is_known_by_either_device_tree_file(tmp_path) -> None:
+    from station.devices import describe_pins, pi_model
+
+    proc, sys_model = tmp_path / "proc-model", tmp_path / "sys-model"
+    sys_model.write_bytes(b"Raspberry Pi 5 Model B Rev 1.0\0")
+    assert pi_model((proc, sys_model)) == "Raspberry Pi 5 Model B Rev 1.0"  # /proc hidden (ProcSubset)
+    assert pi_model((proc,)) is None
+    assert describe_pins(pin_factory(mock=True)).startswith("mock")

@@ -246,3 +246,37 @@ def test_snapshots_carry_the_pose_landmarks_and_the_loop_publishes_what_it_saw(m
     assert view.rgb is None  # the simulator has no pixels
     with pytest.raises(AttributeError):
         view.pose = None  # type: ignore[misc]
+
+
+def test_a_slow_first_model_load_keeps_the_watchdog_fed(tmp_path) -> None:
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(0.1)
+    # A 1 s watchdog (pinged every 0.5 s) and a load of 3 s: unfed, systemd would kill the station.
+    notifier = Notifier(env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"})
+
+    def slow_load():
+        time.sleep(3.0)
+        raise RuntimeError("no models here")
+
+    video = tmp_path / "still.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    for _ in range(5):
+        writer.write(np.zeros((120, 160, 3), np.uint8))
+    writer.release()
+    station = Station(Settings(), VideoFile(video), data_dir=tmp_path, notifier=notifier,
+                      estimator_factory=slow_load)
+    station.start()
+    pings, t0 = [], time.monotonic()
+    while time.monotonic() - t0 < 2.5:
+        try:
+            if sock.recv(64) == b"WATCHDOG=1":
+                pings.append(time.monotonic() - t0)
+        except TimeoutError:
+            pass
+    station.wait(10)
+    station.stop()
+    sock.close()
+    assert len([t for t in pings if 0.8 < t < 2.5]) >= 2, pings  # fed while the load ran
+    assert "no models here" in (station.service or "")

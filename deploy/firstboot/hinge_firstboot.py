@@ -11,7 +11,8 @@ after flashing), ``key=value`` lines, ``#`` comments:
     timezone=Europe/London
     staff_setup_code=orange-dowel-42
 
-Only the standard library: this runs before the station's own environment is used.
+Only the standard library: this runs before the station's own environment is used. It runs once:
+it leaves a marker (``--done``), and the unit does not start again while the marker exists.
 ``--dry-run`` prints the commands instead of running them (tests use it).
 """
 
@@ -27,6 +28,9 @@ from pathlib import Path
 
 BOOT_FILE = Path("/boot/firmware/hinge-station.txt")
 DATA = Path("/var/lib/hinge-station")
+# Written after the first run, whatever its outcome; the unit does not start while it exists.
+DONE = Path("/var/lib/hinge-firstboot/done")
+NOTHING_APPLIED = 2
 KEYS = ("hostname", "wifi_ssid", "wifi_password", "wifi_country", "timezone", "staff_setup_code")
 SECRETS = ("wifi_password", "staff_setup_code")
 HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -117,11 +121,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Apply the first-boot settings file.")
     parser.add_argument("--file", type=Path, default=BOOT_FILE)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--done", type=Path, default=DONE, help="the marker this run leaves")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
+    if args.done.exists():
+        print(f"hinge-firstboot: already ran ({args.done}); nothing to do")
+        return 0
     if not args.file.exists():
         print(f"hinge-firstboot: no {args.file}; nothing to do")
         return 0
+    code = apply(args)
+    if code == NOTHING_APPLIED:  # no marker: the corrected file is applied at the next boot
+        return 1
+    if args.dry_run:
+        return code
+    args.done.parent.mkdir(parents=True, exist_ok=True)
+    args.done.write_text(f"exit {code}\n", encoding="utf-8")
+    return code
+
+
+def apply(args: argparse.Namespace) -> int:
+    """Apply the file once and scrub its secrets; 0 when every command succeeded."""
     text = args.file.read_text(encoding="utf-8", errors="replace")
     try:
         values, warnings = parse(text)
@@ -131,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         # goes into the file for the installer, who re-enters them.
         note = f"# hinge-firstboot: ERROR, nothing applied: {exc}. Secrets removed: enter them again.\n"
         args.file.write_text(note + scrub(text), encoding="utf-8")
-        return 1
+        return NOTHING_APPLIED
     for w in warnings:
         print(f"hinge-firstboot: {w}", file=sys.stderr)
     failed = 0
@@ -140,7 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(f"would run: {shown}")
             continue
-        if subprocess.run(cmd, check=False).returncode != 0:
+        try:
+            ok = subprocess.run(cmd, check=False).returncode == 0
+        except OSError as exc:  # a missing tool must not stop the secrets being scrubbed
+            print(f"hinge-firstboot: {exc}", file=sys.stderr)
+            ok = False
+        if not ok:
             print(f"hinge-firstboot: failed: {shown}", file=sys.stderr)
             failed += 1
     if "staff_setup_code" in values:

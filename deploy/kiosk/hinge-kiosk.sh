@@ -9,5 +9,5 @@ for _ in $(seq 1 60); do
     if curl -fsS -o /dev/null "$url"; then break; fi
     sleep 2
 done
-exec cage -- chromium --kiosk --noerrdialogs --disable-infobars --incognito --no-first-run \
+exec cage -d -- chromium --ozone-platform=wayland --kiosk --noerrdialogs --disable-infobars --incognito --no-first-run \
     --disable-translate --check-for-update-interval=31536000 "$url"

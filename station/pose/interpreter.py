@@ -1,60 +1,71 @@
-"""Loading a .tflite model: LiteRT first, tflite-runtime as the fallback."""
+"""Loading a .tflite model with LiteRT (ai-edge-litert).
+
+There is no tflite-runtime fall-back: its last release (2.14) has no wheel for Python 3.13
+(Trixie) and fails with numpy 2, so it could only ever have hidden the real problem.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger("station.pose")
+
 
 class RuntimeMissing(RuntimeError):
-    """Neither LiteRT nor tflite-runtime is installed."""
+    """LiteRT is not installed (or cannot be loaded)."""
 
 
 def interpreter_class() -> Any:
-    """The Interpreter class of the first runtime that imports."""
+    """LiteRT's Interpreter class."""
     try:
         from ai_edge_litert.interpreter import Interpreter
-
-        return Interpreter
-    except ImportError:
-        pass
-    try:
-        from tflite_runtime.interpreter import Interpreter
-
-        return Interpreter
-    except ImportError:
+    except ImportError as exc:
         raise RuntimeMissing(
-            "no TFLite runtime: install ai-edge-litert (pip install ai-edge-litert) "
-            "or tflite-runtime"
+            f"no TFLite runtime: install ai-edge-litert (pip install ai-edge-litert) ({exc})"
         ) from None
+    return Interpreter
+
+
+# The runtime's banners, said on every load; anything else it prints on fd 2 (e.g. XNNPACK's
+# cpuinfo failing to read /proc/cpuinfo in a sandbox) is passed on to the log.
+BANNERS = ("Created TensorFlow Lite XNNPACK delegate", "INFO: Initialized TensorFlow Lite runtime")
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence the runtime's C++ banner ("Created TensorFlow Lite XNNPACK delegate") on fd 2."""
+def _runtime_stderr(said: list[str]) -> Iterator[None]:
+    """Collect what the runtime's C++ writes on fd 2 into ``said`` instead of the terminal."""
     try:
         saved = os.dup(2)
     except OSError:
         yield
         return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
+    with tempfile.TemporaryFile() as sink:
+        try:
+            os.dup2(sink.fileno(), 2)
             yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            said.extend(sink.read().decode(errors="replace").splitlines())
 
 
 def load(path: Path, threads: int) -> Any:
     """An interpreter for ``path`` with tensors allocated, running on ``threads`` threads."""
     cls = interpreter_class()
-    with _quiet_stderr():
+    said: list[str] = []
+    with _runtime_stderr(said):
         interpreter = cls(model_path=str(path), num_threads=max(1, threads))
         interpreter.allocate_tensors()
+    for line in said:
+        if line.strip() and not any(banner in line for banner in BANNERS):
+            log.warning("LiteRT (%s): %s", path.name, line.strip())
     return interpreter
 
 

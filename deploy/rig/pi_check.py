@@ -1,0 +1,517 @@
+#!/usr/bin/env python3
+"""`make pi-check`: the station on arm64 Debian Bookworm and Trixie, as far as a machine without a
+Raspberry Pi can prove it. Run as root on an x86-64 (or arm64) Debian host.
+
+For each release:
+
+1. an arm64 root made by debootstrap (aarch64 binaries run through qemu-user-static and
+   binfmt_misc), cached under ~/.cache/hinge-station/rig; each run works on an overlay of it, so
+   the cached root is never changed;
+2. stand-ins for Raspberry Pi OS's Pi-only packages (see deploy/README.md, "The arm64 rig"),
+   installed as Debian packages so deploy/install.sh sees them as apt's;
+3. deploy/install.sh, for real, with pip's downloads cached;
+4. the root booted under systemd (systemd-nspawn -b, private network), a fake device tree saying
+   "Raspberry Pi 5"; the station's own unit must reach READY, serve its page and run the pose
+   models on the stand-in camera's frames; a copy of the unit with a probe as ExecStart reports
+   what the station's sandbox sees (numpy, picamera2, device tree, /proc/cpuinfo, lgpio, pins).
+
+The last line printed is one JSON object, a key per release. Exit status 0 only when every
+release installed, its unit is active, its page answered 200, the models ran and the pins are
+not a mock on something that says it is a Pi.
+
+    sudo .venv/bin/python deploy/rig/pi_check.py [--release bookworm] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE.parent.parent
+CACHE = Path(os.environ.get("HINGE_RIG_CACHE", Path.home() / ".cache" / "hinge-station" / "rig"))
+MIRROR = os.environ.get("HINGE_RIG_MIRROR", "http://deb.debian.org/debian")
+RELEASES = ("bookworm", "trixie")
+# Everything the boot and install need, so the cached root holds it: systemd to boot, and what
+# Raspberry Pi OS Lite has that Debian's minbase lacks (python3, venv, pip). python3-pywt is the
+# stand-in's apt-built numpy extension (see standins/picamera2).
+INCLUDE = ("systemd,systemd-sysv,dbus,python3,python3-venv,python3-pip,ca-certificates,python3-numpy,"
+           "python3-pywt,iproute2")
+BASE_VERSION = "4"  # bump when INCLUDE or the base steps change: the cached root is remade
+PHOTO = SOURCE.parent / "shared" / "fixtures" / "photos" / "Good_Morning__0.jpg"
+NSPAWN = ("systemd-nspawn", "--register=no", "--keep-unit", "--quiet")
+MODEL = "Raspberry Pi 5 Model B Rev 1.0"
+
+
+def say(text: str) -> None:
+    print(f"pi-check: {text}", flush=True)
+
+
+def run(cmd: list[str], timeout: float = 1800, **kw: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+# ------------------------------------------------------------------ host set-up
+BINFMT = Path("/proc/sys/fs/binfmt_misc")
+DEBIAN_CONF = Path("/usr/lib/binfmt.d/qemu-aarch64.conf")
+
+
+def ensure_binfmt() -> None:
+    """Register qemu's aarch64 handler with the kernel when it is not yet (arm64 hosts need none)."""
+    if os.uname().machine == "aarch64":
+        return
+    if not (BINFMT / "register").exists():
+        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT)], check=True)
+    if not (BINFMT / "qemu-aarch64").exists():
+        if not DEBIAN_CONF.exists():
+            sys.exit("pi-check: qemu-user-static is not installed (apt-get install qemu-user-static)")
+        (BINFMT / "register").write_text(DEBIAN_CONF.read_text().strip())
+
+
+@contextlib.contextmanager
+def qemu_handler(binary: Path | None) -> Iterator[None]:
+    """With ``binary``, that qemu runs aarch64 programs for the duration, then Debian's again.
+
+    Debian Bookworm's qemu-user-static (7.2) crashes in LiteRT 2.3's kernels (a segmentation
+    fault, with or without XNNPACK) where qemu 10 runs them: the rig can only prove the models with
+    a newer qemu. The handler is machine-wide while it is swapped: aarch64 programs of other users
+    run on this qemu meanwhile.
+    """
+    if binary is None:
+        yield
+        return
+    entry = DEBIAN_CONF.read_text().strip().split(":")
+    entry[-2] = str(binary.resolve())  # the interpreter field; flags O, P, F stay Debian's
+    (BINFMT / "qemu-aarch64").write_text("-1")
+    (BINFMT / "register").write_text(":".join(entry))
+    say(f"aarch64 programs run on {binary} for this run")
+    try:
+        yield
+    finally:
+        (BINFMT / "qemu-aarch64").write_text("-1")
+        (BINFMT / "register").write_text(DEBIAN_CONF.read_text().strip())
+        say("aarch64 programs run on Debian's qemu again")
+
+
+def check_tools() -> None:
+    missing = [t for t in ("debootstrap", "systemd-nspawn", "nsenter", "dpkg-deb") if not shutil.which(t)]
+    if missing:
+        sys.exit(f"pi-check: missing {', '.join(missing)} (apt-get install debootstrap systemd-container "
+                 "qemu-user-static)")
+    if os.geteuid() != 0:
+        sys.exit("pi-check: run as root (debootstrap, mount, systemd-nspawn)")
+
+
+def in_root(root: Path, script: str, *extra: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    """A shell script in the root (not booted), with a clean environment and the host's network."""
+    cmd = [*NSPAWN, "-D", str(root), "--pipe", "--as-pid2", "-E", "LANG=C.UTF-8",
+           "-E", "DEBIAN_FRONTEND=noninteractive", "-E", "PIP_CERT=/etc/host-ca.crt",
+           "-E", "PIP_DISABLE_PIP_VERSION_CHECK=1", *extra, "/bin/sh", "-ec", script]
+    return run(cmd, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def copy_network(root: Path) -> None:
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc" / "host-ca.crt")
+    resolv = root / "etc" / "resolv.conf"
+    if resolv.is_symlink():
+        resolv.unlink()
+    shutil.copy("/etc/resolv.conf", resolv)
+
+
+def base_root(release: str) -> Path:
+    """The cached arm64 root of ``release`` (made on the first run: a few minutes)."""
+    base = CACHE / f"{release}-arm64-base"
+    stamp = base / ".rig-base"
+    if stamp.exists() and stamp.read_text().strip() == BASE_VERSION:
+        return base
+    CACHE.mkdir(parents=True, exist_ok=True)
+    debs = CACHE / f"{release}-arm64-debs-{BASE_VERSION}.tgz"
+    include = f"--include={INCLUDE}"
+    common = ["debootstrap", "--arch=arm64", "--variant=minbase", include]
+    if not debs.exists():  # downloads only: no emulation
+        say(f"{release}: downloading the arm64 packages (once)")
+        scratch = Path(tempfile.mkdtemp(prefix=f"rig-{release}-"))
+        done = run([*common, f"--make-tarball={debs}", release, str(scratch), MIRROR])
+        shutil.rmtree(scratch, ignore_errors=True)
+        if done.returncode != 0:
+            sys.exit(f"pi-check: debootstrap --make-tarball failed\n{done.stdout[-999:]}{done.stderr[-999:]}")
+    shutil.rmtree(base, ignore_errors=True)
+    say(f"{release}: installing the arm64 root under emulation (once)")
+    done = run([*common, f"--unpack-tarball={debs}", release, str(base), MIRROR])
+    if done.returncode != 0:
+        sys.exit(f"pi-check: debootstrap failed\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    copy_network(base)
+    # Raspberry Pi OS Lite has avahi: in the cached root, so each run's install.sh only checks it.
+    done = in_root(base, "apt-get update -qq && apt-get install -y -qq --no-install-recommends avahi-daemon "
+                         ">/dev/null && apt-get clean")
+    if done.returncode != 0:
+        sys.exit(f"pi-check: apt-get in the new root failed\n{done.stdout[-999:]}{done.stderr[-999:]}")
+    (base / "etc" / "machine-id").write_text("")  # empty: systemd makes one at each boot
+    stamp.write_text(BASE_VERSION + "\n")
+    return base
+
+
+# ------------------------------------------------------------------ the stand-ins
+def standin_debs(out: Path, release: str) -> list[Path]:
+    """python3-picamera2, python3-libcamera and python3-lgpio stand-ins as .deb packages."""
+    made = []
+    specs = {
+        "python3-libcamera": ("libcamera", "python3"),
+        "python3-picamera2": ("picamera2", "python3, python3-numpy, python3-pywt, python3-libcamera"),
+        # Bookworm: only a name, so install.sh installs the real lgpio from PyPI (the [pi] extra)
+        # and the rig runs it. Trixie: PyPI has no lgpio wheel for Python 3.13, so a module that
+        # behaves as lgpio does where the station depends on it (standins/lgpio).
+        "python3-lgpio": ("lgpio" if release == "trixie" else None, "python3"),
+    }
+    for name, (module, depends) in specs.items():
+        tree = out / name
+        dist = tree / "usr" / "lib" / "python3" / "dist-packages"
+        dist.mkdir(parents=True)
+        if module:
+            shutil.copytree(HERE / "standins" / module, dist / module)
+        # A file of its own, or dpkg counts a package of shared folders as gone ("disappeared").
+        doc = tree / "usr" / "share" / "doc" / name
+        doc.mkdir(parents=True)
+        (doc / "README.rig").write_text("A stand-in made by Hinge Station's deploy/rig/pi_check.py.\n")
+        (tree / "DEBIAN").mkdir()
+        (tree / "DEBIAN" / "control").write_text(
+            f"Package: {name}\nVersion: 0.0~rig\nArchitecture: all\n"
+            f"Maintainer: Hinge Station rig <rig@localhost>\nDepends: {depends}\n"
+            f"Description: arm64 rig stand-in for Raspberry Pi OS's {name}\n")
+        deb = out / f"{name}.deb"
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(tree), str(deb)], check=True,
+                       capture_output=True)
+        made.append(deb)
+    return made
+
+
+def fake_firmware(out: Path) -> Path:
+    """A /sys/firmware with a device tree that says Raspberry Pi 5 (what the kernel shows on a Pi)."""
+    dt = out / "firmware" / "devicetree" / "base"
+    dt.mkdir(parents=True)
+    (dt / "model").write_bytes(MODEL.encode() + b"\0")
+    (dt / "compatible").write_bytes(b"raspberrypi,5-model-b\0brcm,bcm2712\0")
+    return out / "firmware"
+
+
+def stage_files(root: Path, scratch: Path, source: Path, release: str) -> None:
+    """The source tree (as git lists it, with uncommitted edits), the models, the debs, the probe."""
+    listed = run(["git", "ls-files", "-z"], cwd=source)
+    files = listed.stdout.split("\0") if listed.returncode == 0 else [
+        str(p.relative_to(source)) for p in source.rglob("*") if p.is_file()]
+    src = root / "src"
+    for name in filter(None, files):
+        if (source / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, src / name)
+    sys.path.insert(0, str(SOURCE))
+    from station.datadir import models_dir
+
+    shutil.copytree(models_dir(), root / "models-src")
+    rig = root / "rig"
+    rig.mkdir()
+    for deb in standin_debs(scratch / "debs", release):
+        shutil.copy(deb, rig / deb.name)
+    shutil.copy(HERE / "probe.py", rig / "probe.py")
+    frame = root / "usr" / "share" / "picamera2-standin"
+    frame.mkdir(parents=True, exist_ok=True)
+    if PHOTO.exists():
+        import cv2
+        import numpy as np
+
+        bgr = cv2.imread(str(PHOTO))
+        np.save(frame / "frame.npy", np.ascontiguousarray(bgr[..., ::-1]))
+    copy_network(root)
+
+
+@contextlib.contextmanager
+def overlay(base: Path, keep: bool) -> Iterator[tuple[Path, Path]]:
+    scratch = Path(tempfile.mkdtemp(prefix="hinge-rig-"))
+    upper, work, merged = scratch / "upper", scratch / "work", scratch / "root"
+    for d in (upper, work, merged):
+        d.mkdir()
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                    f"lowerdir={base},upperdir={upper},workdir={work}", str(merged)], check=True)
+    try:
+        yield merged, scratch
+    finally:
+        subprocess.run(["umount", "-l", str(merged)], check=False)
+        if keep:
+            say(f"kept {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ install
+def install(root: Path, release: str) -> tuple[str, str]:
+    pip_cache = CACHE / f"pip-{release}-arm64"
+    pip_cache.mkdir(parents=True, exist_ok=True)
+    # The gpio group stands in for Raspberry Pi OS's raspberrypi-sys-mods, which makes it.
+    script = ("groupadd -f --system gpio\n"
+              "dpkg -i /rig/python3-libcamera.deb /rig/python3-lgpio.deb /rig/python3-picamera2.deb\n"
+              "bash /src/deploy/install.sh --models-from /models-src\n")
+    done = in_root(root, script, f"--bind={pip_cache}:/var/cache/rig-pip",
+                   "-E", "PIP_CACHE_DIR=/var/cache/rig-pip", "-E", "HOME=/root")
+    out = done.stdout + done.stderr
+    return ("ok" if done.returncode == 0 else f"failed (exit {done.returncode})"), out
+
+
+# ------------------------------------------------------------------ the boot
+class Booted:
+    """The root booted under systemd-nspawn; commands run inside through nsenter."""
+
+    def __init__(self, root: Path, log: Path, firmware: Path | None = None) -> None:
+        self.log = log.open("w")
+        # A private network: the station's port 8000 is the container's own, never the host's.
+        extra = [f"--bind-ro={firmware}:/sys/firmware"] if firmware else []
+        self.proc = subprocess.Popen(
+            [*NSPAWN, "-b", "-D", str(root), "--private-network", "--console=passive", *extra],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            self.leader = self._leader()
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+            raise
+
+    def _leader(self) -> int:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"systemd-nspawn exited ({self.proc.returncode})")
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                with contextlib.suppress(OSError):
+                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                    if int(fields[1]) == self.proc.pid:
+                        return int(stat.parent.name)
+            time.sleep(0.5)
+        raise RuntimeError("the container's init did not start")
+
+    def run(self, *cmd: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return run(["nsenter", "-t", str(self.leader), "-a", "--", *cmd], timeout=timeout)
+
+    def get(self, path: str, timeout: float = 20) -> tuple[int | None, str]:
+        """GET http://127.0.0.1:8000<path> from inside the container's network (host Python)."""
+        code = ("import sys,urllib.request,urllib.error\n"
+                "try:\n r=urllib.request.urlopen('http://127.0.0.1:8000'+sys.argv[1],timeout=15)\n"
+                " print(r.status); print(r.read().decode(errors='replace'))\n"
+                "except urllib.error.HTTPError as e: print(e.code)\n"
+                "except Exception as e: print(0); print(e)\n")
+        done = run(["nsenter", "-t", str(self.leader), "-n", "--", sys.executable, "-c", code, path],
+                   timeout=timeout)
+        status, _, body = done.stdout.partition("\n")
+        return (int(status) or None) if status.strip().isdigit() else None, body
+
+    def state(self, unit: str) -> str:
+        return self.run("systemctl", "is-active", unit).stdout.strip() or "unknown"
+
+    def wait_booted(self, limit: float) -> str:
+        deadline = time.monotonic() + limit
+        state = "unknown"
+        while time.monotonic() < deadline:
+            state = self.run("systemctl", "is-system-running").stdout.strip()
+            if state in ("running", "degraded"):
+                break
+            time.sleep(3)
+        return state
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.run("systemctl", "poweroff", "--no-block", timeout=20)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def wait_unit(box: Booted, limit: float) -> str:
+    """The station unit's state once it settles: active (READY), failed, or what it is at the limit."""
+    deadline = time.monotonic() + limit
+    state = "unknown"
+    while time.monotonic() < deadline:
+        state = box.state("hinge-station.service")
+        if state in ("active", "failed"):
+            return state
+        time.sleep(3)
+    return state
+
+
+def probe(box: Booted) -> dict[str, Any]:
+    """The probe under a copy of the station's unit (same user, sandbox, environment)."""
+    unit = box.run("cat", "/etc/systemd/system/hinge-station.service").stdout
+    lines = []
+    for line in unit.splitlines():
+        key = line.split("=", 1)[0]
+        if key in ("Type", "NotifyAccess", "WatchdogSec", "Restart", "RestartSec"):
+            continue
+        if key == "ExecStart":
+            line = "ExecStart=/opt/hinge-station/venv/bin/python /rig/probe.py"
+        lines.append(line)
+        if line == "[Service]":
+            # To a file as well as the journal: journald does not run in every emulated root.
+            lines += ["Type=oneshot", "StandardOutput=append:/run/hinge-probe.out"]
+    text = "\n".join(lines) + "\n"
+    write = f"cat > /etc/systemd/system/hinge-probe.service <<'EOF'\n{text}EOF\nsystemctl daemon-reload"
+    box.run("sh", "-c", write)
+    box.run("systemctl", "start", "hinge-probe.service", timeout=300)
+    out = box.run("cat", "/run/hinge-probe.out").stdout
+    out += box.run("journalctl", "-u", "hinge-probe", "-o", "cat", "--no-pager").stdout
+    for line in out.splitlines():
+        if line.startswith("PROBE "):
+            return dict(json.loads(line[6:]))
+    return {"error": out[-600:] or "no output"}
+
+
+def pose_ms(box: Booted, limit: float) -> tuple[float | None, dict[str, Any]]:
+    """The models' time per frame once a few frames went through (emulated: slow, but they run).
+
+    None when the station says the pose models cannot run (health's ``service``): its frame time
+    then has no model in it.
+    """
+    deadline = time.monotonic() + limit
+    health: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status, body = box.get("/api/health")
+        if status == 200:
+            health = json.loads(body)
+            if "pose" in str(health.get("service") or ""):
+                return None, health
+            if health.get("frames", 0) >= 3 and health.get("inference_ms"):
+                return float(health["inference_ms"]), health
+        time.sleep(5)
+    return None, health
+
+
+# systemd 257 (Trixie) sets up a unit's mount namespace with the kernel's newer mount calls, which
+# qemu-user does not emulate: every unit with ProtectSystem=, PrivateTmp=, ProtectProc=, ... fails
+# with 226/NAMESPACE there (bookworm's systemd 252 works). Only for Trixie under emulation the rig
+# turns those settings off in a drop-in, and says so in the result; the rest of the unit stays.
+NAMESPACE_OFF = """[Service]
+ProtectSystem=no
+ProtectHome=no
+PrivateTmp=no
+ProtectKernelLogs=no
+ProtectKernelModules=no
+ProtectKernelTunables=no
+ProtectControlGroups=no
+ProtectProc=default
+ReadWritePaths=
+"""
+
+
+def namespace_dropin(root: Path, release: str, result: dict[str, Any]) -> None:
+    if release != "trixie" or os.uname().machine == "aarch64":
+        return
+    for unit in ("hinge-station", "hinge-probe"):
+        folder = root / "etc" / "systemd" / "system" / f"{unit}.service.d"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "rig-qemu.conf").write_text(NAMESPACE_OFF)
+    result["caveat"] = ("mount-namespace hardening off in a drop-in: qemu-user cannot set it up for "
+                        "systemd 257 (226/NAMESPACE); the rest of the unit as installed")
+
+
+def boot_and_check(root: Path, scratch: Path, release: str, result: dict[str, Any]) -> None:
+    namespace_dropin(root, release, result)
+    box = Booted(root, scratch / "boot.log", fake_firmware(scratch))
+    try:
+        system = box.wait_booted(300)
+        result["unit"] = wait_unit(box, 300)
+        status, _ = box.get("/")
+        result["health"] = status
+        # Under emulation the first load (preflight child, then the models) takes minutes.
+        ms, health = pose_ms(box, 600) if result["unit"] == "active" else (None, {})
+        result["pose_ms"] = round(ms, 1) if ms else None
+        found = probe(box)
+        result["pins"] = health.get("pins") or found.get("pins")
+        result["numpy"] = found.get("numpy")
+        result["probe"] = found
+        result["camera"] = health.get("camera")
+        if health.get("service"):
+            result["service"] = health["service"]
+        if result["unit"] != "active" or status != 200:
+            journal = box.run("journalctl", "-u", "hinge-station", "-o", "cat", "--no-pager", "-n", "30")
+            result["journal_tail"] = journal.stdout.splitlines()[-8:]
+        say(f"{release}: system {system}, unit {result['unit']}, page {status}")
+    finally:
+        box.stop()
+
+
+def check(release: str, keep: bool, source: Path) -> dict[str, Any]:
+    t0 = time.monotonic()
+    base = base_root(release)
+    result: dict[str, Any] = {"install": None, "unit": None, "health": None, "pins": None, "numpy": None,
+                              "pose_ms": None}
+    with overlay(base, keep) as (root, scratch):
+        stage_files(root, scratch, source, release)
+        say(f"{release}: deploy/install.sh")
+        result["install"], out = install(root, release)
+        if result["install"] != "ok":
+            result["install_tail"] = out.splitlines()[-10:]
+        else:
+            boot_and_check(root, scratch, release, result)
+    result["seconds"] = round(time.monotonic() - t0)
+    return result
+
+
+def verdict(result: dict[str, Any]) -> list[str]:
+    """What is wrong with one release's result (empty: it passed)."""
+    wrong = []
+    if result["install"] != "ok":
+        wrong.append(f"install {result['install']}")
+    if result["unit"] != "active":
+        wrong.append(f"unit {result['unit']}")
+    if result["health"] != 200:
+        wrong.append(f"page {result['health']}")
+    if not result["pose_ms"]:
+        service = str(result.get("service") or "")
+        wrong.append(f"the pose models did not run ({service if 'pose' in service else 'no figure in time'})")
+    pins = str(result.get("pins") or "")
+    if not pins or "mock" in pins.lower():
+        wrong.append(f"pins {pins or 'not reported'} on a device tree that says {MODEL!r}")
+    return wrong
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--release", action="append", choices=RELEASES, help="default: both")
+    parser.add_argument("--keep", action="store_true", help="keep each run's overlay (for a look)")
+    parser.add_argument("--qemu", type=Path, default=os.environ.get("HINGE_RIG_QEMU") or None,
+                        help="a newer qemu-aarch64 (static) to run aarch64 programs with during the run "
+                             "(also $HINGE_RIG_QEMU); see deploy/README.md")
+    parser.add_argument("--source", type=Path, default=SOURCE,
+                        help="the station tree to install (default: this one; e.g. a `git archive` of an "
+                             "older commit, to see what the rig catches there)")
+    args = parser.parse_args(argv)
+    check_tools()
+    ensure_binfmt()
+    results, failed = {}, False
+    with qemu_handler(args.qemu):
+        for release in args.release or RELEASES:
+            results[release] = check(release, args.keep, args.source.resolve())
+    for release, result in results.items():
+        wrong = verdict(result)
+        failed |= bool(wrong)
+        say(f"{release}: {'PASS' if not wrong else 'FAIL: ' + '; '.join(wrong)} ({result['seconds']} s)")
+        say(f"{release}: probe {json.dumps(result.pop('probe', {}))}")
+        for key in ("install_tail", "journal_tail"):
+            for line in result.pop(key, []):
+                say(f"{release}: | {line}")
+    print(json.dumps(results), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
