@@ -104,6 +104,48 @@ def qemu_handler(binary: Path | None) -> Iterator[None]:
         say("aarch64 programs run on Debian's qemu again")
 
 
+# Debian Trixie's qemu-user (10.x, its qemu-aarch64 static) runs LiteRT where Bookworm's 7.2
+# crashes; on a host whose own qemu is older it is fetched from Debian's archive once and cached.
+NEWER_QEMU_RELEASE = "trixie"
+MIN_QEMU_MAJOR = 8
+
+
+def host_qemu_major() -> int:
+    """The major version of the host's qemu-aarch64-static (0 when it cannot tell)."""
+    tool = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+    if tool is None:
+        return 0
+    done = run([tool, "--version"], timeout=30)
+    words = done.stdout.split()
+    version = words[words.index("version") + 1] if "version" in words else "0"
+    return int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+
+
+def newer_qemu() -> Path:
+    """Debian Trixie's static qemu-aarch64, from Debian's archive (apt, its own state in the cache;
+    Bookworm's archive keyring already holds Trixie's keys)."""
+    folder = CACHE / f"qemu-{NEWER_QEMU_RELEASE}"
+    binary = folder / "usr" / "bin" / "qemu-aarch64"
+    if binary.exists():
+        return binary
+    apt = folder / "apt"
+    for sub in ("lists/partial", "archives/partial"):
+        (apt / sub).mkdir(parents=True, exist_ok=True)
+    (apt / "sources.list").write_text(f"deb http://deb.debian.org/debian {NEWER_QEMU_RELEASE} main\n")
+    opts = [f"-oDir::Etc::SourceList={apt / 'sources.list'}", "-oDir::Etc::SourceParts=/dev/null",
+            f"-oDir::State::Lists={apt / 'lists'}", f"-oDir::Cache::Archives={apt / 'archives'}",
+            "-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root"]
+    say(f"fetching Debian {NEWER_QEMU_RELEASE}'s qemu-user (the host's qemu is too old for LiteRT)")
+    for cmd in (["apt-get", *opts, "update"], ["apt-get", *opts, "download", "qemu-user"]):
+        done = run(cmd, timeout=900, cwd=apt)
+        if done.returncode != 0:
+            sys.exit(f"pi-check: {' '.join(cmd[:1] + cmd[-2:])} failed: {done.stderr.strip()[-400:]}")
+    deb = next(apt.glob("qemu-user_*.deb"))
+    run(["dpkg-deb", "-x", str(deb), str(folder)], timeout=300).check_returncode()
+    deb.unlink()
+    return binary
+
+
 def check_tools() -> None:
     missing = [t for t in ("debootstrap", "systemd-nspawn", "nsenter", "dpkg-deb") if not shutil.which(t)]
     if missing:
@@ -497,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_tools()
     ensure_binfmt()
+    if args.qemu is None and os.uname().machine != "aarch64" and host_qemu_major() < MIN_QEMU_MAJOR:
+        args.qemu = newer_qemu()
     results, failed = {}, False
     with qemu_handler(args.qemu):
         for release in args.release or RELEASES:
