@@ -296,7 +296,9 @@ def boot_and_serve(root: Path) -> None:
         assert state == "active", journal[-3000:]
         status, _ = box.get("/")
         code, body = box.get("/api/health")
-        assert status == 200 and code == 200, body
+        assert status == 200 and code == 200 and set(json.loads(body)) == {"status"}, body  # anonymous
+        code, body = box.staff_get("/api/health")
+        assert code == 200, body
         health = json.loads(body)
         assert health["pins"].startswith("mock") and health["demo"] is True  # amd64: not a Pi
         shown = box.run("systemctl", "show", "hinge-station", "-p", "ProtectSystem", "-p", "NoNewPrivileges")

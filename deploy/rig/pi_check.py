@@ -310,10 +310,42 @@ def install(root: Path, release: str) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------ the boot
+# The rig's own staff account on the booted station (a test machine's, never a gym's).
+RIG_STAFF = ("pi-check", "Dowel-on-3-points!")
+# Run by the host's Python in the container's network: set up or sign in, then GET argv[1].
+STAFF_GET = """
+import http.cookiejar, re, sys, urllib.error, urllib.parse, urllib.request
+path, setup, name, password = sys.argv[1:5]
+base = "http://127.0.0.1:8000"
+web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+def form(page, fields):
+    html = web.open(base + page, timeout=15).read().decode(errors="replace")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    data = urllib.parse.urlencode({"csrf_token": token, **fields}).encode()
+    try:
+        web.open(base + page, data=data, timeout=15)
+    except urllib.error.HTTPError:
+        pass
+try:
+    if setup:
+        form("/staff/setup", {"setup_code": setup, "name": name, "password": password,
+                              "password2": password})
+    else:
+        form("/staff/signin", {"name": name, "password": password})
+    r = web.open(base + path, timeout=15)
+    print(r.status); print(r.read().decode(errors="replace"))
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception as e:
+    print(0); print(e)
+"""
+
+
 class Booted:
     """The root booted under systemd-nspawn; commands run inside through nsenter."""
 
     def __init__(self, root: Path, log: Path, firmware: Path | None = None) -> None:
+        self.root = root
         self.log = log.open("w")
         # A private network: the station's port 8000 is the container's own, never the host's.
         extra = [f"--bind-ro={firmware}:/sys/firmware"] if firmware else []
@@ -352,6 +384,17 @@ class Booted:
                 "except Exception as e: print(0); print(e)\n")
         done = run(["nsenter", "-t", str(self.leader), "-n", "--", sys.executable, "-c", code, path],
                    timeout=timeout)
+        status, _, body = done.stdout.partition("\n")
+        return (int(status) or None) if status.strip().isdigit() else None, body
+
+    def staff_get(self, path: str, timeout: float = 30) -> tuple[int | None, str]:
+        """GET <path> signed in as staff: the station's whole health is staff's (anonymous callers
+        get only up or degraded). The first call makes the rig's account with the one-time setup
+        code from the station's data directory; later ones sign in."""
+        code_file = self.root / "var" / "lib" / "hinge-station" / "setup_code"
+        setup = code_file.read_text().strip() if code_file.exists() else ""
+        done = run(["nsenter", "-t", str(self.leader), "-n", "--", sys.executable, "-c", STAFF_GET,
+                    path, setup, RIG_STAFF[0], RIG_STAFF[1]], timeout=timeout)
         status, _, body = done.stdout.partition("\n")
         return (int(status) or None) if status.strip().isdigit() else None, body
 
@@ -426,7 +469,7 @@ def pose_ms(box: Booted, limit: float) -> tuple[float | None, dict[str, Any]]:
     deadline = time.monotonic() + limit
     health: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        status, body = box.get("/api/health")
+        status, body = box.staff_get("/api/health")
         if status == 200:
             health = json.loads(body)
             if "pose" in str(health.get("service") or ""):
