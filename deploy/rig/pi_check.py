@@ -419,6 +419,10 @@ class Booted:
         except subprocess.TimeoutExpired:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=30)
+        # A killed nspawn leaves the container's systemd running on its own (an emulated Trixie is
+        # too slow to power off in time): killing the namespace's PID 1 ends everything in it.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.leader, signal.SIGKILL)
         self.log.close()
 
 
