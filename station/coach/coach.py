@@ -44,7 +44,7 @@ from station.coach.signals import (
     relative,
     whole_body_seen,
 )
-from station.coach.vocabulary import Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
+from station.coach.vocabulary import CONTACTS, Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
 from station.pose.landmarks import Pose
 from station.settings import Settings
 
@@ -356,18 +356,18 @@ class Coach:
         if sig.gaps is not None:
             values.update({f"gap_{c}": g for c, g in sig.gaps.items()})
         v = self._smooth(t, values)
-        gaps = {c: v[f"gap_{c}"] for c in Contact} if sig.gaps is not None else None
+        gaps = {c: v[f"gap_{c}"] for c in CONTACTS} if sig.gaps is not None else None
         return Signals(v["hip_flexion"], v["knee_flexion"], v["torso_inclination"], v["head_spine"],
                        v["hip_travel"], gaps)
 
     def _snapshot(self, t: float, pose: Pose | None, wall_contact: bool | None) -> Snapshot:
         s = self.settings
         sig = self._sig if self._base is not None else None
-        contacts: dict[Contact, bool | None] = dict.fromkeys(Contact)
+        contacts: dict[Contact, bool | None] = dict.fromkeys(CONTACTS)
         depth = 0.0
         if sig is not None:
             if sig.gaps is not None:
-                contacts = {c: sig.gaps[c] <= s.contact_tolerance for c in Contact}
+                contacts = {c: sig.gaps[c] <= s.contact_tolerance for c in CONTACTS}
             depth = min(1.0, max(0.0, sig.hip_travel / max(s.wall_travel, 1e-6)))
         if self.phase == Phase.AT_WALL or (wall_contact and self.phase != Phase.AWAY):
             depth = 1.0
@@ -392,7 +392,7 @@ class Coach:
                 return CUE_GOOD
             code = most_important(self.last_faults)
             return FAULTS[code].cue if code else CUE_GO
-        off = [c for c in Contact if contacts[c] is False]
+        off = [c for c in CONTACTS if contacts[c] is False]
         if off:
             return FAULTS[off[0].fault].cue
         return {Phase.HINGING: CUE_DOWN, Phase.AT_WALL: CUE_WALL}.get(self.phase, CUE_UP)

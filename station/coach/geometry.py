@@ -58,8 +58,7 @@ def angle_between(u: Point, v: Point) -> float:
         >>> angle_between((1.0, 0.0), (0.0, 2.0))
         90.0
     """
-    ux, uy = float(u[0]), float(u[1])
-    vx, vy = float(v[0]), float(v[1])
+    ux, uy, vx, vy = u[0], u[1], v[0], v[1]
     nu, nv = math.hypot(ux, uy), math.hypot(vx, vy)
     if nu == 0 or nv == 0:
         return 0.0

@@ -19,8 +19,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from station.coach import thresholds as th
 from station.coach.geometry import Point, angle_between, inclination_from_vertical
 from station.coach.vocabulary import Side, View
@@ -56,10 +54,13 @@ def near_side(pose: Pose) -> Side:
 
 
 def torso_length(pose: Pose) -> float:
-    """Mid-hip to mid-shoulder distance in pixels."""
-    shoulders = (pose.point("left_shoulder") + pose.point("right_shoulder")) / 2
-    hips = (pose.point("left_hip") + pose.point("right_hip")) / 2
-    return float(np.hypot(*(shoulders - hips)))
+    """Mid-hip to mid-shoulder distance in pixels (plain floats: the coach asks every frame)."""
+    xy = pose.xy
+    ls, rs = xy[INDEX["left_shoulder"]], xy[INDEX["right_shoulder"]]
+    lh, rh = xy[INDEX["left_hip"]], xy[INDEX["right_hip"]]
+    dx = (float(ls[0]) + float(rs[0]) - float(lh[0]) - float(rh[0])) / 2
+    dy = (float(ls[1]) + float(rs[1]) - float(lh[1]) - float(rh[1])) / 2
+    return math.hypot(dx, dy)
 
 
 def view_of(pose: Pose) -> View:

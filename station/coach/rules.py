@@ -11,7 +11,7 @@ from enum import StrEnum
 from station.coach import thresholds as th
 from station.coach.faults import FAULTS
 from station.coach.signals import Signals
-from station.coach.vocabulary import Contact, FaultCode, TouchedBy
+from station.coach.vocabulary import CONTACTS, Contact, FaultCode, TouchedBy
 from station.settings import Settings
 
 
@@ -28,6 +28,7 @@ class Condition(StrEnum):
     KNEES_BENT = "knees_bent"
 
 
+CONDITIONS: tuple[Condition, ...] = tuple(Condition)  # a plain tuple: cheaper to loop over per frame
 OFF_DOWEL = {Contact.HEAD: Condition.HEAD_OFF, Contact.UPPER_BACK: Condition.UPPER_BACK_OFF,
              Contact.SACRUM: Condition.SACRUM_OFF}
 # Head and sacrum off the dowel together, the torso past horizontal or the head dropped (no
@@ -46,7 +47,7 @@ class RepJudge:
     def __init__(self, settings: Settings, t_start: float) -> None:
         self.s = settings
         self.t_start = t_start
-        self._run_since: dict[Condition, float | None] = dict.fromkeys(Condition)
+        self._run_since: dict[Condition, float | None] = dict.fromkeys(CONDITIONS)
         self.flags: set[Condition] = set()
         self.lost_s = 0.0
         self._lost_since: float | None = None
@@ -64,19 +65,19 @@ class RepJudge:
         self.lost_s = max(self.lost_s, t - self._lost_since)
         if t - self._lost_since >= self.s.lost_s:
             # A long gap breaks every run; a dropped frame or two does not.
-            for name in Condition:
+            for name in CONDITIONS:
                 self._run_since[name] = None
 
     def _held(self, sig: Signals) -> dict[Condition, bool]:
         s = self.s
         if sig.gaps is not None:
-            off = {c: sig.gaps[c] > s.contact_tolerance for c in Contact}
+            off = {c: sig.gaps[c] > s.contact_tolerance for c in CONTACTS}
         else:
             # No dowel seen: only the head can still be judged, from the neck's flexion.
             off = dict.fromkeys(Contact, False)
             off[Contact.HEAD] = sig.head_spine > th.head_off_dowel_deg(s.contact_tolerance)
         return {
-            **{OFF_DOWEL[c]: off[c] for c in Contact},
+            **{OFF_DOWEL[c]: off[c] for c in CONTACTS},
             Condition.HEAD_AND_SACRUM_OFF: off[Contact.HEAD] and off[Contact.SACRUM],
             Condition.TORSO_OVER: sig.torso_inclination > s.rounded_torso_from_vertical,
             # Without the dowel the landmarks alone must show the spine: a head dropped far
@@ -109,7 +110,7 @@ class RepJudge:
         for key in self.max:
             self.max[key] = max(self.max[key], getattr(sig, key))
         if sig.gaps is not None:
-            for c in Contact:
+            for c in CONTACTS:
                 self.max_gap[c] = max(self.max_gap[c], sig.gaps[c])
         at_wall_by_camera = max(sig.hip_travel, travel_now or 0.0) >= s.wall_travel
         self.camera_touch = self.camera_touch or at_wall_by_camera

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from station.coach.geometry import Line
 from station.coach.posture import joint_angles
-from station.coach.vocabulary import Contact, Side
+from station.coach.vocabulary import CONTACTS, Contact, Side
 from station.pose.landmarks import INDEX, Pose
 
 # Landmarks that must be clearly seen for a frame to count, and the legs, which need only be found.
@@ -61,9 +61,13 @@ class Baseline:
         with_dowel = [f.dowel_dist for f in frames if f.dowel_dist is not None]
         dowel = None
         if len(with_dowel) * 2 >= n:
-            dowel = {c: sum(d[c] for d in with_dowel) / len(with_dowel) for c in Contact}
+            dowel = {c: sum(d[c] for d in with_dowel) / len(with_dowel) for c in CONTACTS}
         return cls(side, facing, mean("hip_flexion"), mean("knee_flexion"), mean("head_spine"),
                    mean("hip_x"), mean("torso_px"), dowel)
+
+
+# Each side's contact landmarks by name, made once (the coach measures every frame).
+_CONTACT_POINTS = {side: tuple((c, f"{side}_{c.landmark}") for c in CONTACTS) for side in Side}
 
 
 def _pt(pose: Pose, name: str) -> tuple[float, float]:
@@ -94,7 +98,7 @@ def whole_body_seen(pose: Pose, side: Side) -> bool:
 
 def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:
     """The raw signals of one frame."""
-    at = {c: _pt(pose, f"{side}_{c.landmark}") for c in Contact}
+    at = {c: _pt(pose, name) for c, name in _CONTACT_POINTS[side]}
     ear, shoulder, hip = at[Contact.HEAD], at[Contact.UPPER_BACK], at[Contact.SACRUM]
     a = joint_angles(ear, shoulder, hip, _pt(pose, f"{side}_knee"), _pt(pose, f"{side}_ankle"), facing)
     dist = None
@@ -126,7 +130,7 @@ def relative(raw: Raw, base: Baseline) -> Signals:
     toward = 1.0 if base.facing == Side.LEFT else -1.0
     gaps = None
     if raw.dowel_dist is not None and base.dowel_dist is not None:
-        gaps = {c: (raw.dowel_dist[c] - base.dowel_dist[c]) / torso for c in Contact}
+        gaps = {c: (raw.dowel_dist[c] - base.dowel_dist[c]) / torso for c in CONTACTS}
     return Signals(
         raw.hip_flexion - base.hip_flexion,
         raw.knee_flexion - base.knee_flexion,

@@ -73,6 +73,11 @@ _FAULT = {Contact.HEAD: FaultCode.HEAD_OFF_DOWEL, Contact.UPPER_BACK: FaultCode.
           Contact.SACRUM: FaultCode.SACRUM_OFF_DOWEL}
 
 
+# The contacts as a plain tuple: iterating an Enum class costs a generator per loop, and the coach
+# loops over the contacts several times a frame.
+CONTACTS: tuple[Contact, ...] = tuple(Contact)
+
+
 class Side(StrEnum):
     """A body side, or the way the member faces in the image (the wall is behind them)."""
 
