@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -158,3 +159,27 @@ def staff_client(app):
     staff = app.test_client()
     create_account(staff, app)
     return staff
+
+
+def chromium_path() -> str:
+    """Debian's Chromium for the browser tests; a failure in CI, a skip elsewhere."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    reason = "Debian's Chromium is not installed (apt-get install chromium; `make test` installs it in CI)"
+    if os.environ.get("CI"):
+        pytest.fail(reason + " and CI is set")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a test module's pages."""
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()

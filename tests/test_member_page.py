@@ -14,7 +14,6 @@ import pytest
 from station.sim import Body, RepPlan, SetPlan
 from station.web import create_app, make_server
 from tests.conftest import _missing
-from tests.test_browser import chromium_path
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 IN_REP = ("['phase-hinging', 'phase-at_wall', 'phase-returning']"
@@ -22,16 +21,6 @@ IN_REP = ("['phase-hinging', 'phase-at_wall', 'phase-returning']"
 VERDICT_OF = "document.getElementById('verdict').textContent.startsWith('Rep {}:')"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 class Served:
