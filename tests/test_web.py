@@ -164,3 +164,9 @@ def test_a_legacy_hash_signs_in_and_is_upgraded_and_wrong_passwords_are_refused(
     r = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": PASSWORD})
     assert r.status_code == 302 and client.get("/staff/settings").status_code == 200
     assert station.store.account("ann")["password_hash"] == upgraded  # a current hash is left as it is
+
+
+def test_the_accounts_page_has_a_plain_title_and_one_password_form(staff_client) -> None:
+    html = staff_client.get("/staff/accounts").get_data(as_text=True)
+    assert "<title>Staff accounts</title>" in html
+    assert html.count('name="new_password"') == 1
