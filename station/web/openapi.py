@@ -39,7 +39,8 @@ def _setting_properties() -> dict[str, Any]:
         kind = {"int": "integer", "float": "number", "bool": "boolean"}.get(f["type"], "string")
         unit = f" ({f['unit']})" if f.get("unit") else ""
         later = " Takes effect after a restart." if f.get("restart") else ""
-        prop: dict[str, Any] = {"type": kind, "description": f"{f['help']}{unit}.{later}",
+        prop: dict[str, Any] = {"type": kind, "title": f["label"],
+                                "description": f"{f['help']}{unit}.{later}",
                                 "x-group": f["group"], "x-restart": bool(f.get("restart"))}
         if f.get("choices"):
             prop["enum"] = list(f["choices"])
