@@ -1,7 +1,8 @@
 """The ``station`` command.
 
 Exit codes: 0 done; 1 some input could not be read; 2 bad usage; 3 the models or the
-TFLite runtime are missing or broken (the message says how to fix it).
+TFLite runtime are missing or broken (the message says how to fix it); 75 under systemd, staff
+asked for a restart (station/restart.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from station.camera.sources import FrameSource
     from station.fleet import Fleet
     from station.pose.blazepose import PoseEstimator
+    from station.restart import Restarter
     from station.station import Station
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_MODELS = 0, 1, 2, 3
@@ -234,6 +236,7 @@ class BuiltStation:
     app: Flask | None = None
     server: Any = None
     fleet: Fleet | None = None
+    restarter: Restarter | None = None  # staff's Restart button (station/restart.py)
 
 
 def _saved_settings(store: RepLog) -> tuple[Settings, dict[str, str]]:
@@ -335,9 +338,12 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
     built = BuiltStation(station, folder, "demo: simulated trainee, virtual pins" if sim else source.name)
     built.fleet = _fleet(station, getattr(args, "mqtt", None))
     if not args.headless:
+        from station.restart import Restarter
         from station.web import create_app
 
-        built.app = create_app(station, data_dir=folder, metrics=built.fleet.metrics)
+        built.restarter = Restarter()
+        built.app = create_app(station, data_dir=folder, metrics=built.fleet.metrics,
+                               restarter=built.restarter)
         built.server = _serve(built.app, station, args.host, args.port)
     return built
 
@@ -390,7 +396,8 @@ def run_station(built: BuiltStation, stop: threading.Event) -> int:
             print(f"staff setup code (one time, creates the first account): {code}", flush=True)
     else:
         print(f"Hinge Station running headless ({built.what})", flush=True)
-    while not stop.is_set() and not station.wait(0.2):
+    restart = built.restarter.due if built.restarter is not None else threading.Event()
+    while not stop.is_set() and not restart.is_set() and not station.wait(0.2):
         pass
     station.stop()
     if built.fleet is not None:
@@ -398,7 +405,11 @@ def run_station(built: BuiltStation, stop: threading.Event) -> int:
     if server is not None:
         server.close()
     reps = station.store.reps(limit=10**9)
+    station.store.close()  # every rep was committed as it was written; this ends the WAL cleanly
     print(f"stopped; {len(reps)} reps in the log at {built.folder}", file=sys.stderr)
+    if restart.is_set() and built.restarter is not None:
+        print("restarting", file=sys.stderr, flush=True)
+        return built.restarter.finish()
     return EXIT_OK
 
 

@@ -25,6 +25,7 @@ from station.web.guard import HashGate, HostCheck, StreamGate
 
 if TYPE_CHECKING:
     from station.metrics import StationMetrics
+    from station.restart import Restarter
     from station.station import Station
 
 MAX_BODY = 64 * 1024  # bytes: settings files and forms are small
@@ -44,9 +45,11 @@ SESSION_MAX_S = 14 * 3600
 
 
 def create_app(station: Station, *, data_dir: Path | None = None, config: dict[str, Any] | None = None,
-               metrics: StationMetrics | None = None) -> Flask:
+               metrics: StationMetrics | None = None, restarter: Restarter | None = None) -> Flask:
     """A Flask app serving one running :class:`~station.station.Station` (and its Prometheus
-    ``metrics``: made here and attached to the station's loop when not given)."""
+    ``metrics``: made here and attached to the station's loop when not given). ``restarter``:
+    what staff's Restart button asks (``station run`` gives one; without it the button says the
+    station was not started in a way that can restart itself)."""
     from station.metrics import StationMetrics
     from station.web.api import api
     from station.web.member import member
@@ -76,7 +79,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         hinge_metrics=metrics or StationMetrics.attach(station),
         hinge_streams=StreamGate(app.config.get("SSE_MAX_STREAMS", MAX_STREAMS),
                                  app.config.get("SSE_STREAMS_PER_ADDRESS", STREAMS_PER_ADDRESS)),
-        hinge_hosts=HostCheck(station.settings.web_host_names))
+        hinge_hosts=HostCheck(station.settings.web_host_names), hinge_restarter=restarter)
     app.register_blueprint(member)
     app.register_blueprint(staff, url_prefix="/staff")
     app.register_blueprint(api, url_prefix="/api")

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context
 
+from station import restart
 from station.settings import Settings, SettingsError
 from station.web.auth import csrf_token, login_required, staff_user
 from station.web.guard import StreamGate
@@ -175,7 +176,7 @@ def health():
     figures = _station().health()
     if staff_user() is None:
         return jsonify({"status": figures["status"]})
-    return jsonify(figures)
+    return jsonify({**figures, "started": restart.STARTED})  # the "Restarting" page waits for a new one
 
 
 @api.get("/session")
