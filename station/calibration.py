@@ -1,12 +1,25 @@
 """Calibration: settings suggested from what the camera sees, for staff to accept.
 
 Steps: ``side`` (which body side faces the camera), ``wall`` (the member stands ready, then
-touches the wall: the hips' travel becomes the wall distance), ``dowel`` (the member holds the
-dowel up in front of the camera: its colour becomes the colour band).
+pushes the hips back to the wall and holds: the hips' travel, averaged over the hold, becomes the
+wall distance), ``dowel`` (the member holds the dowel up in front of the camera: its colour becomes
+the colour band).
+
+The wall is measured over many frames: the loop feeds each frame's hip travel to a
+:class:`WallHold` and publishes its :class:`HoldProgress` (frozen) for the staff page to poll.
+
+    >>> hold = WallHold(t0=0.0)
+    >>> for i in range(40):
+    ...     hold.add(i / 30, 0.30 if i >= 5 else 0.05 * i)
+    >>> p = hold.progress()
+    >>> p.state, round(p.travel, 2), p.suggest
+    ('done', 0.3, {'wall_travel': 0.26})
 """
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +33,138 @@ from station.settings import Settings
 STEPS = ("side", "wall", "dowel", "done")
 # The wall is where the hips stop; the threshold sits a little short of it so every touch counts.
 WALL_SHARE = 0.85
+# A hold: this long of frames whose hip travel stays within HOLD_SPREAD of each other. One second
+# is 30 frames at the camera's default rate, enough for the mean to settle (the sd of a mean of 30
+# is a fifth of one frame's); a member can hold still at the wall for that long without strain.
+HOLD_S = 1.0
+# Torso lengths, max - min over the hold. Real BlazePose tracks jitter 0.6-1.6 % of a torso at the
+# hip (README, "keypoint jitter", benchmarks/coach_suite.py): 0.05 lets that and a little sway
+# through, and is a quarter of the default wall travel, so hips still moving back do not count.
+HOLD_SPREAD = 0.05
+# The hips must be at least this far back: the smallest wall_travel the settings allow.
+HOLD_MIN_TRAVEL = 0.1
+# Frames further apart than this (nobody seen) break a hold: a third of a second at 30 fps is
+# ten lost frames, more than the pose engine drops in a row when it tracks.
+HOLD_MAX_GAP_S = 0.35
+# Staff explain the drill, the member walks in, stands ready and hinges: two minutes is plenty;
+# after that the measurement stops, so it is not left running (and the preview on).
+HOLD_WAIT_S = 120.0
+
+
+@dataclass(frozen=True)
+class HoldProgress:
+    """Where a wall measurement is, as the staff page shows it (published by the loop).
+
+    ``state``: ``starting`` (the loop has not seen the order yet), ``stand`` (no standing
+    baseline yet), ``hold`` (waiting for, or in, a hold), ``done`` (``travel`` is the hold's
+    mean, ``suggest`` the setting), ``timeout``."""
+
+    state: str
+    held_s: float = 0.0
+    travel_now: float | None = None
+    travel: float | None = None
+    spread: float | None = None
+    frames: int = 0
+    suggest: dict[str, Any] | None = None
+
+    def message(self) -> str:
+        return {
+            "starting": "Starting the measurement.",
+            "stand": "Waiting for the member to stand tall and still, side-on, at the floor line.",
+            "hold": (f"Waiting for the member to push the hips back to the wall and hold: "
+                     f"held {self.held_s:.1f} of {HOLD_S:g} s."),
+            "done": f"Measured: the hips travel {self.travel:.3f} torso lengths to the wall "
+                    f"(the mean of {self.frames} frames over {self.held_s:.1f} s; they spread "
+                    f"{self.spread or 0:.3f}).",
+            "timeout": f"No hold at the wall within {HOLD_WAIT_S:g} s; measure again when the member "
+                       "is ready.",
+        }[self.state]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "message": self.message(), "held_s": round(self.held_s, 2),
+                "need_s": HOLD_S, "travel_now": _round(self.travel_now), "travel": _round(self.travel),
+                "spread": _round(self.spread), "frames": self.frames, "suggest": self.suggest}
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def wall_suggestion(travel: float) -> dict[str, float]:
+    """The wall_travel setting for a measured hold: a little short of it, within the setting's range."""
+    return {"wall_travel": round(min(max(WALL_SHARE * travel, 0.1), 1.5), 2)}
+
+
+class WallHold:
+    """Finds the member's hold at the wall in a stream of (time, hip travel) and averages it.
+
+    Pure: times come from the frames. The spread is judged on a 5-frame average of the travel
+    (single frames jitter more than a hold sways; README's jitter figure is of that average too),
+    the result is the mean of the raw travels. The newest run of frames whose average stays within
+    :data:`HOLD_SPREAD` (and at least :data:`HOLD_MIN_TRAVEL` back) is kept; once it spans
+    :data:`HOLD_S` the measurement is done and stays done."""
+
+    def __init__(self, t0: float) -> None:
+        self.t0 = t0
+        self.run: deque[tuple[float, float, float]] = deque()  # time, travel, its 5-frame average
+        self.recent: deque[float] = deque(maxlen=5)
+        self.result: HoldProgress | None = None
+        self.last_t = t0
+        self.seen_baseline = False
+        self.travel_now: float | None = None
+
+    def _break(self) -> None:
+        self.run.clear()
+        self.recent.clear()
+
+    def add(self, t: float, travel: float | None, switch: bool | None = None) -> None:
+        """One frame: the hips' travel from standing (None: nobody, or no standing baseline yet)
+        and the wall switch (None: none fitted; open: the buttocks are not at the wall)."""
+        if self.result is not None:
+            return
+        gap = bool(self.run) and t - self.run[-1][0] > HOLD_MAX_GAP_S
+        self.last_t, self.travel_now = t, travel
+        if travel is not None:
+            self.seen_baseline = True
+        if travel is None or gap or travel < HOLD_MIN_TRAVEL or switch is False:
+            if gap or travel is not None:
+                self._break()
+            return
+        self.recent.append(travel)
+        self.run.append((t, travel, sum(self.recent) / len(self.recent)))
+        while max(a for *_, a in self.run) - min(a for *_, a in self.run) > HOLD_SPREAD:
+            self.run.popleft()
+        if self.run[-1][0] - self.run[0][0] >= HOLD_S:
+            values = [v for _, v, _ in self.run]
+            mean = sum(values) / len(values)
+            self.result = HoldProgress("done", self.run[-1][0] - self.run[0][0], travel, mean,
+                                       max(values) - min(values), len(values), wall_suggestion(mean))
+
+    def progress(self) -> HoldProgress:
+        if self.result is not None:
+            return self.result
+        if self.last_t - self.t0 > HOLD_WAIT_S:
+            return HoldProgress("timeout")
+        held = self.run[-1][0] - self.run[0][0] if self.run else 0.0
+        state = "hold" if self.seen_baseline else "stand"
+        return HoldProgress(state, held, self.travel_now, frames=len(self.run))
+
+
+def average_hold(samples: list[tuple[float, float | None]], switch: list[bool | None] | None = None
+                 ) -> HoldProgress:
+    """The wall measurement over a whole recording of (time, hip travel) and the wall switch:
+    what :class:`WallHold` would show after its last frame."""
+    hold = WallHold(samples[0][0] if samples else 0.0)
+    for i, (t, travel) in enumerate(samples):
+        hold.add(t, travel, switch[i] if switch is not None else None)
+    return hold.progress()
+
+
+def hip_travel(pose: Pose | None, baseline: Baseline | None) -> float | None:
+    """The hips' travel towards the wall from the member's standing baseline, in torso lengths."""
+    if pose is None or baseline is None:
+        return None
+    return relative(measure(pose, baseline.side, baseline.facing, None), baseline).hip_travel
 
 
 def suggest(step: str, baseline: Baseline | None, pose: Pose | None, rgb: np.ndarray | None,
@@ -42,11 +187,10 @@ def suggest(step: str, baseline: Baseline | None, pose: Pose | None, rgb: np.nda
         base = baseline
         if base is None:
             return {"step": step, "error": "stand ready first (tall, still, side-on), then touch the wall"}
-        travel = relative(measure(pose, base.side, base.facing, None), base).hip_travel
-        if travel < 0.1:
+        travel = hip_travel(pose, base) or 0.0
+        if travel < HOLD_MIN_TRAVEL:
             return {"step": step, "error": "the hips have not moved back: push them back to the wall"}
-        value = round(min(max(WALL_SHARE * travel, 0.1), 1.5), 2)
-        return {"step": step, "suggest": {"wall_travel": value}, "measured_travel": round(travel, 3)}
+        return {"step": step, "suggest": wall_suggestion(travel), "measured_travel": round(travel, 3)}
     if rgb is None:
         return {"step": step, "error": "no camera picture (the simulator has none)"}
     return {"step": step, **_dowel_colour(pose, rgb)}

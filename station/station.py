@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from station import __version__
+from station.calibration import HoldProgress, WallHold, hip_travel
 from station.camera.sources import CameraError, EndOfStream, Frame, FrameSource
 from station.coach.coach import Coach
 from station.coach.signals import Baseline
@@ -59,6 +60,8 @@ class LoopView:
     pose: Pose | None = None
     rgb: np.ndarray | None = None
     baseline: Baseline | None = None
+    wall: HoldProgress | None = None  # the wall measurement under way or done, if any
+    wall_order: int = 0  # which staff request ``wall`` answers (Station.wall_progress)
 
 
 class Station:
@@ -73,6 +76,7 @@ class Station:
         self.store = store or RepLog.open(self.data_dir)
         self._settings = settings
         self._pending: Settings | None = None
+        self.started_settings = settings  # what the parts read only at start were made with
         self.source = source
         self.demo = demo
         self.devices = devices if devices is not None else Devices.open(settings, mock=demo)
@@ -92,6 +96,11 @@ class Station:
         self.view = LoopView()
         self.camera = "starting"
         self._calibrating = False
+        # Staff's last wall-measurement order (number, start or stop), written by a web thread;
+        # the loop owns the WallHold it makes from it.
+        self._wall_order = (0, False)
+        self._wall: WallHold | None = None
+        self._wall_seen = 0
         self._lock = threading.Lock()
         self._subs: list[Subscription] = []
         self._thread: threading.Thread | None = None
@@ -221,12 +230,33 @@ class Station:
         return data.tobytes() if ok else None
 
     def calibrate(self, step: str) -> dict[str, Any]:
-        """Suggested settings from what the camera sees now: ``side``, ``wall`` or ``dowel``."""
+        """Suggested settings from what the camera sees now (``side``, ``dowel``); ``wall`` starts a
+        measurement over the member's hold at the wall, which :meth:`wall_progress` follows."""
         from station.calibration import suggest
 
         self._calibrating = step != "done"
+        if step in ("wall", "done"):
+            self._wall_order = (self._wall_order[0] + 1, step == "wall")
+            ask = getattr(self.source, "hold_at_wall", None)  # the demo's trainee does as staff ask
+            if step == "wall" and ask is not None:
+                ask()
+            return {"step": step}
         view = self.view
         return suggest(step, view.baseline, view.pose, view.rgb, self.settings)
+
+    def wall_progress(self) -> HoldProgress | None:
+        """The wall measurement staff asked for last, as the loop last published it (None: none
+        asked, or stopped)."""
+        number, on = self._wall_order
+        if not on:
+            return None
+        view = self.view
+        return view.wall if view.wall is not None and view.wall_order == number else HoldProgress("starting")
+
+    def restart_pending(self) -> list[str]:
+        """Saved settings that are read only at start and differ from what this process started
+        with: they wait for a restart."""
+        return self.settings.restart_changes(self.started_settings)
 
     def health(self) -> dict[str, Any]:
         try:
@@ -315,7 +345,9 @@ class Station:
         step = self.coach.step(frame.t, pose, dowel, wall)
         coach_ms = 1000 * (time.perf_counter() - t0)
         self.figures.frame(inference_ms, coach_ms)
-        self.view = LoopView(pose, frame.rgb if frame.rgb is not None else self.view.rgb, self.coach.baseline)
+        measuring = self._measure_wall(frame.t, pose, wall)
+        self.view = LoopView(pose, frame.rgb if frame.rgb is not None else self.view.rgb, self.coach.baseline,
+                             measuring, self._wall_seen)
         events = [self.recorder.record(e) for e in step.events]
         snap = step.snapshot.as_dict()
         if pose is not None:
@@ -329,6 +361,17 @@ class Station:
         self.lights_policy.after_step(step.events, phase, time.monotonic())
         self._publish(snap, events)
         self._observe(inference_ms, coach_ms, events)
+
+    def _measure_wall(self, t: float, pose: Pose | None, switch: bool | None) -> HoldProgress | None:
+        """Staff's wall measurement, fed this frame's hip travel (in the loop: it owns the hold)."""
+        number, on = self._wall_order
+        if number != self._wall_seen:
+            self._wall_seen = number
+            self._wall = WallHold(t) if on else None
+        if self._wall is None:
+            return None
+        self._wall.add(t, hip_travel(pose, self.coach.baseline), switch)
+        return self._wall.progress()
 
     def _observe(self, inference_ms: float | None, coach_ms: float, events: list[Message]) -> None:
         for observer in self.observers:

@@ -14,8 +14,9 @@ None when nothing came within the timeout, raises :class:`CameraError` when the 
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -214,6 +215,7 @@ class SimSource:
         self._offset = 0.0
         self._contact: bool | None = None
         self.truth: list[RepTruth] = []  # RepTruth of every rep played so far, with set offsets applied
+        self._hold_asked = False
 
     def open(self) -> None:
         from station.sim import demo_sets
@@ -229,16 +231,44 @@ class SimSource:
 
         assert self._sets is not None
         for body, plan in self._sets:
-            trainee = Trainee(body, plan, seed=self.seed + self._n)
+            seed = self.seed + self._n
+            trainee = Trainee(body, plan, seed=seed)
             self._n += 1
             offset = self._offset
             self.truth.extend(replace(r, t_start=r.t_start + offset, t_end=r.t_end + offset)
                               for r in trainee.truth)
             last = offset
             for f in trainee.frames():
+                if self._hold_asked and f.rep == 0:
+                    self._hold_asked = False
+                    self.truth = [r for r in self.truth if r.t_start <= last]  # the reps not done
+                    last = yield from self._hold(body, plan, seed, last + 1.0 / plan.fps)
+                    break
                 last = offset + f.t
                 yield last, f
             self._offset = last + 1.0
+
+    def hold_at_wall(self) -> None:
+        """Staff ask the member to hold at the wall (calibration): once the rep in progress is
+        done, the simulated member stands tall, pushes the hips back to the wall and holds there
+        for 3 s; the set's other reps are dropped and the demo goes on after."""
+        self._hold_asked = True
+
+    def _hold(self, body: Body, plan: SetPlan, seed: int, t0: float
+              ) -> Generator[tuple[float, SimFrame], None, float]:
+        """The calibration rep by the same member (same body and seed: the same standing pose
+        and distance to the camera), from ``t0``; returns the time of its last frame."""
+        from station.sim import RepPlan, SetPlan, Trainee
+
+        ask = SetPlan(reps=(RepPlan(duration=3.0, pause_after=1.0, hold_s=3.0),), facing=plan.facing,
+                      switch=plan.switch, noise_px=plan.noise_px, approach_s=1.5)
+        trainee = Trainee(body, ask, seed=seed)
+        frames = list(itertools.dropwhile(lambda f: f.pose is None, trainee.frames()))  # already here
+        shift = t0 - frames[0].t
+        self.truth.extend(replace(r, t_start=r.t_start + shift, t_end=r.t_end + shift) for r in trainee.truth)
+        for f in frames:
+            yield f.t + shift, f
+        return frames[-1].t + shift
 
     def read(self, timeout: float) -> Frame | None:
         if self._frames is None:

@@ -20,6 +20,7 @@ class RepPlan:
     faults: frozenset[FaultCode] = frozenset()  # codes injected in this rep (plain strings are taken)
     duration: float = 2.6  # s, leaving lockout to lockout again
     pause_after: float = 1.2  # s standing (or holding, for no_lockout) after the rep
+    hold_s: float | None = None  # s held at the bottom (None: 15 % of the duration); adds to it
 
     def __post_init__(self) -> None:
         known = {str(code) for code in FaultCode}

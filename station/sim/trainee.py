@@ -150,6 +150,8 @@ class Trainee:
         for i, rep in enumerate(p.reps, start=1):
             d = rep.duration
             down, hold = 0.4 * d, 0.15 * d
+            if rep.hold_s is not None:  # a longer hold (calibration) makes the rep longer
+                d, hold = d - hold + rep.hold_s, rep.hold_s
             rest = p.lockout_share
             if FaultCode.NO_LOCKOUT in rep.faults:
                 rest = self._rest_depth(self._bottoms[i - 1])
