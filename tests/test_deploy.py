@@ -78,6 +78,17 @@ def test_station_unit_exposure_is_4_or_lower(tmp_path) -> None:
         assert line in unit
 
 
+def test_a_restart_staff_ask_for_is_not_a_failure_and_is_restarted() -> None:
+    from station.restart import EXIT_RESTART, MIN_UPTIME_S
+
+    unit = (DEPLOY / "station.service").read_text()
+    assert f"SuccessExitStatus={EXIT_RESTART}\n" in unit and f"RestartForceExitStatus={EXIT_RESTART}\n" in unit
+    burst = int(re.search(r"StartLimitBurst=(\d+)", unit).group(1))
+    interval = int(re.search(r"StartLimitIntervalSec=(\d+)", unit).group(1))
+    # Restarts on purpose, one per MIN_UPTIME_S at most, leave at least one start for a crash.
+    assert interval / MIN_UPTIME_S < burst
+
+
 def firstboot():
     path = DEPLOY / "firstboot" / "hinge_firstboot.py"
     spec = importlib.util.spec_from_file_location("hinge_firstboot", path)

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -21,12 +22,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from station.coach.faults import FAULTS
-from station.settings import GROUPS, SECRET, Settings, SettingsError
+from station.restart import STARTED
+from station.settings import GROUP_TITLES, GROUPS, SECRET, Settings, SettingsError
 from station.store import StoreError
 from station.web import auth
 from station.web.auth import login_required, staff_user
 
 if TYPE_CHECKING:
+    from station.restart import Restarter
     from station.station import Station
 
 staff = Blueprint("staff", __name__)
@@ -195,12 +198,34 @@ def password() -> ResponseReturnValue:
 
 
 # ------------------------------------------------------------------ settings
-def _groups(values: dict[str, Any]) -> list[tuple[str, list[dict]]]:
-    fields = Settings.describe()
-    refused = _station().settings_warnings
-    return [(g, [dict(f, value=_shown(f, values.get(f["name"], f["default"])), warning=refused.get(f["name"]))
-                 for f in fields if f["group"] == g])
-            for g in GROUPS]
+def _fields(values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """Every setting as the page shows it: label, value, default, whether it waits for a restart."""
+    station = _station()
+    refused = station.settings_warnings
+    pending = set(station.restart_pending())
+    out = []
+    for f in Settings.describe():
+        value = values.get(f["name"], f["default"])
+        out.append(dict(f, value=_shown(f, value), warning=refused.get(f["name"]),
+                        error=errors.get(f["name"]), default_shown=_plain(f["default"]),
+                        is_default=str(value) == str(f["default"]), pending=f["name"] in pending))
+    return out
+
+
+def _sections(values: dict[str, Any], errors: dict[str, str]) -> dict[str, list[tuple[str, str, list[dict]]]]:
+    """The basic and the advanced settings, each as (group, title, fields) for the groups that have any."""
+    fields = _fields(values, errors)
+    return {kind: [(g, GROUP_TITLES[g], found) for g in GROUPS
+                   if (found := [f for f in fields if f["group"] == g and f["basic"] == (kind == "basic")])]
+            for kind in ("basic", "advanced")}
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if value != "" else "empty"
 
 
 def _mqtt(station: Station) -> dict[str, Any] | None:
@@ -214,42 +239,84 @@ def _shown(field: dict[str, Any], value: Any) -> Any:
     return (SECRET if value else "") if field.get("secret") else value
 
 
+def _settings_page(values: dict[str, Any], errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
+    station = _station()
+    pending = [Settings.label(n) for n in station.restart_pending()]
+    return render_template("settings.html", sections=_sections(values, errors), errors=errors,
+                           labels={n: Settings.label(n) for n in errors}, mqtt=_mqtt(station),
+                           pending=pending, can_restart=_restarter() is not None), status
+
+
 @staff.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> ResponseReturnValue:
     station = _station()
     current = station.settings.public()
     if request.method == "GET":
-        return render_template("settings.html", groups=_groups(current), errors={}, mqtt=_mqtt(station))
+        return _settings_page(current, {})
+    changes = _form_changes(current)
+    try:
+        station.apply_settings(changes, by=staff_user())
+    except SettingsError as exc:
+        return _settings_page({**current, **changes}, exc.errors, 422)
+    flash(_saved_message(changes, request.form.get("reset")))
+    return redirect(url_for("staff.settings"))
+
+
+def _form_changes(current: dict[str, Any]) -> dict[str, Any]:
+    """What the settings form changes; a reset button (``reset=<name>``) puts that one back to
+    its default, and the rest of the form is saved with it (nothing typed is lost)."""
+    reset = request.form.get("reset")
     changes: dict[str, Any] = {}
     for f in Settings.describe():
         name = f["name"]
-        if f["type"] == "bool":
-            value: Any = request.form.get(name) == "on"
+        if name == reset:
+            value: Any = f["default"]
+        elif f["type"] == "bool":
+            value = request.form.get(name) == "on"
         elif name in request.form:
             value = request.form[name].strip()
         else:
             continue
         if str(value) != str(current[name]):
             changes[name] = value
-    try:
-        station.apply_settings(changes, by=staff_user())
-    except SettingsError as exc:
-        shown = {**current, **changes}
-        return render_template("settings.html", groups=_groups(shown), errors=exc.errors,
-                               mqtt=_mqtt(station)), 422
-    flash(_saved_message(changes))
-    return redirect(url_for("staff.settings"))
+    return changes
 
 
-def _saved_message(changes: dict[str, Any]) -> str:
+def _saved_message(changes: dict[str, Any], reset: str | None = None) -> str:
     if not changes:
         return "Nothing changed."
-    later = [f["name"] for f in Settings.describe() if f["restart"] and f["name"] in changes]
+    back = f" {Settings.label(reset)} is back to its default." if reset in changes else ""
+    later = [f["label"] for f in Settings.describe() if f["restart"] and f["name"] in changes]
     if later:
-        return (f"Saved {len(changes)} change(s). These take effect after a restart: "
-                + ", ".join(n.replace("_", " ") for n in later) + ".")
-    return f"Saved {len(changes)} change(s); the coach uses them from the next frame."
+        return (f"Saved {len(changes)} change(s).{back} These take effect after a restart: "
+                + ", ".join(later) + ".")
+    return f"Saved {len(changes)} change(s);{back} the coach uses them from the next frame."
+
+
+# ------------------------------------------------------------------ restart
+def _restarter() -> Restarter | None:
+    return current_app.extensions.get("hinge_restarter")
+
+
+@staff.post("/restart")
+@login_required
+def restart() -> ResponseReturnValue:
+    """Restart the station (settings read only at start take effect); the answer is a page that
+    waits for it to come back."""
+    restarter = _restarter()
+    if restarter is None:
+        body = render_template("message.html", title="Cannot restart", message=(
+            "This station was not started with `station run`, so it cannot restart itself; "
+            "restart it the way it was started."))
+        return body, 503
+    why = restarter.refused()
+    if why:
+        flash(f"Not restarted: {why}.", "error")
+        return redirect(url_for("staff.settings"))
+    current_app.logger.warning("restart asked for by %s", staff_user())
+    restarter.request()
+    return render_template("restarting.html", started=STARTED, back=url_for("staff.settings"))
 
 
 @staff.get("/settings/export")
@@ -277,9 +344,7 @@ def settings_import() -> ResponseReturnValue:
     try:
         station.apply_settings({k: v for k, v in values.items() if k in known}, by=staff_user())
     except SettingsError as exc:
-        shown = {**station.settings.to_dict(), **values}
-        return render_template("settings.html", groups=_groups(shown), errors=exc.errors,
-                               mqtt=_mqtt(station)), 422
+        return _settings_page({**station.settings.public(), **values}, exc.errors, 422)
     flash("Settings imported.")
     return redirect(url_for("staff.settings"))
 
@@ -291,17 +356,43 @@ def calibrate() -> ResponseReturnValue:
     station = _station()
     result = None
     if request.method == "POST":
-        step = request.form.get("step", "")
         if request.form.get("apply") == "1":
-            values = {k[4:]: v for k, v in request.form.items() if k.startswith("set_")}
-            try:
-                station.apply_settings(values, by=staff_user())
-                flash("Calibration applied: " + ", ".join(f"{k} = {v}" for k, v in values.items()))
-            except SettingsError as exc:
-                flash("Not applied: " + str(exc), "error")
-            return redirect(url_for("staff.calibrate"))
+            return _apply_calibration()
+        step = request.form.get("step", "")
         result = station.calibrate(step)
-    return render_template("calibrate.html", result=result, demo=station.demo)
+        if step in ("wall", "done"):  # the wall is measured over a hold: the page follows it
+            return redirect(url_for("staff.calibrate") + ("#wall-measure" if step == "wall" else ""))
+    wall = station.wall_progress()
+    return render_template("calibrate.html", result=result, demo=station.demo, wall=wall,
+                           rows=_suggestion_rows((result or {}).get("suggest") or {}),
+                           wall_rows=_suggestion_rows(wall.suggest if wall and wall.suggest else {}))
+
+
+def _suggestion_rows(suggest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each suggested setting beside its current value, as the Apply table shows them."""
+    current = _station().settings.public()
+    return [{"name": name, "label": Settings.label(name), "current": _plain(current.get(name, "")),
+             "value": value} for name, value in suggest.items()]
+
+
+def _apply_calibration() -> ResponseReturnValue:
+    """The suggested values, through the same validation as the settings page."""
+    values = {k[4:]: v for k, v in request.form.items() if k.startswith("set_")}
+    try:
+        _station().apply_settings(values, by=staff_user())
+        flash("Calibration applied: " + ", ".join(f"{Settings.label(k)} = {v}" for k, v in values.items()))
+    except SettingsError as exc:
+        flash("Not applied: " + exc.for_people(), "error")
+    return redirect(url_for("staff.calibrate"))
+
+
+@staff.get("/calibrate/wall.json")
+@login_required
+def calibrate_wall() -> ResponseReturnValue:
+    """The wall measurement as the loop last published it, for the page to poll."""
+    progress = _station().wall_progress()
+    off = {"state": "off", "message": "not measuring"}
+    return jsonify(progress.as_dict() if progress is not None else off)
 
 
 @staff.get("/preview.jpg")
