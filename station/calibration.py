@@ -68,14 +68,13 @@ class HoldProgress:
     suggest: dict[str, Any] | None = None
 
     def message(self) -> str:
+        if self.state == "done":
+            return (f"Measured: the hips travel {self.travel or 0:.3f} torso lengths to the wall (the mean "
+                    f"of {self.frames} frames over {self.held_s:.1f} s; they spread {self.spread or 0:.3f}).")
         return {
             "starting": "Starting the measurement.",
             "stand": "Waiting for the member to stand tall and still, side-on, at the floor line.",
-            "hold": (f"Waiting for the member to push the hips back to the wall and hold: "
-                     f"held {self.held_s:.1f} of {HOLD_S:g} s."),
-            "done": f"Measured: the hips travel {self.travel:.3f} torso lengths to the wall "
-                    f"(the mean of {self.frames} frames over {self.held_s:.1f} s; they spread "
-                    f"{self.spread or 0:.3f}).",
+            "hold": f"Waiting for the member to push the hips back to the wall and hold for {HOLD_S:g} s.",
             "timeout": f"No hold at the wall within {HOLD_WAIT_S:g} s; measure again when the member "
                        "is ready.",
         }[self.state]

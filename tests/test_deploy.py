@@ -82,7 +82,8 @@ def test_a_restart_staff_ask_for_is_not_a_failure_and_is_restarted() -> None:
     from station.restart import EXIT_RESTART, MIN_UPTIME_S
 
     unit = (DEPLOY / "station.service").read_text()
-    assert f"SuccessExitStatus={EXIT_RESTART}\n" in unit and f"RestartForceExitStatus={EXIT_RESTART}\n" in unit
+    assert f"SuccessExitStatus={EXIT_RESTART}\n" in unit
+    assert f"RestartForceExitStatus={EXIT_RESTART}\n" in unit
     burst = int(re.search(r"StartLimitBurst=(\d+)", unit).group(1))
     interval = int(re.search(r"StartLimitIntervalSec=(\d+)", unit).group(1))
     # Restarts on purpose, one per MIN_UPTIME_S at most, leave at least one start for a crash.

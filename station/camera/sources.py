@@ -216,6 +216,7 @@ class SimSource:
         self._contact: bool | None = None
         self.truth: list[RepTruth] = []  # RepTruth of every rep played so far, with set offsets applied
         self._hold_asked = False
+        self.wall_truth: float | None = None  # the hip travel to the wall of the last member asked to hold
 
     def open(self) -> None:
         from station.sim import demo_sets
@@ -263,6 +264,7 @@ class SimSource:
         ask = SetPlan(reps=(RepPlan(duration=3.0, pause_after=1.0, hold_s=3.0),), facing=plan.facing,
                       switch=plan.switch, noise_px=plan.noise_px, approach_s=1.5)
         trainee = Trainee(body, ask, seed=seed)
+        self.wall_truth = trainee.wall_travel
         frames = list(itertools.dropwhile(lambda f: f.pose is None, trainee.frames()))  # already here
         shift = t0 - frames[0].t
         self.truth.extend(replace(r, t_start=r.t_start + shift, t_end=r.t_end + shift) for r in trainee.truth)

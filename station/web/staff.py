@@ -242,7 +242,11 @@ def _shown(field: dict[str, Any], value: Any) -> Any:
 def _settings_page(values: dict[str, Any], errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     station = _station()
     pending = [Settings.label(n) for n in station.restart_pending()]
-    return render_template("settings.html", sections=_sections(values, errors), errors=errors,
+    sections = _sections(values, errors)
+    # The summary lists the errors in the order the fields are on the page.
+    order = [f["name"] for kind in ("basic", "advanced") for _, _, fields in sections[kind] for f in fields]
+    summary = sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else len(order))
+    return render_template("settings.html", sections=sections, errors=errors, summary=summary,
                            labels={n: Settings.label(n) for n in errors}, mqtt=_mqtt(station),
                            pending=pending, can_restart=_restarter() is not None), status
 
