@@ -66,11 +66,16 @@ class HoldProgress:
     spread: float | None = None
     frames: int = 0
     suggest: dict[str, Any] | None = None
+    switch_open: bool = False  # the hips are back but the wall switch is open
 
     def message(self) -> str:
+        if self.state == "hold" and self.switch_open:
+            return ("The hips are back but the wall switch is open: push them back until the switch "
+                    "closes (if it never does, check it on the health page).")
         if self.state == "done":
             return (f"Measured: the hips travel {self.travel or 0:.3f} torso lengths to the wall (the mean "
-                    f"of {self.frames} frames over {self.held_s:.1f} s; they spread {self.spread or 0:.3f}).")
+                    f"of {self.frames} frames over {self.held_s:.1f} s; they spread {self.spread or 0:.3f}). "
+                    f"The new value sits {100 - 100 * WALL_SHARE:.0f} % short of it, so every touch counts.")
         return {
             "starting": "Starting the measurement.",
             "stand": "Waiting for the member to stand tall and still, side-on, at the floor line.",
@@ -111,6 +116,7 @@ class WallHold:
         self.last_t = t0
         self.seen_baseline = False
         self.travel_now: float | None = None
+        self.switch_open = False
 
     def _break(self) -> None:
         self.run.clear()
@@ -125,6 +131,7 @@ class WallHold:
         self.last_t, self.travel_now = t, travel
         if travel is not None:
             self.seen_baseline = True
+            self.switch_open = switch is False and travel >= HOLD_MIN_TRAVEL
         if travel is None or gap or travel < HOLD_MIN_TRAVEL or switch is False:
             if gap or travel is not None:
                 self._break()
@@ -146,7 +153,7 @@ class WallHold:
             return HoldProgress("timeout")
         held = self.run[-1][0] - self.run[0][0] if self.run else 0.0
         state = "hold" if self.seen_baseline else "stand"
-        return HoldProgress(state, held, self.travel_now, frames=len(self.run))
+        return HoldProgress(state, held, self.travel_now, frames=len(self.run), switch_open=self.switch_open)
 
 
 def average_hold(samples: list[tuple[float, float | None]], switch: list[bool | None] | None = None

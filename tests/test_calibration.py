@@ -58,7 +58,8 @@ def test_no_result_from_a_short_hold_moving_hips_a_gap_or_standing_still() -> No
 
 def test_the_switch_must_be_closed_when_one_is_fitted() -> None:
     samples = stream((1.5, 0.3, 0.3))
-    assert average_hold(samples, [False] * len(samples)).state == "hold"
+    open_switch = average_hold(samples, [False] * len(samples))
+    assert open_switch.state == "hold" and "wall switch is open" in open_switch.message()
     assert average_hold(samples, [True] * len(samples)).state == "done"
     assert average_hold(samples, [None] * len(samples)).state == "done"  # no switch: travel alone
 
