@@ -207,7 +207,7 @@ def _check_db(path: Path, manifest: dict[str, Any]) -> tuple[list[str], int]:
         reps = int(db.execute("SELECT COUNT(*) FROM reps").fetchone()[0])
         db.execute("PRAGMA journal_mode=DELETE")  # one file, as it was packed
     except sqlite3.DatabaseError as exc:
-        raise BackupError(f"station.db is not a readable rep log ({exc})") from None
+        raise BackupError(f"station.db is damaged or not a rep log ({exc})") from None
     finally:
         db.close()
     if not accounts:

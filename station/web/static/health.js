@@ -37,8 +37,11 @@
     const status = document.getElementById("status");
     status.textContent = v.status;
     status.className = `status ${v.status}`;
-    document.getElementById("service").hidden = !v.service;
-    document.getElementById("service-text").textContent = v.service || "";
+    const service = document.getElementById("service");
+    service.hidden = !v.service;
+    const label = document.createElement("b");
+    label.textContent = "Needs attention:";
+    service.replaceChildren(...(v.service ? [label, ` ${v.service}`] : []));
     for (const f of v.figures) {
       const cell = document.getElementById(`fig-${f.key}`);
       if (!cell) continue; // a row that appeared since the page loaded shows on the next visit
