@@ -143,7 +143,10 @@ def test_an_older_schema_is_migrated_on_restore(make_sim_station, tmp_path) -> N
     checked = backup.check(io.BytesIO(repack(data, station_db=old, manifest={"schema_version": 2})),
                            Path(str(station.store.path)))
     station.restore(checked)
-    assert station.store._read("PRAGMA user_version")[0][0] == len(MIGRATIONS)  # noqa: SLF001
+    db = sqlite3.connect(str(station.store.path))
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0  # V3's table is back
+    db.close()
 
 
 # ---------------------------------------------------------------- refusals change nothing
