@@ -285,3 +285,41 @@ def test_only_the_restore_route_takes_a_large_body(stocked) -> None:
         assert post("/staff/restore", 1_000_000, body=True) == 403  # read; then no CSRF token
     finally:
         server.close()
+
+
+# ---------------------------------------------------------------- the swap under the loop's writers
+def test_a_set_begun_before_a_restore_goes_on_in_the_restored_log(tmp_path) -> None:
+    from station.coach.events import RepFinished, SetEnded, SetStarted
+    from station.coach.vocabulary import Side, Verdict
+    from station.rep_recorder import RepRecorder
+    from station.settings import Settings
+    from station.store import Outbox, RepLog
+
+    other = RepLog.open(tmp_path / "other")  # the backup's log: one account, 5 sets, no reps
+    other.add_account("ann", auth.hash_password(PASSWORD))
+    for _ in range(5):
+        other.start_set(1.0)
+    out = io.BytesIO()
+    backup.write(other, Settings(), out, tmp_path)
+    other.close()
+
+    store = RepLog.open(tmp_path / "data")
+    outbox = Outbox(store.path, "mqtt")
+    errors: list[tuple[str, str]] = []
+    recorder = RepRecorder(store, lambda source, message: errors.append((source, message)))
+    recorder.record(SetStarted(t=1.0, set_no=1, facing=Side.LEFT))
+    recorder.record(RepFinished(t=2.0, set_no=1, rep=1, verdict=Verdict.GOOD, faults=(), metrics={}))
+    assert outbox.newest() == 1
+    store.replace(backup.check(io.BytesIO(out.getvalue()), Path(str(store.path))).db)
+
+    rep = recorder.record(RepFinished(t=3.0, set_no=1, rep=2, verdict=Verdict.GOOD, faults=(), metrics={}))
+    recorder.record(SetEnded(t=4.0, set_no=1, reps=2, good=2))
+    assert errors == [] and recorder.failing is None  # kept, not reported as a failed write
+    sets = store.sets(limit=100)
+    assert len(sets) == 6 and sets[0]["reps"] == 1 and sets[0]["t_end"] is not None  # a new set
+    assert [r["id"] for r in store.reps()] == [rep["id"]]
+    assert all(s["t_end"] is None for s in sets[1:])  # the backup's own sets were left alone
+    assert outbox.newest() == rep["id"]  # the publisher's reader follows the swap to the new log
+    assert (tmp_path / "data" / "station.db.before-restore").exists()
+    outbox.close()
+    store.close()
