@@ -240,7 +240,7 @@ def test_download_and_restore_through_the_staff_routes(stocked) -> None:
     assert r.status_code == 200 and r.mimetype == "application/zip"
     assert r.headers["Cache-Control"] == "no-store" and "attachment" in r.headers["Content-Disposition"]
     data = r.get_data()
-    station.apply_settings({"min_rep_s": 1.6})
+    station.apply_settings({"min_rep_s": 1.6, "pose_model": "full_int8"})
     station.store.add_account("bob", auth.hash_password(PASSWORD))
     token = csrf_token(ann, "/staff/health")
     upload = {"csrf_token": token, "backup": (io.BytesIO(b"not a zip"), "backup.zip")}
@@ -257,6 +257,7 @@ def test_download_and_restore_through_the_staff_routes(stocked) -> None:
     assert station.settings.min_rep_s == 1.3 and station.store.account_names() == ["ann"]
     page = ann.get("/staff/signin").get_data(as_text=True)
     assert "Every sign-in has ended: sign in with an account from the backup (ann)" in page
+    assert "These restored settings take effect after a restart: pose model." in page
     assert ann.get("/staff/settings").status_code == 302  # this browser was signed out too
     ann.post("/staff/signin", data={"csrf_token": csrf_token(ann, "/staff/signin"), "name": "ann",
                                     "password": PASSWORD})

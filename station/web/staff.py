@@ -452,6 +452,13 @@ def _mqtt_words(m: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------ backup and restore
+def _restart_note(before: Settings, after: Settings) -> str:
+    """Restored settings that only take effect after a restart, named (empty: none changed)."""
+    later = [f["name"].replace("_", " ") for f in Settings.describe()
+             if f["restart"] and getattr(before, f["name"]) != getattr(after, f["name"])]
+    return f" These restored settings take effect after a restart: {', '.join(later)}." if later else ""
+
+
 _RESTORING = threading.Lock()  # one restore at a time: each unpacks to the same file
 
 
@@ -486,6 +493,7 @@ def restore() -> ResponseReturnValue:
     if not _RESTORING.acquire(blocking=False):
         return _health_page("another restore is under way; try again when it is done", 409)
     station = _station()
+    before = station.settings
     try:
         checked = backup.check(upload.stream, Path(str(station.store.path)))
         try:
@@ -501,5 +509,6 @@ def restore() -> ResponseReturnValue:
     session.clear()  # this browser's sign-in ends too: it belonged to the replaced accounts
     flash(f"Restored the backup made {checked.manifest.get('created')}: {checked.reps} reps, its settings "
           f"and its staff accounts. Every sign-in has ended: sign in with an account from the backup "
-          f"({', '.join(checked.accounts)}). The replaced rep log is kept as {aside.name}.")
+          f"({', '.join(checked.accounts)}). The replaced rep log is kept as {aside.name}."
+          + _restart_note(before, checked.settings))
     return redirect(url_for("staff.signin"))
