@@ -32,6 +32,7 @@ from station.settings import GROUPS, SECRET, Settings, SettingsError
 from station.store import StoreError
 from station.web import auth
 from station.web.auth import login_required, staff_user
+from station.web.guard import MAX_RESTORE_BODY
 from station.web.humane import ago, duration
 
 if TYPE_CHECKING:
@@ -388,7 +389,7 @@ def health() -> ResponseReturnValue:
 
 def _health_page(restore_error: str | None = None, status: int = 200) -> ResponseReturnValue:
     return render_template("health.html", v=_health_view(), restore_error=restore_error,
-                           max_mb=backup_max_mb()), status
+                           max_mb=MAX_RESTORE_BODY // 2**20), status
 
 
 @staff.get("/health.json")
@@ -460,12 +461,6 @@ def _restart_note(before: Settings, after: Settings) -> str:
 
 
 _RESTORING = threading.Lock()  # one restore at a time: each unpacks to the same file
-
-
-def backup_max_mb() -> int:
-    from station.web.guard import MAX_RESTORE_BODY
-
-    return MAX_RESTORE_BODY // 2**20
 
 
 @staff.get("/backup")
