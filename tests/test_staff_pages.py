@@ -105,7 +105,8 @@ def test_an_invalid_save_focuses_a_summary_whose_links_reach_the_fields(staffed,
     page.fill("#f-camera_stall_s", "0.1")
     page.click("#save")
     page.wait_for_selector("#error-summary")
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    # staff.js, at the end of the page, focuses the summary once the page has loaded.
+    page.wait_for_function("document.activeElement.id === 'error-summary'", timeout=5000)
     assert page.locator("#error-summary").get_attribute("role") == "alert"
     links = page.locator("#error-summary a")
     assert links.count() == 2
