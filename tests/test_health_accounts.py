@@ -125,3 +125,11 @@ def test_a_password_change_needs_the_current_one_and_a_strong_new_one(app, staff
     assert auth.PASSWORD_RULES in short.get_data(as_text=True)
     assert change(PASSWORD, strong).status_code == 302
     assert auth.check_password(strong, sim_station.store.account("ann")["password_hash"])
+
+
+def test_health_offers_the_same_restart_as_the_settings_page(staff_client, sim_station) -> None:
+    for page in ("/staff/health", "/staff/settings"):
+        html = staff_client.get(page).get_data(as_text=True)
+        form = re.search(r'<form method="post" action="([^"]+)" id="restart-form">(.*?)</form>', html, re.S)
+        assert form and form.group(1) == "/staff/restart", page
+        assert 'name="csrf_token"' in form.group(2) and 'id="restart"' in form.group(2)

@@ -483,8 +483,10 @@ def health() -> ResponseReturnValue:
 
 
 def _health_page(restore_error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    pending = [Settings.label(n) for n in _station().restart_pending()]
     return render_template("health.html", v=_health_view(), restore_error=restore_error,
-                           max_mb=MAX_RESTORE_BODY // 2**20), status
+                           max_mb=MAX_RESTORE_BODY // 2**20, pending=pending,
+                           can_restart=_restarter() is not None), status
 
 
 @staff.get("/health.json")
