@@ -25,7 +25,8 @@ OVERLAPS = """() => {
   const box = (el) => el.getBoundingClientRect();
   const hit = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
                         Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
-  const name = (el) => el.tagName + ':' + (el.textContent || el.getAttribute('class') || '').trim().slice(0, 30);
+  const name = (el) => el.tagName + ':' +
+                       (el.textContent || el.getAttribute('class') || '').trim().slice(0, 30);
   const found = [];
   for (const svg of document.querySelectorAll('svg.chart')) {
     const texts = [...svg.querySelectorAll(':scope > text, .legend text')];
@@ -37,7 +38,7 @@ OVERLAPS = """() => {
     const frame = box(svg);
     for (const t of texts) {
       const b = box(t);
-      if (b.left < frame.left - 0.5 || b.right > frame.right + 0.5) found.push(name(t) + ' outside its chart');
+      if (b.left < frame.left - 0.5 || b.right > frame.right + 0.5) found.push(name(t) + ' outside');
     }
   }
   return found;
