@@ -57,7 +57,7 @@ def nice_top(value: float, steps: int = 5) -> tuple[float, float]:
     with at most ``steps`` steps.
 
         >>> nice_top(37), nice_top(0), nice_top(0.4)
-        ((40, 10), (1, 1), (0.5, 0.1))
+        ((40, 10), (1, 1), (0.4, 0.1))
     """
     if value <= 0:
         return 1, 1
