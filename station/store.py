@@ -69,8 +69,8 @@ V2 = ["ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0"]
 V3 = ["CREATE TABLE outbox (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"]
 
 # V4: the history's trends read only these columns of each rep in a time range; an index that
-# holds them all spares reading every rep's metrics (benchmarks/history_page.py: a year of 100k
-# reps grouped by month took about 40 % less time with it).
+# holds them all spares reading every rep's metrics (benchmarks/history_page.py, a year of 100k
+# reps by month: the page in 80-220 ms with it, 470 ms without, on a busy 2-core x86 machine).
 V4 = ["CREATE INDEX reps_t_trend ON reps(t, verdict, set_id, faults)"]
 
 MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
