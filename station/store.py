@@ -71,7 +71,7 @@ V3 = ["CREATE TABLE outbox (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"]
 # V4: the history's trends read only these columns of each rep in a time range; an index that
 # holds them all spares reading every rep's metrics (benchmarks/history_page.py, a year of 100k
 # reps by month: the page in 80-220 ms with it, 470 ms without, on a busy 2-core x86 machine).
-V4 = ["CREATE INDEX reps_t_trend ON reps(t, verdict, set_id, faults)"]
+V4 = ["CREATE INDEX IF NOT EXISTS reps_t_trend ON reps(t, verdict, set_id, faults)"]
 
 MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
 # Tables whose rows are copied out of a damaged log into the fresh one, as far as they read.
