@@ -55,7 +55,7 @@ def need_photos() -> None:
 
 def test_benchmark_scripts_are_all_smoke_tested() -> None:
     scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
-    assert scripts == ["backup_size.py", "coach_suite.py", "consumers.py", "crash_soak.py",
+    assert scripts == ["backup_size.py", "coach_suite.py", "consumers.py", "crash_soak.py", "history_page.py",
                        "int8_compare.py", "int8_sensitivity.py", "int8_sets.py", "lan_attacks.py",
                        "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
                        "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
@@ -199,6 +199,13 @@ def test_backup_size(tmp_path) -> None:
     has_line(out, rf"^backup time: median {NUM} ms")
     has_line(out, rf"^backup size: {NUM} KiB zipped, log {NUM} KiB")
     has_line(out, rf"^restore: check {NUM} ms, swap {NUM} ms; {reps} reps restored")
+
+
+def test_history_page(tmp_path) -> None:
+    out = bench(tmp_path, "history_page.py", "--reps", "800", "--runs", "1")
+    for unit in ("week", "month", "day"):
+        has_line(out, rf"^800 reps: history by {unit}: {NUM} ms \(median of 1\)$")
+    has_line(out, rf"^800 reps: history by month without the trend index: {NUM} ms$")
 
 
 def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path) -> None:

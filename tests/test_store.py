@@ -35,7 +35,7 @@ def test_sets_reps_days_faults_and_csv(tmp_path) -> None:
     out = io.StringIO()
     assert log.export_csv(out) == 3
     lines = out.getvalue().splitlines()
-    assert lines[0] == "time,set_id,rep,verdict,faults,duration_s,max_knee_flexion"
+    assert lines[0] == "time,set_id,rep,verdict,faults,duration_s,max_knee_flexion,fault_names"
     assert lines[2].split(",")[3:5] == ["fault", "squat;too_fast"]
 
 

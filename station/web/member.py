@@ -13,28 +13,15 @@ from flask.typing import ResponseReturnValue
 
 from station.coach.coach import CUE_GOOD
 from station.coach.faults import FAULTS
+from station.coach.vocabulary import FAULT_NAMES as FAULT_NAMES  # the faults' words, re-exported
 from station.coach.vocabulary import FaultCode
 
 member = Blueprint("member", __name__)
 
-# A fault as the member reads it on the result card and the set summary ("watch: ...").
-FAULT_NAMES: dict[FaultCode, str] = {
-    FaultCode.ROUNDED_BACK: "back rounded",
-    FaultCode.HEAD_OFF_DOWEL: "head off the dowel",
-    FaultCode.UPPER_BACK_OFF_DOWEL: "upper back off the dowel",
-    FaultCode.SACRUM_OFF_DOWEL: "tailbone off the dowel",
-    FaultCode.SQUAT: "squatted, hips went down",
-    FaultCode.KNEES_TOO_BENT: "knees bent too much",
-    FaultCode.NO_WALL_TOUCH: "hips never reached the wall",
-    FaultCode.NO_LOCKOUT: "did not stand tall",
-    FaultCode.TOO_FAST: "too fast",
-    FaultCode.LOST_TRACKING: "left the camera's view",
-}
-
 
 def vocabulary() -> dict[str, Any]:
     """Every fault's name and cue in priority order, and the cue of a good rep."""
-    return {"faults": [{"code": str(c), "name": FAULT_NAMES[c], "cue": FAULTS[c].cue} for c in FaultCode],
+    return {"faults": [{"code": str(c), "name": c.words, "cue": FAULTS[c].cue} for c in FaultCode],
             "good_cue": CUE_GOOD}
 
 

@@ -27,12 +27,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from station import backup
-from station.coach.faults import FAULTS
+from station import backup, periods
 from station.restart import STARTED
 from station.settings import GROUP_TITLES, GROUPS, SECRET, Settings, SettingsError
 from station.store import StoreError
 from station.web import auth
+from station.web import history as history_view
 from station.web.auth import login_required, staff_user
 from station.web.guard import MAX_RESTORE_BODY
 from station.web.humane import ago, duration
@@ -449,12 +449,10 @@ def preview() -> ResponseReturnValue:
 @staff.get("/history")
 @login_required
 def history() -> ResponseReturnValue:
-    store = _station().store
-    days = store.days(30)
-    faults = store.fault_counts(since=time.time() - 30 * 86400)
-    names = {code: fault.staff for code, fault in FAULTS.items()}
-    return render_template("history.html", days=days, faults=faults, names=names,
-                           chart=_chart(list(reversed(days))))
+    unit = request.args.get("by", history_view.DEFAULT)
+    if unit not in periods.UNITS:
+        abort(400, description=f"by must be one of {', '.join(periods.UNITS)} (got {unit[:20]!r})")
+    return render_template("history.html", h=history_view.view(_station().store, unit, time.time()))
 
 
 @staff.get("/history.csv")
@@ -464,16 +462,6 @@ def history_csv() -> ResponseReturnValue:
     _station().store.export_csv(out)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=hinge-reps.csv"})
-
-
-def _chart(days: list[dict]) -> dict:
-    """Bars of reps per day (good in green over faulty in red), as numbers the template draws."""
-    top = max([d["reps"] for d in days] + [1])
-    bars = []
-    for i, d in enumerate(days):
-        bars.append({"x": 10 + i * 24, "day": d["day"][5:], "good": 150 * d["good"] / top,
-                     "fault": 150 * (d["reps"] - d["good"]) / top, "reps": d["reps"]})
-    return {"bars": bars, "width": max(300, 20 + 24 * len(days)), "top": top}
 
 
 @staff.get("/health")
