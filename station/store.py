@@ -61,7 +61,21 @@ V2 = ["ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0"]
 # V3: where each outbox (the MQTT publisher) got to: the last rep id its receiver acknowledged.
 V3 = ["CREATE TABLE outbox (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3]
+# V4: kept sets (staff's keep_sets setting): a set's poses, zlib-compressed pose-stream lines, with
+# its reps' times in the stream; and staff's labels of those reps (station/kept_sets.py).
+V4 = [
+    """CREATE TABLE kept_sets (
+        set_id INTEGER PRIMARY KEY REFERENCES sets(id) ON DELETE CASCADE, t_start REAL NOT NULL,
+        frames INTEGER NOT NULL, duration_s REAL NOT NULL, truncated INTEGER NOT NULL,
+        rep_times TEXT NOT NULL, poses BLOB NOT NULL)""",
+    "CREATE INDEX kept_sets_t ON kept_sets(t_start)",
+    """CREATE TABLE rep_labels (
+        set_id INTEGER NOT NULL REFERENCES kept_sets(set_id) ON DELETE CASCADE, rep INTEGER NOT NULL,
+        verdict_right INTEGER NOT NULL CHECK (verdict_right IN (0, 1)), faults TEXT NOT NULL,
+        by TEXT NOT NULL, t REAL NOT NULL, PRIMARY KEY (set_id, rep))""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
 # Tables whose rows are copied out of a damaged log into the fresh one, as far as they read.
 SALVAGED = ("accounts", "settings")
 

@@ -1,0 +1,210 @@
+"""Kept sets in the rep log: each set's poses as pose-stream lines, its reps' times, staff's labels.
+
+Staff turn keeping on (the ``keep_sets`` setting); :mod:`station.set_keeper` hands each finished
+set here. Only landmarks are kept, never pixels: the lines are those of a pose stream
+(:mod:`station.posestream`), zlib-compressed in one row per set. Reps themselves stay in the
+``reps`` table; a kept set adds where each rep lies in its stream (seconds from its first frame).
+
+This class has its own SQLite connection (as :class:`station.store.Outbox` has), so the keeper's
+writer thread and the staff pages never take the loop's lock; SQLite's own write lock is held for
+one insert at a time.
+
+    >>> import tempfile, pathlib
+    >>> from station.store import RepLog
+    >>> log = RepLog.open(pathlib.Path(tempfile.mkdtemp())); s = log.start_set(1.0)
+    >>> _ = log.add_rep(s, 5.0, 1, Verdict.GOOD, [], {})
+    >>> kept = KeptSets(log.path); kept.save(s, 1.0, ['{"t":0.0}', '{"t":3.0}'], [(1, 0.5, 2.5)], False)
+    >>> kept.get(s)["reps"][0]["verdict"], kept.lines(s)
+    ('good', ['{"t":0.0}', '{"t":3.0}'])
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from station.coach.vocabulary import FaultCode, Verdict
+from station.store import StoreError
+
+FAULT_CODES = frozenset(str(c) for c in FaultCode)
+# zlib level 6 (its default): pose lines shrink about fivefold; 9 saves little more for more CPU.
+ZLIB_LEVEL = 6
+
+
+class LabelProblem(ValueError):
+    """A label that contradicts the coach's verdict or names an unknown fault; says which rep."""
+
+
+class KeptSets:
+    """Kept sets and their labels, on a connection of its own to the rep log at ``path``."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                       timeout=10)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA synchronous=FULL")  # a kept set or a label survives a power cut
+            self._db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the kept sets ({exc})") from None
+        self._lock = threading.Lock()
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"kept sets: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ---------------------------------------------------------------- the keeper's side
+    def save(self, set_id: int, t_start: float, lines: Sequence[str],
+             rep_times: Sequence[tuple[int, float, float]], truncated: bool) -> None:
+        """Keep one set: its pose-stream lines (time from 0 s) and each rep's (number, start, end)."""
+        blob = zlib.compress("\n".join(lines).encode("utf-8"), ZLIB_LEVEL)
+        duration = _line_time(lines[-1]) if lines else 0.0
+        self._query("INSERT OR REPLACE INTO kept_sets (set_id, t_start, frames, duration_s, truncated, "
+                    "rep_times, poses) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (set_id, t_start, len(lines), duration, int(truncated),
+                     json.dumps([list(r) for r in rep_times]), blob))
+
+    def prune(self, before: float) -> int:
+        """Forget sets kept from before ``before`` (and their labels); how many went."""
+        with self._lock:
+            try:
+                cur = self._db.execute("DELETE FROM kept_sets WHERE t_start < ?", (before,))
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"kept sets: {exc}") from None
+            return cur.rowcount
+
+    # ---------------------------------------------------------------- the staff pages' side
+    def count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM kept_sets")[0][0])
+
+    def page(self, offset: int = 0, limit: int = 25) -> list[dict[str, Any]]:
+        """Newest first: time, reps, good and faulty reps, labelled reps, frames and length."""
+        rows = self._query(
+            """SELECT k.set_id, k.t_start, k.frames, k.duration_s, k.truncated, k.rep_times,
+                      (SELECT COUNT(*) FROM rep_labels l WHERE l.set_id = k.set_id) AS labelled
+               FROM kept_sets k ORDER BY k.t_start DESC, k.set_id DESC LIMIT ? OFFSET ?""",
+            (limit, offset))
+        out = []
+        for r in rows:
+            reps = self._reps(r["set_id"], _rep_times(r["rep_times"]))
+            good = sum(rep["verdict"] == Verdict.GOOD for rep in reps)
+            out.append({"set_id": r["set_id"], "t_start": r["t_start"], "frames": r["frames"],
+                        "duration_s": r["duration_s"], "truncated": bool(r["truncated"]),
+                        "reps": len(reps), "good": good, "fault": len(reps) - good,
+                        "labelled": min(r["labelled"], len(reps))})
+        return out
+
+    def get(self, set_id: int) -> dict[str, Any] | None:
+        """One kept set without its poses: times, and each rep with its verdict, faults, times in
+        the stream and staff's label (None when not labelled)."""
+        rows = self._query("SELECT set_id, t_start, frames, duration_s, truncated, rep_times "
+                           "FROM kept_sets WHERE set_id = ?", (set_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        facing = self._query("SELECT facing FROM sets WHERE id = ?", (set_id,))
+        return {"set_id": set_id, "t_start": r["t_start"], "frames": r["frames"],
+                "duration_s": r["duration_s"], "truncated": bool(r["truncated"]),
+                "facing": facing[0]["facing"] if facing else None,
+                "reps": self._reps(set_id, _rep_times(r["rep_times"]))}
+
+    def _reps(self, set_id: int, times: dict[int, tuple[float, float]]) -> list[dict[str, Any]]:
+        rows = self._query("SELECT rep, verdict, faults FROM reps WHERE set_id = ? ORDER BY rep, id",
+                           (set_id,))
+        labels = {r["rep"]: r for r in self._query(
+            "SELECT rep, verdict_right, faults, by, t FROM rep_labels WHERE set_id = ?", (set_id,))}
+        out = []
+        for r in rows:
+            if r["rep"] not in times:
+                continue  # finished after the set's frames were capped: not in the stream
+            label = labels.get(r["rep"])
+            start, end = times[r["rep"]]
+            out.append({"rep": r["rep"], "verdict": r["verdict"], "faults": json.loads(r["faults"]),
+                        "start": start, "end": end,
+                        "label": None if label is None else {
+                            "verdict_right": bool(label["verdict_right"]),
+                            "faults": json.loads(label["faults"]), "by": label["by"], "t": label["t"]}})
+        return out
+
+    def lines(self, set_id: int) -> list[str]:
+        """The set's pose-stream lines (empty when it is not kept)."""
+        rows = self._query("SELECT poses FROM kept_sets WHERE set_id = ?", (set_id,))
+        if not rows:
+            return []
+        try:
+            text = zlib.decompress(rows[0]["poses"]).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError) as exc:
+            raise StoreError(f"kept set {set_id}: its poses do not read ({exc})") from None
+        return text.split("\n") if text else []
+
+    def label(self, set_id: int, labels: dict[int, tuple[bool, Sequence[str]]], by: str) -> int:
+        """Store staff's labels: rep number -> (the verdict was right, the rep's true faults).
+        LabelProblem (nothing stored) when one contradicts itself; how many reps were labelled."""
+        kept = self.get(set_id)
+        if kept is None:
+            raise LabelProblem(f"set {set_id} is not kept")
+        reps = {r["rep"]: r for r in kept["reps"]}
+        rows = []
+        for rep, (right, faults) in sorted(labels.items()):
+            if rep not in reps:
+                raise LabelProblem(f"rep {rep} is not in set {set_id}")
+            rows.append((set_id, rep, int(right), json.dumps(_checked(rep, reps[rep]["verdict"], right,
+                                                                      faults)), by, time.time()))
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT OR REPLACE INTO rep_labels (set_id, rep, verdict_right, "
+                                     "faults, by, t) VALUES (?, ?, ?, ?, ?, ?)", rows)
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"kept sets: {exc}") from None
+        return len(rows)
+
+    def labelled(self) -> list[int]:
+        """Sets (oldest first) whose every rep in the stream is labelled, and that have reps."""
+        rows = self._query("SELECT set_id, rep_times FROM kept_sets ORDER BY t_start, set_id")
+        out = []
+        for r in rows:
+            reps = self._reps(r["set_id"], _rep_times(r["rep_times"]))
+            if reps and all(rep["label"] is not None for rep in reps):
+                out.append(r["set_id"])
+        return out
+
+
+def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list[str]:
+    """The true faults, in the coach's order, when they agree with "the verdict was right"."""
+    unknown = set(faults) - FAULT_CODES
+    if unknown:
+        raise LabelProblem(f"rep {rep}: unknown fault {sorted(unknown)[0]!r}")
+    truly_good = (verdict == Verdict.GOOD) == right
+    if truly_good and faults:
+        raise LabelProblem(f"rep {rep}: a rep that was truly good has no faults to tick")
+    if not truly_good and not faults:
+        raise LabelProblem(f"rep {rep}: a rep that was truly faulty needs the faults it had ticked")
+    return [str(c) for c in FaultCode if c in set(faults)]
+
+
+def _rep_times(text: str) -> dict[int, tuple[float, float]]:
+    return {int(rep): (float(start), float(end)) for rep, start, end in json.loads(text)}
+
+
+def _line_time(line: str) -> float:
+    try:
+        return float(json.loads(line)["t"])
+    except (ValueError, KeyError, TypeError):
+        return 0.0
