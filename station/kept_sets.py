@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,7 @@ class KeptSets:
             raise StoreError(f"kept set {set_id}: its poses do not read ({exc})") from None
         return text.split("\n") if text else []
 
-    def label(self, set_id: int, labels: dict[int, tuple[bool, Sequence[str]]], by: str) -> int:
+    def label(self, set_id: int, labels: Mapping[int, tuple[bool, Sequence[str]]], by: str) -> int:
         """Store staff's labels: rep number -> (the verdict was right, the rep's true faults).
         LabelProblem (nothing stored) when one contradicts itself; how many reps were labelled."""
         kept = self.get(set_id)
