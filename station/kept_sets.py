@@ -177,13 +177,13 @@ class KeptSets:
 
     def labelled(self) -> list[int]:
         """Sets (oldest first) whose every rep in the stream is labelled, and that have reps."""
-        rows = self._query("SELECT set_id, rep_times FROM kept_sets ORDER BY t_start, set_id")
-        out = []
-        for r in rows:
-            reps = self._reps(r["set_id"], _rep_times(r["rep_times"]))
-            if reps and all(rep["label"] is not None for rep in reps):
-                out.append(r["set_id"])
-        return out
+        # Labels exist only for reps in the stream (label() checks), so counting them is enough.
+        rows = self._query(
+            """SELECT k.set_id FROM kept_sets k WHERE json_array_length(k.rep_times) > 0
+               AND (SELECT COUNT(*) FROM rep_labels l WHERE l.set_id = k.set_id)
+                   >= json_array_length(k.rep_times)
+               ORDER BY k.t_start, k.set_id""")
+        return [int(r["set_id"]) for r in rows]
 
 
 def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list[str]:

@@ -49,6 +49,7 @@ PRUNE_EVERY_S = 86400.0  # retention: at start and daily
 # Finished sets waiting for the writer; beyond this (a stalled disk) a set is dropped and reported,
 # the loop is never held up.
 MAX_WAITING = 4
+_PRUNE = "prune"  # asks the writer to prune now (the retention changed)
 
 
 @dataclass
@@ -74,7 +75,7 @@ class SetKeeper:
         self._on_error = on_error
         self._preroll: deque[tuple[float, Pose | None, Line | None, bool | None]] = deque()
         self._set: _Set | None = None
-        self._waiting: queue.Queue[_Set | None] = queue.Queue(MAX_WAITING)
+        self._waiting: queue.Queue[_Set | str | None] = queue.Queue(MAX_WAITING)
         self._thread: threading.Thread | None = None
 
     @property
@@ -86,8 +87,9 @@ class SetKeeper:
     def frame(self, keep: bool, t: float, pose: Pose | None, dowel: Line | None,
               wall: bool | None, days: int | None = None) -> None:
         """One frame of the loop, before the coach's events for it; ``keep``: the setting now."""
-        if days is not None:
+        if days is not None and days != self.days:
             self.days = days
+            self._ask(_PRUNE)  # a shorter retention applies now, not at the next daily prune
         if not keep:  # turned off: nothing more is kept, not even the set under way
             self._preroll.clear()
             self._set = None
@@ -128,11 +130,16 @@ class SetKeeper:
     def _hand_over(self, done: _Set) -> None:
         if done.set_id is None:
             self._on_error("store", "a kept set was not saved: its set is not in the rep log")
-            return
-        try:
-            self._waiting.put_nowait(done)
-        except queue.Full:
+        elif not self._ask(done):
             self._on_error("store", f"kept set {done.set_id} dropped: the writer is behind")
+
+    def _ask(self, item: _Set | str) -> bool:
+        """Give the writer something to do, never waiting; False when it is too far behind."""
+        try:
+            self._waiting.put_nowait(item)
+        except queue.Full:
+            return False
+        return True
 
     # ---------------------------------------------------------------- the writer thread
     def start(self) -> None:
@@ -162,7 +169,10 @@ class SetKeeper:
                 continue
             if done is None:
                 return
-            self.save(done)
+            if isinstance(done, _Set):
+                self.save(done)
+            else:
+                self.prune()
 
     def prune(self) -> int:
         """Forget sets kept longer than the retention; how many went."""

@@ -131,6 +131,15 @@ def test_frames_are_capped_and_reps_after_the_cap_are_left_out(tmp_path) -> None
     assert [r["rep"] for r in one["reps"]] == [1]  # rep 2 ended after frame 50: not in the stream
 
 
+def test_the_run_up_before_a_set_is_bounded_in_time(tmp_path) -> None:
+    keeper = SetKeeper(RepLog.open(tmp_path).path, lambda source, why: None, days=30)
+    pose = _pose()
+    for i in range(600):  # a minute at 10 fps with nobody starting a set
+        keeper.frame(True, i / 10, pose, None, None)
+    assert keeper.buffered == round(PREROLL_S * 10) + 1
+    keeper.close()
+
+
 def test_turning_keeping_off_mid_set_drops_what_was_held(tmp_path) -> None:
     log = RepLog.open(tmp_path)
     keeper = SetKeeper(log.path, lambda source, why: None, days=30)
@@ -164,8 +173,11 @@ def test_retention_forgets_old_sets_and_their_labels_at_start(tmp_path) -> None:
     labels = sqlite3.connect(log.path).execute("SELECT set_id FROM rep_labels").fetchall()
     assert labels == [(new,)]
     assert len(log.reps()) == 2  # the rep log itself keeps its reps
-    keeper = SetKeeper(log.path, lambda source, why: None, days=1)
-    assert keeper.prune() == 1 and kept.count() == 0
+    keeper = SetKeeper(log.path, lambda source, why: None, days=30)
+    keeper.start()
+    keeper.frame(False, 0.0, None, None, None, days=1)  # staff shorten the retention, keeping off
+    keeper.close()  # the writer pruned before it stopped, not a day later
+    assert kept.count() == 0
 
 
 def test_a_label_must_agree_with_itself(tmp_path) -> None:

@@ -7,6 +7,7 @@ never the loop's objects. Sets are kept only when staff turn on ``keep_sets`` (S
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from typing import TYPE_CHECKING, Any
@@ -95,19 +96,17 @@ def one(set_id: int) -> ResponseReturnValue:
 def poses(set_id: int) -> ResponseReturnValue:
     """The set's frames as the replay draws them: time, the near side's points, the dowel."""
     kept = _kept()
-    one = kept.get(set_id)
-    if one is None:
+    found = kept.get(set_id)
+    if found is None:
         abort(404, description="no such kept set")
     frames = replay_frames(kept.lines(set_id))
-    return {"facing": one["facing"], "duration_s": one["duration_s"], "frames": frames,
-            "reps": [{k: r[k] for k in ("rep", "verdict", "faults", "start", "end")} for r in one["reps"]]}
+    return {"facing": found["facing"], "duration_s": found["duration_s"], "frames": frames,
+            "reps": [{k: r[k] for k in ("rep", "verdict", "faults", "start", "end")} for r in found["reps"]]}
 
 
 def replay_frames(lines: list[str]) -> list[dict[str, Any]]:
     """Pose-stream lines as the member page's compact frames, with one near side for the whole set
     (the side seen best over it), so the figure never flips side mid-set."""
-    import json
-
     decoded = [json.loads(line) for line in lines if line.strip()]
     seen = {"left": 0.0, "right": 0.0}
     for f in decoded:
@@ -134,11 +133,11 @@ def replay_frames(lines: list[str]) -> list[dict[str, Any]]:
 @login_required
 def labels(set_id: int) -> ResponseReturnValue:
     kept = _kept()
-    one = kept.get(set_id)
-    if one is None:
+    found = kept.get(set_id)
+    if found is None:
         abort(404, description="no such kept set")
     given: dict[int, tuple[bool, list[str]]] = {}
-    for rep in one["reps"]:
+    for rep in found["reps"]:
         n = rep["rep"]
         choice = request.form.get(f"verdict-{n}", "")
         if choice in ("right", "wrong"):
@@ -149,7 +148,7 @@ def labels(set_id: int) -> ResponseReturnValue:
     try:
         stored = kept.label(set_id, given, staff_user() or "?")
     except LabelProblem as exc:
-        return render_template("set.html", s=one, faults=_faults(), errors={"labels": str(exc)}), 422
+        return render_template("set.html", s=found, faults=_faults(), errors={"labels": str(exc)}), 422
     flash(f"Labels saved for {stored} rep(s).")
     return redirect(url_for("sets.one", set_id=set_id))
 
