@@ -1,12 +1,15 @@
 """Kept sets on real SQLite and a real demo station: off by default, the migration, the frame cap,
-retention, staff's labels through the web app (CSRF, staff only), and the round trip a gym makes:
-keep a set of the simulated trainee, label it, export it, ``station evaluate`` the zip."""
+retention, a crash, staff's labels through the web app (CSRF, staff only), and the round trip a gym
+makes: keep a set of the simulated trainee, label it, export it, ``station evaluate`` the zip."""
 
 from __future__ import annotations
 
 import json
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 import zipfile
 
@@ -313,3 +316,47 @@ def test_the_history_page_and_the_staff_nav_link_to_the_sets(staff_client) -> No
     assert html.count('href="/staff/sets/"') == 2  # the nav and the page's own link
     assert staff_client.get("/staff/sets/").status_code == 200
 
+
+
+# A demo station that keeps sets: a short set, then a long one; it says when each rep is stored.
+STATION = """
+import pathlib, sys
+from station.camera.sources import SimSource
+from station.devices import Devices, pin_factory
+from station.settings import Settings
+from station.sim import Body, RepPlan, SetPlan
+from station.station import Station
+settings = Settings().changed(keep_sets=True)
+short = SetPlan(reps=(RepPlan(), RepPlan()), approach_s=1.0)
+long = SetPlan(reps=tuple(RepPlan() for _ in range(200)), approach_s=1.0)
+station = Station(settings, SimSource(seed=3, fast=True, sets=iter([(Body(), short), (Body(), long)])),
+                  data_dir=pathlib.Path(sys.argv[1]), devices=Devices.from_settings(
+                      settings, factory=pin_factory(mock=True)), demo=True,
+                  on_rep=lambda rep: print(rep["id"], flush=True))
+station.start()
+station.wait()
+"""
+
+
+def test_a_crash_loses_no_more_than_the_set_under_way(tmp_path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", STATION, str(tmp_path)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        kept = 0
+        for _ in range(40):  # reps reported; the second set is under way after the first two
+            assert proc.stdout.readline(), "the station stopped before the second set was under way"
+            with sqlite3.connect(tmp_path / DB_NAME) as db:
+                kept = db.execute("SELECT COUNT(*) FROM kept_sets").fetchone()[0]
+            if kept:
+                break
+        assert kept == 1, "the first set was never kept"
+        proc.stdout.readline()  # one more rep of the second set: it is under way
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    log = RepLog(tmp_path / DB_NAME)
+    assert log.integrity() == "ok" and len(log.sets()) == 2
+    kept_sets = KeptSets(log.path)
+    (first,) = kept_sets.page()
+    assert first["reps"] == 2 and len(kept_sets.lines(first["set_id"])) == first["frames"]
+    assert all(json.loads(line)["t"] >= 0 for line in kept_sets.lines(first["set_id"]))
