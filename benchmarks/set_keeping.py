@@ -9,8 +9,9 @@ times into a real rep log on disk (``synchronous=FULL``, as the station runs it)
 - the loop's side: :meth:`SetKeeper.frame` per frame, with keeping on (the loop only appends);
 - the writer's side: one set turned into pose-stream lines, compressed and inserted;
 - its size: the lines, and the compressed row;
-- the loop's rep writes (``RepLog.add_rep``, every 33 ms) while the writer thread saves the sets,
-  against the same writes with nothing else going on: their slowest and 99th percentile.
+- the loop's rep writes (``RepLog.add_rep``, every 33 ms) while another thread saves sets back to
+  back, against the same writes with nothing else going on: their slowest and 99th percentile;
+  with the rep log's lock shared (as the station runs it) and without (SQLite's busy wait alone).
 """
 
 from __future__ import annotations
@@ -40,6 +41,25 @@ def rep_writes(log, set_id: int, seconds: float) -> list[float]:
     return out
 
 
+def writes_while_saving(log, kept, set_ids: list[int], lines: list[str]) -> list[float]:
+    """The loop's rep writes while another thread saves sets back to back (far more often than a
+    gym's one set a minute)."""
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set():
+            for set_id in set_ids:
+                kept.save(set_id, time.time(), lines, [], False)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        return rep_writes(log, log.start_set(time.time()), 2.0)
+    finally:
+        stop.set()
+        thread.join()
+
+
 def p99(values: list[float]) -> float:
     return sorted(values)[min(len(values) - 1, int(0.99 * len(values)))]
 
@@ -52,6 +72,7 @@ def main() -> int:
 
     from station.coach.coach import Coach
     from station.coach.events import RepFinished, SetEnded
+    from station.kept_sets import KeptSets
     from station.set_keeper import SetKeeper
     from station.settings import Settings
     from station.sim import Body, RepPlan, SetPlan, Trainee
@@ -60,7 +81,8 @@ def main() -> int:
     plan = SetPlan(reps=tuple(RepPlan() for _ in range(args.reps)), approach_s=1.0)
     frames = list(Trainee(Body(), plan, seed=1).frames())
     log = RepLog.open(Path(tempfile.mkdtemp(prefix="set-keeping-")))
-    keeper = SetKeeper(log.path, lambda source, why: print(f"error: {why}"), days=30)
+    keeper = SetKeeper(log.path, lambda source, why: print(f"error: {why}"), days=30,
+                       write_lock=log.write_lock)  # as the station makes it
     per_frame: list[float] = []
     finished, saves = [], []
     for _ in range(args.sets):
@@ -89,18 +111,10 @@ def main() -> int:
     one = keeper.kept.get(finished[0]) if finished else None
 
     quiet = rep_writes(log, log.start_set(time.time()), 2.0)
-    keep_going = threading.Event()
-
-    def writer() -> None:  # sets saved back to back: far more than a gym's one a minute
-        while not keep_going.is_set():
-            for set_id in finished:
-                keeper.kept.save(set_id, time.time(), lines, [], False)
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    busy = rep_writes(log, log.start_set(time.time()), 2.0)
-    keep_going.set()
-    thread.join()
+    busy = writes_while_saving(log, keeper.kept, finished, lines)
+    apart = KeptSets(log.path)  # its own connection, no shared lock: SQLite's busy wait only
+    busy_apart = writes_while_saving(log, apart, finished, lines)
+    apart.close()
     keeper.close()
 
     print(f"{args.sets} sets of {args.reps} reps kept, {len(frames)} frames each "
@@ -115,6 +129,8 @@ def main() -> int:
     print(f"loop rep write alone: p99 {p99(quiet):.2f} ms, max {max(quiet):.2f} ms ({len(quiet)} writes)")
     print(f"loop rep write while sets are written: p99 {p99(busy):.2f} ms, max {max(busy):.2f} ms "
           f"({len(busy)} writes)")
+    print(f"  the same without the shared lock: p99 {p99(busy_apart):.2f} ms, max {max(busy_apart):.2f} ms "
+          f"({len(busy_apart)} writes)")
     return 0
 
 

@@ -5,9 +5,10 @@ set here. Only landmarks are kept, never pixels: the lines are those of a pose s
 (:mod:`station.posestream`), zlib-compressed in one row per set. Reps themselves stay in the
 ``reps`` table; a kept set adds where each rep lies in its stream (seconds from its first frame).
 
-This class has its own SQLite connection (as :class:`station.store.Outbox` has), so the keeper's
-writer thread and the staff pages never take the loop's lock; SQLite's own write lock is held for
-one insert at a time.
+This class has its own SQLite connection (as :class:`station.store.Outbox` has), so reading a set
+for the staff pages never takes the loop's lock. Writes (a set, a prune, labels) take the rep log's
+lock as well when given it (``RepLog.write_lock``): the loop's own rep writes then wait for one
+insert at most, woken the moment it ends, not by SQLite's busy wait.
 
     >>> import tempfile, pathlib
     >>> from station.store import RepLog
@@ -44,8 +45,10 @@ class LabelProblem(ValueError):
 class KeptSets:
     """Kept sets and their labels, on a connection of its own to the rep log at ``path``."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, write_lock: threading.Lock | None = None) -> None:
         self.path = path
+        # The rep log's own lock (RepLog.write_lock), held around each write of this connection.
+        self._write_lock = write_lock or threading.Lock()
         try:
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
                                        timeout=10)
@@ -63,6 +66,19 @@ class KeptSets:
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"kept sets: {exc}") from None
 
+    def _change(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """One transaction writing ``rows`` with ``sql``, under the rep log's lock; rows changed."""
+        with self._write_lock, self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.executemany(sql, rows)
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"kept sets: {exc}") from None
+            return cur.rowcount
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -73,19 +89,14 @@ class KeptSets:
         """Keep one set: its pose-stream lines (time from 0 s) and each rep's (number, start, end)."""
         blob = zlib.compress("\n".join(lines).encode("utf-8"), ZLIB_LEVEL)
         duration = _line_time(lines[-1]) if lines else 0.0
-        self._query("INSERT OR REPLACE INTO kept_sets (set_id, t_start, frames, duration_s, truncated, "
-                    "rep_times, poses) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (set_id, t_start, len(lines), duration, int(truncated),
-                     json.dumps([list(r) for r in rep_times]), blob))
+        self._change("INSERT OR REPLACE INTO kept_sets (set_id, t_start, frames, duration_s, truncated, "
+                     "rep_times, poses) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     [(set_id, t_start, len(lines), duration, int(truncated),
+                       json.dumps([list(r) for r in rep_times]), blob)])
 
     def prune(self, before: float) -> int:
         """Forget sets kept from before ``before`` (and their labels); how many went."""
-        with self._lock:
-            try:
-                cur = self._db.execute("DELETE FROM kept_sets WHERE t_start < ?", (before,))
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"kept sets: {exc}") from None
-            return cur.rowcount
+        return self._change("DELETE FROM kept_sets WHERE t_start < ?", [(before,)])
 
     # ---------------------------------------------------------------- the staff pages' side
     def count(self) -> int:
@@ -164,15 +175,8 @@ class KeptSets:
                 raise LabelProblem(f"rep {rep} is not in set {set_id}")
             rows.append((set_id, rep, int(right), json.dumps(_checked(rep, reps[rep]["verdict"], right,
                                                                       faults)), by, time.time()))
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("INSERT OR REPLACE INTO rep_labels (set_id, rep, verdict_right, "
-                                     "faults, by, t) VALUES (?, ?, ?, ?, ?, ?)", rows)
-                self._db.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                self._db.execute("ROLLBACK")
-                raise StoreError(f"kept sets: {exc}") from None
+        self._change("INSERT OR REPLACE INTO rep_labels (set_id, rep, verdict_right, faults, by, t) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
     def labelled(self) -> list[int]:

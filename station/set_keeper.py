@@ -68,8 +68,8 @@ class SetKeeper:
     """The loop's side (:meth:`frame`, :meth:`event`) and the writer thread (:meth:`start`)."""
 
     def __init__(self, path: object, on_error: Callable[[str, str], None], *, days: int,
-                 max_frames: int = MAX_FRAMES) -> None:
-        self.kept = KeptSets(str(path))
+                 max_frames: int = MAX_FRAMES, write_lock: threading.Lock | None = None) -> None:
+        self.kept = KeptSets(str(path), write_lock)
         self.days = days
         self.max_frames = max_frames
         self._on_error = on_error

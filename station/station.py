@@ -84,7 +84,8 @@ class Station:
         self.figures = LoopFigures()
         self.lights_policy = LightPolicy(self.devices, settings.result_hold_s)
         self.recorder = RepRecorder(self.store, self.errors.add, on_rep)
-        self.keeper = SetKeeper(self.store.path, self.errors.add, days=settings.keep_sets_days)
+        self.keeper = SetKeeper(self.store.path, self.errors.add, days=settings.keep_sets_days,
+                                write_lock=self.store.write_lock)
         self.estimator = LazyEstimator(estimator_factory, on_problem=lambda why: self.errors.add("pose", why))
         if self.devices.switch is not None:
             self.devices.switch.on_change = self.lights_policy.switch_changed

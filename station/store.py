@@ -229,6 +229,13 @@ class RepLog:
         with self._lock:
             self._db.close()
 
+    @property
+    def write_lock(self) -> threading.Lock:
+        """The lock the log's own writes take: another connection that writes a lot at once (kept
+        sets) takes it too, so the loop's writes wait only for that write to end (SQLite's own
+        busy wait sleeps in steps of up to 100 ms)."""
+        return self._lock
+
     def _write(self, sql: str, args: Sequence[Any] = ()) -> int:
         with self._lock:
             try:

@@ -110,6 +110,7 @@ def test_set_keeping(tmp_path) -> None:
     has_line(out, rf"^set size: {NUM} KB of pose-stream lines, {NUM} KB kept \({NUM}x smaller\)$")
     has_line(out, rf"^loop rep write alone: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
     has_line(out, rf"^loop rep write while sets are written: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
+    has_line(out, rf"^  the same without the shared lock: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
 
 
 def test_runtime_latency(tmp_path) -> None:
