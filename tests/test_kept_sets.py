@@ -360,3 +360,21 @@ def test_a_crash_loses_no_more_than_the_set_under_way(tmp_path) -> None:
     (first,) = kept_sets.page()
     assert first["reps"] == 2 and len(kept_sets.lines(first["set_id"])) == first["frames"]
     assert all(json.loads(line)["t"] >= 0 for line in kept_sets.lines(first["set_id"]))
+
+
+def test_the_list_pages_through_many_sets(app, staff_client) -> None:
+    store = app.extensions["hinge_station"].store
+    kept = KeptSets(store.path)
+    now = time.time()
+    for i in range(30):
+        set_id = store.start_set(now - 3600 + i)
+        store.add_rep(set_id, now - 3600 + i, 1, Verdict.GOOD, [], {})
+        kept.save(set_id, now - 3600 + i, ['{"t":0.0}', '{"t":4.0}'], [(1, 1.0, 3.0)], False)
+    first = staff_client.get("/staff/sets/").get_data(as_text=True)
+    second = staff_client.get("/staff/sets/?page=2").get_data(as_text=True)
+    beyond = staff_client.get("/staff/sets/?page=99").get_data(as_text=True)
+    rows = re.compile(r'<tr><td><a href="/staff/sets/(\d+)">')
+    assert len(rows.findall(first)) == 25 and len(rows.findall(second)) == 5
+    assert not set(rows.findall(first)) & set(rows.findall(second))
+    assert "page 2 of 2" in second and 'rel="prev"' in second and 'rel="next"' in first
+    assert rows.findall(beyond) == rows.findall(second)  # past the end: the last page
