@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# setuptools' informational "Editable installation" notice is hidden (it says nothing to act on);
+	@# real warnings still show.
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
 install: $(STAMP)
@@ -53,8 +55,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy station
 
+# Arguments for `station run`, e.g. make run ARGS="--port 8080 --data /tmp/demo --host 0.0.0.0"
+ARGS ?=
 run: models
-	$(BIN)/station run
+	$(BIN)/station run $(ARGS)
 
 test: models ci-packages axe lint
 	$(BIN)/python -m pytest

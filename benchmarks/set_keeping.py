@@ -81,8 +81,7 @@ def main() -> int:
     plan = SetPlan(reps=tuple(RepPlan() for _ in range(args.reps)), approach_s=1.0)
     frames = list(Trainee(Body(), plan, seed=1).frames())
     log = RepLog.open(Path(tempfile.mkdtemp(prefix="set-keeping-")))
-    keeper = SetKeeper(log.path, lambda source, why: print(f"error: {why}"), days=30,
-                       write_lock=log.write_lock)  # as the station makes it
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: print(f"error: {why}"), days=30)
     per_frame: list[float] = []
     finished, saves = [], []
     for _ in range(args.sets):

@@ -233,6 +233,7 @@ class BuiltStation:
     what: str  # what it watches, for the first line it prints
     app: Flask | None = None
     server: Any = None
+    host: str = "127.0.0.1"
     fleet: Fleet | None = None
 
 
@@ -338,8 +339,22 @@ def build_station(args: argparse.Namespace) -> BuiltStation:
         from station.web import create_app
 
         built.app = create_app(station, data_dir=folder, metrics=built.fleet.metrics)
-        built.server = _serve(built.app, station, args.host, args.port)
+        built.host = serve_host(args.host, on_pi())
+        built.server = _serve(built.app, station, built.host, args.port)
     return built
+
+
+def serve_host(asked: str | None, pi: bool) -> str:
+    """The address to serve on: the one asked for, else every interface on a Pi (the gym's LAN
+    reaches its station) and only this computer off a Pi (a laptop demo must not offer its
+    one-time setup code to a café's network).
+
+    >>> serve_host(None, pi=False), serve_host(None, pi=True), serve_host("0.0.0.0", pi=False)
+    ('127.0.0.1', '0.0.0.0', '0.0.0.0')
+    """
+    if asked:
+        return asked
+    return "0.0.0.0" if pi else "127.0.0.1"
 
 
 def _fleet(station: Station, mqtt_url: str | None) -> Fleet:
@@ -376,6 +391,13 @@ def _serve(app: Flask, station: Station, host: str, port: int | None) -> Any:
     raise AssertionError("unreachable")
 
 
+def _reach(host: str) -> str:
+    """Who can open the page, said on the first line so nobody is surprised either way."""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return "only this computer (--host 0.0.0.0 serves the LAN); Ctrl+C stops"
+    return f"serving {host} (the LAN too); Ctrl+C stops"
+
+
 def run_station(built: BuiltStation, stop: threading.Event) -> int:
     """Run until ``stop`` is set or the source ends, then close everything and say how it ended."""
     station, server = built.station, built.server
@@ -384,7 +406,8 @@ def run_station(built: BuiltStation, stop: threading.Event) -> int:
         built.fleet.start()
     if server is not None:
         threading.Thread(target=server.run, name="web", daemon=True).start()
-        print(f"Hinge Station on http://localhost:{server.effective_port}/ ({built.what})", flush=True)
+        print(f"Hinge Station on http://localhost:{server.effective_port}/ ({built.what}); "
+              + _reach(built.host), flush=True)
         code = built.app.config.get("SETUP_CODE") if built.app is not None else None
         if code:
             print(f"staff setup code (one time, creates the first account): {code}", flush=True)
@@ -425,7 +448,8 @@ def _add_run_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     n.add_argument("--fast", action="store_true", help="files and the simulator as fast as possible")
     n.add_argument("--loop", action="store_true", help="play the video again and again")
     n.add_argument("--seed", type=int, default=0, help="simulator seed")
-    n.add_argument("--host", default="0.0.0.0", help="address to serve on (default all)")
+    n.add_argument("--host", help="address to serve on (default: every interface on a Pi, "
+                   "127.0.0.1 elsewhere; 0.0.0.0 serves the LAN)")
     n.add_argument("--port", type=int, help="web port (default from settings: 8000)")
     n.add_argument("--headless", action="store_true", help="no web pages")
     n.add_argument("--print-reps", action="store_true", help="print each rep once it is in the log")

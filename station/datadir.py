@@ -1,7 +1,11 @@
 """Where the station keeps its files: models, the rep log, settings.
 
-The first of these wins: an explicit path (a ``--data`` flag), ``$STATION_DATA``,
+The data folder is the first of: an explicit path (a ``--data`` flag), ``$STATION_DATA``,
 ``$XDG_DATA_HOME/hinge-station``, ``~/.local/share/hinge-station``.
+
+The pose models are one shared cache, so a new data folder (a second demo, a test run) does not
+download 30 MB again: ``$STATION_MODELS`` if set, else the data folder's own ``models`` folder if
+it has one (a Pi install keeps them beside its rep log), else the default data folder's ``models``.
 
 >>> data_dir("/tmp/x")
 PosixPath('/tmp/x')
@@ -28,5 +32,14 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def models_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The folder the pose models live in."""
-    return data_dir(explicit) / "models"
+    """The folder the pose models live in (and ``station models fetch`` writes to).
+
+    >>> import tempfile; fresh = tempfile.mkdtemp()
+    >>> models_dir(fresh) == models_dir(None)  # a new data folder uses the one cache
+    True
+    """
+    env = os.environ.get("STATION_MODELS")
+    if env:
+        return Path(env).expanduser()
+    own = data_dir(explicit) / "models"
+    return own if own.is_dir() else data_dir(None) / "models"

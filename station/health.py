@@ -23,6 +23,9 @@ from station.store import StoreError
 log = logging.getLogger("station")
 
 ERRORS_KEPT = 20
+# Log records kept for the health page: a few screens of them, ~200 bytes each (40 KB at most).
+LOG_LINES_KEPT = 200
+LOG_LINE_CHARS = 500  # as the rep log's error table keeps them: a traceback's first lines
 FPS_WINDOW = 90  # frames: three seconds at the camera's 30 fps
 
 
@@ -102,3 +105,40 @@ class LoopFigures:
             "inference_ms": round(self.inference_ms, 2), "coach_ms": round(self.coach_ms, 3),
             "frames": self.frames, "missed_reads": self.missed_reads,
         }
+
+
+class LogRing(logging.Handler):
+    """The newest log records in memory, for the health page: attached to the root logger while
+    the station runs. Web threads read :meth:`lines`, a copy taken under the lock.
+
+        >>> ring = LogRing(capacity=2); logger = logging.getLogger("doctest.ring")
+        >>> logger.addHandler(ring); logger.setLevel(logging.INFO)
+        >>> for word in ("one", "two", "three"): logger.info(word)
+        >>> [line["message"] for line in ring.lines()]
+        ['three', 'two']
+        >>> logger.removeHandler(ring)
+    """
+
+    def __init__(self, capacity: int = LOG_LINES_KEPT, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self._ring: collections.deque[dict[str, Any]] = collections.deque(maxlen=capacity)
+        self._ring_lock = threading.Lock()  # the handler's own lock is held while emit runs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+            line = {"t": record.created, "level": record.levelname.lower(), "logger": record.name,
+                    "message": message[:LOG_LINE_CHARS]}
+        except Exception:  # a bad format string must not take the logger down
+            self.handleError(record)
+            return
+        with self._ring_lock:
+            self._ring.append(line)
+
+    def lines(self, limit: int = LOG_LINES_KEPT) -> list[dict[str, Any]]:
+        """Newest first, at most ``limit``."""
+        with self._ring_lock:
+            newest = list(self._ring)[::-1]
+        return newest[:limit]

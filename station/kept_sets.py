@@ -22,16 +22,17 @@ insert at most, woken the moment it ends, not by SQLite's busy wait.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from station.coach.vocabulary import FaultCode, Verdict
-from station.store import StoreError
+from station.store import RepLog, StoreError, StoreReplaced
 
 FAULT_CODES = frozenset(str(c) for c in FaultCode)
 # zlib level 6 (its default): pose lines shrink about fivefold; 9 saves little more for more CPU.
@@ -45,30 +46,53 @@ class LabelProblem(ValueError):
 class KeptSets:
     """Kept sets and their labels, on a connection of its own to the rep log at ``path``."""
 
-    def __init__(self, path: Path | str, write_lock: threading.Lock | None = None) -> None:
+    def __init__(self, path: Path | str, write_lock: threading.Lock | None = None,
+                 epoch: Callable[[], int] | None = None) -> None:
         self.path = path
-        # The rep log's own lock (RepLog.write_lock), held around each write of this connection.
+        # The rep log's own lock (RepLog.write_lock), held around each write of this connection,
+        # and its restore count (RepLog.epoch): a set begun before a restore is not in the log.
         self._write_lock = write_lock or threading.Lock()
-        try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                                       timeout=10)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA synchronous=FULL")  # a kept set or a label survives a power cut
-            self._db.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: cannot open the kept sets ({exc})") from None
+        self._epoch = epoch
+        self._db, self._file = self._connect()
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, log: RepLog) -> KeptSets:
+        """Kept sets of a running rep log: its lock shared, its restores followed."""
+        return cls(log.path, log.write_lock, lambda: log.epoch)
+
+    def _connect(self) -> tuple[sqlite3.Connection, int | None]:
+        try:
+            db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None,
+                                 timeout=10)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA synchronous=FULL")  # a kept set or a label survives a power cut
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the kept sets ({exc})") from None
+        return db, _file_id(self.path)
+
+    def _follow(self) -> None:
+        """A restore put another log file in place (as :class:`station.store.Outbox` follows it)."""
+        if _file_id(self.path) != self._file:
+            self._db.close()
+            self._db, self._file = self._connect()
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
+            self._follow()
             try:
                 return self._db.execute(sql, args).fetchall()
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"kept sets: {exc}") from None
 
-    def _change(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        """One transaction writing ``rows`` with ``sql``, under the rep log's lock; rows changed."""
+    def _change(self, sql: str, rows: Sequence[Sequence[Any]], epoch: int | None = None) -> int:
+        """One transaction writing ``rows`` with ``sql``, under the rep log's lock; rows changed.
+        With ``epoch`` (the log's when the set began), StoreReplaced if a restore came since."""
         with self._write_lock, self._lock:
+            if epoch is not None and self._epoch is not None and epoch != self._epoch():
+                raise StoreReplaced("the rep log was restored from a backup since this set began")
+            self._follow()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 cur = self._db.executemany(sql, rows)
@@ -84,15 +108,21 @@ class KeptSets:
             self._db.close()
 
     # ---------------------------------------------------------------- the keeper's side
+    def epoch(self) -> int | None:
+        """The rep log's restore count now (None: not followed)."""
+        return self._epoch() if self._epoch is not None else None
+
     def save(self, set_id: int, t_start: float, lines: Sequence[str],
-             rep_times: Sequence[tuple[int, float, float]], truncated: bool) -> None:
-        """Keep one set: its pose-stream lines (time from 0 s) and each rep's (number, start, end)."""
+             rep_times: Sequence[tuple[int, float, float]], truncated: bool,
+             epoch: int | None = None) -> None:
+        """Keep one set: its pose-stream lines (time from 0 s) and each rep's (number, start, end);
+        with ``epoch``, StoreReplaced when a restore came since the set began."""
         blob = zlib.compress("\n".join(lines).encode("utf-8"), ZLIB_LEVEL)
         duration = _line_time(lines[-1]) if lines else 0.0
         self._change("INSERT OR REPLACE INTO kept_sets (set_id, t_start, frames, duration_s, truncated, "
                      "rep_times, poses) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [(set_id, t_start, len(lines), duration, int(truncated),
-                       json.dumps([list(r) for r in rep_times]), blob)])
+                       json.dumps([list(r) for r in rep_times]), blob)], epoch)
 
     def prune(self, before: float) -> int:
         """Forget sets kept from before ``before`` (and their labels); how many went."""
@@ -205,6 +235,14 @@ def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list
 
 def _rep_times(text: str) -> dict[int, tuple[float, float]]:
     return {int(rep): (float(start), float(end)) for rep, start, end in json.loads(text)}
+
+
+def _file_id(path: Path | str) -> int | None:
+    """The log file's inode (None: not there); a restore's swap changes it."""
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def _line_time(line: str) -> float:

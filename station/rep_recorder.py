@@ -7,12 +7,14 @@ duplicates apart. A store that fails is reported, and coaching goes on.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 from station.coach.events import Event, RepFinished, SetEnded, SetStarted
-from station.store import RepLog, StoreError
+from station.coach.vocabulary import Side
+from station.store import RepLog, StoreError, StoreReplaced
 
 Message = dict[str, Any]
 
@@ -26,6 +28,7 @@ class RepRecorder:
         self._on_error = on_error
         self._on_rep = on_rep
         self._set_id: int | None = None
+        self._epoch = store.epoch  # the log the set is in (a restore starts another)
         self.failing: str | None = None  # why the last write failed; None once one goes through
 
     def record(self, event: Event) -> Message:
@@ -34,16 +37,12 @@ class RepRecorder:
         wrote = True
         try:
             if isinstance(event, SetStarted):
-                self._set_id = self.store.start_set(time.time(), event.facing)
+                self._start_set(event.facing)
             elif isinstance(event, RepFinished):
-                if self._set_id is None:  # the set's start could not be stored
-                    self._set_id = self.store.start_set(time.time(), None)
-                data["id"] = self.store.add_rep(self._set_id, time.time(), event.rep, event.verdict,
-                                                event.faults, event.metrics)
+                data["id"] = self._add_rep(event)
                 self._tell(data)
             elif isinstance(event, SetEnded) and self._set_id is not None:
-                self.store.end_set(self._set_id, time.time())
-                self._set_id = None
+                self._end_set(self._set_id)
             else:
                 wrote = False
         except StoreError as exc:
@@ -53,6 +52,29 @@ class RepRecorder:
             if wrote:  # only a write that went through says the rep log works again
                 self.failing = None
         return {"type": "event", **data}
+
+    def _start_set(self, facing: Side | None) -> int:
+        self._epoch = self.store.epoch
+        self._set_id = self.store.start_set(time.time(), facing)
+        return self._set_id
+
+    def _end_set(self, set_id: int) -> None:
+        self._set_id = None
+        with contextlib.suppress(StoreReplaced):  # a restore came: the set is not in this log
+            self.store.end_set(set_id, time.time(), epoch=self._epoch)
+
+    def _add_rep(self, event: RepFinished) -> int:
+        """The rep's id in the log; a set whose start could not be stored, or that began before
+        a restore swapped the log, goes on as a new set (the rep is kept either way)."""
+        set_id = self._set_id if self._set_id is not None else self._start_set(None)
+        try:
+            return self._rep_in_set(set_id, event)
+        except StoreReplaced:
+            return self._rep_in_set(self._start_set(None), event)
+
+    def _rep_in_set(self, set_id: int, event: RepFinished) -> int:
+        return self.store.add_rep(set_id, time.time(), event.rep, event.verdict, event.faults,
+                                  event.metrics, epoch=self._epoch)
 
     @property
     def set_id(self) -> int | None:

@@ -13,7 +13,7 @@ tens of milliseconds).
     >>> import tempfile, pathlib
     >>> from station.store import RepLog
     >>> log = RepLog.open(pathlib.Path(tempfile.mkdtemp()))
-    >>> keeper = SetKeeper(log.path, lambda source, why: None, days=30)
+    >>> keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
     >>> keeper.frame(False, 0.0, None, None, None)   # off: nothing is kept
     >>> keeper.buffered
     0
@@ -36,7 +36,7 @@ from station.coach.geometry import Line
 from station.kept_sets import KeptSets
 from station.pose.landmarks import Pose
 from station.posestream import StreamFrame, frame_to_dict
-from station.store import StoreError
+from station.store import StoreError, StoreReplaced
 
 # The run-up kept before a set starts: the coach starts a set after ``ready_hold_s`` of standing
 # still (at most 5 s, its setting's range) or from the upright frames of the last
@@ -59,6 +59,7 @@ class _Set:
     t_wall: float  # when it started, wall clock (the list's time)
     frames: list[tuple[float, Pose | None, Line | None, bool | None]]
     set_id: int | None = None
+    epoch: int | None = None  # the rep log's restore count when it began
     reps: list[tuple[int, float, float]] = field(default_factory=list)
     rep_start: float | None = None
     truncated: bool = False
@@ -67,9 +68,9 @@ class _Set:
 class SetKeeper:
     """The loop's side (:meth:`frame`, :meth:`event`) and the writer thread (:meth:`start`)."""
 
-    def __init__(self, path: object, on_error: Callable[[str, str], None], *, days: int,
-                 max_frames: int = MAX_FRAMES, write_lock: threading.Lock | None = None) -> None:
-        self.kept = KeptSets(str(path), write_lock)
+    def __init__(self, kept: KeptSets, on_error: Callable[[str, str], None], *, days: int,
+                 max_frames: int = MAX_FRAMES) -> None:
+        self.kept = kept
         self.days = days
         self.max_frames = max_frames
         self._on_error = on_error
@@ -109,7 +110,7 @@ class SetKeeper:
         """A coach event, after the rep log stored it (``set_id``: its set there, when stored)."""
         if isinstance(event, SetStarted):
             if self._preroll:
-                self._set = _Set(time.time(), list(self._preroll), set_id)
+                self._set = _Set(time.time(), list(self._preroll), set_id, self.kept.epoch())
                 self._preroll.clear()
             return
         current = self._set
@@ -189,6 +190,9 @@ class SetKeeper:
                                                       dowel, wall)), separators=(",", ":"))
                  for t, pose, dowel, wall in done.frames]
         try:
-            self.kept.save(done.set_id, done.t_wall, lines, done.reps, done.truncated)
+            self.kept.save(done.set_id, done.t_wall, lines, done.reps, done.truncated, done.epoch)
+        except StoreReplaced:
+            self._on_error("store", f"kept set {done.set_id} not saved: the rep log was restored "
+                           "from a backup while it was under way")
         except StoreError as exc:
             self._on_error("store", f"kept set {done.set_id} was not saved: {exc}")

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,8 +34,9 @@ from station.coach.signals import Baseline
 from station.coach.vocabulary import Phase
 from station.devices import Devices
 from station.estimator import Estimator, LazyEstimator
-from station.health import ErrorLog, LoopFigures, LoopObserver
+from station.health import ErrorLog, LogRing, LoopFigures, LoopObserver
 from station.hub import Hub, Message, Subscription
+from station.kept_sets import KeptSets
 from station.light_policy import LightPolicy
 from station.notify import Notifier
 from station.pose.landmarks import Pose
@@ -43,6 +44,9 @@ from station.rep_recorder import RepRecorder
 from station.set_keeper import SetKeeper
 from station.settings import Settings, SettingsError
 from station.store import RepLog
+
+if TYPE_CHECKING:
+    from station.backup import Checked
 
 log = logging.getLogger("station")
 
@@ -81,11 +85,11 @@ class Station:
         self.notifier = notifier or Notifier()
         self.hub = Hub()
         self.errors = ErrorLog(self.store)
+        self.log_lines = LogRing()  # the newest log records, for the health page
         self.figures = LoopFigures()
         self.lights_policy = LightPolicy(self.devices, settings.result_hold_s)
         self.recorder = RepRecorder(self.store, self.errors.add, on_rep)
-        self.keeper = SetKeeper(self.store.path, self.errors.add, days=settings.keep_sets_days,
-                                write_lock=self.store.write_lock)
+        self.keeper = SetKeeper(KeptSets.of(self.store), self.errors.add, days=settings.keep_sets_days)
         self.estimator = LazyEstimator(estimator_factory, on_problem=lambda why: self.errors.add("pose", why))
         if self.devices.switch is not None:
             self.devices.switch.on_change = self.lights_policy.switch_changed
@@ -140,6 +144,7 @@ class Station:
         if self._thread is not None:
             return
         self._running.set()
+        logging.getLogger().addHandler(self.log_lines)
         self._thread = threading.Thread(target=self._loop, name="station-loop", daemon=True)
         self._thread.start()
         threading.Thread(target=self._check_daily, name="log-check", daemon=True).start()
@@ -170,6 +175,7 @@ class Station:
             self.devices.close()
         for sub in list(self._subs):
             sub.close()
+        logging.getLogger().removeHandler(self.log_lines)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the loop ends (end of a file, or stop); True if it ended."""
@@ -202,6 +208,19 @@ class Station:
         self.store.save_settings(new.to_dict(), by)
         self._pending = new
         return new
+
+    def restore(self, checked: Checked, by: str | None = None) -> Path:
+        """Swap in a checked backup's rep log (atomically; a rep the loop writes meanwhile waits
+        and lands in the restored log, in a new set) and hand its settings to the loop. The
+        replaced log is kept beside it; its path is returned."""
+        aside = self.store.replace(checked.db)
+        self.store.save_settings(checked.settings.to_dict(), by)
+        self._pending = checked.settings
+        self.settings_warnings = {}
+        log.warning("rep log restored from a backup of %s by %s (%d reps, accounts: %s); the "
+                    "replaced log is kept as %s", checked.manifest.get("created"), by or "?",
+                    checked.reps, ", ".join(checked.accounts), aside.name)
+        return aside
 
     def press_switch(self, pressed: bool) -> None:
         """The demo's virtual wall switch (mock pins only)."""

@@ -32,10 +32,17 @@ log = logging.getLogger("station")
 
 DB_NAME = "station.db"
 KEEP_ERRORS = 500
+# A restore keeps the log it replaced under this name (the newest one only), so it can be undone.
+BEFORE_RESTORE = ".before-restore"
 
 
 class StoreError(Exception):
     """The rep log cannot be opened or written; the message says why in one line."""
+
+
+class StoreReplaced(StoreError):
+    """The log was restored from a backup since the caller's set began: its set id means
+    nothing in the restored log (the caller starts a new set)."""
 
 
 # Each migration is a list of statements, run in one transaction with the version bump.
@@ -96,6 +103,12 @@ def _migrate(db: sqlite3.Connection, path: Path | str) -> None:
             raise
 
 
+def migrate(db: sqlite3.Connection, path: Path | str) -> None:
+    """Bring a log to this station's schema (a restored backup's, before it is swapped in);
+    StoreError if a newer station wrote it."""
+    _migrate(db, path)
+
+
 def _is_damage(exc: sqlite3.DatabaseError) -> bool:
     """SQLite says the file itself is bad (SQLITE_CORRUPT, SQLITE_NOTADB), not that it cannot be
     reached (permissions, a lock): only a bad file is moved aside."""
@@ -146,6 +159,7 @@ class RepLog:
         self.path = path
         self._lock = threading.Lock()
         self.damage: str | None = None  # what the last check found and did, for staff
+        self.epoch = 0  # bumped by each restore (replace): ids from before mean nothing after
         self._db = self._open_checked()
 
     def _connect(self) -> sqlite3.Connection:
@@ -233,11 +247,13 @@ class RepLog:
     def write_lock(self) -> threading.Lock:
         """The lock the log's own writes take: another connection that writes a lot at once (kept
         sets) takes it too, so the loop's writes wait only for that write to end (SQLite's own
-        busy wait sleeps in steps of up to 100 ms)."""
+        busy wait sleeps in steps of up to 100 ms). A restore's swap takes it as well."""
         return self._lock
 
-    def _write(self, sql: str, args: Sequence[Any] = ()) -> int:
+    def _write(self, sql: str, args: Sequence[Any] = (), epoch: int | None = None) -> int:
         with self._lock:
+            if epoch is not None and epoch != self.epoch:  # checked under the lock a swap takes
+                raise StoreReplaced("the rep log was restored from a backup since this set began")
             try:
                 cur = self._db.execute(sql, args)  # autocommit: durable when this returns
             except sqlite3.DatabaseError as exc:
@@ -255,15 +271,16 @@ class RepLog:
     def start_set(self, t: float, facing: Side | None = None) -> int:
         return self._write("INSERT INTO sets (t_start, facing) VALUES (?, ?)", (t, facing))
 
-    def end_set(self, set_id: int, t: float) -> None:
-        self._write("UPDATE sets SET t_end = ? WHERE id = ?", (t, set_id))
+    def end_set(self, set_id: int, t: float, *, epoch: int | None = None) -> None:
+        self._write("UPDATE sets SET t_end = ? WHERE id = ?", (t, set_id), epoch)
 
     def add_rep(self, set_id: int, t: float, rep: int, verdict: Verdict, faults: Sequence[FaultCode],
-                metrics: dict[str, float]) -> int:
-        """Store a rep; it is on disk when this returns."""
+                metrics: dict[str, float], *, epoch: int | None = None) -> int:
+        """Store a rep; it is on disk when this returns. With ``epoch`` (:attr:`epoch` when the set
+        began), StoreReplaced if a restore came since: the set is not in this log."""
         return self._write(
             "INSERT INTO reps (set_id, t, rep, verdict, faults, metrics) VALUES (?, ?, ?, ?, ?, ?)",
-            (set_id, t, rep, verdict, json.dumps(list(faults)), json.dumps(metrics)))
+            (set_id, t, rep, verdict, json.dumps(list(faults)), json.dumps(metrics)), epoch)
 
     def reps(self, *, since: float | None = None, until: float | None = None,
              limit: int = 1000) -> list[dict]:
@@ -381,6 +398,22 @@ class RepLog:
                           (name,))
         return dict(rows[0]) if rows else None
 
+    def accounts(self) -> list[dict]:
+        """Every account's name and when it was made, by name (no hashes)."""
+        return [dict(r) for r in self._read("SELECT name, created FROM accounts ORDER BY name")]
+
+    def remove_account(self, name: str) -> bool:
+        """Remove an account, never the last one: the count is checked in the same statement,
+        so two staff removing each other at once cannot leave none. True if it was removed; its
+        sessions end with it (a cookie's account must exist)."""
+        with self._lock:
+            try:
+                cur = self._db.execute(
+                    "DELETE FROM accounts WHERE name = ? AND (SELECT COUNT(*) FROM accounts) > 1", (name,))
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: write failed ({exc})") from None
+            return cur.rowcount == 1
+
     def account_names(self) -> list[str]:
         return [r["name"] for r in self._read("SELECT name FROM accounts ORDER BY name")]
 
@@ -399,6 +432,81 @@ class RepLog:
     def integrity(self) -> str:
         """``ok``, or what SQLite's integrity check found."""
         return str(self._read("PRAGMA integrity_check")[0][0])
+
+    # ---------------------------------------------------------------- backup and restore
+    def snapshot_to(self, target: Path) -> int:
+        """A consistent copy of the log in the new file ``target``; its schema version.
+
+        SQLite's online backup API, in one step on a connection of its own: one read
+        transaction, so the copy is one moment's log, and in WAL mode the loop keeps writing
+        (and never waits for this lock) meanwhile."""
+        try:
+            source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+            copy = sqlite3.connect(str(target))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot copy the rep log ({exc})") from None
+        try:
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
+            return int(copy.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot copy the rep log ({exc})") from None
+        finally:
+            copy.close()
+            source.close()
+
+    def replace(self, new_file: Path) -> Path:
+        """Make ``new_file`` (checked, synced, in the same folder) the log, atomically; the log it
+        replaces is kept as ``station.db.before-restore`` (returned). Writers wait meanwhile."""
+        path = Path(str(self.path))
+        aside = path.with_name(path.name + BEFORE_RESTORE)
+        with self._lock:
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if busy:  # a reader held the log: nothing has changed yet
+                raise StoreError("the rep log is busy (a long read); try the restore again")
+            self._db.close()
+            swapped = False
+            try:
+                _set_aside(path, aside)
+                os.replace(new_file, path)
+                swapped = True
+                _sync_folder(path.parent)
+                self._db = self._connect()
+            except (OSError, sqlite3.DatabaseError) as exc:
+                if swapped:
+                    os.replace(aside, path)  # the old log back as it was
+                self._db = self._connect()
+                raise StoreError(f"{path}: the restore failed, nothing changed ({exc})") from None
+            self.epoch += 1
+            self.damage = None
+        return aside
+
+
+def _set_aside(path: Path, aside: Path) -> None:
+    """Keep the log at ``aside`` while it stays at ``path`` (a second name for the same file).
+    Its -wal and -shm go with it: a reader still open on the old log then writes there, never
+    into the -wal of the log that takes its place."""
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{aside}{suffix}")
+    try:
+        os.link(path, aside)
+    except OSError:  # a file system without hard links
+        import shutil
+
+        shutil.copy2(path, aside)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+
+
+def _sync_folder(folder: Path) -> None:
+    """A rename is on disk once its folder is synced (POSIX; the data survives a power cut)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class Outbox:
@@ -420,16 +528,24 @@ class Outbox:
 
     def __init__(self, path: Path | str, name: str) -> None:
         self.name = name
-        try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: cannot read the rep log ({exc})") from None
+        self.path = path
+        self._db, self._file = self._connect()
         self._lock = threading.Lock()
+
+    def _connect(self) -> tuple[sqlite3.Connection, int | None]:
+        try:
+            db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot read the rep log ({exc})") from None
+        return db, _file_id(self.path)
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
+            if _file_id(self.path) != self._file:  # a restore put another log there: follow it
+                self._db.close()
+                self._db, self._file = self._connect()
             try:
                 return self._db.execute(sql, args).fetchall()
             except sqlite3.DatabaseError as exc:
@@ -467,3 +583,11 @@ class Outbox:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _file_id(path: Path | str) -> int | None:
+    """The log file's inode (None: not there): a restore's swap changes it."""
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None

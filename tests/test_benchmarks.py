@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -54,8 +55,8 @@ def need_photos() -> None:
 
 def test_benchmark_scripts_are_all_smoke_tested() -> None:
     scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
-    assert scripts == ["coach_suite.py", "consumers.py", "crash_soak.py", "int8_compare.py",
-                       "int8_sensitivity.py", "int8_sets.py", "lan_attacks.py",
+    assert scripts == ["backup_size.py", "coach_suite.py", "consumers.py", "crash_soak.py",
+                       "int8_compare.py", "int8_sensitivity.py", "int8_sets.py", "lan_attacks.py",
                        "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
                        "set_keeping.py", "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
         "a benchmark was added or renamed: give it a smoke run here")
@@ -74,7 +75,9 @@ def test_every_station_name_the_benchmarks_import_exists() -> None:
     assert len(checked["mediapipe_compare.py"]) >= 3 and checked["web_load.py"]
     for script, imported in checked.items():
         for module, name in imported:
-            assert hasattr(importlib.import_module(module), name), f"{script}: {module}.{name} is gone"
+            found = (hasattr(importlib.import_module(module), name)  # a function, class or constant
+                     or importlib.util.find_spec(f"{module}.{name}") is not None)  # or a submodule
+            assert found, f"{script}: {module}.{name} is gone"
 
 
 def test_coach_suite(tmp_path) -> None:
@@ -197,6 +200,16 @@ def test_stream_bytes(tmp_path) -> None:
     full = float(has_line(out, rf"^full /api/stream: ({NUM}) bytes/s per screen").group(1))
     compact = float(has_line(out, rf"^compact /api/stream\?compact=1: ({NUM}) bytes/s per screen").group(1))
     assert 0 < compact < full  # the page's stream is the smaller, and both carried something
+
+
+def test_backup_size(tmp_path) -> None:
+    out = bench(tmp_path, "backup_size.py", "--reps", "300", "--runs", "2")
+    reps = int(has_line(out, r"^log: (\d+) reps in the last snapshot").group(1))
+    assert reps >= 300  # the filled log, and whatever the loop wrote before the snapshot
+    has_line(out, r"^snapshot integrity: ok$")
+    has_line(out, rf"^backup time: median {NUM} ms")
+    has_line(out, rf"^backup size: {NUM} KiB zipped, log {NUM} KiB")
+    has_line(out, rf"^restore: check {NUM} ms, swap {NUM} ms; {reps} reps restored")
 
 
 def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path) -> None:

@@ -108,7 +108,7 @@ def test_frames_are_capped_and_reps_after_the_cap_are_left_out(tmp_path) -> None
     for rep in (1, 2):
         log.add_rep(set_id, time.time(), rep, Verdict.GOOD, [], {})
     seen: list[str] = []
-    keeper = SetKeeper(log.path, lambda source, why: seen.append(why), days=30, max_frames=50)
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: seen.append(why), days=30, max_frames=50)
     pose = _pose()
     t = 0.0
     for _ in range(10):  # the run-up
@@ -135,7 +135,7 @@ def test_frames_are_capped_and_reps_after_the_cap_are_left_out(tmp_path) -> None
 
 
 def test_the_run_up_before_a_set_is_bounded_in_time(tmp_path) -> None:
-    keeper = SetKeeper(RepLog.open(tmp_path).path, lambda source, why: None, days=30)
+    keeper = SetKeeper(KeptSets.of(RepLog.open(tmp_path)), lambda source, why: None, days=30)
     pose = _pose()
     for i in range(600):  # a minute at 10 fps with nobody starting a set
         keeper.frame(True, i / 10, pose, None, None)
@@ -145,7 +145,7 @@ def test_the_run_up_before_a_set_is_bounded_in_time(tmp_path) -> None:
 
 def test_turning_keeping_off_mid_set_drops_what_was_held(tmp_path) -> None:
     log = RepLog.open(tmp_path)
-    keeper = SetKeeper(log.path, lambda source, why: None, days=30)
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
     pose = _pose()
     for i in range(20):
         keeper.frame(True, i / 10, pose, None, None)
@@ -169,14 +169,14 @@ def test_retention_forgets_old_sets_and_their_labels_at_start(tmp_path) -> None:
         log.add_rep(set_id, t + 3, 1, Verdict.FAULT, [FaultCode.SQUAT], {})
         kept.save(set_id, t, ['{"t":0.0}', '{"t":5.0}'], [(1, 1.0, 3.0)], False)
         kept.label(set_id, {1: (True, ["squat"])}, "ann")
-    keeper = SetKeeper(log.path, lambda source, why: None, days=30)
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
     keeper.start()  # prunes at once
     keeper.close()
     assert [r["set_id"] for r in kept.page()] == [new] and kept.labelled() == [new]
     labels = sqlite3.connect(log.path).execute("SELECT set_id FROM rep_labels").fetchall()
     assert labels == [(new,)]
     assert len(log.reps()) == 2  # the rep log itself keeps its reps
-    keeper = SetKeeper(log.path, lambda source, why: None, days=30)
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
     keeper.start()
     keeper.frame(False, 0.0, None, None, None, days=1)  # staff shorten the retention, keeping off
     keeper.close()  # the writer pruned before it stopped, not a day later
@@ -378,3 +378,27 @@ def test_the_list_pages_through_many_sets(app, staff_client) -> None:
     assert not set(rows.findall(first)) & set(rows.findall(second))
     assert "page 2 of 2" in second and 'rel="prev"' in second and 'rel="next"' in first
     assert rows.findall(beyond) == rows.findall(second)  # past the end: the last page
+
+
+def test_a_restore_mid_set_drops_that_set_and_the_kept_sets_follow_the_new_log(tmp_path) -> None:
+    log = RepLog.open(tmp_path)
+    reader = KeptSets.of(log)  # as the staff pages hold one, opened before the restore
+    assert reader.count() == 0
+    seen: list[str] = []
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: seen.append(why), days=30)
+    pose = _pose()
+    for i in range(10):
+        keeper.frame(True, i / 10, pose, None, None)
+    keeper.event(SetStarted(t=1.0, set_no=1, facing=Side.LEFT), log.start_set(time.time()))
+    keeper.frame(True, 1.1, pose, None, None)
+    log.snapshot_to(tmp_path / "backup.db")
+    log.replace(tmp_path / "backup.db")  # staff restore a backup while the set is under way
+    keeper.event(SetEnded(t=2.0, set_no=1, reps=0, good=0), None)
+    keeper.start()
+    keeper.close()
+    assert seen and "restored from a backup while it was under way" in seen[0]
+    assert reader.count() == 0
+    set_id = log.start_set(time.time())  # a set in the restored log is kept there
+    reader.save(set_id, time.time(), ['{"t":0.0}'], [], False, reader.epoch())
+    assert sqlite3.connect(tmp_path / DB_NAME).execute("SELECT set_id FROM kept_sets").fetchall() == [
+        (set_id,)]

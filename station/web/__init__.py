@@ -21,7 +21,8 @@ from werkzeug.exceptions import HTTPException, MisdirectedRequest
 
 from station.store import StoreError
 from station.web import auth
-from station.web.guard import HashGate, HostCheck, StreamGate
+from station.web.guard import HashGate, HostCheck, StreamGate, body_cap
+from station.web.humane import duration
 
 if TYPE_CHECKING:
     from station.metrics import StationMetrics
@@ -84,12 +85,20 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(metrics_page)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
+    app.before_request(_body_cap)  # first: the CSRF check reads the form
     app.before_request(check_host)
     app.before_request(auth.check_csrf)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user,
                                  station_warnings=station.warnings)
+    app.jinja_env.filters["duration"] = duration  # every duration on a staff page, in words
     _error_handlers(app)
     return app
+
+
+def _body_cap() -> None:
+    """The route's body cap (guard.body_cap: the restore route takes a backup)."""
+    small = current_app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY
+    request.max_content_length = body_cap(request.method, request.path, small)
 
 
 def check_host() -> None:

@@ -104,6 +104,14 @@ def secret_key(data_dir: Path) -> bytes:
     return key.encode()
 
 
+def renew_secret_key(data_dir: Path) -> bytes:
+    """A new cookie-signing key, kept: every session signed with the old one ends (a restore
+    brings back other accounts, so no sign-in from before it may stand)."""
+    key = secrets.token_hex(32)
+    _private_file(data_dir / SECRET_KEY_FILE, key)
+    return key.encode()
+
+
 def setup_code(data_dir: Path, has_accounts: bool) -> str | None:
     """The one-time code that creates the first staff account (None once an account exists).
 
@@ -231,6 +239,11 @@ def sign_out() -> None:
     if name is not None:
         current_app.extensions["hinge_station"].store.end_sessions(name)
     session.clear()
+
+
+# The rules password_problem applies, in words, shown beside every new-password field.
+PASSWORD_RULES = (f"At least {MIN_PASSWORD} characters (spaces not counted) and {MIN_DISTINCT} different "
+                  "ones; not a common password and not containing the account name.")
 
 
 def password_problem(password: str, name: str = "") -> str | None:

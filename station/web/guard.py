@@ -5,6 +5,8 @@
 - :class:`StreamGate`: live streams in total and per client address, each holding a server
   thread while it lasts, so the pool always keeps threads for pages.
 - :class:`HashGate`: password hashes (scrypt, 32 MiB and ~0.1 s each) at most two at a time.
+- :func:`body_cap`: request bodies are small (forms, settings files), except a backup being
+  restored, on its own route only.
 
     >>> gate = StreamGate(total=2, per_address=1)
     >>> gate.enter("10.0.0.5"), gate.enter("10.0.0.5"), gate.enter("10.0.0.6"), gate.enter("10.0.0.7")
@@ -22,6 +24,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
+
+RESTORE_PATH = "/staff/restore"
+# A backup to restore: benchmarks/backup_size.py measures ~460 KiB zipped for 10,000 reps, so
+# 32 MiB holds some 700,000 reps (years of a busy wall); and it arrives within the server's 30 s
+# request deadline (server.REQUEST_TIMEOUT_S) at 9 Mbit/s, below any Wi-Fi staff would use.
+MAX_RESTORE_BODY = 32 * 2**20
+
+
+def body_cap(method: str, path: str, small: int) -> int:
+    """The largest request body for ``method`` ``path``: ``small`` (the app's cap) everywhere but
+    the restore route. waitress refuses a larger one from its Content-Length (server.py), and
+    Flask's own check agrees (web/__init__.py).
+
+        >>> body_cap("POST", "/staff/restore", 65536), body_cap("POST", "/staff/settings/import", 65536)
+        (33554432, 65536)
+    """
+    return MAX_RESTORE_BODY if method == "POST" and path == RESTORE_PATH else small
 
 
 class StreamGate:

@@ -14,12 +14,16 @@ Everything else is waitress's own adjustments (see :func:`make_server`).
 
 from __future__ import annotations
 
+import copy
 import socket
 import time
 from typing import Any
 
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
+
+from station.web.guard import body_cap
 
 # A browser keeps at most 6 connections to one host (Chromium's and Firefox's per-host limit);
 # a phone with two tabs and the wall kiosk stay well below 16.
@@ -38,15 +42,31 @@ BUSY_IDLE_S = 1.0
 # While busy the deadlines are looked at 4 times a second: a member's connection waiting for a
 # free slot waits for the deadline plus at most this.
 BUSY_TICK_S = 0.25
-# A whole request (the largest is a 64 KiB settings file) within 30 s: 17 kbit/s, below the
-# weakest Wi-Fi a member's phone would still be on.
+# A whole request (a 64 KiB settings file or form) within 30 s: 17 kbit/s, below the weakest
+# Wi-Fi a member's phone would still be on (a backup to restore: see guard.MAX_RESTORE_BODY).
 REQUEST_TIMEOUT_S = 30.0
 REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\n"
            b"Connection: close\r\n\r\n")
 
 
+class GuardedParser(HTTPRequestParser):
+    """waitress's parser with the body cap of the request's route (guard.body_cap): waitress
+    compares Content-Length with it right after the headers, before reading any of the body."""
+
+    adj: Any  # waitress's Adjustments
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        cap = body_cap(self.command, self.path, self.adj.max_request_body_size)
+        if cap != self.adj.max_request_body_size:
+            self.adj = copy.copy(self.adj)  # this request's own; the server's stays as it was
+            self.adj.max_request_body_size = cap
+
+
 class GuardedChannel(HTTPChannel):
     """A waitress channel that notes when the request it is reading began."""
+
+    parser_class = GuardedParser
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -47,7 +47,7 @@ SPOOL_BYTES = 8 * 2**20
 @sets.record_once
 def _open(state: BlueprintSetupState) -> None:
     station: Station = state.app.extensions["hinge_station"]
-    state.app.extensions["hinge_kept_sets"] = KeptSets(station.store.path, station.store.write_lock)
+    state.app.extensions["hinge_kept_sets"] = KeptSets.of(station.store)
 
 
 @sets.app_template_filter("localtime")

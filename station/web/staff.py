@@ -1,10 +1,14 @@
-"""Staff pages: first account with the setup code, sign-in, settings, calibration, history, health."""
+"""Staff pages: first account with the setup code, sign-in, accounts, settings, calibration,
+history, health with backup and restore."""
 
 from __future__ import annotations
 
 import io
 import json
+import tempfile
+import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import (
@@ -16,15 +20,20 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 
+from station import backup
 from station.coach.faults import FAULTS
 from station.settings import GROUPS, SECRET, Settings, SettingsError
 from station.store import StoreError
 from station.web import auth
 from station.web.auth import login_required, staff_user
+from station.web.guard import MAX_RESTORE_BODY
+from station.web.humane import ago, duration
 
 if TYPE_CHECKING:
     from station.station import Station
@@ -161,7 +170,35 @@ def accounts() -> ResponseReturnValue:
                     return redirect(url_for("staff.accounts"))
                 except StoreError as exc:
                     errors["name"] = str(exc)
-    return render_template("accounts.html", errors=errors, name=name), 422 if errors else 200
+    return _accounts_page(errors, name, 422 if errors else 200)
+
+
+def _accounts_page(errors: dict[str, str], name: str = "", status: int = 200) -> ResponseReturnValue:
+    listed = [dict(a, created_ago=ago(a["created"]),
+                   created_on=time.strftime("%Y-%m-%d", time.localtime(a["created"])))
+              for a in _station().store.accounts()]
+    return render_template("accounts.html", errors=errors, name=name, accounts=listed,
+                           me=staff_user(), rules=auth.PASSWORD_RULES), status
+
+
+@staff.post("/accounts/remove")
+@login_required
+def account_remove() -> ResponseReturnValue:
+    """Remove an account (never the last); its sessions end with it, and removing your own
+    signs you out here too."""
+    name = request.form.get("name", "")
+    store = _station().store
+    if store.account(name) is None:
+        flash(f"There is no account named {name[:40]!r}.", "error")
+    elif not store.remove_account(name):
+        flash(f"{name} is the last account: add another first, or nobody could sign in.", "error")
+    elif name == staff_user():
+        session.clear()
+        flash(f"Your account {name} was removed; you are signed out.")
+        return redirect(url_for("staff.signin"))
+    else:
+        flash(f"Account {name} removed; its sign-ins have ended.")
+    return redirect(url_for("staff.accounts"))
 
 
 @staff.post("/password")
@@ -187,7 +224,7 @@ def password() -> ResponseReturnValue:
             store.set_password_hash(name, auth.hash_password(new))
     if not right or weak:
         errors = {"password_change": weak or "the current password is wrong"}
-        return render_template("accounts.html", errors=errors, name=""), 422
+        return _accounts_page(errors, "", 422)
     auth.throttle().reset(key)
     auth.sign_in(name)  # this browser stays signed in, with the new generation
     flash("Password changed; every other sign-in of this account has ended.")
@@ -347,4 +384,126 @@ def _chart(days: list[dict]) -> dict:
 @staff.get("/health")
 @login_required
 def health() -> ResponseReturnValue:
-    return render_template("health.html", h=_station().health())
+    return _health_page()
+
+
+def _health_page(restore_error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    return render_template("health.html", v=_health_view(), restore_error=restore_error,
+                           max_mb=MAX_RESTORE_BODY // 2**20), status
+
+
+@staff.get("/health.json")
+@login_required
+def health_json() -> ResponseReturnValue:
+    """The health page's figures, already in words, for its auto-refresh."""
+    response = current_app.json.response(_health_view())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _health_view() -> dict[str, Any]:
+    """Everything the health page shows, as the words it shows (durations humane)."""
+    station = _station()
+    h = station.health()
+    clock = "%H:%M:%S"
+    return {
+        "status": h["status"], "service": h["service"], "warnings": h["warnings"],
+        "figures": _figures(h),
+        "errors": [{"when": ago(e["t"]), "source": e["source"], "message": e["message"]}
+                   for e in h["errors"]],
+        "log": [dict(line, when=time.strftime(clock, time.localtime(line["t"])))
+                for line in station.log_lines.lines(50)],
+    }
+
+
+def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
+    """(key, label, text, problem) rows of the health table."""
+    switch = h["switch"]
+    if switch["enabled"]:
+        wall = ("pressed" if switch["pressed"] else "open") + (
+            ": STUCK closed, check the pad" if switch["stuck"] else "")
+    else:
+        wall = "not fitted"
+    rows = [
+        ("camera", "Camera", f"{h['camera']} ({h['camera_name']})", h["camera"] != "ok"),
+        ("fps", "Frames per second", f"{h['fps']}", False),
+        ("inference", "Pose inference", f"{h['inference_ms']} ms", False),
+        ("coach", "Coach", f"{h['coach_ms']} ms", False),
+        ("frames", "Frames / missed reads / dropped snapshots",
+         f"{h['frames']} / {h['missed_reads']} / {h['dropped_snapshots']}", False),
+        ("switch", "Wall switch", wall, bool(switch["stuck"])),
+        ("database", "Rep log", "ok" if h["database_ok"] else "FAILING: see the errors below",
+         not h["database_ok"]),
+        ("disk", "Disk free", f"{h['disk_free_mb']} MB (rep log {h['db_size_mb']} MB)", False),
+        ("uptime", "Uptime", duration(h["uptime_s"]), False),
+        ("version", "Version", h["version"] + (" (demo)" if h["demo"] else ""), False),
+    ]
+    if h.get("mqtt"):
+        rows.insert(7, ("mqtt", "MQTT", _mqtt_words(h["mqtt"]), h["mqtt"]["state"] not in
+                        ("connected", "disabled")))
+    return [{"key": k, "label": label, "text": text, "problem": bad} for k, label, text, bad in rows]
+
+
+def _mqtt_words(m: dict[str, Any]) -> str:
+    if m["state"] == "disabled":
+        return "off (no broker set)"
+    reason = f" ({m['reason']})" if m.get("reason") else ""
+    return (f"{m['state']} {m.get('broker') or ''}{reason}; {m['reps_waiting']} reps waiting, last "
+            f"acknowledged rep {m['last_ack_id']}")
+
+
+# ------------------------------------------------------------------ backup and restore
+def _restart_note(before: Settings, after: Settings) -> str:
+    """Restored settings that only take effect after a restart, named (empty: none changed)."""
+    later = [f["name"].replace("_", " ") for f in Settings.describe()
+             if f["restart"] and getattr(before, f["name"]) != getattr(after, f["name"])]
+    return f" These restored settings take effect after a restart: {', '.join(later)}." if later else ""
+
+
+_RESTORING = threading.Lock()  # one restore at a time: each unpacks to the same file
+
+
+@staff.get("/backup")
+@login_required
+def backup_download() -> ResponseReturnValue:
+    """A zip of the rep log (a consistent snapshot), the settings and a manifest."""
+    station = _station()
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 2**20, dir=str(station.data_dir))  # noqa: SIM115
+    backup.write(station.store, station.settings, out, station.data_dir)  # closed by send_file
+    out.seek(0)
+    name = f"hinge-backup-{time.strftime('%Y%m%d-%H%M')}.zip"
+    response = send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"  # password hashes: never kept by a cache
+    return response
+
+
+@staff.post("/restore")
+@login_required
+def restore() -> ResponseReturnValue:
+    """Check an uploaded backup whole, then swap it in; every sign-in ends (its accounts
+    replace the current ones), and staff are told which accounts to sign in with."""
+    upload = request.files.get("backup")
+    if upload is None or not upload.filename:
+        return _health_page("choose a backup file (.zip) to restore", 422)
+    if not _RESTORING.acquire(blocking=False):
+        return _health_page("another restore is under way; try again when it is done", 409)
+    station = _station()
+    before = station.settings
+    try:
+        checked = backup.check(upload.stream, Path(str(station.store.path)))
+        try:
+            aside = station.restore(checked, by=staff_user())
+        except StoreError:
+            checked.discard()
+            raise
+    except (backup.BackupError, StoreError) as exc:
+        return _health_page(f"nothing was changed: {exc}", 422)
+    finally:
+        _RESTORING.release()
+    current_app.secret_key = auth.renew_secret_key(current_app.config["DATA_DIR"])
+    session.clear()  # this browser's sign-in ends too: it belonged to the replaced accounts
+    flash(f"Restored the backup made {checked.manifest.get('created')}: {checked.reps} reps, its settings "
+          f"and its staff accounts. Every sign-in has ended: sign in with an account from the backup "
+          f"({', '.join(checked.accounts)}). The replaced rep log is kept as {aside.name}."
+          + _restart_note(before, checked.settings))
+    return redirect(url_for("staff.signin"))
