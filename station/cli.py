@@ -530,7 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", parents=[common],
                        help="the coach over labelled pose streams: reps and faults against the labels")
-    e.add_argument("dir", metavar="DIR", help="a folder with labels.json and its pose streams")
+    e.add_argument("dir", metavar="DIR", help="a folder with labels.json and its pose streams, or a zip of "
+                   "one (Staff > Sets > Export labelled sets)")
     e.add_argument("--json", action="store_true", help="one JSON object per recording, then a summary")
     e.set_defaults(func=cmd_evaluate)
     return parser

@@ -28,7 +28,11 @@ unpaired has its judged-code faults counted as false alarms.
 from __future__ import annotations
 
 import json
+import tempfile
+import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -43,6 +47,9 @@ from station.settings import Settings
 LABELS = "labels.json"
 SPINE_FAULTS = frozenset(code.value for code, fault in FAULTS.items() if fault.spine)
 SLACK_S = 0.3  # s: a labelled rep's deepest moment may fall this far outside the coach's rep
+# A zip unpacks to at most this much: a kept set's stream is 1-2 MB, so hundreds of sets fit, and
+# a zip bomb does not fill the disk.
+MAX_UNZIPPED = 2**30
 
 
 class LabelError(ValueError):
@@ -217,10 +224,33 @@ def pair_reps(recording: Recording, reps: list[CountedRep]) -> dict[int, int]:
     return pairs
 
 
+@contextmanager
+def unpacked(path: Path) -> Iterator[Path]:
+    """The folder to read: ``path`` itself, or a zip's contents (a station's ``Export labelled
+    sets``) in a temporary folder, removed afterwards."""
+    if not path.is_file():
+        yield path  # a folder (or nothing there: load_labels says so)
+        return
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if sum(info.file_size for info in zf.infolist()) > MAX_UNZIPPED:
+                raise LabelError(f"{path}: unpacks to more than {MAX_UNZIPPED >> 20} MB")
+            with tempfile.TemporaryDirectory(prefix="station-evaluate-") as tmp:
+                zf.extractall(tmp)  # names with .. or a leading / are kept inside tmp
+                inner = Path(tmp)
+                if not (inner / LABELS).exists():  # a zip of the folder itself
+                    found = sorted(inner.glob(f"*/{LABELS}"))
+                    inner = found[0].parent if len(found) == 1 else inner
+                yield inner
+    except zipfile.BadZipFile:
+        raise LabelError(f"{path}: neither a folder nor a zip file") from None
+
+
 def evaluate(folder: Path, settings: Settings | None = None) -> tuple[list[Result], Score]:
-    """Every recording of ``folder`` through a fresh coach, and the score over them all."""
+    """Every recording of ``folder`` (or of a zip of one) through a fresh coach, and the score."""
     settings = settings or Settings()
-    results = [run_recording(rec, settings) for rec in load_labels(folder)]
+    with unpacked(folder) as where:
+        results = [run_recording(rec, settings) for rec in load_labels(where)]
     score = Score()
     for result in results:
         score.add(result)

@@ -77,6 +77,11 @@ class RepRecorder:
                                   event.metrics, epoch=self._epoch)
 
     @property
+    def set_id(self) -> int | None:
+        """The rep log's id of the set under way (None between sets, or when it was not stored)."""
+        return self._set_id
+
+    @property
     def failed(self) -> bool:
         """The last write to the rep log failed (health, the database metric)."""
         return self.failing is not None

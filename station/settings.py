@@ -245,6 +245,15 @@ class Settings:
     staff_preview: bool = setting(
         False, "privacy", "staff may see the live camera picture (never on the member page)", "",
         label="Staff camera preview")
+    # Off by default: members are told on their page while it is on (station/set_keeper.py).
+    keep_sets: bool = setting(
+        False, "privacy", "keep each set's movement as stick-figure poses (never pictures) so staff can "
+        "replay, label and export it (Staff > Sets); members are told on their page", "",
+        label="Keep sets as stick-figure poses")
+    # 30 days: a month of a gym's sets to label; 365 at most, a year being plenty for regression sets.
+    keep_sets_days: int = setting(
+        30, "privacy", "kept sets are deleted after this many days (keeping off or on)", "days", 1, 365,
+        label="Keep sets for (days)")
 
     # --- system
     # 1024 and up: the unit runs without privileges (no CAP_NET_BIND_SERVICE); below 49152, the

@@ -37,10 +37,12 @@ from station.devices import Devices
 from station.estimator import Estimator, LazyEstimator
 from station.health import ErrorLog, LogRing, LoopFigures, LoopObserver
 from station.hub import Hub, Message, Subscription
+from station.kept_sets import KeptSets
 from station.light_policy import LightPolicy
 from station.notify import Notifier
 from station.pose.landmarks import Pose
 from station.rep_recorder import RepRecorder
+from station.set_keeper import SetKeeper
 from station.settings import Settings, SettingsError
 from station.store import RepLog
 
@@ -91,6 +93,7 @@ class Station:
         self.figures = LoopFigures()
         self.lights_policy = LightPolicy(self.devices, settings.result_hold_s)
         self.recorder = RepRecorder(self.store, self.errors.add, on_rep)
+        self.keeper = SetKeeper(KeptSets.of(self.store), self.errors.add, days=settings.keep_sets_days)
         self.estimator = LazyEstimator(estimator_factory, on_problem=lambda why: self.errors.add("pose", why))
         if self.devices.switch is not None:
             self.devices.switch.on_change = self.lights_policy.switch_changed
@@ -154,6 +157,7 @@ class Station:
         self._thread = threading.Thread(target=self._loop, name="station-loop", daemon=True)
         self._thread.start()
         threading.Thread(target=self._check_daily, name="log-check", daemon=True).start()
+        self.keeper.start()
 
     def _check_daily(self) -> None:
         while not self._stopped.wait(CHECK_EVERY_S):
@@ -172,6 +176,8 @@ class Station:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        with contextlib.suppress(Exception):
+            self.keeper.close()  # after the loop: the sets that ended are written
         with contextlib.suppress(Exception):
             self.source.close()
         with contextlib.suppress(Exception):
@@ -234,6 +240,12 @@ class Station:
             switch.press()
         else:
             switch.release()
+
+    @property
+    def keep_sets_days(self) -> int | None:
+        """How long sets are kept, for the member page's notice; None when keeping is off."""
+        s = self.settings
+        return s.keep_sets_days if s.keep_sets else None
 
     def lights(self) -> dict[str, float]:
         return self.lights_policy.values()
@@ -367,7 +379,12 @@ class Station:
         measuring = self._measure_wall(frame.t, pose, wall)
         self.view = LoopView(pose, frame.rgb if frame.rgb is not None else self.view.rgb, self.coach.baseline,
                              measuring, self._wall_seen)
-        events = [self.recorder.record(e) for e in step.events]
+        settings = self._settings
+        self.keeper.frame(settings.keep_sets, frame.t, pose, dowel, wall, settings.keep_sets_days)
+        events = []
+        for event in step.events:
+            events.append(self.recorder.record(event))
+            self.keeper.event(event, self.recorder.set_id)
         snap = step.snapshot.as_dict()
         if pose is not None:
             snap["landmarks"] = pose.to_dict(0)
@@ -430,7 +447,7 @@ class Station:
         if snap is None:
             snap = dict(self._snapshot)
         snap.update(type="snapshot", camera=self.camera, demo=self.demo, lights=self.lights(),
-                    service=self.service)
+                    service=self.service, keep_sets_days=self.keep_sets_days)
         self._snapshot = snap
         self.hub.publish(snap, events)
 

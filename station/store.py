@@ -73,7 +73,21 @@ V3 = ["CREATE TABLE outbox (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"]
 # reps by month: the page in 80-220 ms with it, 470 ms without, on a busy 2-core x86 machine).
 V4 = ["CREATE INDEX IF NOT EXISTS reps_t_trend ON reps(t, verdict, set_id, faults)"]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
+# V5: kept sets (staff's keep_sets setting): a set's poses, zlib-compressed pose-stream lines, with
+# its reps' times in the stream; and staff's labels of those reps (station/kept_sets.py).
+V5 = [
+    """CREATE TABLE kept_sets (
+        set_id INTEGER PRIMARY KEY REFERENCES sets(id) ON DELETE CASCADE, t_start REAL NOT NULL,
+        frames INTEGER NOT NULL, duration_s REAL NOT NULL, truncated INTEGER NOT NULL,
+        rep_times TEXT NOT NULL, poses BLOB NOT NULL)""",
+    "CREATE INDEX kept_sets_t ON kept_sets(t_start)",
+    """CREATE TABLE rep_labels (
+        set_id INTEGER NOT NULL REFERENCES kept_sets(set_id) ON DELETE CASCADE, rep INTEGER NOT NULL,
+        verdict_right INTEGER NOT NULL CHECK (verdict_right IN (0, 1)), faults TEXT NOT NULL,
+        by TEXT NOT NULL, t REAL NOT NULL, PRIMARY KEY (set_id, rep))""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
 # Tables whose rows are copied out of a damaged log into the fresh one, as far as they read.
 SALVAGED = ("accounts", "settings")
 
@@ -239,6 +253,13 @@ class RepLog:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @property
+    def write_lock(self) -> threading.Lock:
+        """The lock the log's own writes take: another connection that writes a lot at once (kept
+        sets) takes it too, so the loop's writes wait only for that write to end (SQLite's own
+        busy wait sleeps in steps of up to 100 ms). A restore's swap takes it as well."""
+        return self._lock
 
     def _write(self, sql: str, args: Sequence[Any] = (), epoch: int | None = None) -> int:
         with self._lock:

@@ -58,7 +58,7 @@ def test_benchmark_scripts_are_all_smoke_tested() -> None:
     assert scripts == ["backup_size.py", "coach_suite.py", "consumers.py", "crash_soak.py", "history_page.py",
                        "int8_compare.py", "int8_sensitivity.py", "int8_sets.py", "lan_attacks.py",
                        "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
-                       "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
+                       "set_keeping.py", "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
         "a benchmark was added or renamed: give it a smoke run here")
 
 
@@ -103,6 +103,17 @@ def test_coach_suite_json(tmp_path) -> None:
 
     assert set(figures["faults"]) == set(FAULTS)
     assert all(set(f) == {"precision", "recall", "true"} for f in figures["faults"].values())
+
+
+def test_set_keeping(tmp_path) -> None:
+    out = bench(tmp_path, "set_keeping.py", "--reps", "3", "--sets", "2")
+    has_line(out, rf"^2 sets of 3 reps kept, \d+ frames each \({NUM} s at 30 fps\), 2 written")
+    has_line(out, rf"^loop per frame \(keeping on\): mean {NUM} us, p99 {NUM} us$")
+    has_line(out, rf"^set write \(lines, compress, insert\): median {NUM} ms, max {NUM} ms")
+    has_line(out, rf"^set size: {NUM} KB of pose-stream lines, {NUM} KB kept \({NUM}x smaller\)$")
+    has_line(out, rf"^loop rep write alone: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
+    has_line(out, rf"^loop rep write while sets are written: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
+    has_line(out, rf"^  the same without the shared lock: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
 
 
 def test_runtime_latency(tmp_path) -> None:

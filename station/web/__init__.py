@@ -55,6 +55,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     from station.web.api import api
     from station.web.member import member
     from station.web.metrics import metrics as metrics_page
+    from station.web.sets import sets
     from station.web.staff import staff
 
     data_dir = Path(data_dir or station.data_dir)
@@ -83,6 +84,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         hinge_hosts=HostCheck(station.settings.web_host_names), hinge_restarter=restarter)
     app.register_blueprint(member)
     app.register_blueprint(staff, url_prefix="/staff")
+    app.register_blueprint(sets, url_prefix="/staff/sets")
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(metrics_page)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)

@@ -26,7 +26,7 @@ from station.coach.vocabulary import Side
 DRAWN = ("ear", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index")
 MIN_VISIBILITY = 0.3  # a point seen less surely than this is sent as null (not drawn)
 KEPT = ("phase", "set_no", "reps", "good", "cue", "last_verdict", "last_faults", "contacts", "camera",
-        "service", "facing", "size")
+        "service", "facing", "size", "keep_sets_days")
 
 
 def member_view(snap: dict[str, Any], baseline: Baseline | None, wall_travel: float) -> dict[str, Any]:

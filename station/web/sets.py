@@ -1,0 +1,174 @@
+"""Staff pages for kept sets: the list, one set as a replay of its skeleton with each rep's verdict,
+staff's labels per rep, and ``Export labelled sets`` (a zip ``station evaluate`` reads).
+
+The pages read the rep log through their own :class:`~station.kept_sets.KeptSets` connection,
+never the loop's objects. Sets are kept only when staff turn on ``keep_sets`` (Settings, privacy).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from typing import TYPE_CHECKING, Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+
+from station.coach.faults import FAULTS
+from station.coach.vocabulary import FaultCode
+from station.kept_sets import KeptSets, LabelProblem
+from station.publisher import station_name
+from station.set_export import export
+from station.web.auth import login_required, staff_user
+from station.web.live import DRAWN, MIN_VISIBILITY
+from station.web.member import FAULT_NAMES
+
+if TYPE_CHECKING:
+    from station.station import Station
+
+sets = Blueprint("sets", __name__)
+PER_PAGE = 25  # sets a list page shows: a busy day's sets, one screen or two
+# The export is built in a temporary file; up to this much of it stays in memory.
+SPOOL_BYTES = 8 * 2**20
+
+
+@sets.record_once
+def _open(state: BlueprintSetupState) -> None:
+    station: Station = state.app.extensions["hinge_station"]
+    state.app.extensions["hinge_kept_sets"] = KeptSets.of(station.store)
+
+
+@sets.app_template_filter("localtime")
+def localtime(t: float) -> str:
+    """A Unix time as the station's local date and time, to the minute."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+def _kept() -> KeptSets:
+    return current_app.extensions["hinge_kept_sets"]
+
+
+def _station() -> Station:
+    return current_app.extensions["hinge_station"]
+
+
+def _faults() -> list[dict[str, str]]:
+    """Every fault code with staff's name for it, in the coach's order."""
+    return [{"code": str(c), "name": FAULT_NAMES[c], "staff": FAULTS[c].staff} for c in FaultCode]
+
+
+@sets.get("/")
+@login_required
+def listing() -> ResponseReturnValue:
+    kept = _kept()
+    total = kept.count()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    settings = _station().settings
+    return render_template("sets.html", sets=kept.page((page - 1) * PER_PAGE, PER_PAGE), page=page,
+                           pages=pages, total=total, keeping=settings.keep_sets,
+                           days=settings.keep_sets_days, labelled=len(kept.labelled()))
+
+
+@sets.get("/<int:set_id>")
+@login_required
+def one(set_id: int) -> ResponseReturnValue:
+    kept = _kept().get(set_id)
+    if kept is None:
+        abort(404, description="no such kept set (it may have passed its retention)")
+    return render_template("set.html", s=kept, faults=_faults(), errors={})
+
+
+@sets.get("/<int:set_id>/poses.json")
+@login_required
+def poses(set_id: int) -> ResponseReturnValue:
+    """The set's frames as the replay draws them: time, the near side's points, the dowel."""
+    kept = _kept()
+    found = kept.get(set_id)
+    if found is None:
+        abort(404, description="no such kept set")
+    frames = replay_frames(kept.lines(set_id))
+    return {"facing": found["facing"], "duration_s": found["duration_s"], "frames": frames,
+            "reps": [{k: r[k] for k in ("rep", "verdict", "faults", "start", "end")} for r in found["reps"]]}
+
+
+def replay_frames(lines: list[str]) -> list[dict[str, Any]]:
+    """Pose-stream lines as the member page's compact frames, with one near side for the whole set
+    (the side seen best over it), so the figure never flips side mid-set."""
+    decoded = [json.loads(line) for line in lines if line.strip()]
+    seen = {"left": 0.0, "right": 0.0}
+    for f in decoded:
+        for side in seen:
+            seen[side] += sum((f.get("landmarks") or {}).get(f"{side}_{n}", (0, 0, 0))[2] for n in DRAWN)
+    side = max(seen, key=lambda s: seen[s])
+    out = []
+    for f in decoded:
+        marks = f.get("landmarks")
+        pose: list[Any] | None = None
+        if marks:
+            pose = [side]
+            for name in (*(f"{side}_{n}" for n in DRAWN), "nose"):
+                m = marks.get(name)
+                ok = m and (len(m) < 3 or m[2] >= MIN_VISIBILITY)
+                pose += [round(m[0]), round(m[1])] if ok else [None, None]
+        dowel = f.get("dowel")
+        out.append({"t": f["t"], "pose": pose,
+                    "dowel": [round(v) for p in dowel for v in p] if dowel else None})
+    return out
+
+
+@sets.post("/<int:set_id>/labels")
+@login_required
+def labels(set_id: int) -> ResponseReturnValue:
+    kept = _kept()
+    found = kept.get(set_id)
+    if found is None:
+        abort(404, description="no such kept set")
+    given: dict[int, tuple[bool, list[str]]] = {}
+    for rep in found["reps"]:
+        n = rep["rep"]
+        choice = request.form.get(f"verdict-{n}", "")
+        if choice in ("right", "wrong"):
+            given[n] = (choice == "right", request.form.getlist(f"faults-{n}"))
+    if not given:
+        flash("Nothing saved: mark at least one rep's verdict right or wrong.", "error")
+        return redirect(url_for("sets.one", set_id=set_id))
+    try:
+        stored = kept.label(set_id, given, staff_user() or "?")
+    except LabelProblem as exc:
+        return render_template("set.html", s=found, faults=_faults(), errors={"labels": str(exc)}), 422
+    flash(f"Labels saved for {stored} rep(s).")
+    return redirect(url_for("sets.one", set_id=set_id))
+
+
+@sets.get("/export.zip")
+@login_required
+def export_zip() -> ResponseReturnValue:
+    """Every fully labelled set: pose streams and labels.json, for ``station evaluate``."""
+    name = station_name(_station().settings.station_name)
+    # Closed by _chunks once the response is sent (a with-block would close it before that).
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    count = export(_kept(), spool, name)
+    spool.seek(0)
+    stamp = time.strftime("%Y%m%d-%H%M")
+    headers = {"Content-Disposition": f"attachment; filename=hinge-sets-{name}-{stamp}.zip",
+               "X-Sets": str(count)}
+    return Response(_chunks(spool), mimetype="application/zip", headers=headers)
+
+
+def _chunks(spool: Any, size: int = 64 * 1024) -> Any:
+    with spool:
+        while chunk := spool.read(size):
+            yield chunk
