@@ -1,4 +1,4 @@
-"""Screenshots of the member page for the README, from the demo, so they stay true.
+"""Screenshots of the member and staff pages for the README, from the demo, so they stay true.
 
     .venv/bin/python tools/screenshots.py [-o docs/]
 
@@ -7,13 +7,19 @@ the head off the dowel, then the member leaves) on a free loopback port, opens t
 Debian's Chromium at TV (1920x1080) and phone (390x844) sizes side by side, and saves each page
 in four states as it happens: mid-rep, the result card, the set summary and the idle screen
 (the phone's whole page, as it scrolls; the TV's screen at 1280 px wide).
-PNGs are posterised to 32 levels a channel and compressed hard (they are mostly flat black).
+Then the staff pages, signed in as a demo account, at a laptop's (1280x800) and a phone's size:
+settings, history (over twelve made-up weeks of a gym's reps, written into the demo's rep log
+first, marked as such below), health, the kept sets and the replay of the set just done.
+PNGs are posterised to 32 levels a channel and compressed hard (they are mostly flat colours).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -27,6 +33,12 @@ from station.web import create_app, make_server
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SIZES = {"tv": (1920, 1080), "phone": (390, 844)}
+STAFF_SIZES = {"laptop": (1280, 800), "phone": (390, 844)}
+STAFF_PAGES = {  # name: path (the set's page is found from the list)
+    "settings": "/staff/settings", "history": "/staff/history?by=week", "health": "/staff/health",
+    "sets": "/staff/sets",
+}
+DEMO_ACCOUNT = ("demo", "screenshots-only-password")
 STATES = {  # name: what the page shows when it is time to take that picture
     "rep": "document.body.classList.contains('phase-at_wall') && document.getElementById('skeleton')"
            ".offsetParent !== null",
@@ -41,11 +53,68 @@ def station() -> Station:
             RepPlan(duration=3.0, pause_after=1.5))
     sets = iter([(Body(), SetPlan(reps=reps, approach_s=1.5, noise_px=0.8))])
     source = SimSource(seed=4, sets=sets)
-    st = Station(Settings(), source, data_dir=Path(tempfile.mkdtemp()), demo=True)
+    # Keeping sets on, so the staff pictures have a set to replay.
+    st = Station(Settings(keep_sets=True), source, data_dir=Path(tempfile.mkdtemp()), demo=True)
     switch = st.devices.switch
     if switch is not None:  # the trainee presses the virtual wall switch, as in `station run`
         source.press = lambda closed: switch.press() if closed else switch.release()
     return st
+
+
+def made_up_history(db_path: Path, now: float, seed: int = 12) -> None:
+    """Twelve weeks of a gym's reps, NOT real data: 3-9 sets a day of 6-10 reps, each fault rarer
+    week by week (a gym that learns), so the history's charts have something to show."""
+    from station.coach.vocabulary import FaultCode
+
+    rng = random.Random(seed)
+    base = {FaultCode.HEAD_OFF_DOWEL: 0.18, FaultCode.SQUAT: 0.10, FaultCode.TOO_FAST: 0.12,
+            FaultCode.NO_WALL_TOUCH: 0.08}
+    metrics = json.dumps({"duration_s": 2.4, "hip_travel": 0.3})
+    db = sqlite3.connect(db_path)
+    with db:
+        for day in range(84, 0, -1):
+            learnt = 1 - 0.6 * (84 - day) / 84
+            for _ in range(rng.randint(3, 9)):
+                t = now - day * 86400 + rng.uniform(7, 20) * 3600
+                set_id = db.execute("INSERT INTO sets (t_start, t_end) VALUES (?, ?)", (t, t + 60)).lastrowid
+                for k in range(rng.randint(6, 10)):
+                    faults = [str(c) for c, p in base.items() if rng.random() < p * learnt]
+                    db.execute("INSERT INTO reps (set_id, t, rep, verdict, faults, metrics) VALUES "
+                               "(?, ?, ?, ?, ?, ?)", (set_id, t + 5 * k, k + 1, "fault" if faults else "good",
+                                                      json.dumps(faults), metrics))
+    db.close()
+
+
+def staff_pictures(browser, url: str, st: Station, out: Path) -> None:
+    """Sign in on each size, then each staff page (and the newest kept set's replay, started)."""
+    from station.web.auth import hash_password
+
+    name, password = DEMO_ACCOUNT
+    st.store.add_account(name, hash_password(password))
+    made_up_history(Path(str(st.store.path)), time.time())
+    for size, (w, h) in STAFF_SIZES.items():
+        page = browser.new_page(viewport={"width": w, "height": h})
+        page.goto(url + "staff/signin")
+        page.fill("#name", name)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/staff/**")
+        shots = dict(STAFF_PAGES)
+        page.goto(url + "staff/sets")
+        first = page.locator("table a[href*='/staff/sets/']").first
+        if first.count():
+            shots["set"] = first.get_attribute("href") or ""
+        for shot, path in shots.items():
+            page.goto(url.rstrip("/") + path)
+            page.wait_for_load_state("networkidle")
+            if shot == "set":  # the replay at the faulty rep's deepest point, not the empty run-up
+                page.locator("button.seek").nth(1).click()
+            time.sleep(0.5)
+            target = out / f"staff-{shot}-{size}.png"
+            page.screenshot(path=str(target), full_page=size == "phone" and shot != "history")
+            optimise(target)
+            print(f"{target}: {target.stat().st_size // 1024} KB")
+        page.close()
 
 
 def optimise(path: Path, width: int = 1280) -> None:
@@ -92,6 +161,9 @@ def main() -> int:
                     page.screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
                     optimise(path)
                     print(f"{path}: {path.stat().st_size // 1024} KB")
+            for page in pages.values():
+                page.close()
+            staff_pictures(browser, url, st, args.out)
             browser.close()
     finally:
         st.stop()

@@ -50,6 +50,15 @@ def _open(state: BlueprintSetupState) -> None:
     state.app.extensions["hinge_kept_sets"] = KeptSets.of(station.store)
 
 
+@sets.app_template_filter("fault_words")
+def fault_words(code: str) -> str:
+    """A fault code in the words the member and history pages use (an unknown code as it is)."""
+    try:
+        return FaultCode(code).words
+    except ValueError:
+        return code
+
+
 @sets.app_template_filter("localtime")
 def localtime(t: float) -> str:
     """A Unix time as the station's local date and time, to the minute."""
@@ -101,7 +110,8 @@ def poses(set_id: int) -> ResponseReturnValue:
         abort(404, description="no such kept set")
     frames = replay_frames(kept.lines(set_id))
     return {"facing": found["facing"], "duration_s": found["duration_s"], "frames": frames,
-            "reps": [{k: r[k] for k in ("rep", "verdict", "faults", "start", "end")} for r in found["reps"]]}
+            "reps": [{**{k: r[k] for k in ("rep", "verdict", "faults", "start", "end")},
+                      "fault_words": [fault_words(c) for c in r["faults"]]} for r in found["reps"]]}
 
 
 def replay_frames(lines: list[str]) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@
       document.querySelectorAll("fieldset.rep, .seg").forEach((el) => {
         el.classList.toggle("current", Number(el.dataset.rep) === id);
       });
-      $("now-rep").textContent = rep ? `Rep ${rep.rep}: ${rep.verdict}${rep.faults.length ? " (" + rep.faults.join(", ") + ")" : ""}` : "";
+      $("now-rep").textContent = rep ? `Rep ${rep.rep}: ${rep.verdict}${rep.fault_words.length ? " (" + rep.fault_words.join(", ") + ")" : ""}` : "";
     }
   }
 
