@@ -4,7 +4,9 @@
 
 Sets vary every fault, keypoint noise, dropped frames, missed dowel frames, body sizes, both
 facings, with and without a wall switch; one set in four goes rep after rep with no still stand
-and partial lockouts, as real members do. Targets (issue 3): rep count exact in >= 99 % of sets,
+and partial lockouts, as real members do; one in eight starts parked at the bottom and goes
+straight on (its rise is rep 1), one in eight walks up stooped and settles (its rise is no rep).
+Targets (issue 3): rep count exact in >= 99 % of sets,
 precision and recall >= 0.95 per fault, no rep with a spine fault judged good, coach < 0.2 ms a frame.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 from station.coach.faults import FAULTS
 from station.coach.vocabulary import FaultCode
 from station.sim import SetPlan, random_set
+from station.sim.plan import HALF_REP_CANNOT
 from station.sim.score import Tally, score_set
 
 REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
@@ -44,6 +47,10 @@ def suite(n_sets: int, seed: int) -> list[tuple]:
                                  "dowel_miss_rate": (0.0, 0.1)[(i // 5) % 2]})
         if i % 4 == 3:
             plan = continuous(plan, rng)
+        elif i % 8 == 1:
+            plan = from_the_bottom(plan, rng)
+        elif i % 8 == 5:
+            plan = replace(plan, start="stooped", approach_s=round(rng.uniform(2.0, 3.0), 2))
         sets.append((body, plan, seed * 100_000 + i))
     return sets
 
@@ -55,6 +62,17 @@ def continuous(plan: SetPlan, rng: random.Random) -> SetPlan:
                  else r for r in plan.reps)
     return replace(plan, reps=reps, approach_s=round(rng.uniform(0.25, 0.45), 2),
                    lockout_share=round(rng.uniform(0.05, 0.1), 3))
+
+
+def from_the_bottom(plan: SetPlan, rng: random.Random) -> SetPlan:
+    """The set starts parked at the bottom (a bell on the floor) for 0.8-1.5 s, rises into rep 1's
+    top and goes straight on (0.1-0.4 s at the top, like the real swing sets)."""
+    first = plan.reps[0]
+    if first.faults & HALF_REP_CANNOT:
+        first = replace(first, faults=frozenset())
+    first = replace(first, pause_after=round(rng.uniform(0.1, 0.4), 3))
+    return replace(plan, start="bottom", approach_s=round(rng.uniform(0.8, 1.5), 2),
+                   reps=(first, *plan.reps[1:]))
 
 
 def print_noise(real: Path) -> None:

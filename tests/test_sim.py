@@ -98,3 +98,25 @@ def test_random_and_demo_sets_are_valid_plans() -> None:
     assert plan.switch and 4 <= len(plan.reps) <= 8
     with pytest.raises(ValueError, match="unknown fault"):
         RepPlan(frozenset({"slouch"}))
+
+
+def test_a_set_can_start_at_the_bottom_or_stooped() -> None:
+    bottom = Trainee(Body(), SetPlan(reps=(RepPlan(), RepPlan()), start="bottom", approach_s=1.0), seed=2)
+    first = next(f for f in bottom.frames() if f.pose is not None)
+    pose = first.pose
+    assert first.rep == 1 and phase_of(angles_of(pose, near_side(pose), facing_of(pose))) == "hinge"
+    assert bottom.truth[0].t_end - bottom.truth[0].t_start < 1.0 + 0.45 * 2.6 + 1e-6  # the rise only
+    stooped = Trainee(Body(), SetPlan(reps=(RepPlan(),), start="stooped"), seed=2)
+    first = next(f for f in stooped.frames() if f.pose is not None)
+    a = angles_of(first.pose, near_side(first.pose), facing_of(first.pose))
+    assert first.rep == 0 and a.hip_flexion > 45 and len(stooped.truth) == 1
+
+
+@pytest.mark.parametrize(("plan", "message"), [
+    (dict(start="sideways"), "start must be one of"),
+    (dict(start="bottom", reps=(RepPlan(frozenset({"too_fast"})),)), "half a rep"),
+    (dict(start="stooped", approach_s=0.5), "settling"),
+])
+def test_impossible_starts_are_refused(plan: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SetPlan(**{"reps": (RepPlan(),), **plan})

@@ -26,12 +26,17 @@ from station.pose.landmarks import INDEX, NUM_LANDMARKS, Pose
 from station.sim.body import Body
 from station.sim.plan import RepPlan, SetPlan
 
-WALL_GAP = 0.30  # m, heels to wall: "a foot"
+# Heels to wall, m: "a foot" for a 1.75 m member, scaled with height like the member's own foot
+# (a short member at a fixed 30 cm would need the knees past soft to reach the wall).
+WALL_GAP = 0.30
+WALL_GAP_HEIGHT = 1.75
 GLUTE = 0.03  # m, the buttocks behind the back line at the hip
 PRESS = 0.01  # m, how far the bottom of a good rep would go past the wall
 DOWEL_FAULT = 0.10  # m, a contact point off the dowel at the bottom of a faulty rep
 GOOD_SHIN = -17.0  # deg, the shank tipped back at the bottom of a soft-kneed hinge
 HEAD_DROP = 35.0  # deg, the neck's flexion in head_off_dowel and rounded_back
+STOOP_DEPTH = 0.6  # a stooped start: this share of rep 1's depth (hips some 50-70 deg flexed)
+STOOP_S, STAND_UP_S = 1.0, 1.0  # stooped when first seen, then standing up
 ABSENT_S = 0.5  # unseen at the start, walking in
 LEAVE_S = 4.0  # unseen at the end, gone
 NEAR_VIS, FAR_VIS = 0.95, 0.55
@@ -93,7 +98,7 @@ class Trainee:
         b = body
         self.stand = _Shape(0.0, 0.0, rng.uniform(0.0, 4.0), b.head_forward)
         self._heel_x = -0.25 * b.foot
-        self._wall_x = self._heel_x - WALL_GAP
+        self._wall_x = self._heel_x - WALL_GAP * b.height / WALL_GAP_HEIGHT
         self._scale = rng.uniform(0.62, 0.78) * frame_size[1] / b.height  # px per m
         self._bottoms = [self._bottom(r, rng) for r in plan.reps]
         self._lost = [rng.uniform(0.6, 1.2) for _ in plan.reps]
@@ -143,9 +148,14 @@ class Trainee:
         p = self.plan
         segs = [_Segment(0.0, ABSENT_S, 0, 0, 0, Phase.AWAY)]
         t = ABSENT_S
-        segs.append(_Segment(t, t + p.approach_s, 0, 0, 0, Phase.READY))
-        t += p.approach_s
-        u = 0.0
+        if p.start == "stooped":
+            segs += [_Segment(t, t + STOOP_S, STOOP_DEPTH, STOOP_DEPTH, 0, Phase.READY),
+                     _Segment(t + STOOP_S, t + STOOP_S + STAND_UP_S, STOOP_DEPTH, 0, 0, Phase.READY)]
+            t += STOOP_S + STAND_UP_S
+        if p.start != "bottom":
+            segs.append(_Segment(t, t + p.approach_s, 0, 0, 0, Phase.READY))
+            t += p.approach_s
+        u = 1.0 if p.start == "bottom" else 0.0
         truth = []
         for i, rep in enumerate(p.reps, start=1):
             d = rep.duration
@@ -155,6 +165,10 @@ class Trainee:
                 rest = self._rest_depth(self._bottoms[i - 1])
             touched = not rep.faults & {FaultCode.SQUAT, FaultCode.NO_WALL_TOUCH}
             bottom = Phase.AT_WALL if touched else Phase.HINGING
+            if i == 1 and p.start == "bottom":
+                # Parked at the bottom, then up: the first rep is its second half.
+                down, hold = 0.0, p.approach_s
+                d = hold + 0.45 * rep.duration
             segs += [_Segment(t, t + down, u, 1.0, i, Phase.HINGING),
                      _Segment(t + down, t + down + hold, 1.0, 1.0, i, bottom),
                      _Segment(t + down + hold, t + d, 1.0, rest, i, Phase.RETURNING)]
@@ -192,9 +206,10 @@ class Trainee:
     def _shape_at(self, u: float, rep: int) -> _Shape:
         a = self.stand
         if rep == 0:
-            # Between reps (or holding a rep that was not locked out) the last rep's bottom applies.
-            rep = self._last_rep
-        if rep == 0:
+            # Between reps (or holding a rep that was not locked out) the last rep's bottom applies;
+            # before the first (a stooped start), the first's.
+            rep = self._last_rep or 1
+        if u == 0 or not self._bottoms:
             return a
         z = self._bottoms[rep - 1]
         return _Shape(a.shin + u * (z.shin - a.shin), a.thigh + u * (z.thigh - a.thigh),
