@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from station.coach.vocabulary import FaultCode, Side
 from station.sim.body import Body
+from station.sim.noise import PROFILES
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,13 @@ class SetPlan:
     # ``approach_s`` (a bell on the floor), then up into rep 1's top and on (rep 1 is that rise);
     # "stooped", half bent, then standing up and settling for ``approach_s`` (no rep).
     start: str = "standing"
+    # Keypoint noise as measured on a real track (a name in station.sim.noise.PROFILES): jitter by
+    # joint and speed, swaps, visibility, drops. Empty: plain gaussian ``noise_px`` on every landmark.
+    noise: str = ""
 
     def __post_init__(self) -> None:
+        if self.noise and self.noise not in PROFILES:
+            raise ValueError(f"noise must be one of {sorted(PROFILES)} or empty, not {self.noise!r}")
         if self.start not in STARTS:
             raise ValueError(f"start must be one of {STARTS}, not {self.start!r}")
         if self.start == "bottom" and self.reps and self.reps[0].faults & HALF_REP_CANNOT:

@@ -24,6 +24,7 @@ from station.coach.geometry import Line
 from station.coach.vocabulary import FaultCode, Phase, Side
 from station.pose.landmarks import INDEX, NUM_LANDMARKS, Pose
 from station.sim.body import Body
+from station.sim.noise import PROFILES, STANDS_FOR
 from station.sim.plan import RepPlan, SetPlan
 
 # Heels to wall, m: "a foot" for a 1.75 m member, scaled with height like the member's own foot
@@ -261,7 +262,10 @@ class Trainee:
         p = self.plan
         rng = np.random.default_rng(self.seed)
         drop = random.Random(self.seed + 1)
+        profile = PROFILES.get(p.noise)
+        drop_rate = max(p.drop_rate, profile.drop_share) if profile else p.drop_rate
         dt = 1.0 / p.fps
+        before: dict[str, np.ndarray] | None = None
         end = self._segments[-1].t1
         n = int(end / dt)
         seg_i = 0
@@ -281,16 +285,20 @@ class Trainee:
             rep_no = seg.rep
             faults = p.reps[rep_no - 1].faults if rep_no else frozenset()
             pts, dowel, touching = self._body(u, rep_no or self._last_rep, faults)
+            # Each joint's true speed, torso lengths per second: real jitter grows with it.
+            speeds = {j: float(np.hypot(*(pts[j] - before[j]))) / dt / self.body.torso if before else 0.0
+                      for j in pts}
+            before = pts
             contact = touching if p.switch else None
             lost = False
             if rep_no and FaultCode.LOST_TRACKING in faults:
                 truth = self.truth[rep_no - 1]
                 mid = truth.t_start + 0.475 * (truth.t_end - truth.t_start)
                 lost = abs(t - mid) <= self._lost[rep_no - 1] / 2
-            if lost or drop.random() < p.drop_rate:
+            if lost or drop.random() < drop_rate:
                 yield SimFrame(round(t, 4), None, None, contact, seg.phase, rep_no)
                 continue
-            pose = self._pose(pts, rng)
+            pose = self._pose(pts, rng, speeds)
             line = None if drop.random() < p.dowel_miss_rate else self._line(dowel, rng)
             yield SimFrame(round(t, 4), pose, line, contact, seg.phase, rep_no)
 
@@ -304,7 +312,7 @@ class Trainee:
         a, b = self._px(np.array(ends)) + rng.normal(0, 0.5, (2, 2))
         return Line((float(a[0]), float(a[1])), (float(b[0]), float(b[1])))
 
-    def _pose(self, p: dict[str, np.ndarray], rng: np.random.Generator) -> Pose:
+    def _pose(self, p: dict[str, np.ndarray], rng: np.random.Generator, speeds: dict[str, float]) -> Pose:
         b = self.body
         # In profile the camera sees the side the member turns to it: facing image-right, the right
         # side (as BlazePose reports real photos too).
@@ -327,6 +335,8 @@ class Trainee:
             "thumb": wrist + 0.06 * hang + np.array([0.02, 0.0]), "hip": hip, "knee": p["knee"],
             "ankle": ankle, "heel": heel, "foot_index": toe,
         }
+        if self.plan.noise:
+            return self._measured_noise(m, rng, speeds)
         xy = np.zeros((NUM_LANDMARKS, 2))
         vis = np.zeros(NUM_LANDMARKS)
         xy[INDEX["nose"]] = m["nose"]
@@ -340,6 +350,36 @@ class Trainee:
                 vis[INDEX[name]] = v
         px = self._px(xy) + rng.normal(0.0, self.plan.noise_px, (NUM_LANDMARKS, 2))
         return Pose(px, vis, size=self.frame_size)
+
+    def _measured_noise(self, m: dict[str, np.ndarray], rng: np.random.Generator,
+                        speeds: dict[str, float]) -> Pose:
+        """The landmarks as a real pose model reports them (``station.sim.noise``): the far side
+        where the real one lies, jitter by joint and speed, visibility, now and then the sides'
+        labels swapped for a frame."""
+        profile = PROFILES[self.plan.noise]
+        torso = self.body.torso
+        near = self.plan.facing
+        far = Side.RIGHT if near == Side.LEFT else Side.LEFT
+        xy = np.zeros((NUM_LANDMARKS, 2))
+        vis = np.zeros(NUM_LANDMARKS)
+        sigma = np.zeros(NUM_LANDMARKS)
+        for part, where in m.items():
+            joint = STANDS_FOR[part]
+            sides = ((near, 0.0, True),) if part == "nose" else (
+                (near, 0.0, True), (far, profile.side_apart * torso, False))
+            for side, ahead, is_near in sides:
+                name = "nose" if part == "nose" else f"mouth_{side}" if part == "mouth" else f"{side}_{part}"
+                i = INDEX[name]
+                xy[i] = where + np.array([ahead, 0.0])
+                vis[i] = profile.seen(part, is_near, rng)
+                sigma[i] = profile.sigma(joint, speeds.get(joint, 0.0)) * torso
+        xy += rng.standard_normal((NUM_LANDMARKS, 2)) * sigma[:, None]
+        if rng.random() < profile.swap_share / 2:  # a swap shows in the frame pair into it and out
+            left = [i for n, i in INDEX.items() if n.startswith("left_")]
+            right = [INDEX["right_" + n[5:]] for n, i in INDEX.items() if n.startswith("left_")]
+            xy[left + right] = xy[right + left]
+            vis[left + right] = vis[right + left]
+        return Pose(self._px(xy), vis, size=self.frame_size)
 
 
 def _rotate(p: np.ndarray, about: np.ndarray, deg: float) -> np.ndarray:
