@@ -13,6 +13,11 @@ States: ``away`` (nobody usable in view) -> ``ready`` (standing tall, a baseline
 ``hinging`` (hips going back) -> ``at_wall`` (the switch closed, or without a switch the hips
 travelled the wall distance) -> ``returning`` -> ``ready`` again when the member stands tall,
 which finishes the rep. Rules for what makes a fault live in :mod:`station.coach.rules`.
+
+A set that starts bent over (a bell parked on the floor) takes its baseline from the first stand;
+the rise into that stand is the set's first rep when the member hinges again at once, and no rep
+when they settle first (a member who walked up stooped). A rep counts only once it has a top: a
+hinge the member never comes back up from (parking a bell, walking off bent) is none.
 """
 
 from __future__ import annotations
