@@ -118,3 +118,19 @@ def test_a_rep_that_never_comes_back_up_is_no_rep() -> None:
     assert [e.rep for e in events if isinstance(e, RepFinished)] == [1, 2]
     ended = [e for e in events if isinstance(e, SetEnded)]
     assert len(ended) == 1 and ended[0].reps == 2
+
+
+def test_a_rep_first_seen_after_the_member_was_out_of_view_is_lost_tracking() -> None:
+    # The member vanishes just as the hips leave the stand and reappears halfway back up: the
+    # coach never saw this rep start, so what happened out of view cannot be judged.
+    plan = SetPlan(reps=(RepPlan(), RepPlan(), RepPlan()), noise_px=1.0)
+    trainee = Trainee(Body(), plan, seed=4)
+    second = trainee.truth[1]
+    gone = (second.t_start + 0.1, second.t_start + 0.1 + 0.6 * (second.t_end - second.t_start))
+    coach = Coach(settings_for(trainee, plan))
+    events = []
+    for f in trainee.frames():
+        pose = None if gone[0] <= f.t <= gone[1] else f.pose
+        events.extend(coach.step(f.t, pose, f.dowel, f.wall_contact).events)
+    done = [e for e in events if isinstance(e, RepFinished)]
+    assert [e.faults for e in done] == [(), (FaultCode.LOST_TRACKING,), ()], [e.faults for e in done]

@@ -112,6 +112,7 @@ class Coach:
         self._sig: Signals | None = None
         self._judge: RepJudge | None = None
         self._last_seen: float | None = None
+        self._gap = 0.0  # how long the member was out of view before this frame
         self._view: View | None = None
         self._stand_t = 0.0  # last time the hips were locked out (below the lockout threshold)
         self._last_end_t = 0.0  # when the last rep ended (or the set began)
@@ -143,6 +144,7 @@ class Coach:
         usable = pose is not None and self._usable(pose)
         if usable:
             assert pose is not None
+            self._gap = t - self._last_seen if self._last_seen is not None else 0.0
             self._last_seen = t
             self._seen(t, pose, dowel, wall_contact, events)
         else:
@@ -301,6 +303,8 @@ class Coach:
         self._rested = False
         self._still.clear()
         self._judge = RepJudge(self.settings, t_start=t0)
+        # A rep first seen after the member was out of view began there: tracking was lost.
+        self._judge.unseen_before(self._gap)
         self._judge.observe(t, sig, wall_contact, travel_now=self._travel_now)
         self.phase = Phase.HINGING
         self._turn, self._turn_t = sig.hip_flexion, t

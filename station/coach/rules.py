@@ -70,6 +70,10 @@ class RepJudge:
             for name in CONDITIONS:
                 self._run_since[name] = None
 
+    def unseen_before(self, seconds: float) -> None:
+        """The member was out of view this long just before the rep was seen to start."""
+        self.lost_s = max(self.lost_s, seconds)
+
     def _held(self, sig: Signals) -> dict[Condition, bool]:
         s = self.s
         if sig.gaps is not None:
