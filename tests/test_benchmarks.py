@@ -92,6 +92,11 @@ def test_coach_suite(tmp_path) -> None:
 
     for code in FAULTS:
         has_line(out, rf"^{code}\s+\d+\s+{NUM}\s+{NUM}$")
+    # The noise table: real tracks beside the old gaussian levels, then beside each measured profile.
+    has_line(out, r"^keypoint noise BEFORE")
+    has_line(out, r"^keypoint noise AFTER")
+    for profile in ("mediapipe", "tfjs", "movenet", "pistol"):
+        has_line(out, rf"^  sim {profile}\s+hip\s+{NUM}")
 
 
 def test_coach_suite_json(tmp_path) -> None:

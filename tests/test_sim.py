@@ -98,3 +98,95 @@ def test_random_and_demo_sets_are_valid_plans() -> None:
     assert plan.switch and 4 <= len(plan.reps) <= 8
     with pytest.raises(ValueError, match="unknown fault"):
         RepPlan(frozenset({"slouch"}))
+
+
+def test_a_set_can_start_at_the_bottom_or_stooped() -> None:
+    bottom = Trainee(Body(), SetPlan(reps=(RepPlan(), RepPlan()), start="bottom", approach_s=1.0), seed=2)
+    first = next(f for f in bottom.frames() if f.pose is not None)
+    pose = first.pose
+    assert first.rep == 1 and phase_of(angles_of(pose, near_side(pose), facing_of(pose))) == "hinge"
+    assert bottom.truth[0].t_end - bottom.truth[0].t_start < 1.0 + 0.45 * 2.6 + 1e-6  # the rise only
+    stooped = Trainee(Body(), SetPlan(reps=(RepPlan(),), start="stooped"), seed=2)
+    first = next(f for f in stooped.frames() if f.pose is not None)
+    a = angles_of(first.pose, near_side(first.pose), facing_of(first.pose))
+    assert first.rep == 0 and a.hip_flexion > 45 and len(stooped.truth) == 1
+
+
+@pytest.mark.parametrize(("plan", "message"), [
+    (dict(start="sideways"), "start must be one of"),
+    (dict(start="bottom", reps=(RepPlan(frozenset({"too_fast"})),)), "half a rep"),
+    (dict(start="stooped", approach_s=0.5), "settling"),
+    (dict(noise="webcam"), "noise must be one of"),
+])
+def test_impossible_starts_are_refused(plan: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SetPlan(**{"reps": (RepPlan(),), **plan})
+
+
+def _real_noise(source: str):
+    from pathlib import Path
+
+    from station.posestream import BadLine, read_stream
+    from station.sim.realism import track_noise
+
+    with (Path(__file__).parent / "data" / "real" / source).open(encoding="utf-8") as lines:
+        return track_noise([(f.t, f.pose) for f in read_stream(lines) if not isinstance(f, BadLine)])
+
+
+@pytest.mark.parametrize("name", ["mediapipe", "tfjs", "movenet", "pistol"])
+def test_each_noise_profile_is_what_its_real_track_measures(name: str) -> None:
+    """The numbers in station/sim/noise.py are the real track's, measured again here."""
+    import math
+
+    from station.sim.noise import PROFILES
+
+    profile = PROFILES[name]
+    real = _real_noise(profile.source)
+    for joint, bands in profile.jitter.items():
+        for ours, theirs in zip(bands, real.jitter[joint], strict=True):
+            assert (math.isnan(ours) and math.isnan(theirs)) or abs(ours - theirs) < 1e-4, (joint, bands)
+        assert profile.visibility[joint] == pytest.approx(real.visibility[joint], abs=0.006), joint
+    assert profile.swap_share == pytest.approx(real.swap_share, abs=1e-4)
+    assert profile.side_apart == pytest.approx(real.side_apart, abs=1e-3)
+    assert profile.drop_share == pytest.approx(real.drop_share, abs=1e-4)
+
+
+@pytest.mark.parametrize("name", ["mediapipe", "tfjs", "movenet", "pistol"])
+def test_a_simulated_set_with_a_profile_measures_like_its_real_track(name: str) -> None:
+    """Jitter by joint and speed band (where both have 40 frames or more), visibility and the
+    sides' separation of a simulated set match the real track's, measured the same way."""
+    import math
+
+    from station.sim.noise import PROFILES
+    from station.sim.realism import track_noise
+
+    profile = PROFILES[name]
+    real = _real_noise(profile.source)
+    reps = tuple(RepPlan(frozenset({"too_fast"}), duration=0.8) if k % 2 else RepPlan() for k in range(6))
+    trainee = Trainee(Body(), SetPlan(reps=reps, noise=name), seed=1)
+    sim = track_noise([(f.t, f.pose) for f in trainee.frames()])
+    compared = 0
+    for joint in profile.jitter:
+        for band in range(3):  # the fast band holds too few simulated frames to compare
+            ours, theirs = sim.jitter[joint][band], real.jitter[joint][band]
+            if min(sim.band_frames[joint][band], real.band_frames[joint][band]) < 40 or math.isnan(theirs):
+                continue
+            compared += 1
+            assert abs(ours - theirs) <= 0.35 * theirs + 0.001, (joint, band, ours, theirs)
+        assert sim.visibility[joint][0] == pytest.approx(real.visibility[joint][0], abs=0.03), joint
+        assert sim.visibility[joint][2] == pytest.approx(real.visibility[joint][2], abs=0.03), joint
+    assert compared >= 8
+    assert sim.side_apart == pytest.approx(real.side_apart, abs=0.03)
+
+
+def test_the_gaussian_noise_of_old_is_not_what_real_tracks_show() -> None:
+    """The reason for the profiles: plain 2 px gaussian noise is the same at every speed and
+    joint, while the real BlazePose track's ankle at rest is a seventh of its ear in motion."""
+    from station.sim.realism import track_noise
+
+    real = _real_noise("kb_swing_1h_igor.jsonl")
+    assert real.jitter["ear"][2] > 4 * real.jitter["ankle"][0]
+    reps = tuple(RepPlan(frozenset({"too_fast"}), duration=0.8) if k % 2 else RepPlan() for k in range(6))
+    trainee = Trainee(Body(), SetPlan(reps=reps, noise_px=2.0), seed=1)
+    sim = track_noise([(f.t, f.pose) for f in trainee.frames()])
+    assert sim.jitter["ear"][2] < 1.5 * sim.jitter["ankle"][0]

@@ -13,6 +13,11 @@ States: ``away`` (nobody usable in view) -> ``ready`` (standing tall, a baseline
 ``hinging`` (hips going back) -> ``at_wall`` (the switch closed, or without a switch the hips
 travelled the wall distance) -> ``returning`` -> ``ready`` again when the member stands tall,
 which finishes the rep. Rules for what makes a fault live in :mod:`station.coach.rules`.
+
+A set that starts bent over (a bell parked on the floor) takes its baseline from the first stand;
+the rise into that stand is the set's first rep when the member hinges again at once, and no rep
+when they settle first (a member who walked up stooped). A rep counts only once it has a top: a
+hinge the member never comes back up from (parking a bell, walking off bent) is none.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from itertools import pairwise
 
 from station.coach import thresholds as th
 from station.coach.events import (
@@ -64,6 +70,25 @@ class Step:
     events: tuple[Event, ...]
 
 
+# A usable frame as it came in: time, pose, dowel, wall switch.
+Seen = tuple[float, Pose, Line | None, bool | None]
+
+
+@dataclass(frozen=True)
+class _Rise:
+    """A set that started bent over: the frames from the deepest point up to the first stand."""
+
+    frames: list[Seen]
+
+    @property
+    def t_bottom(self) -> float:
+        return self.frames[0][0]
+
+    @property
+    def t_top(self) -> float:
+        return self.frames[-1][0]
+
+
 class Coach:
     """Pure and deterministic: no I/O, no clock, no threads. Feed it frames in time order.
 
@@ -87,6 +112,7 @@ class Coach:
         self._sig: Signals | None = None
         self._judge: RepJudge | None = None
         self._last_seen: float | None = None
+        self._gap = 0.0  # how long the member was out of view before this frame
         self._view: View | None = None
         self._stand_t = 0.0  # last time the hips were locked out (below the lockout threshold)
         self._last_end_t = 0.0  # when the last rep ended (or the set began)
@@ -96,6 +122,8 @@ class Coach:
         self._turn = 0.0  # deepest (hinging) or highest (returning) hip flexion of this stretch
         self._turn_t = 0.0
         self._rested = False  # a rep ended without lockout: wait for the next descent
+        self._before: deque[Seen] = deque()  # usable frames before a set, to look back on
+        self._rise: _Rise | None = None  # how this set began, if bent over: maybe its first rep
 
     @property
     def baseline(self) -> Baseline | None:
@@ -116,6 +144,7 @@ class Coach:
         usable = pose is not None and self._usable(pose)
         if usable:
             assert pose is not None
+            self._gap = t - self._last_seen if self._last_seen is not None else 0.0
             self._last_seen = t
             self._seen(t, pose, dowel, wall_contact, events)
         else:
@@ -138,13 +167,18 @@ class Coach:
         if self._last_seen is None or t - self._last_seen >= self.settings.lost_s:
             self._still.clear()  # a dropped frame does not break a hold, a real absence does
             self._upright.clear()
+            self._before.clear()
         if self._judge is not None:
             self._judge.unseen(t)
         gone = self._last_seen is None or t - self._last_seen >= self.settings.away_s
         if not gone:
             return
         if self._judge is not None:
-            self._finish(t, locked_out=False, events=events)
+            if self.phase == Phase.RETURNING and self._had_top():
+                self._finish(t, locked_out=False, events=events)
+            else:
+                self._judge = None  # gone from the bottom of a rep, never back up: no rep
+        self._rise = None
         if self._base is not None:
             events.append(SetEnded(t=t, set_no=self.set_no, reps=self.reps, good=self.good))
         self._base = None
@@ -155,7 +189,7 @@ class Coach:
     # ------------------------------------------------------------------ a usable pose
     def _seen(self, t: float, pose: Pose, dowel: Line | None, wall_contact: bool | None,
               events: list[Event]) -> None:
-        if self._base is None and not self._maybe_begin_set(t, pose, dowel, events):
+        if self._base is None and not self._maybe_begin_set((t, pose, dowel, wall_contact), events):
             return
         base = self._base
         assert base is not None
@@ -177,10 +211,14 @@ class Coach:
             self._judge.observe(t, sig, wall_contact, travel_now=self._travel_now)
             self._in_rep(t, sig, wall_contact, events)
 
-    def _maybe_begin_set(self, t: float, pose: Pose, dowel: Line | None, events: list[Event]) -> bool:
+    def _maybe_begin_set(self, frame: Seen, events: list[Event]) -> bool:
         """Start a set when the member stood still for ``ready_hold_s``, or, with no still stand
         (a member who goes rep after rep), when they hinge from a short stand just before.
         True when this frame should be coached as part of the new set."""
+        t, pose, dowel, _ = frame
+        self._before.append(frame)
+        while t - self._before[0][0] > th.BEFORE_SET_MEMORY_S:
+            self._before.popleft()
         side = self._side_of(pose)
         facing = facing_of(pose)
         raw = measure(pose, side, facing, dowel)
@@ -197,6 +235,8 @@ class Coach:
 
     def _begin_set(self, t: float, side: Side, facing: Side, frames: list[Raw], events: list[Event]) -> None:
         self._base = Baseline.average(side, facing, frames)
+        self._rise = self._rise_into_stand()
+        self._before.clear()
         self._upright.clear()
         self.set_no += 1
         self.reps = self.good = 0
@@ -245,6 +285,7 @@ class Coach:
         if descending:
             # A rep starts where the hips left lockout, never before the last rep ended.
             start = self._turn_t if self._rested else max(self._stand_t, self._last_end_t)
+            self._count_rise(start, events)
             self._start_rep(start, t, sig, wall_contact, events)
             return
         if not self._rested and hip < s.lockout_hip_beyond_standing:
@@ -262,6 +303,8 @@ class Coach:
         self._rested = False
         self._still.clear()
         self._judge = RepJudge(self.settings, t_start=t0)
+        # A rep first seen after the member was out of view began there: tracking was lost.
+        self._judge.unseen_before(self._gap)
         self._judge.observe(t, sig, wall_contact, travel_now=self._travel_now)
         self.phase = Phase.HINGING
         self._turn, self._turn_t = sig.hip_flexion, t
@@ -292,18 +335,76 @@ class Coach:
             if left:
                 self._returning(t, hip)
         elif self.phase == Phase.RETURNING:
-            if hip < s.lockout_hip_beyond_standing:
-                self._finish(t, locked_out=True, events=events)
-            elif hip > self._turn + th.HIP_TURN:
+            self._on_the_way_up(t, sig, wall_contact, events)
+
+    def _on_the_way_up(self, t: float, sig: Signals, wall_contact: bool | None, events: list[Event]) -> None:
+        hip = sig.hip_flexion
+        if hip < self.settings.lockout_hip_beyond_standing:
+            self._finish(t, locked_out=True, events=events)
+        elif hip > self._turn + th.HIP_TURN:
+            if self._had_top():
                 # Down again without standing tall: this rep ends here, the next begins.
                 t_low = self._turn_t
                 self._finish(t_low, locked_out=False, events=events)
                 self._start_rep(t_low, t, sig, wall_contact, events)
-            elif hip < self._turn - th.HIP_PROGRESS_TURN:
+            else:
+                # A shift at the bottom (re-gripping, parking a bell), not a top: the rep goes on.
+                assert self._judge is not None
+                self.phase = Phase.AT_WALL if self._judge.touched_by else Phase.HINGING
                 self._turn, self._turn_t = hip, t
-            elif t - self._turn_t >= th.STALL_S:
-                self._finish(self._turn_t, locked_out=False, events=events)
-                self._rested = True
+        elif hip < self._turn - th.HIP_PROGRESS_TURN:
+            self._turn, self._turn_t = hip, t
+        elif t - self._turn_t >= th.STALL_S and self._had_top():
+            self._finish(self._turn_t, locked_out=False, events=events)
+            self._rested = True
+
+    def _had_top(self) -> bool:
+        """On the way up, the hips came back far enough from the rep's deepest point for this to be
+        its top, however short of standing (see ``TOP_RISE_SHARE``)."""
+        assert self._judge is not None
+        deepest = self._judge.max["hip_flexion"]
+        return deepest - self._turn >= th.TOP_RISE_SHARE * deepest
+
+    # ------------------------------------------------------------------ a set that starts bent over
+    def _rise_into_stand(self) -> _Rise | None:
+        """The frames of a rise from a rep's depth into the stand that gave this set's baseline
+        (see ``RISE_MAX_S``), or None when the member was not bent over just before it."""
+        base, s = self._base, self.settings
+        assert base is not None
+        seen = [(f, measure(f[1], base.side, base.facing, f[2]).hip_flexion - base.hip_flexion)
+                for f in self._before]
+        i = len(seen)
+        while i and seen[i - 1][1] >= s.lockout_hip_beyond_standing:
+            i -= 1  # the hinge that started the set (when it started from a short stand)
+        while i and seen[i - 1][1] < s.lockout_hip_beyond_standing:
+            i -= 1  # the stand
+        if i == 0 or i == len(seen):
+            return None
+        t_top = seen[i][0][0]
+        rise = [x for x in seen[:i + 1] if t_top - x[0][0] <= th.RISE_MAX_S]
+        deepest = max(range(len(rise)), key=lambda k: rise[k][1])
+        if rise[deepest][1] < s.hinge_start_hip_beyond_standing + th.HIP_TURN:
+            return None
+        frames = [f for f, _ in rise[deepest:]]
+        if any(b[0] - a[0] >= s.lost_s for a, b in pairwise(frames)):
+            return None  # not seen all the way up
+        return _Rise(frames)
+
+    def _count_rise(self, start: float, events: list[Event]) -> None:
+        """The first hinge of a set that began bent over: the rise before it was the set's first
+        rep when the member went straight on (the top shorter than ``TOP_MAX_S``)."""
+        rise, self._rise = self._rise, None
+        base = self._base
+        if rise is None or base is None or start - rise.t_top > th.TOP_MAX_S:
+            return
+        judge = RepJudge(self.settings, t_start=rise.t_bottom, from_bottom=True)
+        smooth = Smoother(self.settings.smoothing_s)
+        for t, pose, dowel, wall_contact in rise.frames:
+            now = relative(measure(pose, base.side, base.facing, dowel), base)
+            judge.observe(t, self._smoothed(t, now, smooth), wall_contact, travel_now=now.hip_travel)
+        events.append(RepStarted(t=rise.t_bottom, set_no=self.set_no, rep=self.reps + 1))
+        self._judge = judge
+        self._finish(rise.t_top, locked_out=True, events=events)
 
     def _returning(self, t: float, hip: float) -> None:
         self.phase = Phase.RETURNING
@@ -347,7 +448,7 @@ class Coach:
             self._still.popleft()
         return t - self._still[0][0] >= s.ready_hold_s
 
-    def _smoothed(self, t: float, sig: Signals) -> Signals:
+    def _smoothed(self, t: float, sig: Signals, smoother: Smoother | None = None) -> Signals:
         values = {
             "hip_flexion": sig.hip_flexion, "knee_flexion": sig.knee_flexion,
             "torso_inclination": sig.torso_inclination, "head_spine": sig.head_spine,
@@ -355,7 +456,7 @@ class Coach:
         }
         if sig.gaps is not None:
             values.update({f"gap_{c}": g for c, g in sig.gaps.items()})
-        v = self._smooth(t, values)
+        v = (smoother or self._smooth)(t, values)
         gaps = {c: v[f"gap_{c}"] for c in CONTACTS} if sig.gaps is not None else None
         return Signals(v["hip_flexion"], v["knee_flexion"], v["torso_inclination"], v["head_spine"],
                        v["hip_travel"], gaps)

@@ -44,9 +44,11 @@ class RepJudge:
         (<FaultCode.NO_WALL_TOUCH: 'no_wall_touch'>,)
     """
 
-    def __init__(self, settings: Settings, t_start: float) -> None:
+    def __init__(self, settings: Settings, t_start: float, *, from_bottom: bool = False) -> None:
         self.s = settings
         self.t_start = t_start
+        # A rep first seen at its bottom (a set that starts bent over) is half a rep: not timed.
+        self.from_bottom = from_bottom
         self._run_since: dict[Condition, float | None] = dict.fromkeys(CONDITIONS)
         self.flags: set[Condition] = set()
         self.lost_s = 0.0
@@ -67,6 +69,10 @@ class RepJudge:
             # A long gap breaks every run; a dropped frame or two does not.
             for name in CONDITIONS:
                 self._run_since[name] = None
+
+    def unseen_before(self, seconds: float) -> None:
+        """The member was out of view this long just before the rep was seen to start."""
+        self.lost_s = max(self.lost_s, seconds)
 
     def _held(self, sig: Signals) -> dict[Condition, bool]:
         s = self.s
@@ -148,7 +154,7 @@ class RepJudge:
                 faults.add(FaultCode.NO_WALL_TOUCH)
             if not locked_out:
                 faults.add(FaultCode.NO_LOCKOUT)
-            if duration < s.min_rep_s:
+            if duration < s.min_rep_s and not self.from_bottom:
                 faults.add(FaultCode.TOO_FAST)
         metrics = {
             "duration_s": round(duration, 3),

@@ -34,6 +34,19 @@ UPRIGHT_MEMORY_S = 2.0
 MIN_STAND_S = 0.1
 MIN_STAND_FRAMES = 3
 
+# --- a set that starts bent over (a bell parked on the floor, a member who walks up stooped)
+# The first stand gives the baseline either way. The rise into it is the set's first rep only when
+# it is one: from a real rep's depth (the hips at least ``hinge_start_hip_beyond_standing`` +
+# ``HIP_TURN`` beyond that stand, what a counted rep must reach and come back from), up to the stand
+# within RISE_MAX_S (a rep's way up takes 0.4 s in the real swings and 0.9-1.8 s in the simulator's
+# 2-4 s reps), and the member hinges again within TOP_MAX_S of standing (going rep after rep: the
+# real swing sets' first tops, lockout to leaving it, last 0.5-0.7 s; a member who walked up bent
+# stands to settle the dowel on head, upper back and sacrum, which takes longer). Frames before a
+# set are kept for the longest stand (UPRIGHT_MEMORY_S) plus the rise.
+RISE_MAX_S = 2.0
+TOP_MAX_S = 1.5
+BEFORE_SET_MEMORY_S = UPRIGHT_MEMORY_S + RISE_MAX_S
+
 # --- turning points of a rep
 # Hip flexion a rep must rise from its deepest point before it counts as coming back up, and
 # sink again from its highest point while returning to count as the next descent: three times
@@ -43,6 +56,11 @@ HIP_TURN = 15.0
 HIP_PROGRESS_TURN = 2.0
 # A rep that stops rising for this long short of standing tall ends as ``no_lockout``.
 STALL_S = 1.5
+# A rep that ends short of standing tall must still have had a top: the hips came back at least
+# this share of the way from its deepest point. The simulator's unlocked reps come back 40-60 %
+# (to ~45 deg beyond standing from 85-115); a member parking a bell and shifting at the bottom
+# (the real MoveNet swing set's end) comes back 20-25 %, which is no rep.
+TOP_RISE_SHARE = 1 / 3
 
 # --- the head on the dowel, when no dowel is seen
 # The back of the head touches the dowel at the occiput; flexing the neck turns the head about the

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from station.coach.vocabulary import FaultCode, Side
 from station.sim.body import Body
+from station.sim.noise import PROFILES
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,15 @@ class RepPlan:
         object.__setattr__(self, "faults", frozenset(FaultCode(f) for f in self.faults))
 
 
+STARTS = ("standing", "bottom", "stooped")
+# What half a rep seen from its bottom cannot show: its pace, a missing lockout (it ends standing),
+# tracking lost halfway.
+HALF_REP_CANNOT = frozenset({FaultCode.TOO_FAST, FaultCode.NO_LOCKOUT, FaultCode.LOST_TRACKING})
+# A member who walked up stooped and stands to settle the dowel: longer than the coach's
+# TOP_MAX_S (1.5 s) with margin, so the rise before it is plainly not a rep.
+SETTLE_MIN_S = 2.0
+
+
 @dataclass(frozen=True)
 class SetPlan:
     reps: tuple[RepPlan, ...]
@@ -42,6 +52,25 @@ class SetPlan:
     approach_s: float = 2.0  # standing still before the first rep (short: no still stand at all)
     lockout_share: float = 0.0  # between reps, how far short of tall the member stops (share of depth)
     leave: bool = True  # walk out of view at the end
+    # How the member is first seen: "standing"; "bottom", parked at the bottom of rep 1 for
+    # ``approach_s`` (a bell on the floor), then up into rep 1's top and on (rep 1 is that rise);
+    # "stooped", half bent, then standing up and settling for ``approach_s`` (no rep).
+    start: str = "standing"
+    # Keypoint noise as measured on a real track (a name in station.sim.noise.PROFILES): jitter by
+    # joint and speed, swaps, visibility, drops. Empty: plain gaussian ``noise_px`` on every landmark.
+    noise: str = ""
+
+    def __post_init__(self) -> None:
+        if self.noise and self.noise not in PROFILES:
+            raise ValueError(f"noise must be one of {sorted(PROFILES)} or empty, not {self.noise!r}")
+        if self.start not in STARTS:
+            raise ValueError(f"start must be one of {STARTS}, not {self.start!r}")
+        if self.start == "bottom" and self.reps and self.reps[0].faults & HALF_REP_CANNOT:
+            raise ValueError("a set that starts at the bottom begins with half a rep: it cannot be "
+                             f"{', '.join(sorted(self.reps[0].faults & HALF_REP_CANNOT))}")
+        if self.start == "stooped" and self.approach_s < SETTLE_MIN_S:
+            # The rise is no rep because the member settles before the first one.
+            raise ValueError(f"a stooped start needs approach_s >= {SETTLE_MIN_S} s of settling")
 
 
 def rep_plan(rng: random.Random, faults: Sequence[FaultCode] = ()) -> RepPlan:

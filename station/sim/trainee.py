@@ -24,14 +24,20 @@ from station.coach.geometry import Line
 from station.coach.vocabulary import FaultCode, Phase, Side
 from station.pose.landmarks import INDEX, NUM_LANDMARKS, Pose
 from station.sim.body import Body
+from station.sim.noise import PROFILES, STANDS_FOR
 from station.sim.plan import RepPlan, SetPlan
 
-WALL_GAP = 0.30  # m, heels to wall: "a foot"
+# Heels to wall, m: "a foot" for a 1.75 m member, scaled with height like the member's own foot
+# (a short member at a fixed 30 cm would need the knees past soft to reach the wall).
+WALL_GAP = 0.30
+WALL_GAP_HEIGHT = 1.75
 GLUTE = 0.03  # m, the buttocks behind the back line at the hip
 PRESS = 0.01  # m, how far the bottom of a good rep would go past the wall
 DOWEL_FAULT = 0.10  # m, a contact point off the dowel at the bottom of a faulty rep
 GOOD_SHIN = -17.0  # deg, the shank tipped back at the bottom of a soft-kneed hinge
 HEAD_DROP = 35.0  # deg, the neck's flexion in head_off_dowel and rounded_back
+STOOP_DEPTH = 0.6  # a stooped start: this share of rep 1's depth (hips some 50-70 deg flexed)
+STOOP_S, STAND_UP_S = 1.0, 1.0  # stooped when first seen, then standing up
 ABSENT_S = 0.5  # unseen at the start, walking in
 LEAVE_S = 4.0  # unseen at the end, gone
 NEAR_VIS, FAR_VIS = 0.95, 0.55
@@ -93,7 +99,7 @@ class Trainee:
         b = body
         self.stand = _Shape(0.0, 0.0, rng.uniform(0.0, 4.0), b.head_forward)
         self._heel_x = -0.25 * b.foot
-        self._wall_x = self._heel_x - WALL_GAP
+        self._wall_x = self._heel_x - WALL_GAP * b.height / WALL_GAP_HEIGHT
         self._scale = rng.uniform(0.62, 0.78) * frame_size[1] / b.height  # px per m
         self._bottoms = [self._bottom(r, rng) for r in plan.reps]
         self._lost = [rng.uniform(0.6, 1.2) for _ in plan.reps]
@@ -143,9 +149,14 @@ class Trainee:
         p = self.plan
         segs = [_Segment(0.0, ABSENT_S, 0, 0, 0, Phase.AWAY)]
         t = ABSENT_S
-        segs.append(_Segment(t, t + p.approach_s, 0, 0, 0, Phase.READY))
-        t += p.approach_s
-        u = 0.0
+        if p.start == "stooped":
+            segs += [_Segment(t, t + STOOP_S, STOOP_DEPTH, STOOP_DEPTH, 0, Phase.READY),
+                     _Segment(t + STOOP_S, t + STOOP_S + STAND_UP_S, STOOP_DEPTH, 0, 0, Phase.READY)]
+            t += STOOP_S + STAND_UP_S
+        if p.start != "bottom":
+            segs.append(_Segment(t, t + p.approach_s, 0, 0, 0, Phase.READY))
+            t += p.approach_s
+        u = 1.0 if p.start == "bottom" else 0.0
         truth = []
         for i, rep in enumerate(p.reps, start=1):
             d = rep.duration
@@ -157,6 +168,10 @@ class Trainee:
                 rest = self._rest_depth(self._bottoms[i - 1])
             touched = not rep.faults & {FaultCode.SQUAT, FaultCode.NO_WALL_TOUCH}
             bottom = Phase.AT_WALL if touched else Phase.HINGING
+            if i == 1 and p.start == "bottom":
+                # Parked at the bottom, then up: the first rep is its second half.
+                down, hold = 0.0, p.approach_s
+                d = hold + 0.45 * rep.duration
             segs += [_Segment(t, t + down, u, 1.0, i, Phase.HINGING),
                      _Segment(t + down, t + down + hold, 1.0, 1.0, i, bottom),
                      _Segment(t + down + hold, t + d, 1.0, rest, i, Phase.RETURNING)]
@@ -194,9 +209,10 @@ class Trainee:
     def _shape_at(self, u: float, rep: int) -> _Shape:
         a = self.stand
         if rep == 0:
-            # Between reps (or holding a rep that was not locked out) the last rep's bottom applies.
-            rep = self._last_rep
-        if rep == 0:
+            # Between reps (or holding a rep that was not locked out) the last rep's bottom applies;
+            # before the first (a stooped start), the first's.
+            rep = self._last_rep or 1
+        if u == 0 or not self._bottoms:
             return a
         z = self._bottoms[rep - 1]
         return _Shape(a.shin + u * (z.shin - a.shin), a.thigh + u * (z.thigh - a.thigh),
@@ -248,7 +264,10 @@ class Trainee:
         p = self.plan
         rng = np.random.default_rng(self.seed)
         drop = random.Random(self.seed + 1)
+        profile = PROFILES.get(p.noise)
+        drop_rate = max(p.drop_rate, profile.drop_share) if profile else p.drop_rate
         dt = 1.0 / p.fps
+        before: dict[str, np.ndarray] | None = None
         end = self._segments[-1].t1
         n = int(end / dt)
         seg_i = 0
@@ -268,16 +287,20 @@ class Trainee:
             rep_no = seg.rep
             faults = p.reps[rep_no - 1].faults if rep_no else frozenset()
             pts, dowel, touching = self._body(u, rep_no or self._last_rep, faults)
+            # Each joint's true speed, torso lengths per second: real jitter grows with it.
+            speeds = {j: float(np.hypot(*(pts[j] - before[j]))) / dt / self.body.torso if before else 0.0
+                      for j in pts}
+            before = pts
             contact = touching if p.switch else None
             lost = False
             if rep_no and FaultCode.LOST_TRACKING in faults:
                 truth = self.truth[rep_no - 1]
                 mid = truth.t_start + 0.475 * (truth.t_end - truth.t_start)
                 lost = abs(t - mid) <= self._lost[rep_no - 1] / 2
-            if lost or drop.random() < p.drop_rate:
+            if lost or drop.random() < drop_rate:
                 yield SimFrame(round(t, 4), None, None, contact, seg.phase, rep_no)
                 continue
-            pose = self._pose(pts, rng)
+            pose = self._pose(pts, rng, speeds)
             line = None if drop.random() < p.dowel_miss_rate else self._line(dowel, rng)
             yield SimFrame(round(t, 4), pose, line, contact, seg.phase, rep_no)
 
@@ -291,7 +314,7 @@ class Trainee:
         a, b = self._px(np.array(ends)) + rng.normal(0, 0.5, (2, 2))
         return Line((float(a[0]), float(a[1])), (float(b[0]), float(b[1])))
 
-    def _pose(self, p: dict[str, np.ndarray], rng: np.random.Generator) -> Pose:
+    def _pose(self, p: dict[str, np.ndarray], rng: np.random.Generator, speeds: dict[str, float]) -> Pose:
         b = self.body
         # In profile the camera sees the side the member turns to it: facing image-right, the right
         # side (as BlazePose reports real photos too).
@@ -314,6 +337,8 @@ class Trainee:
             "thumb": wrist + 0.06 * hang + np.array([0.02, 0.0]), "hip": hip, "knee": p["knee"],
             "ankle": ankle, "heel": heel, "foot_index": toe,
         }
+        if self.plan.noise:
+            return self._measured_noise(m, rng, speeds)
         xy = np.zeros((NUM_LANDMARKS, 2))
         vis = np.zeros(NUM_LANDMARKS)
         xy[INDEX["nose"]] = m["nose"]
@@ -327,6 +352,36 @@ class Trainee:
                 vis[INDEX[name]] = v
         px = self._px(xy) + rng.normal(0.0, self.plan.noise_px, (NUM_LANDMARKS, 2))
         return Pose(px, vis, size=self.frame_size)
+
+    def _measured_noise(self, m: dict[str, np.ndarray], rng: np.random.Generator,
+                        speeds: dict[str, float]) -> Pose:
+        """The landmarks as a real pose model reports them (``station.sim.noise``): the far side
+        where the real one lies, jitter by joint and speed, visibility, now and then the sides'
+        labels swapped for a frame."""
+        profile = PROFILES[self.plan.noise]
+        torso = self.body.torso
+        near = self.plan.facing
+        far = Side.RIGHT if near == Side.LEFT else Side.LEFT
+        xy = np.zeros((NUM_LANDMARKS, 2))
+        vis = np.zeros(NUM_LANDMARKS)
+        sigma = np.zeros(NUM_LANDMARKS)
+        for part, where in m.items():
+            joint = STANDS_FOR[part]
+            sides = ((near, 0.0, True),) if part == "nose" else (
+                (near, 0.0, True), (far, profile.side_apart * torso, False))
+            for side, ahead, is_near in sides:
+                name = "nose" if part == "nose" else f"mouth_{side}" if part == "mouth" else f"{side}_{part}"
+                i = INDEX[name]
+                xy[i] = where + np.array([ahead, 0.0])
+                vis[i] = profile.seen(part, is_near, rng)
+                sigma[i] = profile.sigma(joint, speeds.get(joint, 0.0)) * torso
+        xy += rng.standard_normal((NUM_LANDMARKS, 2)) * sigma[:, None]
+        if rng.random() < profile.swap_share / 2:  # a swap shows in the frame pair into it and out
+            left = [i for n, i in INDEX.items() if n.startswith("left_")]
+            right = [INDEX["right_" + n[5:]] for n, i in INDEX.items() if n.startswith("left_")]
+            xy[left + right] = xy[right + left]
+            vis[left + right] = vis[right + left]
+        return Pose(self._px(xy), vis, size=self.frame_size)
 
 
 def _rotate(p: np.ndarray, about: np.ndarray, deg: float) -> np.ndarray:
