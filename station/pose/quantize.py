@@ -44,7 +44,7 @@ INSTALL_HINT = (
 # landmarks from the heatmap: in a quick probe (each fixture photo tracked as video) the largest
 # frame-to-frame move was 83 px with the decoder int8 and 43 px with it float. The decoder's
 # segmentation path (ops 77-94, 128x128 and 256x256, read by the silhouette alone) is int8: the
-# landmarks are bit for bit those of the model with it float, the tracking frame 5-15 % faster
+# landmarks are bit for bit those of the model with it float, the tracking frame 7-19 % faster
 # (interleaved, sensitivity.md), the back-shape verdicts of the labelled photos unchanged.
 FLOAT_OP_RANGES: tuple[tuple[int, int], ...] = ((0, 4), (71, 77), (95, 96), (98, 140))
 

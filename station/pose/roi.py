@@ -21,10 +21,11 @@ ROI_SCALE = 1.25
 # (~1 px) for any change of its crop, however small (a 0.01 px move: 0.14 % of the side, the float
 # model's 0.008 %), and in tracking that answer sets the next crop, so a still person never
 # settles. 0.005 of the side is about one pixel of the model's 256-pixel input (1/256 = 0.0039);
-# 0.5 deg turns the crop's corner by about as much. Measured (benchmarks/int8_compare.py and the
-# sweep in its README row): 0.005 lets still photos settle with agreement on moving clips
-# unchanged (0.259 vs 0.260 % median) and no person let go later; 0.01-0.05 moved the int8 engine
-# further from the float one on moving clips (0.27-0.37 %) and let a person go up to 4 frames later.
+# 0.5 deg moves the crop's corners by 1.6 input pixels. Measured (calibration/landmark/
+# sensitivity.md, the hold's sweep, on the int8 model before the video frames): 0.005 let still
+# photos settle with agreement on moving clips unchanged (0.259 vs 0.260 % median), no person
+# let go later; 0.01-0.05 moved the int8 engine further from the float one on moving clips
+# (0.27-0.37 %) and let a person go up to 4 frames later.
 # MediaPipe keeps a tracked ROI the same way in its holistic hand tracker (RoiTrackingCalculator,
 # mediapipe/modules/holistic_landmark: 0.2 of the side, 0.4, 40 deg, for a coarse re-crop net);
 # its pose graph has no hold, so the float engine keeps none (``PoseEstimator.hold_roi``).
