@@ -10,6 +10,14 @@ finds a person in both photos. The first ``--calibration`` of them go into the r
 
     git clone https://github.com/yuhonas/free-exercise-db /tmp/fedb   # commit acd61f7
     .venv/bin/python benchmarks/int8_sets.py /tmp/fedb
+
+``--video FILE`` then adds a real video's tracking crops to the manifest (the photos' crops
+unchanged): the ROI the float engine tracks on every ``--every``-th frame. The video is copied
+beside the photos; its source is given as ``--video-source repo,commit,path,licence``.
+
+    .venv/bin/python benchmarks/int8_sets.py --video FILE --every 3 --video-source REPO,COMMIT,PATH,LICENCE
+
+(the command that added the set's video is in ``calibration/landmark/README.md``).
 """
 
 from __future__ import annotations
@@ -33,13 +41,37 @@ SOURCE = {
 }
 
 
+def add_video(out: Path, video: Path, every: int, source: str) -> int:
+    """Append the video's tracking crops to the manifest in ``out`` (replacing earlier ones)."""
+    repo, commit, path, licence = source.split(",")
+    if video.resolve() != (out / video.name).resolve():
+        shutil.copyfile(video, out / video.name)
+    _, crops = calibset.read_manifest(out)
+    photo_source, videos = calibset.read_sources(out)
+    crops = [c for c in crops if c.photo != video.name]
+    est = PoseEstimator.from_folder(models_dir(), threads=2)
+    found = calibset.crops_of_video(est, out / video.name, every)
+    videos[video.name] = {"repository": f"https://github.com/{repo}", "commit": commit, "path": path,
+                          "licence": licence}
+    calibset.write_manifest(out, crops + found, photo_source, videos)
+    print(f"{len(found)} crops of {video.name} added: {len(crops) + len(found)} in all", file=sys.stderr)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkout", type=Path, help="a checkout of free-exercise-db")
+    parser.add_argument("checkout", type=Path, nargs="?", help="a checkout of free-exercise-db")
+    parser.add_argument("--video", type=Path, help="add this video's tracking crops to the manifest")
+    parser.add_argument("--every", type=int, default=3, help="with --video: every n-th frame")
+    parser.add_argument("--video-source", default="", help="with --video: repo,commit,path,licence")
     parser.add_argument("--calibration", type=int, default=40, help="exercises to calibrate on")
     parser.add_argument("--evaluation", type=int, default=60, help="exercises held out")
     parser.add_argument("--out", type=Path, default=calibset.DEFAULT_FOLDER)
     args = parser.parse_args()
+    if args.video is not None:
+        return add_video(args.out, args.video, args.every, args.video_source)
+    if args.checkout is None:
+        parser.error("give a checkout of free-exercise-db (or --video)")
     exercises = sorted((p.name for p in (args.checkout / "exercises").iterdir() if p.is_dir()),
                        key=lambda n: hashlib.sha256(n.encode()).hexdigest())
     est = PoseEstimator.from_folder(models_dir(), threads=2)

@@ -118,3 +118,23 @@ def test_settings_validation_is_all_or_nothing() -> None:
     assert s.changed(pose_threads="3").pose_threads == 3
     with pytest.raises(SettingsError, match="whole number"):
         s.changed(pose_threads=2.5)
+
+
+def test_roi_hold_takes_small_changes_only_measured_along_the_new_rois_axes() -> None:
+    from dataclasses import replace
+
+    from station.pose.roi import HOLD_ROTATION, HOLD_SCALE, HOLD_TRANSLATION, Roi
+
+    held = Roi(400.0, 300.0, 800.0, math.radians(90), 640.0)  # turned a quarter: axes swap
+    step = HOLD_TRANSLATION * 800.0
+    assert held.holds(held)
+    assert held.holds(replace(held, cx=held.cx + 0.9 * step, cy=held.cy - 0.9 * step))
+    assert not held.holds(replace(held, cx=held.cx + 1.1 * step))
+    assert not held.holds(replace(held, cy=held.cy + 1.1 * step))
+    assert held.holds(replace(held, side=800.0 * (1 + 0.9 * HOLD_SCALE)))
+    assert not held.holds(replace(held, side=800.0 * (1 + 1.1 * HOLD_SCALE)))
+    assert held.holds(replace(held, rotation=held.rotation - 0.9 * HOLD_ROTATION))
+    assert not held.holds(replace(held, rotation=held.rotation + 1.1 * HOLD_ROTATION))
+    # Angles wrap: a turn from just below +pi to just above -pi is small.
+    back = Roi(0.0, 0.0, 100.0, math.pi - 0.1 * HOLD_ROTATION, 80.0)
+    assert back.holds(replace(back, rotation=-math.pi + 0.1 * HOLD_ROTATION))

@@ -103,10 +103,14 @@ class PoseEstimator:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
         refine: bool = True,
+        hold_roi: bool = False,
     ) -> None:
         self.detector = PoseDetector(detector_path, threads, min_detection_confidence)
         self.landmarker = Landmarker(landmark_path, threads, refine)
         self.min_tracking_confidence = min_tracking_confidence
+        # False: MediaPipe's pose graph, a new ROI every frame; True: the ROI's hysteresis
+        # (station/pose/roi.py), which the int8 model needs to let a still person settle.
+        self.hold_roi = hold_roi
         self.threads = threads
         self.timing = Timing()
         self._roi: Roi | None = None
@@ -126,7 +130,7 @@ class PoseEstimator:
         detector, landmarks = require(folder, pose_model)
         try:
             return cls(detector, landmarks, threads, min_detection_confidence, min_tracking_confidence,
-                       refine)
+                       refine, hold_roi=pose_model == "full_int8")
         except RuntimeMissing as exc:
             raise ModelError(str(exc)) from exc
         except ValueError as exc:  # the runtime could not read a model file
@@ -135,6 +139,11 @@ class PoseEstimator:
     def silhouette(self) -> Silhouette | None:
         """The silhouette behind the pose of the last :meth:`process`, None when it found nobody."""
         return self.landmarker.silhouette() if self._last_found else None
+
+    @property
+    def tracked_roi(self) -> Roi | None:
+        """The ROI the next video frame's landmarks will be read in (None: the detector runs)."""
+        return self._roi
 
     def reset(self) -> None:
         """Forget the tracked person: the next frame runs the detector."""
@@ -188,7 +197,8 @@ class PoseEstimator:
         if video and t is not None:
             xy, aux, world, vis = self._filters(t, xy, aux, world, vis, roi.raw_side)
         if video:
-            self._roi = roi_from_points(aux[0], aux[1])
+            proposed = roi_from_points(aux[0], aux[1])
+            self._roi = roi if self.hold_roi and roi.holds(proposed) else proposed
         h, w = rgb.shape[:2]
         return Pose(
             xy=xy,

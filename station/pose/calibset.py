@@ -11,7 +11,10 @@ feeds the model. Three kinds of crop:
   auxiliary landmarks, as every later video frame is);
 - ``shifted``: the tracking ROI moved sideways by most of its side (a person leaving the
   frame) and ``background``: a corner of the photo away from the person. These are the crops
-  without a (whole) person, for the pose flag's low end; each records the float model's flag.
+  without a (whole) person, for the pose flag's low end; each records the float model's flag;
+- ``video``: the ROI the float engine tracked on a frame of a real video (``frame`` is its
+  index; the video is decoded frame by frame, and H.264 decoding is exact, so every decoder
+  gives the same pixels).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Crop:
     side: float
     rotation: float
     flag: float  # the float model's pose flag on this crop, for the record
+    frame: int | None = None  # the frame's index when ``photo`` is a video
 
     @property
     def roi(self) -> Roi:
@@ -70,19 +74,45 @@ def check_photos(folder: Path, photos: dict[str, str]) -> list[str]:
 
 def inputs(folder: Path, crops: list[Crop]) -> Iterator[np.ndarray]:
     """Each crop as the model's (1, 256, 256, 3) float32 input, in the manifest's order."""
-    from station.camera.files import read_image
-
-    cache: dict[str, np.ndarray] = {}
+    pictures = _Pictures(folder)
     for crop in crops:
-        if crop.photo not in cache:
-            cache = {crop.photo: read_image(folder / crop.photo)}  # crops come grouped by photo
-        yield input_tensor(warp_roi(cache[crop.photo], crop.roi))
+        yield input_tensor(warp_roi(pictures.get(crop.photo, crop.frame), crop.roi))
 
 
-def _crop(photo: str, kind: str, roi: Roi, flag: float) -> Crop:
+class _Pictures:
+    """Photos and video frames in the order the manifest asks for them: crops come grouped by
+    photo, and a video's in frame order, so one picture and one open video are kept."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._key: tuple[str, int | None] = ("", None)
+        self._rgb = np.zeros((0, 0, 3), np.uint8)
+        self._video: Iterator[Any] = iter(())
+        self._video_at = ("", -1)  # the open video and the index of its last frame read
+
+    def get(self, name: str, frame: int | None) -> np.ndarray:
+        from station.camera.files import read_image, video_frames
+
+        if (name, frame) != self._key:
+            self._key = (name, frame)
+            if frame is None:
+                self._rgb = read_image(self.folder / name)
+                return self._rgb
+            if self._video_at[0] != name or self._video_at[1] >= frame:
+                self._video = video_frames(self.folder / name)
+            for f in self._video:
+                self._video_at = (name, f.index)
+                if f.index == frame:
+                    self._rgb = f.rgb
+                    return self._rgb
+            raise ValueError(f"{self.folder / name} has no frame {frame}")
+        return self._rgb
+
+
+def _crop(photo: str, kind: str, roi: Roi, flag: float, frame: int | None = None) -> Crop:
     # Rounded so that the manifest reads well and re-cuts the same pixels on any machine.
     return Crop(photo, kind, round(roi.cx, 3), round(roi.cy, 3), round(roi.side, 3),
-                round(roi.rotation, 5), round(flag, 4))
+                round(roi.rotation, 5), round(flag, 4), frame)
 
 
 def _without_person(rgb: np.ndarray, roi: Roi) -> list[tuple[str, Roi]]:
@@ -120,12 +150,38 @@ def crops_of_photo(estimator: Any, rgb: np.ndarray, photo: str) -> list[Crop]:
     return out
 
 
-def write_manifest(folder: Path, crops: list[Crop], source: dict[str, str]) -> None:
-    """Write ``manifest.json`` for the photos in ``folder`` and their crops."""
+def crops_of_video(estimator: Any, path: Path, every: int) -> list[Crop]:
+    """The ROIs the float engine tracks on every ``every``-th frame of a video, as the station
+    tracks a camera (detector only when it has lost the person)."""
+    from station.camera.files import video_frames
+
+    estimator.reset()
+    out = []
+    for f in video_frames(path):
+        roi = estimator.tracked_roi  # the ROI this frame is cut with, unless the detector runs
+        pose = estimator.process(f.rgb, t=f.t)
+        tracked = pose is not None and roi is not None and not estimator.timing.detected
+        if tracked and f.index is not None and f.index % every == 0:
+            out.append(_crop(path.name, "video", roi, pose.score, f.index))
+    return out
+
+
+def write_manifest(folder: Path, crops: list[Crop], source: dict[str, str],
+                   videos: dict[str, dict[str, str]] | None = None) -> None:
+    """Write ``manifest.json`` for the photos (and videos) in ``folder`` and their crops;
+    ``videos`` gives each video's own source."""
     photos = sorted({c.photo for c in crops})
-    data = {
+    data: dict[str, Any] = {
         "source": source,
         "photos": {p: hashlib.sha256((folder / p).read_bytes()).hexdigest() for p in photos},
-        "crops": [asdict(c) for c in crops],
+        "crops": [{k: v for k, v in asdict(c).items() if k != "frame" or v is not None} for c in crops],
     }
+    if videos:
+        data["videos"] = videos
     (folder / MANIFEST).write_text(json.dumps(data, indent=1) + "\n")
+
+
+def read_sources(folder: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The photos' source and each video's source, as the manifest records them."""
+    data = json.loads((folder / MANIFEST).read_text())
+    return data["source"], data.get("videos", {})

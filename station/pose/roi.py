@@ -15,6 +15,24 @@ import numpy as np
 
 ROI_SCALE = 1.25
 
+# Hysteresis of the tracking ROI (the int8 model's engine): a new ROI that differs from the one in
+# use by less than these (translation along the new ROI's axes and change of side, as fractions of
+# the new side; turn in radians) is not taken. The int8 model's answer moves by about its own error
+# (~1 px) for any change of its crop, however small (a 0.01 px move: 0.14 % of the side, the float
+# model's 0.008 %), and in tracking that answer sets the next crop, so a still person never
+# settles. 0.005 of the side is about one pixel of the model's 256-pixel input (1/256 = 0.0039);
+# 0.5 deg moves the crop's corners by 1.6 input pixels. Measured (calibration/landmark/
+# sensitivity.md, the hold's sweep, on the int8 model before the video frames): 0.005 let still
+# photos settle with agreement on moving clips unchanged (0.259 vs 0.260 % median), no person
+# let go later; 0.01-0.05 moved the int8 engine further from the float one on moving clips
+# (0.27-0.37 %) and let a person go up to 4 frames later.
+# MediaPipe keeps a tracked ROI the same way in its holistic hand tracker (RoiTrackingCalculator,
+# mediapipe/modules/holistic_landmark: 0.2 of the side, 0.4, 40 deg, for a coarse re-crop net);
+# its pose graph has no hold, so the float engine keeps none (``PoseEstimator.hold_roi``).
+HOLD_TRANSLATION = 0.005
+HOLD_SCALE = 0.005
+HOLD_ROTATION = math.radians(0.5)
+
 
 @dataclass(frozen=True)
 class Roi:
@@ -57,6 +75,16 @@ class Roi:
         c, s = math.cos(self.rotation) * self.side, math.sin(self.rotation) * self.side
         # The ROI's corner (0, 0): the centre minus half a side along both rotated axes.
         return c, s, self.cx - 0.5 * (c - s), self.cy - 0.5 * (s + c)
+
+    def holds(self, new: Roi) -> bool:
+        """Whether this ROI stays in use although tracking proposes ``new`` (see ``HOLD_*``)."""
+        c, s = math.cos(new.rotation), math.sin(new.rotation)
+        dx, dy = self.cx - new.cx, self.cy - new.cy
+        along, across = dx * c + dy * s, dy * c - dx * s  # in the new ROI's axes
+        limit = HOLD_TRANSLATION * new.side
+        turn = abs(normalize_radians(self.rotation - new.rotation))
+        return (abs(along) <= limit and abs(across) <= limit
+                and abs(self.side - new.side) <= HOLD_SCALE * new.side and turn <= HOLD_ROTATION)
 
     def project(self, normalized_xy: np.ndarray) -> np.ndarray:
         """ROI-normalised (N, 2) points in [0, 1] -> frame pixels."""
