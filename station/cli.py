@@ -407,9 +407,6 @@ def _reach(host: str) -> str:
 def run_station(built: BuiltStation, stop: threading.Event) -> int:
     """Run until ``stop`` is set or the source ends, then close everything and say how it ended."""
     station, server = built.station, built.server
-    station.start()
-    if built.fleet is not None:
-        built.fleet.start()
     if server is not None:
         threading.Thread(target=server.run, name="web", daemon=True).start()
         print(f"Hinge Station on http://localhost:{server.effective_port}/ ({built.what}); "
@@ -419,6 +416,10 @@ def run_station(built: BuiltStation, stop: threading.Event) -> int:
             print(f"staff setup code (one time, creates the first account): {code}", flush=True)
     else:
         print(f"Hinge Station running headless ({built.what})", flush=True)
+    # The loop starts after the first lines: a fast source's first rep (--print-reps) comes after them.
+    station.start()
+    if built.fleet is not None:
+        built.fleet.start()
     restart = built.restarter.due if built.restarter is not None else threading.Event()
     while not stop.is_set() and not restart.is_set() and not station.wait(0.2):
         pass

@@ -84,10 +84,16 @@ def _damage_a_page_of_reps(tmp_path) -> None:
     for i in range(3000):
         log.add_rep(set_id, 2.0 + i, i, Verdict.GOOD, [], {"depth": 0.5, "note": "x" * 40})
     log.close()  # checkpointed: every page is in the main file
+    # A leaf page of the reps table itself (SQLite's dbstat names each page's owner), not one of
+    # its indexes: those hold only some columns and a query could read around the damage.
+    db = sqlite3.connect(str(tmp_path / DB_NAME))
+    leaves = [n for (n,) in db.execute("SELECT pageno FROM dbstat WHERE name = 'reps' AND pagetype = 'leaf' "
+                                       "ORDER BY pageno")]
+    page = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()
+    victim = leaves[len(leaves) // 2] - 1  # pages count from 1
     data = bytearray((tmp_path / DB_NAME).read_bytes())
-    page = 4096
-    pages = len(data) // page
-    data[page * (pages // 2):page * (pages // 2) + page] = bytes(range(256)) * 16  # one page of reps
+    data[page * victim:page * victim + page] = bytes(range(256)) * (page // 256)  # one page of reps
     (tmp_path / DB_NAME).write_bytes(bytes(data))
 
 
