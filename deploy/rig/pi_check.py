@@ -520,11 +520,24 @@ def emulator(root: Path) -> str:
     return f"{interpreter}, statx mount ids missing ({' '.join(ids) or 'no answer'})"
 
 
+def hardening(box: Booted) -> str:
+    """The station unit's mount-namespace settings as systemd runs them, and any drop-in on it: the
+    rig must run the unit as installed."""
+    keys = ("ProtectSystem", "PrivateTmp", "ProtectProc", "ProtectKernelTunables", "DropInPaths")
+    shown = box.run("systemctl", "show", "hinge-station", *[f"-p{k}" for k in keys]).stdout.split()
+    found = dict(line.split("=", 1) for line in shown if "=" in line)
+    settings = " ".join(f"{k}={found.get(k, '?')}" for k in keys[:-1])
+    # Only the unit's own: a distribution's drop-in for every service (service.d) is not the rig's.
+    own = [d for d in found.get("DropInPaths", "").split() if "/hinge-station.service.d/" in d]
+    return f"{settings}, {'drop-ins ' + ' '.join(own) if own else 'no drop-in'}"
+
+
 def boot_and_check(root: Path, scratch: Path, release: str, result: dict[str, Any]) -> None:
     box = Booted(root, scratch / "boot.log", fake_firmware(scratch))
     try:
         system = box.wait_booted(300)
         result["unit"] = wait_unit(box, 300)
+        result["hardening"] = hardening(box)
         status, _ = box.get("/")
         result["health"] = status
         # Under emulation the first load (preflight child, then the models) takes minutes.
@@ -574,6 +587,9 @@ def verdict(result: dict[str, Any]) -> list[str]:
             why = (f" ({result['emulator']}: systemd 257 cannot set up a unit's mount namespace there; "
                    f"use qemu {'.'.join(map(str, MIN_QEMU))} or newer)")
         wrong.append(f"unit {result['unit']}{why}")
+    shown = str(result.get("hardening"))
+    if "ProtectSystem=strict" not in shown or "drop-ins" in shown:
+        wrong.append(f"the unit not as installed: {result.get('hardening')}")
     if result["health"] != 200:
         wrong.append(f"page {result['health']}")
     if not result["pose_ms"]:
