@@ -15,7 +15,11 @@ For each release:
    models on the stand-in camera's frames; a copy of the unit with a probe as ExecStart reports
    what the station's sandbox sees (numpy, picamera2, device tree, /proc/cpuinfo, lgpio, pins).
 
-The last line printed is one JSON object, a key per release. Exit status 0 only when every
+Before the releases, pi-gen's own build.sh runs on the image's config with every stage skipped
+(deploy/pi-gen/dry-run.sh, pi-gen cloned into the cache once). aarch64 programs run on a qemu of
+at least MIN_QEMU (fetched from Debian when the host's is older): see newer_qemu.
+
+The last line printed is one JSON object, a key per release and "pi-gen". Exit status 0 only when every
 release installed, its unit is active, its page answered 200, the models ran and the pins are
 not a mock on something that says it is a Pi.
 
