@@ -65,7 +65,9 @@ test: models ci-packages axe lint
 
 # The station on arm64 Debian Bookworm and Trixie under qemu and systemd (slow: not in `make test`;
 # as root). The last line printed is one JSON object; see deploy/README.md, "The arm64 rig".
-PI_PACKAGES := debootstrap systemd-container qemu-user-static util-linux git
+# The second line: what pi-gen's build.sh checks for (its `depends` file), for its dry run.
+PI_PACKAGES := debootstrap systemd-container qemu-user-static util-linux git \
+	quilt parted zerofree dosfstools libarchive-tools rsync xz-utils curl xxd file kmod bc gpg pigz arch-test libcap2-bin e2fsprogs
 pi-packages:
 	@missing=""; for p in $(PI_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

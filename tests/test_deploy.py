@@ -184,6 +184,42 @@ def test_the_image_config_passes_pi_gens_checks(tmp_path) -> None:
     assert (DEPLOY / "pi-gen" / "stage-hinge" / "00-install" / "00-packages-nr").exists()
 
 
+def pigen_checkout() -> Path:
+    """pi-gen's checkout as `make pi-check` clones it into its cache (or $HINGE_PIGEN)."""
+    rig_cache = Path(os.environ.get("HINGE_RIG_CACHE") or CACHE / "rig")
+    folder = Path(os.environ.get("HINGE_PIGEN") or rig_cache / "pi-gen")
+    if not (folder / "build.sh").exists():
+        pytest.skip(f"no pi-gen checkout in {folder}: `sudo make pi-check` clones it (or set HINGE_PIGEN)")
+    if os.geteuid() != 0:
+        pytest.skip("pi-gen's build.sh runs as root only")
+    return folder
+
+
+def test_pi_gens_own_build_sh_accepts_the_image_config() -> None:
+    """pi-gen's build.sh itself, every stage skipped: all its checks before the first stage pass on the
+    prepared config, and the committed config (no password, rename wizard off) stops it, as it did."""
+    pigen = pigen_checkout()
+    for tool in ("quilt", "parted", "zerofree", "mkdosfs", "bsdtar", "rsync", "pigz", "arch-test", "capsh"):
+        need(tool)  # pi-gen's `depends`: `make pi-check` installs them
+    from station.datadir import models_dir
+
+    script = DEPLOY / "pi-gen" / "dry-run.sh"
+    env = {**os.environ, "HINGE_FIRST_USER_PASS": "dry-run-only-42"}
+    done = subprocess.run(["bash", str(script), str(pigen), str(models_dir())], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and "Build finished" in done.stdout, done.stdout[-1500:] + done.stderr[-1500:]
+    assert "User rename on the first boot is disabled" in done.stdout
+    stages = re.search(r'^STAGE_LIST="([^"]+)"', (DEPLOY / "pi-gen" / "config").read_text(), re.M)
+    assert stages is not None
+    for stage in stages.group(1).split():
+        assert re.search(rf"Begin /\S+/{stage}$", done.stdout, re.M), stage
+    refused = subprocess.run(["bash", str(script), str(pigen), str(models_dir())], capture_output=True,
+                             text=True, timeout=300,
+                             env={**env, "HINGE_PIGEN_CONFIG": str(DEPLOY / "pi-gen" / "config")})
+    assert refused.returncode == 1 and "FIRST_USER_PASS needs to be set" in refused.stdout, refused.stdout
+    assert not (pigen / "config").exists() and not (pigen / "stage-hinge").exists()  # a scratch copy only
+
+
 # ---------------------------------------------------------------------- the real install
 def chroot_run(root: Path, *cmd: str, env: dict[str, str] | None = None, timeout: int = 900):
     base = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",

@@ -15,7 +15,11 @@ For each release:
    models on the stand-in camera's frames; a copy of the unit with a probe as ExecStart reports
    what the station's sandbox sees (numpy, picamera2, device tree, /proc/cpuinfo, lgpio, pins).
 
-The last line printed is one JSON object, a key per release. Exit status 0 only when every
+Before the releases, pi-gen's own build.sh runs on the image's config with every stage skipped
+(deploy/pi-gen/dry-run.sh, pi-gen cloned into the cache once). aarch64 programs run on a qemu of
+at least MIN_QEMU (fetched from Debian when the host's is older): see newer_qemu.
+
+The last line printed is one JSON object, a key per release and "pi-gen". Exit status 0 only when every
 release installed, its unit is active, its page answered 200, the models ran and the pins are
 not a mock on something that says it is a Pi.
 
@@ -104,38 +108,44 @@ def qemu_handler(binary: Path | None) -> Iterator[None]:
         say("aarch64 programs run on Debian's qemu again")
 
 
-# Debian Trixie's qemu-user (10.x, its qemu-aarch64 static) runs LiteRT where Bookworm's 7.2
-# crashes; on a host whose own qemu is older it is fetched from Debian's archive once and cached.
-NEWER_QEMU_RELEASE = "trixie"
-MIN_QEMU_MAJOR = 8
+# The qemu the rig needs, and where it comes from when the host's is older:
+# - Debian Bookworm's qemu 7.2 crashes in LiteRT 2.3's kernels (see qemu_handler);
+# - qemu up to 10.x (Debian Trixie's 10.0 too) copies statx's mask but not its stx_mnt_id field,
+#   so every mount id reads 0. systemd 257 (Trixie) compares mount ids to tell whether a unit's new
+#   root is already "/"; with both 0 it skips pivot_root and fails every unit with ProtectSystem=,
+#   PrivateTmp=, ... as 226/NAMESPACE. Found by strace and a statx probe (deploy/README.md); qemu 11.1.3
+#   (trixie-backports) fills stx_mnt_id, 10.0.13 does not. 11.1 is the first checked that has it.
+NEWER_QEMU_SUITE = "trixie-backports"
+MIN_QEMU = (11, 1)
 
 
-def host_qemu_major() -> int:
-    """The major version of the host's qemu-aarch64-static (0 when it cannot tell)."""
+def host_qemu_version() -> tuple[int, int]:
+    """The host's qemu-aarch64(-static) version as (major, minor); (0, 0) when it cannot tell."""
     tool = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
     if tool is None:
-        return 0
-    done = run([tool, "--version"], timeout=30)
-    words = done.stdout.split()
-    version = words[words.index("version") + 1] if "version" in words else "0"
-    return int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+        return (0, 0)
+    words = run([tool, "--version"], timeout=30).stdout.split()
+    version = words[words.index("version") + 1] if "version" in words else "0.0"
+    parts = [int(p) if p.isdigit() else 0 for p in [*version.split("."), "0"][:2]]
+    return (parts[0], parts[1])
 
 
 def newer_qemu() -> Path:
-    """Debian Trixie's static qemu-aarch64, from Debian's archive (apt, its own state in the cache;
-    Bookworm's archive keyring already holds Trixie's keys)."""
-    folder = CACHE / f"qemu-{NEWER_QEMU_RELEASE}"
+    """Debian's static qemu-aarch64 from trixie-backports, from Debian's archive (apt, its own state
+    in the cache; Bookworm's archive keyring already holds Trixie's keys)."""
+    folder = CACHE / f"qemu-{NEWER_QEMU_SUITE}"
     binary = folder / "usr" / "bin" / "qemu-aarch64"
     if binary.exists():
         return binary
     apt = folder / "apt"
     for sub in ("lists/partial", "archives/partial"):
         (apt / sub).mkdir(parents=True, exist_ok=True)
-    (apt / "sources.list").write_text(f"deb http://deb.debian.org/debian {NEWER_QEMU_RELEASE} main\n")
+    (apt / "sources.list").write_text(f"deb http://deb.debian.org/debian {NEWER_QEMU_SUITE} main\n")
     opts = [f"-oDir::Etc::SourceList={apt / 'sources.list'}", "-oDir::Etc::SourceParts=/dev/null",
             f"-oDir::State::Lists={apt / 'lists'}", f"-oDir::Cache::Archives={apt / 'archives'}",
-            "-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root"]
-    say(f"fetching Debian {NEWER_QEMU_RELEASE}'s qemu-user (the host's qemu is too old for LiteRT)")
+            "-oDir::State::status=/dev/null", "-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root"]
+    say(f"fetching Debian {NEWER_QEMU_SUITE}'s qemu-user (the host's qemu is older than "
+        f"{'.'.join(map(str, MIN_QEMU))})")
     for cmd in (["apt-get", *opts, "update"], ["apt-get", *opts, "download", "qemu-user"]):
         done = run(cmd, timeout=900, cwd=apt)
         if done.returncode != 0:
@@ -484,40 +494,54 @@ def pose_ms(box: Booted, limit: float) -> tuple[float | None, dict[str, Any]]:
     return None, health
 
 
-# systemd 257 (Trixie) sets up a unit's mount namespace with the kernel's newer mount calls, which
-# qemu-user does not emulate: every unit with ProtectSystem=, PrivateTmp=, ProtectProc=, ... fails
-# with 226/NAMESPACE there (bookworm's systemd 252 works). Only for Trixie under emulation the rig
-# turns those settings off in a drop-in, and says so in the result; the rest of the unit stays.
-NAMESPACE_OFF = """[Service]
-ProtectSystem=no
-ProtectHome=no
-PrivateTmp=no
-ProtectKernelLogs=no
-ProtectKernelModules=no
-ProtectKernelTunables=no
-ProtectControlGroups=no
-ProtectProc=default
-ReadWritePaths=
+# statx(AT_FDCWD, path, 0, STATX_MNT_ID) from inside the root, run by its own (aarch64) python:
+# the mount ids of "/" and "/proc" differ on a kernel or emulator that reports them.
+MOUNT_IDS = """
+import ctypes, os, struct
+libc = ctypes.CDLL(None, use_errno=True)
+nr = {"aarch64": 291, "x86_64": 332}[os.uname().machine]
+ids = []
+for path in ("/", "/proc"):
+    buf = ctypes.create_string_buffer(256)
+    libc.syscall(nr, -100, path.encode(), 0, 0x1000, buf)
+    ids.append(struct.unpack_from("Q", buf, 0x90)[0])
+print(*ids)
 """
 
 
-def namespace_dropin(root: Path, release: str, result: dict[str, Any]) -> None:
-    if release != "trixie" or os.uname().machine == "aarch64":
-        return
-    for unit in ("hinge-station", "hinge-probe"):
-        folder = root / "etc" / "systemd" / "system" / f"{unit}.service.d"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "rig-qemu.conf").write_text(NAMESPACE_OFF)
-    result["caveat"] = ("mount-namespace hardening off in a drop-in: qemu-user cannot set it up for "
-                        "systemd 257 (226/NAMESPACE); the rest of the unit as installed")
+def emulator(root: Path) -> str:
+    """Which program runs the root's aarch64 binaries, and whether its statx gives mount ids (systemd
+    257 needs them to set up a unit's mount namespace: see MIN_QEMU)."""
+    entry = BINFMT / "qemu-aarch64"
+    interpreter = "native"
+    if os.uname().machine != "aarch64" and entry.exists():
+        line = next((x for x in entry.read_text().splitlines() if x.startswith("interpreter ")), "")
+        words = run([line.split(" ", 1)[-1], "--version"], timeout=30).stdout.split()
+        interpreter = f"qemu {words[words.index('version') + 1]}" if "version" in words else line
+    ids = in_root(root, f"python3 -c '{MOUNT_IDS}'", timeout=300).stdout.split()
+    if len(ids) == 2 and ids[0] != ids[1] and "0" not in ids:
+        return f"{interpreter}, statx mount ids ok"
+    return f"{interpreter}, statx mount ids missing ({' '.join(ids) or 'no answer'})"
+
+
+def hardening(box: Booted) -> str:
+    """The station unit's mount-namespace settings as systemd runs them, and any drop-in on it: the
+    rig must run the unit as installed."""
+    keys = ("ProtectSystem", "PrivateTmp", "ProtectProc", "ProtectKernelTunables", "DropInPaths")
+    shown = box.run("systemctl", "show", "hinge-station", *[f"-p{k}" for k in keys]).stdout.split()
+    found = dict(line.split("=", 1) for line in shown if "=" in line)
+    settings = " ".join(f"{k}={found.get(k, '?')}" for k in keys[:-1])
+    # Only the unit's own: a distribution's drop-in for every service (service.d) is not the rig's.
+    own = [d for d in found.get("DropInPaths", "").split() if "/hinge-station.service.d/" in d]
+    return f"{settings}, {'drop-ins ' + ' '.join(own) if own else 'no drop-in'}"
 
 
 def boot_and_check(root: Path, scratch: Path, release: str, result: dict[str, Any]) -> None:
-    namespace_dropin(root, release, result)
     box = Booted(root, scratch / "boot.log", fake_firmware(scratch))
     try:
         system = box.wait_booted(300)
         result["unit"] = wait_unit(box, 300)
+        result["hardening"] = hardening(box)
         status, _ = box.get("/")
         result["health"] = status
         # Under emulation the first load (preflight child, then the models) takes minutes.
@@ -545,6 +569,7 @@ def check(release: str, keep: bool, source: Path) -> dict[str, Any]:
                               "pose_ms": None}
     with overlay(base, keep) as (root, scratch):
         stage_files(root, scratch, source, release)
+        result["emulator"] = emulator(root)
         say(f"{release}: deploy/install.sh")
         result["install"], out = install(root, release)
         if result["install"] != "ok":
@@ -561,7 +586,14 @@ def verdict(result: dict[str, Any]) -> list[str]:
     if result["install"] != "ok":
         wrong.append(f"install {result['install']}")
     if result["unit"] != "active":
-        wrong.append(f"unit {result['unit']}")
+        why = ""
+        if "missing" in str(result.get("emulator")):  # the cause of 226/NAMESPACE under systemd 257
+            why = (f" ({result['emulator']}: systemd 257 cannot set up a unit's mount namespace there; "
+                   f"use qemu {'.'.join(map(str, MIN_QEMU))} or newer)")
+        wrong.append(f"unit {result['unit']}{why}")
+    shown = str(result.get("hardening"))
+    if "ProtectSystem=strict" not in shown or "drop-ins" in shown:
+        wrong.append(f"the unit not as installed: {result.get('hardening')}")
     if result["health"] != 200:
         wrong.append(f"page {result['health']}")
     if not result["pose_ms"]:
@@ -571,6 +603,48 @@ def verdict(result: dict[str, Any]) -> list[str]:
     if not pins or "mock" in pins.lower():
         wrong.append(f"pins {pins or 'not reported'} on a device tree that says {MODEL!r}")
     return wrong
+
+
+# pi-gen, to run its own build.sh on the image's config (deploy/pi-gen/dry-run.sh). Its branch must
+# build the config's RELEASE (deploy/pi-gen/config); HINGE_RIG_PIGEN_URL gives another clone source
+# (a mirror, a local checkout) where github.com cannot be reached.
+PIGEN_URL = os.environ.get("HINGE_RIG_PIGEN_URL", "https://github.com/RPi-Distro/pi-gen.git")
+PIGEN_BRANCH = "bookworm-arm64"
+
+
+def pigen_checkout() -> Path | None:
+    """pi-gen's checkout in the cache, cloned on the first run when the network allows."""
+    folder = CACHE / "pi-gen"
+    if (folder / "build.sh").exists():
+        return folder
+    CACHE.mkdir(parents=True, exist_ok=True)
+    done = run(["git", "clone", "--quiet", "--depth", "1", "--branch", PIGEN_BRANCH, PIGEN_URL, str(folder)],
+               timeout=600)
+    if done.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return folder
+
+
+def image_config(source: Path) -> str:
+    """Whether pi-gen's own build.sh accepts the image's config (every stage skipped)."""
+    pigen = pigen_checkout()
+    if pigen is None:
+        return f"not checked: pi-gen could not be cloned from {PIGEN_URL} (set HINGE_RIG_PIGEN_URL)"
+    sys.path.insert(0, str(SOURCE))
+    from station.datadir import models_dir
+
+    # A password for the dry run only: no image is built with it.
+    env = {**os.environ, "HINGE_FIRST_USER_PASS": "pi-check-dry-run"}
+    script = source / "deploy" / "pi-gen" / "dry-run.sh"
+    if not script.exists():  # an older tree (--source): this tree's script and config
+        script = SOURCE / "deploy" / "pi-gen" / "dry-run.sh"
+    done = run(["bash", str(script), str(pigen), str(models_dir())], timeout=600, env=env)
+    commit = run(["git", "-C", str(pigen), "rev-parse", "--short", "HEAD"], timeout=30).stdout.strip()
+    if done.returncode == 0 and "Build finished" in done.stdout:
+        return f"passes pi-gen's build.sh checks ({PIGEN_BRANCH} {commit}, every stage skipped)"
+    last = (done.stdout + done.stderr).strip().splitlines()[-3:]
+    return f"refused by pi-gen's build.sh ({PIGEN_BRANCH} {commit}): {' / '.join(last)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -586,9 +660,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_tools()
     ensure_binfmt()
-    if args.qemu is None and os.uname().machine != "aarch64" and host_qemu_major() < MIN_QEMU_MAJOR:
+    if args.qemu is None and os.uname().machine != "aarch64" and host_qemu_version() < MIN_QEMU:
         args.qemu = newer_qemu()
-    results, failed = {}, False
+    results: dict[str, Any] = {}
+    image = image_config(args.source.resolve())
+    say(f"image config: {image}")
+    failed = image.startswith("refused")
     with qemu_handler(args.qemu):
         for release in args.release or RELEASES:
             results[release] = check(release, args.keep, args.source.resolve())
@@ -600,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("install_tail", "journal_tail"):
             for line in result.pop(key, []):
                 say(f"{release}: | {line}")
-    print(json.dumps(results), flush=True)
+    print(json.dumps({**results, "pi-gen": image}), flush=True)
     return 1 if failed else 0
 
 
