@@ -454,7 +454,8 @@ def probe(box: Booted) -> dict[str, Any]:
     lines = []
     for line in unit.splitlines():
         key = line.split("=", 1)[0]
-        if key in ("Type", "NotifyAccess", "WatchdogSec", "Restart", "RestartSec"):
+        # A oneshot refuses the restart settings (systemd: "RestartForceExitStatus= ... isn't allowed").
+        if key in ("Type", "NotifyAccess", "WatchdogSec", "Restart", "RestartSec", "RestartForceExitStatus"):
             continue
         if key == "ExecStart":
             line = "ExecStart=/opt/hinge-station/venv/bin/python /rig/probe.py"
