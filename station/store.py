@@ -87,7 +87,13 @@ V5 = [
         by TEXT NOT NULL, t REAL NOT NULL, PRIMARY KEY (set_id, rep))""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
+# V6: the lowest id a new rep may take. A restore brings back an older log whose ids restart
+# below reps already published over MQTT; receivers de-duplicate by id, so a new rep must never
+# reuse one (RepLog.replace raises the floor above every id the replaced log held).
+V6 = ["CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"]
+REP_ID_FLOOR = "rep_id_floor"
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
 # Tables whose rows are copied out of a damaged log into the fresh one, as far as they read.
 SALVAGED = ("accounts", "settings")
 
@@ -290,7 +296,10 @@ class RepLog:
         """Store a rep; it is on disk when this returns. With ``epoch`` (:attr:`epoch` when the set
         began), StoreReplaced if a restore came since: the set is not in this log."""
         return self._write(
-            "INSERT INTO reps (set_id, t, rep, verdict, faults, metrics) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO reps (id, set_id, t, rep, verdict, faults, metrics) VALUES ("
+            "MAX(COALESCE((SELECT MAX(id) FROM reps), 0), "
+            f"COALESCE((SELECT value FROM counters WHERE name = '{REP_ID_FLOOR}'), 0)) + 1, "
+            "?, ?, ?, ?, ?, ?)",
             (set_id, t, rep, verdict, json.dumps(list(faults)), json.dumps(metrics)), epoch)
 
     def reps(self, *, since: float | None = None, until: float | None = None,
@@ -499,6 +508,9 @@ class RepLog:
             busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if busy:  # a reader held the log: nothing has changed yet
                 raise StoreError("the rep log is busy (a long read); try the restore again")
+            top = self._db.execute(
+                f"SELECT MAX(COALESCE((SELECT MAX(id) FROM reps), 0), "
+                f"COALESCE((SELECT value FROM counters WHERE name = '{REP_ID_FLOOR}'), 0))").fetchone()[0]
             self._db.close()
             swapped = False
             try:
@@ -507,6 +519,10 @@ class RepLog:
                 swapped = True
                 _sync_folder(path.parent)
                 self._db = self._connect()
+                self._db.execute(  # new reps continue above every id the replaced log held
+                    "INSERT INTO counters (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+                    (REP_ID_FLOOR, top))
             except (OSError, sqlite3.DatabaseError) as exc:
                 if swapped:
                     os.replace(aside, path)  # the old log back as it was

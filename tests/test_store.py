@@ -158,3 +158,25 @@ def test_reps_reported_before_sigkill_are_on_disk(tmp_path) -> None:
             s["id"] for s in log.sets())}
         assert set(reported) <= stored
         log.close()
+
+
+def test_after_a_restore_new_reps_never_reuse_an_id_the_replaced_log_held(tmp_path) -> None:
+    """Receivers of the MQTT rep events de-duplicate by id: a rep written after a restore must
+    not take the id of a rep the replaced log held (and may have published)."""
+    log = RepLog.open(tmp_path)
+    set_id = log.start_set(1.0)
+    for i in range(3):
+        log.add_rep(set_id, 2.0 + i, i + 1, Verdict.GOOD, [], {})
+    copy = tmp_path / "backup.db"
+    source, target = sqlite3.connect(str(tmp_path / DB_NAME)), sqlite3.connect(str(copy))
+    source.backup(target)  # what a backup holds: reps 1-3
+    source.close()
+    target.close()
+    for i in range(3, 6):
+        log.add_rep(set_id, 2.0 + i, i + 1, Verdict.GOOD, [], {})  # ids 4-6, published since
+    log.replace(copy)
+    assert sorted(r["id"] for r in log.reps()) == [1, 2, 3]
+    new_set = log.start_set(10.0)
+    assert log.add_rep(new_set, 11.0, 1, Verdict.GOOD, [], {}) == 7
+    log.close()
+    assert RepLog.open(tmp_path).add_rep(new_set, 12.0, 2, Verdict.GOOD, [], {}) == 8  # kept on disk
