@@ -479,10 +479,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="station", description="Hinge Station: a hip-hinge coach.")
     parser.add_argument("--version", action="version", version=f"station {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", metavar="DIR", help="data directory (default: $STATION_DATA or "
-                        "~/.local/share/hinge-station)")
+    common.add_argument("--data", metavar="DIR", help="data directory: rep log, settings (default: "
+                        "$STATION_DATA or ~/.local/share/hinge-station; the models are shared, see README)")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_pose_parsers(sub, common)
+    _add_run_parser(sub, common)
+    _add_stream_parsers(sub, common)
+    return parser
 
+
+def _add_pose_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``station models``, ``analyze`` and ``bench``: the pose models and the engine."""
     m = sub.add_parser("models", parents=[common], help="fetch or check the pose models")
     m.add_argument("action", choices=["fetch", "check", "quantize"],
                    help="quantize: build the int8 landmark model (needs the quantize extra)")
@@ -508,8 +515,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     b.set_defaults(func=cmd_bench)
 
-    _add_run_parser(sub, common)
 
+def _add_stream_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``station record``, ``replay`` and ``evaluate``: pose streams and the coach over them."""
     r = sub.add_parser("record", parents=[common], help="record a pose stream (JSON Lines)")
     r.add_argument("inputs", nargs="*", metavar="PATH", help="videos, images or folders to record from")
     r.add_argument("-o", "--out", default="-", metavar="FILE", help="where to write (default: stdout)")
@@ -535,7 +543,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "one (Staff > Sets > Export labelled sets)")
     e.add_argument("--json", action="store_true", help="one JSON object per recording, then a summary")
     e.set_defaults(func=cmd_evaluate)
-    return parser
 
 
 def exit_code_for(exc: BaseException) -> int | None:
