@@ -38,14 +38,16 @@ def member_view(snap: dict[str, Any], baseline: Baseline | None, wall_travel: fl
     if snap.get("lights"):
         view["lights"] = {k: round(v * 20) / 20 for k, v in snap["lights"].items()}
     marks = snap.get("landmarks")
-    view["pose"] = _pose(marks, baseline.side if baseline else None) if marks else None
+    view["pose"] = pose_points(marks, baseline.side if baseline else None) if marks else None
     dowel = snap.get("dowel")
     view["dowel"] = [round(v) for v in dowel] if dowel else None
     view["wall"] = _wall_x(baseline, wall_travel) if baseline and marks else None
     return view
 
 
-def _pose(marks: dict[str, list[float]], side: str | None) -> list[Any]:
+def pose_points(marks: dict[str, list[float]], side: str | None) -> list[Any]:
+    """One side's drawn points as the pages draw them: the side, then whole-pixel x, y pairs (null
+    when seen less surely than MIN_VISIBILITY), then the nose; ``side`` None: the side seen better."""
     if side is None:  # before a set: the side the camera sees better
         seen = {s: sum(marks.get(f"{s}_{n}", (0, 0, 0))[2] for n in DRAWN) for s in Side}
         side = max(seen, key=lambda s: seen[s])

@@ -32,7 +32,7 @@ from station.kept_sets import KeptSets, LabelProblem
 from station.publisher import station_name
 from station.set_export import export
 from station.web.auth import login_required, staff_user
-from station.web.live import DRAWN, MIN_VISIBILITY
+from station.web.live import DRAWN, pose_points
 from station.web.member import FAULT_NAMES
 
 if TYPE_CHECKING:
@@ -91,13 +91,18 @@ def listing() -> ResponseReturnValue:
                            days=settings.keep_sets_days, labelled=len(kept.labelled()))
 
 
+def _found(kept: KeptSets, set_id: int) -> dict[str, Any]:
+    """The kept set, or a 404 that says why it may be gone."""
+    found = kept.get(set_id)
+    if found is None:
+        abort(404, description="no such kept set (it may have passed its retention)")
+    return found
+
+
 @sets.get("/<int:set_id>")
 @login_required
 def one(set_id: int) -> ResponseReturnValue:
-    kept = _kept().get(set_id)
-    if kept is None:
-        abort(404, description="no such kept set (it may have passed its retention)")
-    return render_template("set.html", s=kept, faults=_faults(), errors={})
+    return render_template("set.html", s=_found(_kept(), set_id), faults=_faults(), errors={})
 
 
 @sets.get("/<int:set_id>/poses.json")
@@ -105,9 +110,7 @@ def one(set_id: int) -> ResponseReturnValue:
 def poses(set_id: int) -> ResponseReturnValue:
     """The set's frames as the replay draws them: time, the near side's points, the dowel."""
     kept = _kept()
-    found = kept.get(set_id)
-    if found is None:
-        abort(404, description="no such kept set")
+    found = _found(kept, set_id)
     frames = replay_frames(kept.lines(set_id))
     return {"facing": found["facing"], "duration_s": found["duration_s"], "frames": frames,
             "reps": [{**{k: r[k] for k in ("rep", "verdict", "faults", "start", "end")},
@@ -125,16 +128,8 @@ def replay_frames(lines: list[str]) -> list[dict[str, Any]]:
     side = max(seen, key=lambda s: seen[s])
     out = []
     for f in decoded:
-        marks = f.get("landmarks")
-        pose: list[Any] | None = None
-        if marks:
-            pose = [side]
-            for name in (*(f"{side}_{n}" for n in DRAWN), "nose"):
-                m = marks.get(name)
-                ok = m and (len(m) < 3 or m[2] >= MIN_VISIBILITY)
-                pose += [round(m[0]), round(m[1])] if ok else [None, None]
-        dowel = f.get("dowel")
-        out.append({"t": f["t"], "pose": pose,
+        marks, dowel = f.get("landmarks"), f.get("dowel")
+        out.append({"t": f["t"], "pose": pose_points(marks, side) if marks else None,
                     "dowel": [round(v) for p in dowel for v in p] if dowel else None})
     return out
 
@@ -143,9 +138,7 @@ def replay_frames(lines: list[str]) -> list[dict[str, Any]]:
 @login_required
 def labels(set_id: int) -> ResponseReturnValue:
     kept = _kept()
-    found = kept.get(set_id)
-    if found is None:
-        abort(404, description="no such kept set")
+    found = _found(kept, set_id)
     given: dict[int, tuple[bool, list[str]]] = {}
     for rep in found["reps"]:
         n = rep["rep"]
