@@ -352,7 +352,7 @@ class RepLog:
         """The database answers a query (for the health page and the ``database ok`` metric)."""
         try:
             self._read("SELECT COUNT(*) FROM sqlite_master")
-        except sqlite3.Error:
+        except (StoreError, sqlite3.Error):  # _read says a damaged file as StoreError
             return False
         return True
 

@@ -180,3 +180,14 @@ def test_after_a_restore_new_reps_never_reuse_an_id_the_replaced_log_held(tmp_pa
     assert log.add_rep(new_set, 11.0, 1, Verdict.GOOD, [], {}) == 7
     log.close()
     assert RepLog.open(tmp_path).add_rep(new_set, 12.0, 2, Verdict.GOOD, [], {}) == 8  # kept on disk
+
+
+def test_ping_says_false_when_the_file_stops_being_a_database(tmp_path) -> None:
+    """The health page asks ping(): a log that no longer reads must answer False, not raise."""
+    log = RepLog.open(tmp_path)
+    assert log.ping() is True
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database" * 300)
+    log._db.close()
+    log._db = sqlite3.connect(str(garbage), check_same_thread=False, isolation_level=None)
+    assert log.ping() is False
