@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from station import __version__
+from station.pose.models import sha256_of
 from station.settings import Settings, SettingsError
 from station.store import MIGRATIONS, RepLog, migrate
 
@@ -73,7 +74,7 @@ def write(store: RepLog, settings: Settings, out: IO[bytes], work: Path) -> dict
             "format": FORMAT, "format_version": FORMAT_VERSION, "station_version": __version__,
             "schema_version": schema, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)),
             "created_t": round(now, 3),
-            "files": {DB_MEMBER: {"sha256": _sha256_file(db), "bytes": db.stat().st_size},
+            "files": {DB_MEMBER: {"sha256": sha256_of(db), "bytes": db.stat().st_size},
                       SETTINGS_MEMBER: {"sha256": hashlib.sha256(settings_bytes).hexdigest(),
                                         "bytes": len(settings_bytes)}},
         }
@@ -226,12 +227,4 @@ def _known_schema(schema: int, manifest: dict[str, Any]) -> None:
                           f"up to {len(MIGRATIONS)}): update the station first")
     if schema < 1:
         raise BackupError("station.db is an empty database, not a rep log")
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(2**20):
-            digest.update(chunk)
-    return digest.hexdigest()
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from station.coach.vocabulary import FaultCode, Side, Verdict
+from station.coach.vocabulary import FaultCode, Side, Verdict, fault_words
 
 log = logging.getLogger("station")
 
@@ -161,12 +161,6 @@ def _salvage(damaged: Path, db: sqlite3.Connection) -> str:
     finally:
         old.close()
     return ", ".join(kept) or "nothing"
-
-
-def _fault_words(codes: Sequence[str]) -> str:
-    """Fault codes in words for the CSV; a code this version does not know stays as it is."""
-    known = {str(c): c.words for c in FaultCode}
-    return "; ".join(known.get(c, c) for c in codes)
 
 
 class RepLog:
@@ -396,7 +390,8 @@ class RepLog:
         for r in reps:
             when = datetime.fromtimestamp(r["t"]).isoformat(timespec="seconds")
             writer.writerow([when, r["set_id"], r["rep"], r["verdict"], ";".join(r["faults"]),
-                             *[r["metrics"].get(k, "") for k in keys], _fault_words(r["faults"])])
+                             *[r["metrics"].get(k, "") for k in keys],
+                             "; ".join(fault_words(c) for c in r["faults"])])
         return len(reps)
 
     # ---------------------------------------------------------------- settings

@@ -79,6 +79,18 @@ FAULT_NAMES: dict[FaultCode, str] = {
 }
 
 
+def fault_words(code: str) -> str:
+    """A stored fault code in words; a code this version does not know stays as it is.
+
+    >>> fault_words("head_off_dowel"), fault_words("from_a_newer_station")
+    ('head off the dowel', 'from_a_newer_station')
+    """
+    try:
+        return FaultCode(code).words
+    except ValueError:
+        return code
+
+
 class Contact(StrEnum):
     """The three points where the dowel must touch the back."""
 

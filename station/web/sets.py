@@ -27,7 +27,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from station.coach.faults import FAULTS
-from station.coach.vocabulary import FaultCode
+from station.coach.vocabulary import FaultCode, fault_words
 from station.kept_sets import KeptSets, LabelProblem
 from station.publisher import station_name
 from station.set_export import export
@@ -50,13 +50,7 @@ def _open(state: BlueprintSetupState) -> None:
     state.app.extensions["hinge_kept_sets"] = KeptSets.of(station.store)
 
 
-@sets.app_template_filter("fault_words")
-def fault_words(code: str) -> str:
-    """A fault code in the words the member and history pages use (an unknown code as it is)."""
-    try:
-        return FaultCode(code).words
-    except ValueError:
-        return code
+sets.add_app_template_filter(fault_words, "fault_words")
 
 
 @sets.app_template_filter("localtime")

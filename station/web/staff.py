@@ -540,8 +540,7 @@ def _mqtt_words(m: dict[str, Any]) -> str:
 # ------------------------------------------------------------------ backup and restore
 def _restart_note(before: Settings, after: Settings) -> str:
     """Restored settings that only take effect after a restart, named (empty: none changed)."""
-    later = [f["name"].replace("_", " ") for f in Settings.describe()
-             if f["restart"] and getattr(before, f["name"]) != getattr(after, f["name"])]
+    later = [name.replace("_", " ") for name in after.restart_changes(before)]
     return f" These restored settings take effect after a restart: {', '.join(later)}." if later else ""
 
 
