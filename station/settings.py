@@ -253,7 +253,7 @@ class Settings:
     # 30 days: a month of a gym's sets to label; 365 at most, a year being plenty for regression sets.
     keep_sets_days: int = setting(
         30, "privacy", "kept sets are deleted after this many days (keeping off or on)", "days", 1, 365,
-        label="Keep sets for (days)")
+        label="Keep sets for")
 
     # --- system
     # 1024 and up: the unit runs without privileges (no CAP_NET_BIND_SERVICE); below 49152, the

@@ -141,3 +141,13 @@ def test_the_estimator_is_loaded_once_and_a_failure_is_said_once() -> None:
 def test_store_error_is_a_store_error() -> None:
     # The command line maps StoreError to exit code 1: it must stay its own class.
     assert issubclass(StoreError, Exception) and not issubclass(StoreError, ModelError)
+
+
+def test_every_label_names_its_unit_once() -> None:
+    """The unit is added to the label in one place; a label written with its own unit showed it
+    twice ("Keep sets for (days) (days)")."""
+    for f in Settings.describe():
+        label = Settings.label(f["name"])
+        if f["unit"]:
+            unit = label[label.rindex(" ("):]
+            assert label.count(unit) == 1, label
