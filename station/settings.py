@@ -332,10 +332,6 @@ class Settings:
                 values[f.name] = SECRET
         return values
 
-    @classmethod
-    def secrets(cls) -> frozenset[str]:
-        return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("secret"))
-
     def changed(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied, or SettingsError naming every bad field (none applied).
 

@@ -314,25 +314,6 @@ class RepLog:
             (since if since is not None else -1e18, limit))
         return [dict(r) for r in rows]
 
-    def days(self, n: int = 30) -> list[dict]:
-        """Per local day, newest first: sets, reps, good, good_rate and fault counts."""
-        out: dict[str, dict] = {}
-        since = time.time() - n * 86400
-        for r in self._read("SELECT set_id, t, verdict, faults FROM reps WHERE t >= ? ORDER BY t", (since,)):
-            day = datetime.fromtimestamp(r["t"]).strftime("%Y-%m-%d")
-            d = out.setdefault(day, {"day": day, "sets": set(), "reps": 0, "good": 0, "faults": {}})
-            d["sets"].add(r["set_id"])
-            d["reps"] += 1
-            d["good"] += r["verdict"] == Verdict.GOOD
-            for code in json.loads(r["faults"]):
-                d["faults"][code] = d["faults"].get(code, 0) + 1
-        days = []
-        for d in sorted(out.values(), key=lambda d: d["day"], reverse=True):
-            d["sets"] = len(d["sets"])
-            d["good_rate"] = round(d["good"] / d["reps"], 3) if d["reps"] else None
-            days.append(d)
-        return days
-
     def totals(self) -> dict[str, Any]:
         """Everything in the log so far: reps by verdict, faults by code, sets (for counters that
         carry on across restarts rather than start again at zero)."""

@@ -23,7 +23,6 @@ FONT = 11
 CHAR_W = 0.62 * FONT  # a generous mean glyph width of DejaVu Sans at this size, to space the ticks
 LEFT, RIGHT, TOP, PLOT_H = 50, 22, 12, 150
 ROW = 18  # one legend row
-GOOD, FAULTY = "#009E73", "#D55E00"  # Okabe-Ito bluish green and vermillion
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 MARKERS = ("circle", "square", "triangle", "diamond", "down", "plus")
 DASHES = ("", "6 3", "2 2", "8 3 2 3")
