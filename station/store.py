@@ -92,6 +92,9 @@ V5 = [
 # reuse one (RepLog.replace raises the floor above every id the replaced log held).
 V6 = ["CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"]
 REP_ID_FLOOR = "rep_id_floor"
+# The highest id a rep has had in this log: its reps', or the floor a restore left.
+_TOP_REP_ID = ("MAX(COALESCE((SELECT MAX(id) FROM reps), 0), "
+               f"COALESCE((SELECT value FROM counters WHERE name = '{REP_ID_FLOOR}'), 0))")
 
 MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
 # Tables whose rows are copied out of a damaged log into the fresh one, as far as they read.
@@ -290,9 +293,7 @@ class RepLog:
         """Store a rep; it is on disk when this returns. With ``epoch`` (:attr:`epoch` when the set
         began), StoreReplaced if a restore came since: the set is not in this log."""
         return self._write(
-            "INSERT INTO reps (id, set_id, t, rep, verdict, faults, metrics) VALUES ("
-            "MAX(COALESCE((SELECT MAX(id) FROM reps), 0), "
-            f"COALESCE((SELECT value FROM counters WHERE name = '{REP_ID_FLOOR}'), 0)) + 1, "
+            f"INSERT INTO reps (id, set_id, t, rep, verdict, faults, metrics) VALUES (({_TOP_REP_ID}) + 1, "
             "?, ?, ?, ?, ?, ?)",
             (set_id, t, rep, verdict, json.dumps(list(faults)), json.dumps(metrics)), epoch)
 
@@ -484,9 +485,7 @@ class RepLog:
             busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if busy:  # a reader held the log: nothing has changed yet
                 raise StoreError("the rep log is busy (a long read); try the restore again")
-            top = self._db.execute(
-                f"SELECT MAX(COALESCE((SELECT MAX(id) FROM reps), 0), "
-                f"COALESCE((SELECT value FROM counters WHERE name = '{REP_ID_FLOOR}'), 0))").fetchone()[0]
+            top = self._db.execute(f"SELECT {_TOP_REP_ID}").fetchone()[0]
             self._db.close()
             swapped = False
             try:
