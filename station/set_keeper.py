@@ -85,12 +85,15 @@ class SetKeeper:
         return len(self._preroll) + (len(self._set.frames) if self._set else 0)
 
     # ---------------------------------------------------------------- the loop's side
-    def frame(self, keep: bool, t: float, pose: Pose | None, dowel: Line | None,
-              wall: bool | None, days: int | None = None) -> None:
-        """One frame of the loop, before the coach's events for it; ``keep``: the setting now."""
-        if days is not None and days != self.days:
+    def retain(self, days: int) -> None:
+        """The retention setting (the loop calls this when settings change): a shorter one
+        applies now, not at the next daily prune."""
+        if days != self.days:
             self.days = days
-            self._ask(_PRUNE)  # a shorter retention applies now, not at the next daily prune
+            self._ask(_PRUNE)
+
+    def frame(self, keep: bool, t: float, pose: Pose | None, dowel: Line | None, wall: bool | None) -> None:
+        """One frame of the loop, before the coach's events for it; ``keep``: the setting now."""
         if not keep:  # turned off: nothing more is kept, not even the set under way
             self._preroll.clear()
             self._set = None

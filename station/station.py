@@ -360,6 +360,7 @@ class Station:
             self._settings, self._pending = self._pending, None
             self.coach.update_settings(self._settings)
             self.lights_policy.hold_s = self._settings.result_hold_s
+            self.keeper.retain(self._settings.keep_sets_days)
 
     def _frame(self, frame: Frame) -> None:
         self._apply_pending_settings()
@@ -379,8 +380,7 @@ class Station:
         measuring = self._measure_wall(frame.t, pose, wall)
         self.view = LoopView(pose, frame.rgb if frame.rgb is not None else self.view.rgb, self.coach.baseline,
                              measuring, self._wall_seen)
-        settings = self._settings
-        self.keeper.frame(settings.keep_sets, frame.t, pose, dowel, wall, settings.keep_sets_days)
+        self.keeper.frame(self._settings.keep_sets, frame.t, pose, dowel, wall)
         events = []
         for event in step.events:
             events.append(self.recorder.record(event))

@@ -178,7 +178,7 @@ def test_retention_forgets_old_sets_and_their_labels_at_start(tmp_path) -> None:
     assert len(log.reps()) == 2  # the rep log itself keeps its reps
     keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
     keeper.start()
-    keeper.frame(False, 0.0, None, None, None, days=1)  # staff shorten the retention, keeping off
+    keeper.retain(1)  # staff shorten the retention, keeping off
     keeper.close()  # the writer pruned before it stopped, not a day later
     assert kept.count() == 0
 
