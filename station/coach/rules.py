@@ -47,6 +47,8 @@ class RepJudge:
     def __init__(self, settings: Settings, t_start: float, *, from_bottom: bool = False) -> None:
         self.s = settings
         self.t_start = t_start
+        # The head's limit without a dowel in view, from the settings' tolerance: once a rep.
+        self._head_off_deg = th.head_off_dowel_deg(settings.contact_tolerance)
         # A rep first seen at its bottom (a set that starts bent over) is half a rep: not timed.
         self.from_bottom = from_bottom
         self._run_since: dict[Condition, float | None] = dict.fromkeys(CONDITIONS)
@@ -80,8 +82,8 @@ class RepJudge:
             off = {c: sig.gaps[c] > s.contact_tolerance for c in CONTACTS}
         else:
             # No dowel seen: only the head can still be judged, from the neck's flexion.
-            off = dict.fromkeys(Contact, False)
-            off[Contact.HEAD] = sig.head_spine > th.head_off_dowel_deg(s.contact_tolerance)
+            off = dict.fromkeys(CONTACTS, False)
+            off[Contact.HEAD] = sig.head_spine > self._head_off_deg
         return {
             **{OFF_DOWEL[c]: off[c] for c in CONTACTS},
             Condition.HEAD_AND_SACRUM_OFF: off[Contact.HEAD] and off[Contact.SACRUM],
