@@ -451,7 +451,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _add_run_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    n = sub.add_parser("run", parents=[common], help="run the station (off a Pi: the demo)")
+    n = sub.add_parser("run", parents=[common, _engine_options()],
+                       help="run the station (off a Pi: the demo)")
     src = n.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, metavar="N", help="a USB camera by its index")
     src.add_argument("--video", metavar="FILE", help="a video file instead of a camera")
@@ -467,12 +468,20 @@ def _add_run_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     n.add_argument("--print-reps", action="store_true", help="print each rep once it is in the log")
     n.add_argument("--mqtt", metavar="URL", help="MQTT broker for this run (mqtt://host:1883, "
                    "mqtts://host:8883), instead of the setting")
-    n.add_argument("--threads", type=int, help="CPU threads per model")
-    n.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     n.set_defaults(func=cmd_run)
 
 
 MODEL_HELP = "landmark model (default: the pose_model setting, full)"
+
+
+def _engine_options() -> argparse.ArgumentParser:
+    """``--threads`` and ``--model``, for every command that runs the pose engine."""
+    from station.pose.models import POSE_MODELS
+
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--threads", type=int, help="CPU threads per model")
+    engine.add_argument("--model", choices=list(POSE_MODELS), help=MODEL_HELP)
+    return engine
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -500,25 +509,24 @@ def _add_pose_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     m.add_argument("--quiet", action="store_true", help="no pip progress bar")
     m.set_defaults(func=cmd_models)
 
-    a = sub.add_parser("analyze", parents=[common], help="pose and posture in photos or videos")
+    a = sub.add_parser("analyze", parents=[common, _engine_options()],
+                       help="pose and posture in photos or videos")
     a.add_argument("paths", nargs="+", metavar="PATH", help="images, videos or folders of them")
     a.add_argument("--json", action="store_true", help="one JSON object per frame")
-    a.add_argument("--threads", type=int, help="CPU threads per model")
-    a.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     a.set_defaults(func=cmd_analyze)
 
-    b = sub.add_parser("bench", parents=[common], help="time the pose pipeline against its models")
+    b = sub.add_parser("bench", parents=[common, _engine_options()],
+                       help="time the pose pipeline against its models")
     b.add_argument("images", nargs="*", metavar="IMAGE")
     b.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")
     b.add_argument("--json", action="store_true")
-    b.add_argument("--threads", type=int, help="CPU threads per model")
-    b.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     b.set_defaults(func=cmd_bench)
 
 
 def _add_stream_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     """``station record``, ``replay`` and ``evaluate``: pose streams and the coach over them."""
-    r = sub.add_parser("record", parents=[common], help="record a pose stream (JSON Lines)")
+    r = sub.add_parser("record", parents=[common, _engine_options()],
+                       help="record a pose stream (JSON Lines)")
     r.add_argument("inputs", nargs="*", metavar="PATH", help="videos, images or folders to record from")
     r.add_argument("-o", "--out", default="-", metavar="FILE", help="where to write (default: stdout)")
     r.add_argument("--sim", action="store_true", help="record the simulated trainee")
@@ -526,8 +534,6 @@ def _add_stream_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--seconds", type=float, default=30.0, help="how long to record a camera (default 30)")
     r.add_argument("--seed", type=int, default=0, help="simulator seed")
     r.add_argument("--sets", type=int, default=2, help="simulated sets to record")
-    r.add_argument("--threads", type=int, help="CPU threads per model")
-    r.add_argument("--model", choices=["full", "full_int8"], help=MODEL_HELP)
     r.set_defaults(func=cmd_record)
 
     p = sub.add_parser("replay", parents=[common], help="run the coach over a recorded pose stream")
