@@ -293,7 +293,8 @@ def _estimator_factory(args: argparse.Namespace, settings: Settings) -> Callable
         # The live station tries the runtime in a child first: a native crash there is a message.
         from station.pose.preflight import check_in_child
 
-        check_in_child(models_dir(args.data), getattr(args, "threads", None) or settings.pose_threads)
+        check_in_child(models_dir(args.data), getattr(args, "threads", None) or settings.pose_threads,
+                       pose_model=getattr(args, "model", None) or settings.pose_model)
         return load_estimator(args, settings)
 
     return live

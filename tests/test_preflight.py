@@ -46,3 +46,14 @@ def test_the_runtimes_stderr_reaches_the_log_without_its_banner(monkeypatch, cap
         interpreter.load(tmp_path / "m.tflite", 2)
     said = [r.getMessage() for r in caplog.records]
     assert said == ["LiteRT (m.tflite): Error in cpuinfo: failed to parse the list of possible processors"]
+
+
+def test_the_child_tries_the_landmark_model_the_station_will_load(model_folder, tmp_path) -> None:
+    """With ``pose_model = full_int8`` the int8 model is the one tried: a folder without it fails."""
+    from station.pose.models import DETECTOR, LANDMARKER
+
+    for model in (DETECTOR, LANDMARKER):
+        (tmp_path / model.name).symlink_to(model_folder / model.name)
+    preflight.check_in_child(tmp_path, 1, pose_model="full")
+    with pytest.raises(ModelError, match="cannot run"):
+        preflight.check_in_child(tmp_path, 1, pose_model="full_int8")

@@ -3,8 +3,8 @@
 A native crash in the runtime (a segmentation fault in LiteRT's kernels, an illegal instruction
 on a CPU the wheel was not built for) would otherwise kill the station: systemd restarts it five
 times and gives up, and the page is gone. In a child, the crash becomes a message the station
-keeps serving with (health, the staff banner). ``python -m station.pose.preflight FOLDER THREADS``
-is the child.
+keeps serving with (health, the staff banner). ``python -m station.pose.preflight FOLDER THREADS [MODEL]``
+is the child (``MODEL``: the landmark model the station will load, ``full`` unless given).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from station.pose.models import ModelError
 TIMEOUT_S = 300.0  # generous: a slow CPU, or emulation in the arm64 rig
 
 
-def check_in_child(folder: Path, threads: int, timeout: float = TIMEOUT_S) -> None:
-    """Return when both models ran once in a child; :class:`ModelError` saying how it failed."""
-    cmd = [sys.executable, "-m", "station.pose.preflight", str(folder), str(threads)]
+def check_in_child(folder: Path, threads: int, timeout: float = TIMEOUT_S, pose_model: str = "full") -> None:
+    """Return when both models (the detector and ``pose_model``'s landmark model, the ones the
+    station will load) ran once in a child; :class:`ModelError` saying how it failed."""
+    cmd = [sys.executable, "-m", "station.pose.preflight", str(folder), str(threads), pose_model]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -34,13 +35,13 @@ def check_in_child(folder: Path, threads: int, timeout: float = TIMEOUT_S) -> No
         raise ModelError(f"the pose models cannot run ({lines[-1]})")
 
 
-def run_once(folder: Path, threads: int) -> None:
+def run_once(folder: Path, threads: int, pose_model: str = "full") -> None:
     """Load each model and invoke it once on zeros (what the child does)."""
     import numpy as np
 
     from station.pose import interpreter, models
 
-    for path in models.require(folder):
+    for path in models.require(folder, pose_model):
         model = interpreter.load(path, threads)
         for detail in model.get_input_details():
             model.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
@@ -48,4 +49,4 @@ def run_once(folder: Path, threads: int) -> None:
 
 
 if __name__ == "__main__":
-    run_once(Path(sys.argv[1]), int(sys.argv[2]))
+    run_once(Path(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:4])
