@@ -22,7 +22,6 @@ insert at most, woken the moment it ends, not by SQLite's busy wait.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from station.coach.vocabulary import FaultCode, Verdict
-from station.store import RepLog, StoreError, StoreReplaced
+from station.store import LogReader, RepLog, StoreError, StoreReplaced
 
 FAULT_CODES = frozenset(str(c) for c in FaultCode)
 # zlib level 6 (its default): pose lines shrink about fivefold; 9 saves little more for more CPU.
@@ -43,48 +42,22 @@ class LabelProblem(ValueError):
     """A label that contradicts the coach's verdict or names an unknown fault; says which rep."""
 
 
-class KeptSets:
+class KeptSets(LogReader):
     """Kept sets and their labels, on a connection of its own to the rep log at ``path``."""
 
     def __init__(self, path: Path | str, write_lock: threading.Lock | None = None,
                  epoch: Callable[[], int] | None = None) -> None:
-        self.path = path
         # The rep log's own lock (RepLog.write_lock), held around each write of this connection,
         # and its restore count (RepLog.epoch): a set begun before a restore is not in the log.
         self._write_lock = write_lock or threading.Lock()
         self._epoch = epoch
-        self._db, self._file = self._connect()
-        self._lock = threading.Lock()
+        # FULL: a kept set or a label survives a power cut.
+        super().__init__(path, "kept sets", ["PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"])
 
     @classmethod
     def of(cls, log: RepLog) -> KeptSets:
         """Kept sets of a running rep log: its lock shared, its restores followed."""
         return cls(log.path, log.write_lock, lambda: log.epoch)
-
-    def _connect(self) -> tuple[sqlite3.Connection, int | None]:
-        try:
-            db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None,
-                                 timeout=10)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA synchronous=FULL")  # a kept set or a label survives a power cut
-            db.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the kept sets ({exc})") from None
-        return db, _file_id(self.path)
-
-    def _follow(self) -> None:
-        """A restore put another log file in place (as :class:`station.store.Outbox` follows it)."""
-        if _file_id(self.path) != self._file:
-            self._db.close()
-            self._db, self._file = self._connect()
-
-    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            self._follow()
-            try:
-                return self._db.execute(sql, args).fetchall()
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"kept sets: {exc}") from None
 
     def _change(self, sql: str, rows: Sequence[Sequence[Any]], epoch: int | None = None) -> int:
         """One transaction writing ``rows`` with ``sql``, under the rep log's lock; rows changed.
@@ -102,10 +75,6 @@ class KeptSets:
                     self._db.execute("ROLLBACK")
                 raise StoreError(f"kept sets: {exc}") from None
             return cur.rowcount
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
     # ---------------------------------------------------------------- the keeper's side
     def epoch(self) -> int | None:
@@ -235,14 +204,6 @@ def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list
 
 def _rep_times(text: str) -> dict[int, tuple[float, float]]:
     return {int(rep): (float(start), float(end)) for rep, start, end in json.loads(text)}
-
-
-def _file_id(path: Path | str) -> int | None:
-    """The log file's inode (None: not there); a restore's swap changes it."""
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
 
 
 def _line_time(line: str) -> float:

@@ -535,7 +535,47 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-class Outbox:
+class LogReader:
+    """A connection of its own to the rep log at ``path`` for a thread other than the loop's
+    (the MQTT outbox, the kept sets): it never waits on the loop's lock, nor the loop on it, and
+    it follows a restore's swap to the new file. ``what`` names it in errors; ``pragmas`` are
+    run on each connection (how much a write must survive)."""
+
+    def __init__(self, path: Path | str, what: str, pragmas: Sequence[str]) -> None:
+        self.path, self._what, self._pragmas = path, what, tuple(pragmas)
+        self._db, self._file = self._connect()
+        self._lock = threading.Lock()
+
+    def _connect(self) -> tuple[sqlite3.Connection, int | None]:
+        try:
+            db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
+            db.row_factory = sqlite3.Row
+            for pragma in self._pragmas:
+                db.execute(pragma)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the {self._what} ({exc})") from None
+        return db, _file_id(self.path)
+
+    def _follow(self) -> None:
+        """A restore put another log file in place: reconnect to it (call under ``_lock``)."""
+        if _file_id(self.path) != self._file:
+            self._db.close()
+            self._db, self._file = self._connect()
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            self._follow()
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self._what}: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class Outbox(LogReader):
     """A reader of the rep log for one receiver (``name``): the reps after the last one it
     acknowledged, oldest first, and that mark itself.
 
@@ -554,28 +594,7 @@ class Outbox:
 
     def __init__(self, path: Path | str, name: str) -> None:
         self.name = name
-        self.path = path
-        self._db, self._file = self._connect()
-        self._lock = threading.Lock()
-
-    def _connect(self) -> tuple[sqlite3.Connection, int | None]:
-        try:
-            db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot read the rep log ({exc})") from None
-        return db, _file_id(self.path)
-
-    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            if _file_id(self.path) != self._file:  # a restore put another log there: follow it
-                self._db.close()
-                self._db, self._file = self._connect()
-            try:
-                return self._db.execute(sql, args).fetchall()
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"rep log: {exc}") from None
+        super().__init__(path, "rep log", ["PRAGMA synchronous=NORMAL"])
 
     def last(self) -> int:
         """The id of the last rep the receiver acknowledged (0: none yet)."""
@@ -605,10 +624,6 @@ class Outbox:
         row = self._query("SELECT COUNT(*), COALESCE(SUM(verdict = 'good'), 0) FROM reps WHERE t >= ?",
                           (since,))[0]
         return int(row[0]), int(row[1])
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
 
 def _file_id(path: Path | str) -> int | None:
