@@ -277,7 +277,6 @@ def test_10_a_rep_log_that_cannot_be_read_is_a_503_not_a_500(app, station, monke
     def broken(*args, **kwargs):
         raise StoreError("station.db: read failed (database disk image is malformed)")
 
-    monkeypatch.setattr(station.store, "days", broken)
     monkeypatch.setattr(station.store, "trend", broken)  # what the history page reads
     monkeypatch.setattr(station.store, "export_csv", broken)
     assert client.get("/staff/history").status_code == 503
