@@ -86,19 +86,20 @@ def clip(rgb: np.ndarray) -> Iterator[np.ndarray]:
         yield cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128))
 
 
-def speed(full: PoseEstimator, int8: PoseEstimator, images: list[np.ndarray], frames: int,
-          mp: subprocess.Popen | None) -> dict:
-    """Interleaved medians (ms): bare landmark invoke and tracking frame of both engines, and
-    MediaPipe's tracking frame on the same photo."""
-    times: dict[str, list[float]] = {k: [] for k in ("lm_full", "lm_int8", "track_full", "track_int8", "mp")}
+def speed(engines: dict[str, PoseEstimator], images: list[np.ndarray], frames: int,
+          mp: subprocess.Popen | None) -> dict[str, dict[str, float | None]]:
+    """Interleaved medians (ms) of each engine's bare landmark invoke (``lm``) and tracking frame
+    (``track``), and MediaPipe's tracking frame on the same photo (``mp``)."""
+    times: dict[str, dict[str, list[float]]] = {n: {"lm": [], "track": []} for n in engines}
+    mp_times: list[float] = []
     per = max(1, frames // len(images))
     for i in range(frames):
         rgb = images[(i // per) % len(images)]
         if mp is not None and mp.stdin is not None and mp.stdout is not None:
             mp.stdin.write(f"{(i // per) % len(images)}\n")
             mp.stdin.flush()
-            times["mp"].append(float(mp.stdout.readline()))
-        for name, est in (("full", full), ("int8", int8)):
+            mp_times.append(float(mp.stdout.readline()))
+        for name, est in engines.items():
             if i % per == 0:
                 est.reset()
                 est.process(rgb, t=0.0)
@@ -108,9 +109,29 @@ def speed(full: PoseEstimator, int8: PoseEstimator, images: list[np.ndarray], fr
             est.landmarker.invoke()
             t2 = time.perf_counter()
             if not est.timing.detected:
-                times[f"track_{name}"].append((t1 - t0) * 1000)
-            times[f"lm_{name}"].append((t2 - t1) * 1000)
-    return {k: statistics.median(v) if v else None for k, v in times.items()}
+                times[name]["track"].append((t1 - t0) * 1000)
+            times[name]["lm"].append((t2 - t1) * 1000)
+    out: dict[str, dict[str, float | None]] = {
+        n: {k: statistics.median(v) if v else None for k, v in t.items()} for n, t in times.items()}
+    out["mp"] = {"track": statistics.median(mp_times) if mp_times else None}
+    return out
+
+
+def report_speed(s: dict[str, dict[str, float | None]]) -> None:
+    """Section 1's lines: the station's engines (no segmentation decoder), then both models as
+    MediaPipe runs them (the whole graph)."""
+    mp = s["mp"]["track"]
+    for int8, full, how in (("int8", "full", "as the station runs them (no segmentation decoder)"),
+                            ("int8+seg", "full+seg", "whole graph, segmentation decoder too (as MediaPipe)")):
+        a, b = s[int8], s[full]
+        print(f"  {how}:")
+        print(f"    landmark invoke: int8 {a['lm']:.2f}, float {b['lm']:.2f} = {a['lm'] / b['lm']:.2f}x")
+        line = (f"    tracking frame:  int8 {a['track']:.2f}, float {b['track']:.2f} "
+                f"= {a['track'] / b['track']:.2f}x")
+        if mp:
+            line += f"; MediaPipe {mp:.2f}: int8 {a['track'] / mp:.2f}x, float {b['track'] / mp:.2f}x"
+        print(line)
+    print("  target: the station's int8 tracking frame <= 0.35x MediaPipe's")
 
 
 def mediapipe_server(mp_python: str, paths: list[str]) -> subprocess.Popen | None:
@@ -235,22 +256,19 @@ def main() -> int:
     parser.add_argument("--speed-only", action="store_true", help="section 1 only")
     parser.add_argument("--video", type=Path, help="a real video of a person (see above)")
     args = parser.parse_args()
-    full = PoseEstimator.from_folder(models_dir(None), 2, pose_model="full")
-    int8 = PoseEstimator.from_folder(models_dir(None), 2, pose_model="full_int8")
+    full = PoseEstimator.from_folder(models_dir(None), 2, pose_model="full", segmentation=False)
+    int8 = PoseEstimator.from_folder(models_dir(None), 2, pose_model="full_int8", segmentation=False)
     paths = sorted(p for p in args.photos.iterdir() if p.suffix in (".jpg", ".png", ".jpeg"))
     fixtures = {p.name: read_image(p) for p in paths}
     print("1. speed (ms, medians, 2 threads)")
     server = mediapipe_server(args.mp_python, [str(p.resolve()) for p in paths])
-    s = speed(full, int8, list(fixtures.values()), args.frames, server)
+    engines = {"int8": int8, "full": full}
+    engines.update({f"{m}+seg": PoseEstimator.from_folder(models_dir(None), 2, pose_model=model)
+                    for m, model in (("int8", "full_int8"), ("full", "full"))})
+    s = speed(engines, list(fixtures.values()), args.frames, server)
     if server is not None:
         server.terminate()
-    mp = s["mp"]
-    print(f"  landmark invoke: int8 {s['lm_int8']:.2f}, float {s['lm_full']:.2f} "
-          f"= {s['lm_int8'] / s['lm_full']:.2f}x")
-    print(f"  tracking frame:  int8 {s['track_int8']:.2f}, float {s['track_full']:.2f} "
-          f"= {s['track_int8'] / s['track_full']:.2f}x" + (
-              f"; MediaPipe {mp:.2f}: int8 {s['track_int8'] / mp:.2f}x, float {s['track_full'] / mp:.2f}x "
-              "(target int8 <= 0.35x)" if mp else ""))
+    report_speed(s)
     if args.speed_only:
         return 0
     print("2. agreement int8 vs float engine, % of the image diagonal (target median <= 0.3 %)")

@@ -79,9 +79,11 @@ def _quantize(args: argparse.Namespace, folder: Path) -> int:
     return EXIT_OK
 
 
-def load_estimator(args: argparse.Namespace, settings: Settings | None = None) -> PoseEstimator:
+def load_estimator(args: argparse.Namespace, settings: Settings | None = None,
+                   segmentation: bool = False) -> PoseEstimator:
     """The pose estimator for these arguments; :class:`ModelError` (its message says how to fix
-    it) when the models or the runtime are not usable. :func:`main` turns that into exit code 3."""
+    it) when the models or the runtime are not usable. :func:`main` turns that into exit code 3.
+    ``segmentation``: only ``analyze`` reads the silhouette; everything else tracks without it."""
     from station.pose.blazepose import PoseEstimator
 
     settings = settings or Settings()
@@ -91,13 +93,14 @@ def load_estimator(args: argparse.Namespace, settings: Settings | None = None) -
         min_detection_confidence=settings.min_detection_confidence,
         min_tracking_confidence=settings.min_tracking_confidence,
         pose_model=getattr(args, "model", None) or settings.pose_model,
+        segmentation=segmentation,
     )
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from station import analyze
 
-    estimator = load_estimator(args)
+    estimator = load_estimator(args, segmentation=True)
     from station.coach.dowel import find_dowel
     from station.coach.posture import describe_frame
 

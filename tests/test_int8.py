@@ -65,6 +65,61 @@ def test_rewrite_is_deterministic_and_adds_a_signature(float_model: bytes, folde
     assert signatures == {rewrite.SIGNATURE_KEY: {"inputs": ["input_1"], "outputs": outputs}}
 
 
+def _int8_bytes(model_folder: Path) -> bytes:
+    from station.pose.models import LANDMARKER_INT8, check_int8
+
+    if check_int8(model_folder) is not None:
+        pytest.skip(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
+    return (model_folder / LANDMARKER_INT8.name).read_bytes()
+
+
+@pytest.mark.parametrize("which", ["float", "folded", "int8"])
+def test_tracking_model_lacks_only_the_segmentation_decoder(
+        which: str, float_model: bytes, folded: bytes, model_folder: Path) -> None:
+    """The station tracks with the landmark model cut down to what it reads: the segmentation
+    output and the ops that fed only it are gone, every other output is the same bit for bit.
+    The int8 model keeps its weights after the flatbuffer (ai-edge-quantizer's layout): they must
+    survive the rewrite; the folded model has a signature whose indices must follow."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from station.pose.landmarker import SEGMENTATION_SHAPE
+
+    model = {"float": lambda: float_model, "folded": lambda: folded,
+             "int8": lambda: _int8_bytes(model_folder)}[which]()
+    cut = rewrite.without_outputs(model, {SEGMENTATION_SHAPE})
+    assert rewrite.without_outputs(model, {SEGMENTATION_SHAPE}) == cut  # deterministic
+    x = np.random.default_rng(1).random((1, 256, 256, 3), dtype=np.float32)
+    want, got = _outputs(model, x), _outputs(cut, x)
+    assert set(want) - set(got) == {SEGMENTATION_SHAPE} and len(got) == 4
+    for shape in got:
+        np.testing.assert_array_equal(got[shape], want[shape])
+    ops, cut_ops = rewrite.op_summary(model), rewrite.op_summary(cut)
+    # The decoder's 128x128 and 256x256 stages: 22 ops of the int8 model, 46 of the released
+    # one (its float16 weights' DEQUANTIZEs with them).
+    assert 20 <= len(ops) - len(cut_ops) <= 50, (len(ops), len(cut_ops))
+    if which == "folded":
+        seg = [d["name"] for d in Interpreter(model_content=model).get_output_details()
+               if tuple(d["shape"]) == SEGMENTATION_SHAPE]
+        runner = Interpreter(model_content=cut).get_signature_runner(rewrite.SIGNATURE_KEY)
+        answer = runner(input_1=x)  # the signature's indices follow the renumbered tensors
+        assert len(seg) == 1 and seg[0] not in answer and len(answer) == 4
+        assert sorted(a.size for a in answer.values()) == sorted(a.size for a in got.values())
+
+
+def test_estimator_without_segmentation_finds_the_same_pose(photos: Path, model_folder: Path) -> None:
+    """``segmentation=False`` (the station's loop) gives the same landmarks and no silhouette."""
+    from station.pose.blazepose import PoseEstimator
+
+    rgb = read_rgb(photos / "Good_Morning__0.jpg")
+    whole = PoseEstimator.from_folder(model_folder, threads=2)
+    cut = PoseEstimator.from_folder(model_folder, threads=2, segmentation=False)
+    a, b = whole.process(rgb, video=False), cut.process(rgb, video=False)
+    assert a is not None and b is not None
+    np.testing.assert_array_equal(a.xy, b.xy)
+    np.testing.assert_array_equal(a.world, b.world)
+    assert whole.silhouette() is not None and cut.silhouette() is None
+
+
 def test_calibration_set_is_complete_and_verified() -> None:
     photos, crops = calibset.read_manifest(calibset.DEFAULT_FOLDER)
     assert calibset.check_photos(calibset.DEFAULT_FOLDER, photos) == []

@@ -104,9 +104,10 @@ class PoseEstimator:
         min_tracking_confidence: float = 0.5,
         refine: bool = True,
         hold_roi: bool = False,
+        segmentation: bool = True,
     ) -> None:
         self.detector = PoseDetector(detector_path, threads, min_detection_confidence)
-        self.landmarker = Landmarker(landmark_path, threads, refine)
+        self.landmarker = Landmarker(landmark_path, threads, refine, segmentation)
         self.min_tracking_confidence = min_tracking_confidence
         # False: MediaPipe's pose graph, a new ROI every frame; True: the ROI's hysteresis
         # (station/pose/roi.py), which the int8 model needs to let a still person settle.
@@ -120,9 +121,11 @@ class PoseEstimator:
     @classmethod
     def from_folder(cls, folder: Path, threads: int = 2, *, min_detection_confidence: float = 0.5,
                     min_tracking_confidence: float = 0.5, refine: bool = True,
-                    pose_model: str = "full") -> PoseEstimator:
+                    pose_model: str = "full", segmentation: bool = True) -> PoseEstimator:
         """Load both models from a data directory's model folder (checked by sha256 first);
-        ``pose_model`` picks the landmark model (``full`` or ``full_int8``).
+        ``pose_model`` picks the landmark model (``full`` or ``full_int8``); without
+        ``segmentation`` the landmark model runs without its mask decoder (the station's loop:
+        it never asks for a :meth:`silhouette`).
 
         Raises :class:`ModelError`, whose message says how to fix it, when a model is missing or
         corrupt, the runtime is not installed or cannot read a model file.
@@ -130,14 +133,15 @@ class PoseEstimator:
         detector, landmarks = require(folder, pose_model)
         try:
             return cls(detector, landmarks, threads, min_detection_confidence, min_tracking_confidence,
-                       refine, hold_roi=pose_model == "full_int8")
+                       refine, hold_roi=pose_model == "full_int8", segmentation=segmentation)
         except RuntimeMissing as exc:
             raise ModelError(str(exc)) from exc
         except ValueError as exc:  # the runtime could not read a model file
             raise ModelError(f"a model could not be loaded ({exc}); run `station models fetch`") from exc
 
     def silhouette(self) -> Silhouette | None:
-        """The silhouette behind the pose of the last :meth:`process`, None when it found nobody."""
+        """The silhouette behind the pose of the last :meth:`process`, None when it found nobody
+        (or the estimator was loaded without ``segmentation``)."""
         return self.landmarker.silhouette() if self._last_found else None
 
     @property

@@ -56,12 +56,16 @@ def _runtime_stderr(said: list[str]) -> Iterator[None]:
             said.extend(sink.read().decode(errors="replace").splitlines())
 
 
-def load(path: Path, threads: int) -> Any:
-    """An interpreter for ``path`` with tensors allocated, running on ``threads`` threads."""
+def load(path: Path, threads: int, content: bytes | None = None) -> Any:
+    """An interpreter for ``path`` with tensors allocated, running on ``threads`` threads;
+    ``content``: the model's bytes as rewritten in memory (``path`` then only names it)."""
     cls = interpreter_class()
     said: list[str] = []
     with _runtime_stderr(said):
-        interpreter = cls(model_path=str(path), num_threads=max(1, threads))
+        if content is None:
+            interpreter = cls(model_path=str(path), num_threads=max(1, threads))
+        else:
+            interpreter = cls(model_content=content, num_threads=max(1, threads))
         interpreter.allocate_tensors()
     for line in said:
         if line.strip() and not any(banner in line for banner in BANNERS):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -122,15 +123,35 @@ def input_tensor(image: np.ndarray) -> np.ndarray:
     return np.multiply(image, _SCALE, dtype=np.float32)[None]
 
 
+SEGMENTATION_SHAPE = (1, INPUT_SIZE, INPUT_SIZE, 1)
+
+
+def load_model(model_path: Path, threads: int, segmentation: bool = True) -> Any:
+    """The landmark model's interpreter; without ``segmentation`` the mask's decoder is cut out
+    of the graph first (:func:`station.pose.rewrite.without_outputs`: the landmarks are the same
+    numbers, the invoke about 40 % shorter). The station's tracking never reads the mask; only
+    the silhouette (``station analyze``'s back shape) does."""
+    if segmentation:
+        return tfl.load(model_path, threads)
+    from station.pose import rewrite
+
+    tracking = rewrite.without_outputs(model_path.read_bytes(), {SEGMENTATION_SHAPE})
+    return tfl.load(model_path, threads, tracking)
+
+
 class Landmarker:
     """Runs the landmark model on one ROI of an RGB frame.
 
         landmarker = Landmarker(model_path, threads=2)
         raw = landmarker.run(rgb_frame, roi)
+
+    ``segmentation=False`` runs the model without its segmentation decoder (faster, and
+    :meth:`silhouette` is then None).
     """
 
-    def __init__(self, model_path: Path, threads: int = 2, refine: bool = True) -> None:
-        self.interpreter = tfl.load(model_path, threads)
+    def __init__(self, model_path: Path, threads: int = 2, refine: bool = True,
+                 segmentation: bool = True) -> None:
+        self.interpreter = load_model(model_path, threads, segmentation)
         self.refine = refine
         self._input = self.interpreter.get_input_details()[0]["index"]
         by_shape = tfl.outputs_by_shape(self.interpreter)
@@ -138,7 +159,7 @@ class Landmarker:
         self._flag = by_shape[(1, 1)]
         self._heatmap = by_shape[(1, HEATMAP_SIZE, HEATMAP_SIZE, NUM_OUTPUT_LANDMARKS)]
         self._world = by_shape[(1, NUM_OUTPUT_LANDMARKS * 3)]
-        self._segmentation = by_shape[(1, INPUT_SIZE, INPUT_SIZE, 1)]
+        self._segmentation = by_shape.get(SEGMENTATION_SHAPE)
         self._last_roi: Roi | None = None
         self._buffer = np.empty((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
         self.stage_times = StageTimes()
@@ -154,7 +175,7 @@ class Landmarker:
 
     def silhouette(self) -> Silhouette | None:
         """The person's silhouette from the last :meth:`run` (decoded only when asked)."""
-        if self._last_roi is None:
+        if self._last_roi is None or self._segmentation is None:
             return None
         logits = self.interpreter.get_tensor(self._segmentation)[0, :, :, 0]
         return Silhouette(_sigmoid(logits.astype(np.float32)), self._last_roi)

@@ -36,13 +36,14 @@ def check_in_child(folder: Path, threads: int, timeout: float = TIMEOUT_S, pose_
 
 
 def run_once(folder: Path, threads: int, pose_model: str = "full") -> None:
-    """Load each model and invoke it once on zeros (what the child does)."""
+    """Load each model as the station will (the landmark model without its segmentation
+    decoder) and invoke it once on zeros (what the child does)."""
     import numpy as np
 
-    from station.pose import interpreter, models
+    from station.pose import interpreter, landmarker, models
 
-    for path in models.require(folder, pose_model):
-        model = interpreter.load(path, threads)
+    detector, landmarks = models.require(folder, pose_model)
+    for model in (interpreter.load(detector, threads), landmarker.load_model(landmarks, threads, False)):
         for detail in model.get_input_details():
             model.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
         model.invoke()

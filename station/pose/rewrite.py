@@ -1,4 +1,4 @@
-"""Two small rewrites of ``pose_landmark_full.tflite`` that the int8 build needs first.
+"""Small rewrites of the landmark models: two that the int8 build needs first, one for tracking.
 
 The released model keeps its weights as float16 constants, each behind a DEQUANTIZE op (192 of
 them), so ai-edge-quantizer sees no float weights to quantize. :func:`fold_dequantize` turns each
@@ -7,8 +7,10 @@ float16 values to float32 before the first invoke), so outputs do not change: ch
 ``tests/test_quantize.py``. The quantizer also drives calibration through a signature runner,
 and the model has no signature: :func:`add_signature` names the input and the five outputs.
 
-Build time only (``station models quantize``): the schema module ships with ai-edge-litert, and
-the Pi never runs this.
+:func:`without_outputs` drops outputs nobody reads, and every op that fed only them: the station's
+tracking never reads the segmentation mask, whose decoder is 40 % of the model's time. It runs
+when a model is loaded (``Landmarker(segmentation=False)``); the schema module ships with
+ai-edge-litert and flatbuffers is one of its dependencies, so the Pi needs nothing new.
 """
 
 from __future__ import annotations
@@ -27,9 +29,16 @@ def _schema() -> Any:
 
 
 def read(data: bytes) -> Any:
-    """The model as the flatbuffer schema's object tree (``ModelT``)."""
+    """The model as the flatbuffer schema's object tree (``ModelT``). Buffers stored after the
+    flatbuffer (by offset, as ai-edge-quantizer writes them) are read in, so that :func:`write`
+    gives a file that holds them."""
     s = _schema()
-    return s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+    model = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+    for buffer in model.buffers:
+        if buffer.offset > 1:  # 0 and 1 both mean "no data after the flatbuffer"
+            buffer.data = np.frombuffer(data, np.uint8, buffer.size, buffer.offset)
+            buffer.offset = buffer.size = 0
+    return model
 
 
 def write(model: Any) -> bytes:
@@ -96,19 +105,19 @@ def _drop_unused_tensors(model: Any, graph: Any) -> None:
         return np.array([new[int(i)] if i >= 0 else -1 for i in ids], np.int32)
 
     graph.inputs, graph.outputs = remap(graph.inputs), remap(graph.outputs)
+    for signature in model.signatureDefs or []:
+        for entry in (signature.inputs or []) + (signature.outputs or []):
+            entry.tensorIndex = new[int(entry.tensorIndex)]
     for op in graph.operators:
         op.inputs, op.outputs = remap(op.inputs), remap(op.outputs)
         if op.intermediates is not None and len(op.intermediates):
             op.intermediates = remap(op.intermediates)
     # Buffers that lost their tensor stay (empty ones cost a few bytes); the model's buffer
     # table keeps its numbering, which other tables (metadata) refer to.
+    keep = {int(t.buffer) for t in graph.tensors} | {int(m.buffer) for m in model.metadata or []}
     for buffer_id in range(1, len(model.buffers)):
-        if not any(t.buffer == buffer_id for t in graph.tensors) and not _is_metadata(model, buffer_id):
+        if buffer_id not in keep:
             model.buffers[buffer_id].data = None
-
-
-def _is_metadata(model: Any, buffer_id: int) -> bool:
-    return any(m.buffer == buffer_id for m in model.metadata or [])
 
 
 def add_signature(data: bytes) -> bytes:
@@ -140,3 +149,29 @@ def op_summary(data: bytes) -> list[tuple[str, str]]:
     graph = model.subgraphs[0]
     codes = _opcode_names(model)
     return [(codes[op.opcodeIndex], graph.tensors[op.outputs[0]].name.decode()) for op in graph.operators]
+
+
+def without_outputs(data: bytes, shapes: set[tuple[int, ...]]) -> bytes:
+    """The model without its outputs of these shapes and the ops that computed only them.
+
+    The ops left are the same ops with the same weights, so the outputs kept are the same numbers
+    (``tests/test_int8.py`` checks it bit for bit). An op that also feeds a kept output stays.
+    """
+    model = read(data)
+    graph = model.subgraphs[0]
+    dropped = {int(i) for i in graph.outputs if tuple(int(n) for n in graph.tensors[i].shape) in shapes}
+    kept = [int(i) for i in graph.outputs if int(i) not in dropped]
+    producer = {int(t): op for op in graph.operators for t in op.outputs}
+    needed: set[int] = set()
+    todo = list(kept)
+    while todo:  # walk back from the kept outputs
+        op = producer.get(todo.pop())
+        if op is not None and id(op) not in needed:
+            needed.add(id(op))
+            todo.extend(int(i) for i in op.inputs if i >= 0)
+    graph.operators = [op for op in graph.operators if id(op) in needed]
+    graph.outputs = np.array(kept, np.int32)
+    for signature in model.signatureDefs or []:
+        signature.outputs = [e for e in signature.outputs or [] if int(e.tensorIndex) not in dropped]
+    _drop_unused_tensors(model, graph)
+    return write(model)
