@@ -90,10 +90,10 @@ def run(
     }
 
 
-def bar(done: int, total: int, width: int = 30) -> None:
+def bar(done: int, total: int, width: int = 30, unit: str = "frames") -> None:
     """A progress bar on stderr."""
     filled = int(width * done / total)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} frames")
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit}")
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()

@@ -56,7 +56,8 @@ def need_photos() -> None:
 def test_benchmark_scripts_are_all_smoke_tested() -> None:
     scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
     assert scripts == ["backup_size.py", "coach_suite.py", "consumers.py", "crash_soak.py", "history_page.py",
-                       "int8_compare.py", "int8_sensitivity.py", "int8_sets.py", "lan_attacks.py",
+                       "int8_compare.py", "int8_presence.py", "int8_sensitivity.py", "int8_sets.py",
+                       "lan_attacks.py",
                        "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
                        "set_keeping.py", "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
         "a benchmark was added or renamed: give it a smoke run here")
@@ -126,7 +127,8 @@ def test_runtime_latency(tmp_path) -> None:
     has_line(out, rf"^switch -> light over 20 presses: median {NUM} ms, p99 {NUM} ms \(target < 10 ms\)$")
 
 
-@pytest.mark.parametrize("script", ["int8_compare.py", "int8_sensitivity.py", "int8_sets.py"])
+@pytest.mark.parametrize("script", ["int8_compare.py", "int8_presence.py", "int8_sensitivity.py",
+                                    "int8_sets.py"])
 def test_int8_scripts_parse_their_arguments(tmp_path, script: str) -> None:
     # Their full runs need a free-exercise-db checkout and the quantize extra; their help must run.
     assert "usage:" in bench(tmp_path, script, "--help")
@@ -138,8 +140,22 @@ def test_int8_compare_speed(tmp_path, model_folder) -> None:
     if check_int8(model_folder) is not None:  # missing, or built before the recorded sha256
         pytest.skip("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
     out = bench(tmp_path, "int8_compare.py", "--speed-only", "--frames", "20")
-    has_line(out, rf"^  landmark invoke: int8 {NUM}, float {NUM} = {NUM}x$")
-    has_line(out, rf"^  tracking frame:  int8 {NUM}, float {NUM} = {NUM}x$")
+    for engines in ("as the station runs them", "whole graph"):  # without and with the mask decoder
+        section = out[out.index(engines):]
+        has_line(section, rf"^    landmark invoke: int8 {NUM}, float {NUM} = {NUM}x$")
+        has_line(section, rf"^    tracking frame:  int8 {NUM}, float {NUM} = {NUM}x(; MediaPipe .*)?$")
+
+
+def test_int8_presence_short(tmp_path, model_folder) -> None:
+    from station.pose.models import check_int8
+
+    need_photos()
+    if check_int8(model_folder) is not None:
+        pytest.skip("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
+    out = bench(tmp_path, "int8_presence.py", "--photos-dir", str(PHOTOS), "--photos", "2")
+    for label in ("int8 engine (as the station runs it)", "float engine, sensor noise sigma 2"):
+        found = has_line(out, rf"^  {re.escape(label)}: (\d+) clips, same frame \d+, earlier \d+, later \d+")
+        assert int(found.group(1)) == 4  # two photos, two directions
 
 
 def test_lan_attacks_short(tmp_path) -> None:
