@@ -18,6 +18,13 @@ Method:
 5. ``--blocks``: the same for blocks of consecutive ops (convs, adds and pads together) by
    resolution, alone and in combinations; ``--blocks B1 B2 ...`` measures one combination.
 
+6. ``--noise-pass``: with the segmentation decoder cut out of the tracking model (the station
+   never reads the mask), the time left under the speed target could buy more float. For the
+   chosen set plus each further block (or blocks joined by ``+``): agreement, the landmarks'
+   move under a camera's sensor noise (sigma 2 grey levels), and the pose flag near its 0.5
+   limit (its flips, and its logit's distance from the float model's, over crops of each held-out
+   person shifted sideways by 0.4-0.85 of the ROI), beside the invoke time of the tracking model.
+
 The figures go to ``calibration/landmark/sensitivity.json``, the reading of them to
 ``sensitivity.md`` there; ``station/pose/quantize.py``'s FLOAT_OP_RANGES are the blocks chosen.
 """
@@ -139,6 +146,70 @@ def score(model: bytes, xs: np.ndarray, ref: tuple[np.ndarray, np.ndarray]) -> d
             "flag_flips": int(((flag >= 0.5) != (ref[1] >= 0.5)).sum())}
 
 
+NOISE_EXTRAS = ("", "enc128", "enc64", "enc32", "enc16", "enc8", "reg8", "enc128+enc64", "enc64+enc32",
+                "enc8+reg8", "enc16+enc8+reg8", "enc32+enc16+enc8+reg8", "enc64+enc32+enc16+enc8+reg8")
+
+
+def noise_crops(checkout: Path, photos: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 6's crops (uint8): each held-out person's tracking crop, the same with sensor noise
+    (a fixed seed), and four copies shifted sideways by 0.4-0.85 of the ROI's side."""
+    from station.pose.roi import Roi
+
+    est = PoseEstimator.from_folder(models_dir(None), 2)
+    names = json.loads((calibset.DEFAULT_FOLDER / "eval.json").read_text())["photos"][:photos]
+    person, shifted = [], []
+    for name in names:
+        rgb = read_image(checkout / name)
+        for c in calibset.crops_of_photo(est, rgb, name):
+            if c.kind == "track1":
+                person.append(warp_roi(rgb, c.roi))
+                shifted += [warp_roi(rgb, Roi(c.cx + f * c.side, c.cy, c.side, c.rotation, c.side / 1.25))
+                            for f in (0.4, 0.55, 0.7, 0.85)]
+    rng = np.random.default_rng(0)
+    clean = np.stack(person)
+    return clean, np.clip(clean + rng.normal(0, 2.0, clean.shape), 0, 255).astype(np.uint8), np.stack(shifted)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def noise_pass(fp32: bytes, qsvs: dict, crops: tuple[np.ndarray, ...],
+               extras: tuple[str, ...] = NOISE_EXTRAS) -> list[dict]:
+    """Step 6 (see the module's docstring)."""
+    from station.pose.landmarker import SEGMENTATION_SHAPE
+
+    names = [n for _, n in rewrite.op_summary(fp32)]
+    person, noisy, shifted = (np.stack([input_tensor(c)[0] for c in cs]) for cs in crops)
+    ref = [outputs(fp32, xs) for xs in (person, noisy, shifted)]
+    diag = 256 * 2**0.5
+    def dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # the 35 tracked landmarks, % of the crop
+        return np.linalg.norm(a - b, axis=2)[:, :35] / diag * 100
+
+    rows: list[dict] = [{"float_sensor_noise_move": float(np.median(dist(ref[1][0], ref[0][0])))}]
+    print(json.dumps(rows[0]), flush=True)
+    for extra in extras:
+        blocks = [b for b in extra.split("+") if b]
+        kept = quantize.float_op_names(fp32) + tuple(n for b in blocks for n in names[slice(*BLOCKS[b])])
+        model = rewrite.without_outputs(quantize.quantize(fp32, qsvs, quantize.recipe(float_ops=kept)),
+                                        {SEGMENTATION_SHAPE})
+        got = [outputs(model, xs) for xs in (person, noisy, shifted)]
+        flag, flag_ref = np.concatenate([got[0][1], got[2][1]]), np.concatenate([ref[0][1], ref[2][1]])
+        near = (flag_ref > 0.05) & (flag_ref < 0.95)
+        flag_gap = abs(logit(flag[near]) - logit(flag_ref[near]))
+        moved = dist(got[1][0], got[0][0])
+        rows.append({"float": ["chosen", *blocks], "median": float(np.median(dist(got[0][0], ref[0][0]))),
+                     "sensor_noise_move": float(np.median(moved)),
+                     "sensor_noise_move_p95": float(np.percentile(moved, 95)),
+                     "flag_flips": int(((flag >= 0.5) != (flag_ref >= 0.5)).sum()), "flag_crops": len(flag),
+                     "flag_logit_diff_near_limit": float(np.median(flag_gap)),
+                     "invoke_ms": invoke_ms(model),
+                     "float_invoke_ms": invoke_ms(rewrite.without_outputs(fp32, {SEGMENTATION_SHAPE}))})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkout", type=Path)
@@ -147,9 +218,20 @@ def main() -> int:
                         help="only measure these blocks kept float together (after step 5)")
     parser.add_argument("--reuse-single", action="store_true",
                         help="take step 3's figures from sensitivity.json (a run cut short after it)")
+    parser.add_argument("--noise-pass", nargs="*", metavar="BLOCKS",
+                        help="step 6 only (see above): these extra blocks (b1+b2 ...), or the standard list")
     args = parser.parse_args()
     fp32 = quantize.float32_model((models_dir(None) / LANDMARKER.name).read_bytes())
     qsvs = quantize.calibrate(fp32)
+    if args.noise_pass is not None:
+        result = json.loads(OUT.read_text())
+        extras = tuple("" if e == "-" else e for e in args.noise_pass) or NOISE_EXTRAS
+        rows = noise_pass(fp32, qsvs, noise_crops(args.checkout, args.photos), extras)
+        if args.noise_pass and result.get("noise_pass"):  # more blocks: added to the standard list's rows
+            rows = result["noise_pass"] + rows[1:]
+        result["noise_pass"] = rows
+        OUT.write_text(json.dumps(result, indent=1) + "\n")
+        return 0
     xs = selection_crops(args.checkout, args.photos)
     ref = outputs(fp32, xs)
     ops = [(i, op, name) for i, (op, name) in enumerate(rewrite.op_summary(fp32))

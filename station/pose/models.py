@@ -56,7 +56,7 @@ MODELS = (DETECTOR, LANDMARKER)
 LANDMARKER_INT8 = ModelFile(
     "pose_landmark_full_int8.tflite",
     "built from pose_landmark_full.tflite by `station models quantize`",
-    "4feb74c15319302a5949bad7d215fafa5283af4901b31dac456ca577f304e4f7",
+    "98c735ffe0f474311b52018135719b46bb4a6327710864657be1981be92a425b",
 )
 # The `pose_model` setting's choices and the landmark model each one loads.
 POSE_MODELS = {"full": LANDMARKER, "full_int8": LANDMARKER_INT8}
