@@ -177,11 +177,10 @@ def test_float_ops_are_the_measured_blocks(folded: bytes) -> None:
 
     names = quantize.float_op_names(folded)
     ops = rewrite.op_summary(folded)
-    assert len(names) == 76  # ops 0-26, 71-76, 95 and 98-139 (sensitivity.md)
+    assert len(names) == 94  # ops 0-26, 71-95 and 98-139 (sensitivity.md)
     assert ops[1] == ("CONV_2D", names[1]) and ops[2] == ("DEPTHWISE_CONV_2D", names[2])
-    assert ops[27][1] not in names  # the encoder's 16 px stage is int8
-    assert names[33] == "Identity_3"  # the heatmap's head stays float, the silhouette's does not
-    assert "Identity_2" not in names
+    assert ops[27][1] not in names and ops[96][1] not in names  # 16 px encoder, 8 px regression: int8
+    assert names[50:52] == ("Identity_2", "Identity_3")  # the silhouette's and the heatmap's heads
     assert names[-1] == "Identity_1"  # the pose flag's head ends the list
 
 

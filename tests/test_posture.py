@@ -11,9 +11,17 @@ import pytest
 from station.coach.posture import Angles, phase_of, spine_of
 
 
-def test_analyze_gets_every_labelled_photo_right(photos, model_folder) -> None:
+@pytest.mark.parametrize("model", ["full", "full_int8"])
+def test_analyze_gets_every_labelled_photo_right(photos, model_folder, model: str) -> None:
+    """With either landmark model (issue 18: coaching unchanged with the int8 one; the spine of a
+    photo also reads the silhouette, from the whole model's segmentation decoder)."""
+    from station.pose.models import check_int8
+
+    if model == "full_int8" and check_int8(model_folder) is not None:
+        pytest.skip(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
     labels = json.loads((photos / "labels.json").read_text())
-    cmd = [sys.executable, "-m", "station", "analyze", "--json", *[str(photos / name) for name in labels]]
+    cmd = [sys.executable, "-m", "station", "analyze", "--json", "--model", model,
+           *[str(photos / name) for name in labels]]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     got = {}

@@ -56,7 +56,7 @@ MODELS = (DETECTOR, LANDMARKER)
 LANDMARKER_INT8 = ModelFile(
     "pose_landmark_full_int8.tflite",
     "built from pose_landmark_full.tflite by `station models quantize`",
-    "98c735ffe0f474311b52018135719b46bb4a6327710864657be1981be92a425b",
+    "84b627c563e32ec08e0be477f432124a10a40d9dc646dd28a91c9212108d8cef",
 )
 # The `pose_model` setting's choices and the landmark model each one loads.
 POSE_MODELS = {"full": LANDMARKER, "full_int8": LANDMARKER_INT8}

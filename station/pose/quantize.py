@@ -41,13 +41,15 @@ INSTALL_HINT = (
 # regression branch's 4 px and 2 px stages with the three heads (ops 98-139) bring the raw
 # landmarks within 0.2 % of the crop; the heatmap's path of the decoder (ops 71-76, the upsampling
 # to 64x64, and 95, the heatmap head) too, because the engine refines landmarks from the heatmap.
-# Third pass: the station's tracking model no longer has the segmentation decoder (ops 77-94,
-# read by the silhouette alone: int8, and cut out when tracking), which freed about 1.8 ms a
-# frame; the encoder's 128, 64 and 32 px stages (ops 0-26) were the blocks that bought the most
-# for that time: on held-out crops the pose flag crossing 0.5 against the float model 12 times
-# in 400 instead of 28, the landmarks' move under a camera's sensor noise p95 0.66 % of the crop
-# instead of 1.03 % (float 0.08 % median), for 0.4 ms of the 1.9 ms int8 saves.
-FLOAT_OP_RANGES: tuple[tuple[int, int], ...] = ((0, 27), (71, 77), (95, 96), (98, 140))
+# Third pass: the station tracks with the model cut down to what it reads, without the
+# segmentation decoder (ops 77-94), which freed about 1.8 ms a frame; the encoder's 128, 64 and
+# 32 px stages (ops 0-26) were the blocks that bought the most for that time: on held-out crops
+# the pose flag crossing 0.5 against the float model 12 times in 400 instead of 28, the
+# landmarks' move under a camera's sensor noise p95 0.66 % of the crop instead of 1.03 % (float
+# 0.08 % median), for 0.4 ms of the 1.9 ms int8 saves. The segmentation decoder is float again:
+# only `station analyze`'s silhouette runs it now, and int8 there had turned a labelled neutral
+# back (Box_Squat__1) rounded once the encoder above it changed.
+FLOAT_OP_RANGES: tuple[tuple[int, int], ...] = ((0, 27), (71, 96), (98, 140))
 
 
 def float_op_names(model: bytes, ranges: tuple[tuple[int, int], ...] = FLOAT_OP_RANGES) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ The released model keeps its weights as float16 constants, each behind a DEQUANT
 them), so ai-edge-quantizer sees no float weights to quantize. :func:`fold_dequantize` turns each
 such pair into one float32 constant; the arithmetic is the same (the runtime widens the same
 float16 values to float32 before the first invoke), so outputs do not change: checked by
-``tests/test_quantize.py``. The quantizer also drives calibration through a signature runner,
+``tests/test_int8.py``. The quantizer also drives calibration through a signature runner,
 and the model has no signature: :func:`add_signature` names the input and the five outputs.
 
 :func:`without_outputs` drops outputs nobody reads, and every op that fed only them: the station's
@@ -35,7 +35,9 @@ def read(data: bytes) -> Any:
     s = _schema()
     model = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
     for buffer in model.buffers:
-        if buffer.offset > 1:  # 0 and 1 both mean "no data after the flatbuffer"
+        # Only an offset above 1 points at data: TensorFlow's exporter writes 1 as a placeholder
+        # (tensorflow/compiler/mlir/lite/offset_buffer.h, IsValidBufferOffset).
+        if buffer.offset > 1:
             buffer.data = np.frombuffer(data, np.uint8, buffer.size, buffer.offset)
             buffer.offset = buffer.size = 0
     return model
