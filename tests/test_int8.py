@@ -119,6 +119,19 @@ def test_estimator_without_segmentation_finds_the_same_pose(photos: Path, model_
     assert whole.silhouette() is not None and cut.silhouette() is None
 
 
+def test_tracking_without_flatbuffers_loads_the_whole_model(model_folder: Path, monkeypatch, caplog) -> None:
+    """The cut needs flatbuffers (an ai-edge-litert dependency); a broken install still tracks,
+    with the whole model, and says so."""
+    import sys
+
+    from station.pose.landmarker import SEGMENTATION_SHAPE, load_model
+
+    monkeypatch.setitem(sys.modules, "flatbuffers", None)  # `import flatbuffers` now fails
+    model = load_model(model_folder / LANDMARKER.name, 1, segmentation=False)
+    assert SEGMENTATION_SHAPE in {tuple(d["shape"]) for d in model.get_output_details()}
+    assert "tracking with the whole landmark model" in caplog.text
+
+
 def test_calibration_set_is_complete_and_verified() -> None:
     photos, crops = calibset.read_manifest(calibset.DEFAULT_FOLDER)
     assert calibset.check_photos(calibset.DEFAULT_FOLDER, photos) == []

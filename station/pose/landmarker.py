@@ -133,9 +133,13 @@ def load_model(model_path: Path, threads: int, segmentation: bool = True) -> Any
     the silhouette (``station analyze``'s back shape) does."""
     if segmentation:
         return tfl.load(model_path, threads)
-    from station.pose import rewrite
+    try:
+        from station.pose import rewrite
 
-    tracking = rewrite.without_outputs(model_path.read_bytes(), {SEGMENTATION_SHAPE})
+        tracking = rewrite.without_outputs(model_path.read_bytes(), {SEGMENTATION_SHAPE})
+    except ImportError as exc:  # flatbuffers comes with ai-edge-litert; a broken install still tracks
+        tfl.log.warning("tracking with the whole landmark model, mask decoder too (%s)", exc)
+        return tfl.load(model_path, threads)
     return tfl.load(model_path, threads, tracking)
 
 
