@@ -153,6 +153,17 @@ def create_account(client, app, name: str = "ann") -> None:
     assert r.status_code == 302, r.get_data(as_text=True)[:300]
 
 
+def create_account_in_browser(page, url: str, code: str, name: str = "ann") -> None:
+    """The same through the setup form in a browser ``page``; it ends signed in on the settings."""
+    page.goto(url + "/staff/")
+    page.fill("#setup_code", code)
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.fill("#password2", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/staff/settings")
+
+
 @pytest.fixture
 def staff_client(app):
     """A second browser, signed in as staff "ann" (the first account, made with the setup code)."""

@@ -10,7 +10,7 @@ import pytest
 
 from station.sim import Body, RepPlan, SetPlan
 from station.web import create_app, make_server
-from tests.conftest import PASSWORD
+from tests.conftest import create_account_in_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -65,13 +65,7 @@ def test_member_page_follows_reps_and_staff_change_a_threshold(browser, running)
     member.screenshot(path=str(ARTIFACTS / "member.png"))
 
     staff = browser.new_page(viewport={"width": 1100, "height": 1400})
-    staff.goto(url + "/staff/")
-    staff.fill("#setup_code", app.config["SETUP_CODE"])
-    staff.fill("#name", "ann")
-    staff.fill("#password", PASSWORD)
-    staff.fill("#password2", PASSWORD)
-    staff.click("button[type=submit]")
-    staff.wait_for_url("**/staff/settings")
+    create_account_in_browser(staff, url, app.config["SETUP_CODE"])
     staff.fill("#f-min_rep_s", "8")  # every rep of this set now counts as too fast
     staff.click("#save")
     staff.wait_for_selector("text=Saved 1 change")

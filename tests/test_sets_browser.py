@@ -11,7 +11,7 @@ import pytest
 from station.kept_sets import KeptSets
 from station.settings import Settings
 from station.web import create_app, make_server
-from tests.conftest import PASSWORD
+from tests.conftest import create_account_in_browser
 from tests.test_kept_sets import PLAN, kept_station
 from tests.test_member_page import axe
 
@@ -27,23 +27,13 @@ def served(make_sim_station):
     server.close()
 
 
-def sign_up(page, app, url: str) -> None:
-    page.goto(url + "/staff/")
-    page.fill("#setup_code", app.config["SETUP_CODE"])
-    page.fill("#name", "ann")
-    page.fill("#password", PASSWORD)
-    page.fill("#password2", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/staff/settings")
-
-
 def test_open_a_set_replay_it_and_mark_a_rep(browser, served) -> None:
     station, app, url = served
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    sign_up(page, app, url)
+    create_account_in_browser(page, url, app.config["SETUP_CODE"])
     page.click("nav >> text=Sets")
     page.wait_for_url("**/staff/sets/")
     set_id = KeptSets(station.store.path).page()[0]["set_id"]
@@ -88,7 +78,7 @@ def test_open_a_set_replay_it_and_mark_a_rep(browser, served) -> None:
 def test_the_sets_pages_pass_axe(browser, served, size) -> None:
     station, app, url = served
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    sign_up(page, app, url)
+    create_account_in_browser(page, url, app.config["SETUP_CODE"])
     page.goto(url + "/staff/sets/")
     listing = axe(page)
     set_id = KeptSets(station.store.path).page()[0]["set_id"]

@@ -17,7 +17,7 @@ import pytest
 
 from station.restart import EXIT_RESTART, MIN_UPTIME_S, Restarter
 from station.web import create_app, make_server
-from tests.conftest import PASSWORD, create_account, csrf_token
+from tests.conftest import create_account, create_account_in_browser, csrf_token
 from tests.test_member_page import axe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,22 +40,12 @@ class Staffed:
         self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        sign_up(self.page, self.url, self.app.config["SETUP_CODE"])
+        create_account_in_browser(self.page, self.url, self.app.config["SETUP_CODE"])
 
     def close(self) -> None:
         self.page.close()
         self.station.stop()
         self.server.close()
-
-
-def sign_up(page, url: str, code: str) -> None:
-    page.goto(url + "/staff/")
-    page.fill("#setup_code", code)
-    page.fill("#name", "ann")
-    page.fill("#password", PASSWORD)
-    page.fill("#password2", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/staff/settings")
 
 
 @pytest.fixture
@@ -241,7 +231,7 @@ def test_station_run_restarts_itself_in_place_from_the_settings_page(browser, tm
         code = wait_for(out, r"setup code \(one time, creates the first account\): (\S+)").group(1)
         url = f"http://127.0.0.1:{port}"
         page = browser.new_page()
-        sign_up(page, url, code)
+        create_account_in_browser(page, url, code)
         page.locator("#advanced-camera > summary").click()
         page.fill("#f-camera_fps", "25")
         page.click("#save")
