@@ -172,6 +172,12 @@ def staff_client(app):
     return staff
 
 
+def collect_errors(page, errors: list[str]) -> None:
+    """Append the page's console errors and uncaught exceptions to ``errors`` as they happen."""
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+
 def chromium_path() -> str:
     """Debian's Chromium for the browser tests; a failure in CI, a skip elsewhere."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -13,7 +13,7 @@ import pytest
 from station.coach.vocabulary import FaultCode, Verdict
 from station.web import create_app, make_server
 from station.web.auth import hash_password
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, collect_errors
 from tests.test_member_page import axe
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -80,8 +80,7 @@ def test_history_fits_reads_and_passes_axe(browser, served, size) -> None:
     width, height = size
     page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    collect_errors(page, errors)
     page.goto(served + "/staff/signin?next=/staff/history")
     page.fill("#name", "ann")
     page.fill("#password", PASSWORD)

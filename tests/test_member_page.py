@@ -13,7 +13,7 @@ import pytest
 
 from station.sim import Body, RepPlan, SetPlan
 from station.web import create_app, make_server
-from tests.conftest import _missing
+from tests.conftest import _missing, collect_errors
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 IN_REP = ("['phase-hinging', 'phase-at_wall', 'phase-returning']"
@@ -36,8 +36,7 @@ class Served:
 
     def open(self, browser, width: int = 1920, height: int = 1080):
         page = browser.new_page(viewport={"width": width, "height": height})
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        collect_errors(page, self.errors)
         page.goto(self.url)
         return page
 

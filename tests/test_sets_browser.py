@@ -11,7 +11,7 @@ import pytest
 from station.kept_sets import KeptSets
 from station.settings import Settings
 from station.web import create_app, make_server
-from tests.conftest import create_account_in_browser
+from tests.conftest import collect_errors, create_account_in_browser
 from tests.test_kept_sets import PLAN, kept_station
 from tests.test_member_page import axe
 
@@ -31,8 +31,7 @@ def test_open_a_set_replay_it_and_mark_a_rep(browser, served) -> None:
     station, app, url = served
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    collect_errors(page, problems)
     create_account_in_browser(page, url, app.config["SETUP_CODE"])
     page.click("nav >> text=Sets")
     page.wait_for_url("**/staff/sets/")

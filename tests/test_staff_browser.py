@@ -13,7 +13,7 @@ import zipfile
 import pytest
 
 from station.web import auth, create_app, make_server
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, collect_errors
 from tests.test_member_page import axe
 
 FRAMES = "document.getElementById('fig-frames').textContent"
@@ -37,8 +37,7 @@ class Staffed:
 
     def signed_in(self, browser, width: int = 1920, height: int = 1080):
         page = browser.new_page(viewport={"width": width, "height": height})
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        collect_errors(page, self.errors)
         page.goto(self.url + "/staff/signin")
         page.fill("#name", "ann")
         page.fill("#password", PASSWORD)

@@ -17,7 +17,7 @@ import pytest
 
 from station.restart import EXIT_RESTART, MIN_UPTIME_S, Restarter
 from station.web import create_app, make_server
-from tests.conftest import create_account, create_account_in_browser, csrf_token
+from tests.conftest import collect_errors, create_account, create_account_in_browser, csrf_token
 from tests.test_member_page import axe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +38,7 @@ class Staffed:
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.errors: list[str] = []
         self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        collect_errors(self.page, self.errors)
         create_account_in_browser(self.page, self.url, self.app.config["SETUP_CODE"])
 
     def close(self) -> None:
