@@ -317,7 +317,7 @@ def report_agreement(full: PoseEstimator, int8: PoseEstimator, fixtures: dict[st
     summary("fixture photos (static)", found)
     if held_out is not None:
         # The first 80 chose what stays float (int8_sensitivity.py): only the last 40 are unseen.
-        names = json.loads((calibset.DEFAULT_FOLDER / "eval.json").read_text())["photos"][80:]
+        names = calibset.held_out_photos()[80:]
         images = {n: read_image(held_out / n) for n in names}
         found = [d for _, d in static_agreement(full, int8, images) if d is not None]
         summary(f"{len(names)} held-out photos (static)", found)

@@ -24,7 +24,6 @@ clips let go on the same frame, earlier and later, by how much, and the mean dif
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -77,8 +76,7 @@ def noisy(frames: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray
 def photo_paths(held_out: Path | None, folder: Path | None) -> list[Path]:
     """The held-out photos of ``eval.json`` in a checkout, or every photo in ``folder``."""
     if held_out is not None:
-        names = json.loads((calibset.DEFAULT_FOLDER / "eval.json").read_text())["photos"]
-        return [held_out / n for n in names]
+        return [held_out / n for n in calibset.held_out_photos()]
     assert folder is not None
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
 

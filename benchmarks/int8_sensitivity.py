@@ -99,7 +99,7 @@ def macs(model: bytes) -> dict[str, int]:
 def selection_crops(checkout: Path, photos: int) -> np.ndarray:
     """(2 * photos, 256, 256, 3): for each photo its track1 crop, then its shifted crop."""
     est = PoseEstimator.from_folder(models_dir(None), 2)
-    names = json.loads((calibset.DEFAULT_FOLDER / "eval.json").read_text())["photos"][:photos]
+    names = calibset.held_out_photos()[:photos]
     xs = []
     for name in names:
         rgb = read_image(checkout / name)
@@ -156,7 +156,7 @@ def noise_crops(checkout: Path, photos: int) -> tuple[np.ndarray, np.ndarray, np
     from station.pose.roi import Roi
 
     est = PoseEstimator.from_folder(models_dir(None), 2)
-    names = json.loads((calibset.DEFAULT_FOLDER / "eval.json").read_text())["photos"][:photos]
+    names = calibset.held_out_photos()[:photos]
     person, shifted = [], []
     for name in names:
         rgb = read_image(checkout / name)

@@ -94,7 +94,7 @@ def main() -> int:
         else:
             held_out += [f"exercises/{name}/{p.name}" for p in paths]
     calibset.write_manifest(args.out, crops, SOURCE)
-    (args.out / "eval.json").write_text(json.dumps({"source": SOURCE, "photos": held_out}, indent=1) + "\n")
+    (args.out / calibset.EVAL).write_text(json.dumps({"source": SOURCE, "photos": held_out}, indent=1) + "\n")
     kinds = {k: sum(c.kind == k for c in crops) for k in ("detect", "track1", "track2", "shifted",
                                                           "background")}
     low = sum(c.flag < 0.5 for c in crops)

@@ -36,6 +36,7 @@ from station.pose.roi import Roi
 # elsewhere.
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "calibration" / "landmark"
 MANIFEST = "manifest.json"
+EVAL = "eval.json"  # the held-out photos, written by benchmarks/int8_sets.py
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ def read_manifest(folder: Path) -> tuple[dict[str, str], list[Crop]]:
     """The photos' sha256 by name, and the crops, in the manifest's order."""
     data = json.loads((folder / MANIFEST).read_text())
     return data["photos"], [Crop(**c) for c in data["crops"]]
+
+
+def held_out_photos(folder: Path = DEFAULT_FOLDER) -> list[str]:
+    """The photos (of free-exercise-db) never calibrated on, in ``EVAL``'s order: the int8
+    benchmarks measure on them (the first 80 chose what stays float, the last 40 did not)."""
+    return json.loads((folder / EVAL).read_text())["photos"]
 
 
 def check_photos(folder: Path, photos: dict[str, str]) -> list[str]:
