@@ -35,6 +35,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -96,17 +98,20 @@ def macs(model: bytes) -> dict[str, int]:
     return out
 
 
+def held_out_crops(checkout: Path, photos: int,
+                   kinds: tuple[str, ...]) -> Iterator[tuple[np.ndarray, calibset.Crop]]:
+    """(photo, crop) for the crops of these kinds the float engine cuts from the first ``photos``
+    held-out photos, photo by photo in ``crops_of_photo``'s order."""
+    est = PoseEstimator.from_folder(models_dir(None), 2)
+    for name in calibset.held_out_photos()[:photos]:
+        rgb = read_image(checkout / name)
+        yield from ((rgb, c) for c in calibset.crops_of_photo(est, rgb, name) if c.kind in kinds)
+
+
 def selection_crops(checkout: Path, photos: int) -> np.ndarray:
     """(2 * photos, 256, 256, 3): for each photo its track1 crop, then its shifted crop."""
-    est = PoseEstimator.from_folder(models_dir(None), 2)
-    names = calibset.held_out_photos()[:photos]
-    xs = []
-    for name in names:
-        rgb = read_image(checkout / name)
-        for c in calibset.crops_of_photo(est, rgb, name):
-            if c.kind in ("track1", "shifted"):
-                xs.append(input_tensor(warp_roi(rgb, c.roi))[0])
-    return np.stack(xs)
+    return np.stack([input_tensor(warp_roi(rgb, c.roi))[0]
+                     for rgb, c in held_out_crops(checkout, photos, ("track1", "shifted"))])
 
 
 def outputs(model: bytes, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,18 +158,10 @@ NOISE_EXTRAS = ("", "enc128", "enc64", "enc32", "enc16", "enc8", "reg8", "enc128
 def noise_crops(checkout: Path, photos: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step 6's crops (uint8): each held-out person's tracking crop, the same with sensor noise
     (a fixed seed), and four copies shifted sideways by 0.4-0.85 of the ROI's side."""
-    from station.pose.roi import Roi
-
-    est = PoseEstimator.from_folder(models_dir(None), 2)
-    names = calibset.held_out_photos()[:photos]
     person, shifted = [], []
-    for name in names:
-        rgb = read_image(checkout / name)
-        for c in calibset.crops_of_photo(est, rgb, name):
-            if c.kind == "track1":
-                person.append(warp_roi(rgb, c.roi))
-                shifted += [warp_roi(rgb, Roi(c.cx + f * c.side, c.cy, c.side, c.rotation, c.side / 1.25))
-                            for f in (0.4, 0.55, 0.7, 0.85)]
+    for rgb, c in held_out_crops(checkout, photos, ("track1",)):
+        person.append(warp_roi(rgb, c.roi))
+        shifted += [warp_roi(rgb, replace(c, cx=c.cx + f * c.side).roi) for f in (0.4, 0.55, 0.7, 0.85)]
     rng = np.random.default_rng(0)
     clean = np.stack(person)
     return clean, np.clip(clean + rng.normal(0, 2.0, clean.shape), 0, 255).astype(np.uint8), np.stack(shifted)
