@@ -235,11 +235,10 @@ def password() -> ResponseReturnValue:
 
 
 # ------------------------------------------------------------------ settings
-def _fields(values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
-    """Every setting as the page shows it: label, value, default, whether it waits for a restart."""
-    station = _station()
-    refused = station.settings_warnings
-    pending = set(station.restart_pending())
+def _fields(values: dict[str, Any], errors: dict[str, str], pending: set[str]) -> list[dict[str, Any]]:
+    """Every setting as the page shows it: label, value, default, whether it waits for a restart
+    (its name in ``pending``)."""
+    refused = _station().settings_warnings
     out = []
     for f in Settings.describe():
         value = values.get(f["name"], f["default"])
@@ -249,9 +248,10 @@ def _fields(values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, An
     return out
 
 
-def _sections(values: dict[str, Any], errors: dict[str, str]) -> dict[str, list[tuple[str, str, list[dict]]]]:
+def _sections(values: dict[str, Any], errors: dict[str, str],
+              pending: set[str]) -> dict[str, list[tuple[str, str, list[dict]]]]:
     """The basic and the advanced settings, each as (group, title, fields) for the groups that have any."""
-    fields = _fields(values, errors)
+    fields = _fields(values, errors, pending)
     return {kind: [(g, GROUP_TITLES[g], found) for g in GROUPS
                    if (found := [f for f in fields if f["group"] == g and f["basic"] == (kind == "basic")])]
             for kind in ("basic", "advanced")}
@@ -278,14 +278,20 @@ def _shown(field: dict[str, Any], value: Any) -> Any:
 
 def _settings_page(values: dict[str, Any], errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     station = _station()
-    pending = [Settings.label(n) for n in station.restart_pending()]
-    sections = _sections(values, errors)
+    pending = station.restart_pending()
+    sections = _sections(values, errors, set(pending))
     # The summary lists the errors in the order the fields are on the page.
     order = [f["name"] for kind in ("basic", "advanced") for _, _, fields in sections[kind] for f in fields]
     summary = sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else len(order))
     return render_template("settings.html", sections=sections, errors=errors, summary=summary,
                            labels={n: Settings.label(n) for n in errors}, mqtt=_mqtt(station),
-                           pending=pending, can_restart=_restarter() is not None), status
+                           **_restart_card(pending)), status
+
+
+def _restart_card(pending: list[str]) -> dict[str, Any]:
+    """What ``_restart.html`` shows: the settings waiting for a restart, by label, and whether
+    this process can restart itself."""
+    return {"pending": [Settings.label(n) for n in pending], "can_restart": _restarter() is not None}
 
 
 @staff.route("/settings", methods=["GET", "POST"])
@@ -471,10 +477,9 @@ def health() -> ResponseReturnValue:
 
 
 def _health_page(restore_error: str | None = None, status: int = 200) -> ResponseReturnValue:
-    pending = [Settings.label(n) for n in _station().restart_pending()]
     return render_template("health.html", v=_health_view(), restore_error=restore_error,
-                           max_mb=MAX_RESTORE_BODY // 2**20, pending=pending,
-                           can_restart=_restarter() is not None), status
+                           max_mb=MAX_RESTORE_BODY // 2**20,
+                           **_restart_card(_station().restart_pending())), status
 
 
 @staff.get("/health.json")
