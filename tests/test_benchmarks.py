@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, PHOTOS
+from tests.conftest import FIXTURES, PHOTOS, _missing
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
@@ -138,7 +138,7 @@ def test_int8_compare_speed(tmp_path, model_folder) -> None:
     from station.pose.models import check_int8
 
     if check_int8(model_folder) is not None:  # missing, or built before the recorded sha256
-        pytest.skip("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
+        _missing("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
     out = bench(tmp_path, "int8_compare.py", "--speed-only", "--frames", "20")
     for engines in ("as the station runs them", "whole graph"):  # without and with the mask decoder
         section = out[out.index(engines):]
@@ -151,7 +151,7 @@ def test_int8_presence_short(tmp_path, model_folder) -> None:
 
     need_photos()
     if check_int8(model_folder) is not None:
-        pytest.skip("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
+        _missing("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
     out = bench(tmp_path, "int8_presence.py", "--photos-dir", str(PHOTOS), "--photos", "2")
     for label in ("int8 engine (as the station runs it)", "float engine, sensor noise sigma 2"):
         found = has_line(out, rf"^  {re.escape(label)}: (\d+) clips, same frame \d+, earlier \d+, later \d+")
@@ -167,7 +167,6 @@ def test_lan_attacks_short(tmp_path) -> None:
 
 
 def test_mqtt_outage(tmp_path) -> None:
-    from tests.conftest import _missing
     from tests.engines import MOSQUITTO
 
     if MOSQUITTO is None:

@@ -15,7 +15,7 @@ import pytest
 
 from station.pose import calibset, rewrite
 from station.pose.models import LANDMARKER
-from tests.conftest import read_rgb
+from tests.conftest import _missing, read_rgb
 from tests.test_coach_real import REAL_MOVEMENTS
 
 PHOTO_TYPES = (".jpg", ".jpeg", ".png")
@@ -68,7 +68,7 @@ def _int8_bytes(model_folder: Path) -> bytes:
     from station.pose.models import LANDMARKER_INT8, check_int8
 
     if check_int8(model_folder) is not None:
-        pytest.skip(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
+        _missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
     return (model_folder / LANDMARKER_INT8.name).read_bytes()
 
 
@@ -214,13 +214,12 @@ def test_int8_model_is_optional_and_says_how_to_get_it(tmp_path: Path, model_fol
         models.require(tmp_path, "lite")
 
 
-def test_quantize_without_the_quantizer_says_how_to_install(tmp_path: Path, capsys) -> None:
-    import importlib.util
+def test_quantize_without_the_quantizer_says_how_to_install(tmp_path: Path, capsys, monkeypatch) -> None:
+    import sys
 
     from station.cli import main
 
-    if importlib.util.find_spec("ai_edge_quantizer") is not None:
-        pytest.skip("ai-edge-quantizer is installed here: the message is for machines without it")
+    monkeypatch.setitem(sys.modules, "ai_edge_quantizer", None)  # as on a machine without the extra
     assert main(["models", "quantize", "--data", str(tmp_path)]) == 3
     assert "pip install -e '.[quantize]'" in capsys.readouterr().err
 
@@ -234,7 +233,7 @@ def int8_estimator(model_folder: Path):
 
     if check_int8(model_folder) is not None:
         # Not a CI failure: the int8 model is optional and built on demand.
-        pytest.skip(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
+        _missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
     return PoseEstimator.from_folder(model_folder, threads=2, pose_model="full_int8")
 
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from station.coach.posture import Angles, phase_of, spine_of
+from tests.conftest import _missing
 
 
 @pytest.mark.parametrize("model", ["full", "full_int8"])
@@ -18,7 +19,7 @@ def test_analyze_gets_every_labelled_photo_right(photos, model_folder, model: st
     from station.pose.models import check_int8
 
     if model == "full_int8" and check_int8(model_folder) is not None:
-        pytest.skip(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
+        _missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
     labels = json.loads((photos / "labels.json").read_text())
     cmd = [sys.executable, "-m", "station", "analyze", "--json", "--model", model,
            *[str(photos / name) for name in labels]]
