@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install models int8-model ci-packages pi-packages pi-check lint clean axe
+.PHONY: run test install models int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
@@ -32,6 +32,15 @@ int8-model: models
 		echo "CI: building the int8 landmark model"; \
 		PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[quantize]' && \
 		$(BIN)/station models quantize; \
+	fi
+
+# MediaPipe 0.10.14 in an environment of its own, for benchmarks/mediapipe_compare.py's smoke run
+# (the station never needs it): CI makes it (about 35 s); elsewhere that test skips with a reason.
+MP_ENV ?= /tmp/mpenv
+mediapipe-env:
+	@if [ -n "$$CI" ] && [ ! -x $(MP_ENV)/bin/python ]; then \
+		echo "CI: making the MediaPipe environment in $(MP_ENV)"; \
+		bash benchmarks/setup_mediapipe_env.sh $(MP_ENV); \
 	fi
 
 # Debian packages the tests use: Chromium (browser tests), npm (axe-core for them), shellcheck,
@@ -72,8 +81,8 @@ ARGS ?=
 run: models
 	$(BIN)/station run $(ARGS)
 
-test: models int8-model ci-packages axe lint
-	$(BIN)/python -m pytest
+test: models int8-model mediapipe-env ci-packages axe lint
+	MEDIAPIPE_PYTHON=$${MEDIAPIPE_PYTHON:-$(MP_ENV)/bin/python} $(BIN)/python -m pytest
 
 # The station on arm64 Debian Bookworm and Trixie under qemu and systemd (slow: not in `make test`;
 # as root). The last line printed is one JSON object; see deploy/README.md, "The arm64 rig".

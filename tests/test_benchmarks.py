@@ -253,8 +253,8 @@ def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path
 
 def test_mediapipe_compare(tmp_path, model_folder) -> None:
     if not MP_PYTHON.exists():
-        pytest.skip(f"no MediaPipe environment at {MP_PYTHON} (make one with "
-                    "benchmarks/setup_mediapipe_env.sh, or point MEDIAPIPE_PYTHON at its python)")
+        _missing(f"no MediaPipe environment at {MP_PYTHON} (make one with "
+                 "benchmarks/setup_mediapipe_env.sh, or point MEDIAPIPE_PYTHON at its python)")
     need_photos()
     photos = [str(PHOTOS / "tf_image1.png"), str(PHOTOS / "Good_Morning__0.jpg")]
     out = bench(tmp_path, "mediapipe_compare.py", *photos, "--mp-python", str(MP_PYTHON), "--frames", "3")
