@@ -1,23 +1,44 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
 #   make run    - the station (off a Pi: a demo with a simulated trainee and virtual pins)
-#   make test   - the whole test suite (lint, unit, integration, browser)
+#   make test   - the whole test suite (lint, audit, unit, integration, browser)
+# Every Python package comes from a lock in requirements/ (exact versions, each file's sha256:
+# pip refuses anything else); `make lock` refreshes them (requirements/README.md).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements/dev.txt
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+# --no-deps: the lock already lists every package (pip would otherwise resolve again, unhashed).
+PIP_LOCKED := $(PIP) install --quiet --require-hashes --no-deps
 
-.PHONY: run test install models int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe
+.PHONY: run test install models int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe \
+	lock audit
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version)'
+	@# A new venv whenever the lock changes: pip has no "sync", and a package the lock dropped
+	@# must not linger.
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# setuptools' informational "Editable installation" notice is hidden (it says nothing to act on);
-	@# real warnings still show.
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP_LOCKED) -r $(LOCK)
+	@# The station itself, built by the locked setuptools (no isolated build that would fetch an
+	@# unpinned one). setuptools' informational "Editable installation" notice is hidden.
+	PYTHONWARNINGS="ignore:Editable installation" $(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) check
 	@touch $@
 
 install: $(STAMP)
+
+# Refresh the locks (uv pip compile for every target in tools/lock.py) and print what changed.
+# Run it after changing dependencies in pyproject.toml, and monthly for security fixes
+# (`make lock ARGS=--upgrade`); then `make test`, and rebuild the int8 model (see README).
+lock: $(STAMP)
+	$(BIN)/python tools/lock.py $(ARGS)
+
+# Known vulnerabilities in every lock (pip-audit; tools/audit.py says which advisory source).
+audit: $(STAMP)
+	$(BIN)/python tools/audit.py
 
 models: $(STAMP)
 	$(BIN)/station models fetch
@@ -30,7 +51,7 @@ INT8_MISSING := 'import sys; from station.datadir import models_dir; from statio
 int8-model: models
 	@if [ -n "$$CI" ] && $(BIN)/python -c $(INT8_MISSING); then \
 		echo "CI: building the int8 landmark model"; \
-		PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[quantize]' && \
+		$(PIP_LOCKED) -r requirements/quantize.txt && \
 		$(BIN)/station models quantize; \
 	fi
 
