@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import sys
 import threading
@@ -64,19 +65,85 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def _quantize(args: argparse.Namespace, folder: Path) -> int:
-    """``station models quantize``: build the int8 landmark model and install it if its sha256
-    is the recorded one."""
+    """``station models quantize``: build the int8 landmark model and install it when its sha256
+    is the recorded one (the locked toolchain's), or when the agreement gate accepts it."""
     from station.pose import calibset, models, quantize
 
     calibration = Path(args.calibration) if args.calibration else calibset.DEFAULT_FOLDER
     try:
         data = quantize.build(folder, calibration, _progress)
-        digest = quantize.install(folder, data, force=args.force)
+        digest = hashlib.sha256(data).hexdigest()
+        accepted: dict | None = None
+        if digest == models.LANDMARKER_INT8.sha256:
+            _progress(f"sha256 {digest[:8]}...: the recorded build (requirements/quantize.txt's versions)")
+        elif args.force:
+            _progress(f"sha256 {digest[:8]}... is not the recorded {models.LANDMARKER_INT8.sha256[:8]}...; "
+                      "installed unchecked (--force)")
+            accepted = {"forced": True, "versions": _toolchain()}
+        else:
+            accepted = _int8_gate(folder, data, digest, Path(args.photos) if args.photos else None)
+            if accepted is None:
+                return EXIT_MODELS
+        quantize.install(folder, data, accepted)
     except models.ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_MODELS
     print(f"{models.LANDMARKER_INT8.name}: sha256 {digest}, in {folder}")
     return EXIT_OK
+
+
+def _toolchain() -> dict[str, str]:
+    """The versions that decide the int8 build's bytes."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("ai-edge-quantizer", "ai-edge-litert", "opencv-python-headless", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _int8_gate(folder: Path, data: bytes, digest: str, photos: Path | None) -> dict | None:
+    """Issue 18's agreement gate on a build whose bytes are not the recorded ones: the record to
+    keep beside it when it passes; None (the figures printed) when it fails or cannot run."""
+    import tempfile
+
+    from station.acceptance import int8
+    from station.pose.blazepose import PoseEstimator
+    from station.pose.models import LANDMARKER_INT8, require
+
+    photos = photos or int8.DEFAULT_PHOTOS
+    versions = _toolchain()
+    print(f"the built int8 model has sha256 {digest}, not the recorded {LANDMARKER_INT8.sha256} "
+          f"(other versions than requirements/quantize.txt's? here: "
+          + ", ".join(f"{k} {v}" for k, v in versions.items()) + "); checking its agreement with the "
+          "float model", file=sys.stderr)
+    if not (photos / "labels.json").is_file():
+        print(f"error: the agreement gate needs the labelled photos, not found in {photos}: pass "
+              "--photos DIR (../shared/fixtures/photos of a checkout), or build with the locked "
+              "versions (pip install --require-hashes --no-deps -r requirements/quantize.txt)",
+              file=sys.stderr)
+        return None
+    detector, _ = require(folder)
+    with tempfile.TemporaryDirectory(prefix="int8-gate-") as tmp:
+        candidate_path = Path(tmp) / LANDMARKER_INT8.name
+        candidate_path.write_bytes(data)
+        reference = PoseEstimator.from_folder(folder, threads=2, segmentation=True)
+        candidate = PoseEstimator(detector, candidate_path, 2, hold_roi=True, segmentation=True)
+        result = int8.measure(reference, candidate, photos, _progress)
+    for line in result.lines():
+        print(line, file=sys.stderr)
+    if not result.passed:
+        print("error: refused: this int8 build does not agree with the float model (above); it was not "
+              "installed. Build with requirements/quantize.txt's versions, or pass --force",
+              file=sys.stderr)
+        return None
+    _progress("accepted: it agrees with the float model as the recorded build does; installing it")
+    return {"gate": "passed", "median_pct": round(result.median_pct, 4), "p95_pct": round(result.p95_pct, 4),
+            "tf_within": result.tf_within, "tf_total": result.tf_total, "coaching_differences": 0,
+            "versions": versions}
 
 
 def load_estimator(args: argparse.Namespace, settings: Settings | None = None,
@@ -508,7 +575,9 @@ def _add_pose_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="quantize: build the int8 landmark model (needs the quantize extra)")
     m.add_argument("--calibration", metavar="DIR", help="calibration set (default: the repository's)")
     m.add_argument("--force", action="store_true", help="install an int8 build whose sha256 is not the "
-                   "recorded one")
+                   "recorded one without the agreement gate")
+    m.add_argument("--photos", metavar="DIR", help="the labelled photos for the agreement gate of an int8 "
+                   "build that is not the recorded one (default: ../shared/fixtures/photos)")
     m.add_argument("--wheel", metavar="FILE", help="take the models from this mediapipe 0.10.14 wheel")
     m.add_argument("--quiet", action="store_true", help="no pip progress bar")
     m.set_defaults(func=cmd_models)

@@ -3,50 +3,16 @@ engine finds on the fixture photos of the start and end of an exercise (no simul
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
+from station.acceptance import int8 as int8_gate
+from station.acceptance.int8 import rep_frames
 from station.coach.coach import Coach
 from station.coach.events import RepFinished
-from station.pose.landmarks import Pose
 from station.settings import Settings
 
-FPS = 30
-
-
-def rep_frames(a: Pose, b: Pose, reps: int = 2, seed: int = 0) -> list[tuple[float, Pose]]:
-    """Stand still, then ``reps`` times ease from a to b, hold, ease back, stand; 1 px noise."""
-    rng = np.random.default_rng(seed)
-    vis = np.minimum(a.visibility, b.visibility)
-    frames: list[tuple[float, Pose]] = []
-
-    def at(u: float) -> None:
-        xy = a.xy + (b.xy - a.xy) * u + rng.normal(0, 1.0, a.xy.shape)
-        frames.append((len(frames) / FPS, Pose(xy, vis, size=a.size)))
-
-    for _ in range(int(1.5 * FPS)):
-        at(0.0)
-    for _ in range(reps):
-        for k in range(int(1.2 * FPS)):
-            at((1 - np.cos(np.pi * k / (1.2 * FPS))) / 2)
-        for _ in range(int(0.5 * FPS)):
-            at(1.0)
-        for k in range(int(1.2 * FPS)):
-            at((1 + np.cos(np.pi * k / (1.2 * FPS))) / 2)
-        for _ in range(FPS):
-            at(0.0)
-    return frames
-
-
-# The same cases judge the int8 landmark model (tests/test_int8.py).
-REAL_MOVEMENTS = [
-    # The good morning's knee bends 39 deg at the bottom, 27 beyond standing: more than the
-    # drill's soft knees (15-20), short of a squat.
-    ("Good_Morning__0.jpg", "Good_Morning__1.jpg", {"knees_too_bent"}),
-    ("Box_Squat__0.jpg", "Box_Squat__1.jpg", {"squat"}),
-    # The toe touch's hips travel 0.26 torso lengths: past the uncalibrated wall (0.2).
-    ("Standing_Toe_Touches__0.jpg", "Standing_Toe_Touches__1.jpg", {"rounded_back"}),
-]
+# The same cases judge an int8 landmark build (station/acceptance/int8.py, tests/test_int8.py).
+REAL_MOVEMENTS = [(a, b, set(f)) for a, b, f in int8_gate.REAL_MOVEMENTS]
 
 
 @pytest.mark.parametrize(("start", "end", "faults"), REAL_MOVEMENTS)

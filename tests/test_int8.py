@@ -243,20 +243,20 @@ def test_int8_tf_truth(photos: Path, estimator, int8_estimator) -> None:
     truth itself is a MoveNet guess (float 47-48 px off, MediaPipe 49.2): there the int8 engine
     may be off by at most the float engine's error plus 1 % of the photo's diagonal (the scale
     of issue 18's agreement figures)."""
-    import tests.test_pose_accuracy as accuracy
+    from station.acceptance.int8 import TF_IMAGES, TF_TOLERANCE_PX, tf_truth
     from station.pose.landmarks import COCO_TO_BLAZEPOSE
 
-    truth, within = accuracy._truth(photos), 0
-    for name in accuracy.TF_IMAGES:
+    truth, within = tf_truth(photos), 0
+    for name in TF_IMAGES:
         rgb = read_rgb(photos / name)
         pose, reference = int8_estimator.process(rgb, video=False), estimator.process(rgb, video=False)
         assert pose is not None and reference is not None, name
         err = np.abs(pose.xy[list(COCO_TO_BLAZEPOSE)] - truth[name]).max(axis=1)
         float_err = np.abs(reference.xy[list(COCO_TO_BLAZEPOSE)] - truth[name]).max(axis=1)
-        within += int((err <= accuracy.TF_TOLERANCE_PX).sum())
-        limit = np.maximum(float_err, accuracy.TF_TOLERANCE_PX) + 0.01 * np.hypot(*rgb.shape[:2])
+        within += int((err <= TF_TOLERANCE_PX).sum())
+        limit = np.maximum(float_err, TF_TOLERANCE_PX) + 0.01 * np.hypot(*rgb.shape[:2])
         assert (err <= limit).all(), f"{name}: {np.flatnonzero(err > limit)} off, worst {err.max():.1f} px"
-    assert within >= 33, f"only {within}/34 within {accuracy.TF_TOLERANCE_PX} px"
+    assert within >= 33, f"only {within}/34 within {TF_TOLERANCE_PX} px"
 
 
 def test_int8_passes_the_float_engines_accuracy_tests(photos: Path, int8_estimator) -> None:
@@ -370,3 +370,87 @@ def test_int8_agrees_with_the_float_engine(photos: Path, estimator, int8_estimat
     assert len(dists) == 8
     assert np.median(pooled) <= 0.3, f"median {np.median(pooled):.3f} % of the diagonal"
     assert np.percentile(pooled, 95) <= 2.0, f"p95 {np.percentile(pooled, 95):.2f} %"
+
+
+# --- a build whose bytes are not the recorded ones: the agreement gate (issue 23)
+
+def _gate_folder(tmp_path: Path, model_folder: Path) -> Path:
+    import shutil
+
+    from station.pose import models
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for m in models.MODELS:
+        shutil.copyfile(model_folder / m.name, folder / m.name)
+    return folder
+
+
+def _quantize_with(monkeypatch, data: bytes, *args: str) -> int:
+    """``station models quantize`` with the build step answering ``data`` (a real build takes a
+    minute; what is judged here is what happens to its bytes)."""
+    from station.cli import main
+    from station.pose import quantize
+
+    monkeypatch.setattr(quantize, "build", lambda *a, **k: data)
+    return main(["models", "quantize", *args])
+
+
+def test_an_equivalent_build_with_other_bytes_passes_the_gate_and_is_installed(
+        tmp_path: Path, model_folder: Path, photos: Path, monkeypatch, capsys) -> None:
+    """As a build on other library versions would: different bytes, the same model. Trailing bytes
+    after the flatbuffer and its weights change the sha256 and nothing the interpreter reads."""
+    import json
+
+    from station.pose import models
+    from station.pose.blazepose import PoseEstimator
+
+    other = _int8_bytes(model_folder) + b"\0" * 16
+    folder = _gate_folder(tmp_path, model_folder)
+    monkeypatch.setenv("STATION_MODELS", str(folder))
+    assert _quantize_with(monkeypatch, other, "--photos", str(photos)) == 0
+    err = capsys.readouterr().err
+    assert "not the recorded" in err and "accepted" in err
+    assert "median" in err and "TF truth: 33 of 34" in err and "coaching differences: 0" in err
+    assert models.check_int8(folder) is None  # verified through its accepted record
+    record = json.loads(models.accepted_record(folder).read_text())
+    assert record["gate"] == "passed" and record["median_pct"] <= 0.3 and record["tf_within"] >= 33
+    assert "opencv-python-headless" in record["versions"]
+    assert PoseEstimator.from_folder(folder, pose_model="full_int8") is not None
+    # The record vouches for those bytes only: a changed file is corrupt again.
+    (folder / models.LANDMARKER_INT8.name).write_bytes(other + b"\0")
+    assert models.check_int8(folder).reason == "corrupt"
+
+
+def test_a_build_that_disagrees_is_refused_with_its_figures(
+        tmp_path: Path, model_folder: Path, photos: Path, monkeypatch, capsys) -> None:
+    """A build whose weights went wrong (the last 512 KiB of stored weights garbled) loads and
+    runs, but the gate refuses it and installs nothing."""
+    from station.pose import models
+
+    data = bytearray(_int8_bytes(model_folder))
+    tail = np.frombuffer(bytes(data[-(512 << 10):]), np.uint8) ^ np.uint8(0x5A)
+    data[-(512 << 10):] = tail.tobytes()
+    folder = _gate_folder(tmp_path, model_folder)
+    monkeypatch.setenv("STATION_MODELS", str(folder))
+    assert _quantize_with(monkeypatch, bytes(data), "--photos", str(photos)) == 3
+    err = capsys.readouterr().err
+    assert "FAIL" in err and "refused" in err and "median" in err
+    assert models.check_int8(folder).reason == "missing"
+    assert not models.accepted_record(folder).exists()
+
+
+def test_a_build_with_other_bytes_and_no_photos_to_judge_it_is_refused(
+        tmp_path: Path, model_folder: Path, monkeypatch, capsys) -> None:
+    from station.pose import models
+
+    folder = _gate_folder(tmp_path, model_folder)
+    monkeypatch.setenv("STATION_MODELS", str(folder))
+    other = _int8_bytes(model_folder) + b"\0" * 16
+    assert _quantize_with(monkeypatch, other, "--photos", str(tmp_path / "nowhere")) == 3
+    assert "--photos DIR" in capsys.readouterr().err
+    assert models.check_int8(folder).reason == "missing"
+    # --force installs it unchecked, and says so in its record.
+    assert _quantize_with(monkeypatch, other, "--force") == 0
+    assert models.check_int8(folder) is None
+    assert '"forced": true' in models.accepted_record(folder).read_text()

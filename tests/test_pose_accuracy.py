@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from station.acceptance.int8 import TF_IMAGES, TF_TOLERANCE_PX, tf_truth
 from station.pose.landmarks import COCO_TO_BLAZEPOSE, LANDMARK_NAMES
 from tests.conftest import read_rgb
 
-TF_IMAGES = ("tf_image1.png", "tf_image2.jpeg")
-TF_TOLERANCE_PX = 21  # TensorFlow's own Raspberry Pi example test (L-infinity per keypoint)
 HARD_LIMIT_PX = 48  # the issue's limit for the one keypoint that may miss 21 px
 
 
-def _truth(photos: Path) -> dict[str, np.ndarray]:
-    with open(photos / "tf_pose_landmark_truth.csv") as fh:
-        rows = list(csv.reader(fh))[1:]
-    return {name: np.array(row, float).reshape(17, 2) for name, row in zip(TF_IMAGES, rows, strict=True)}
-
-
 def test_tf_truth_keypoints(photos: Path, estimator) -> None:
-    truth = _truth(photos)
+    truth = tf_truth(photos)
     within, total = 0, 0
     for name in TF_IMAGES:
         pose = estimator.process(read_rgb(photos / name), video=False)
@@ -63,16 +55,28 @@ def test_nobody_in_a_blank_frame(estimator) -> None:
 
 
 def test_tracking_skips_the_detector_and_smooths(photos: Path, estimator) -> None:
-    rgb = read_rgb(photos / "Good_Morning__0.jpg")
+    """Every fixture photo tracked as a still video for 2 s: after the first frame the detector
+    never runs, and in the second second the landmarks sit still. Judged over the window, not one
+    frame against another (one frame's move is noise: 4.40 px at frame 5 against 4.35 px at
+    frame 1 flipped this test between OpenCV 4.14 and 5.1). The per-frame move of the visible
+    landmarks over frames 30-60 of the 8 photos measured median 0.10 / 0.18 px and p95 1.01 /
+    0.90 px with OpenCV 5.1 / 4.14 (issue 23); without the One Euro smoothing median 8.1 px and
+    p95 25.7 px. The bounds are about three times the measured figures."""
+    moves = []
+    for path in sorted(photos.glob("*.*")):
+        if path.suffix not in (".jpg", ".jpeg", ".png"):
+            continue
+        rgb = read_rgb(path)
+        estimator.reset()
+        first = estimator.process(rgb, t=0.0)
+        assert first is not None and estimator.timing.detected, path.name
+        poses = []
+        for i in range(1, 61):
+            poses.append(estimator.process(rgb, t=i / 30))
+            assert not estimator.timing.detected, f"{path.name}: frame {i} ran the detector while tracking"
+        for a, b in itertools.pairwise(poses[29:]):
+            moves.append(np.hypot(*(a.xy - b.xy).T)[b.visibility > 0.5].max())
     estimator.reset()
-    first = estimator.process(rgb, t=0.0)
-    assert first is not None and estimator.timing.detected
-    poses = []
-    for i in range(1, 6):
-        poses.append(estimator.process(rgb, t=i / 30))
-        assert not estimator.timing.detected, f"frame {i} ran the detector while tracking"
-    # A still picture tracked as video converges: frame-to-frame motion shrinks.
-    moves = [np.abs(a.xy - b.xy).max() for a, b in itertools.pairwise(poses)]
-    assert moves[-1] <= moves[0] + 1e-6
-    assert moves[-1] < 3.0
-    estimator.reset()
+    assert len(moves) == 8 * 30
+    assert np.median(moves) <= 0.5, f"median move {np.median(moves):.2f} px"
+    assert np.percentile(moves, 95) <= 3.0, f"p95 move {np.percentile(moves, 95):.2f} px"

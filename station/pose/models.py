@@ -51,13 +51,19 @@ LANDMARKER = ModelFile(
 )
 MODELS = (DETECTOR, LANDMARKER)
 # Not in the wheel: built here from LANDMARKER by `station models quantize` (station/pose/quantize.py),
-# deterministically, so its bytes are known in advance. Optional: without it the station runs
-# the float model.
+# deterministically. The sha256 is what the locked toolchain (requirements/quantize.txt: OpenCV,
+# ai-edge-quantizer, ai-edge-litert, numpy at their locked versions) builds; other versions build
+# other bytes, which station/acceptance/int8.py must accept first. Optional: without it the
+# station runs the float model.
 LANDMARKER_INT8 = ModelFile(
     "pose_landmark_full_int8.tflite",
     "built from pose_landmark_full.tflite by `station models quantize`",
-    "84b627c563e32ec08e0be477f432124a10a40d9dc646dd28a91c9212108d8cef",
+    "281b1f55b5860a6269797de11e28f8ec95aab3eeb6d095e104f4580ccebb2916",
 )
+# Beside an int8 model whose bytes are not the recorded ones: its sha256 and the agreement gate's
+# figures (or that it was forced), written when it was installed. A model that matches neither
+# the recorded sha256 nor this record is corrupt.
+ACCEPTED_SUFFIX = ".accepted.json"
 # The `pose_model` setting's choices and the landmark model each one loads.
 POSE_MODELS = {"full": LANDMARKER, "full_int8": LANDMARKER_INT8}
 
@@ -99,12 +105,31 @@ def check(folder: Path) -> list[Problem]:
     return problems
 
 
+def accepted_record(folder: Path) -> Path:
+    """Where the record of an accepted int8 build that is not the recorded one is kept."""
+    return folder / (LANDMARKER_INT8.name + ACCEPTED_SUFFIX)
+
+
+def accepted_sha256(folder: Path) -> str | None:
+    """The sha256 an accepted record in ``folder`` vouches for, or None (no record, unreadable)."""
+    import json
+
+    try:
+        record = json.loads(accepted_record(folder).read_text())
+    except (OSError, ValueError):
+        return None
+    digest = record.get("sha256") if isinstance(record, dict) else None
+    return digest if isinstance(digest, str) else None
+
+
 def check_int8(folder: Path) -> Problem | None:
-    """What is wrong with the int8 landmark model, or None when it is there and verified."""
+    """What is wrong with the int8 landmark model, or None when it is there and verified: its
+    sha256 is the recorded one, or the one its accepted record names."""
     path = folder / LANDMARKER_INT8.name
     if not path.is_file():
         return Problem(LANDMARKER_INT8.name, path, "missing")
-    if sha256_of(path) != LANDMARKER_INT8.sha256:
+    digest = sha256_of(path)
+    if digest != LANDMARKER_INT8.sha256 and digest != accepted_sha256(folder):
         return Problem(LANDMARKER_INT8.name, path, "corrupt")
     return None
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from station.pose import calibset, rewrite
-from station.pose.models import LANDMARKER, LANDMARKER_INT8, ModelError, require
+from station.pose.models import LANDMARKER, LANDMARKER_INT8, ModelError, accepted_record, require
 
 INSTALL_HINT = (
     "the int8 build needs ai-edge-quantizer (build time only; the Pi does not): "
@@ -148,22 +148,35 @@ def build(models: Path, calibration: Path = calibset.DEFAULT_FOLDER,
     return data
 
 
-def install(models: Path, data: bytes, force: bool = False) -> str:
-    """Write the built model beside the float ones if its sha256 is the recorded one (or
-    ``force``); returns the sha256. A different hash means different library versions or
-    calibration set: the figures were measured on the recorded bytes only."""
+def install(models: Path, data: bytes, accepted: dict[str, Any] | None = None) -> str:
+    """Write the built model beside the float ones; returns its sha256. Bytes other than the
+    recorded ones need ``accepted``: what vouches for them (the agreement gate's figures, or that
+    the build was forced), kept beside the model so that :func:`~station.pose.models.check_int8`
+    verifies it. Raises :class:`ModelError` for other bytes without it."""
+    import json
+
     digest = hashlib.sha256(data).hexdigest()
-    if digest != LANDMARKER_INT8.sha256 and not force:
+    record = accepted_record(models)
+    if digest != LANDMARKER_INT8.sha256 and accepted is None:
         raise ModelError(
-            f"the built int8 model has sha256 {digest}, the recorded one is {LANDMARKER_INT8.sha256}; "
-            "different versions of ai-edge-quantizer, ai-edge-litert or OpenCV, or a changed "
-            "calibration set? Its agreement with the float model is unmeasured: check it with "
-            "benchmarks/int8_compare.py, then pass --force to install it anyway"
+            f"the built int8 model has sha256 {digest}, the recorded one is {LANDMARKER_INT8.sha256} "
+            "(built with the versions in requirements/quantize.txt); it must pass the agreement gate first"
         )
-    fd, tmp = tempfile.mkstemp(dir=models, prefix=f".{LANDMARKER_INT8.name}.")
+    _write_atomically(models, LANDMARKER_INT8.name, data)
+    if digest == LANDMARKER_INT8.sha256:
+        record.unlink(missing_ok=True)
+    else:
+        assert accepted is not None
+        text = json.dumps({"sha256": digest, **accepted}, indent=2) + "\n"
+        _write_atomically(models, record.name, text.encode())
+    return digest
+
+
+def _write_atomically(folder: Path, name: str, data: bytes) -> None:
+    """Write beside the target and rename: a crash never leaves half a file behind."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
     with os.fdopen(fd, "wb") as out:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(tmp, models / LANDMARKER_INT8.name)
-    return digest
+    os.replace(tmp, folder / name)
