@@ -7,12 +7,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-LOCK   := requirements/dev.txt
+# CI also builds the int8 landmark model, so its venv takes the quantize lock: dev's pins plus
+# the quantizer (a build-time extra the station never needs).
+LOCK   := $(if $(CI),requirements/quantize.txt,requirements/dev.txt)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 # --no-deps: the lock already lists every package (pip would otherwise resolve again, unhashed).
 PIP_LOCKED := $(PIP) install --quiet --require-hashes --no-deps
 
-.PHONY: run test install models int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe \
+.PHONY: run test test-setup lock-check install models int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe \
 	lock audit
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -36,6 +38,10 @@ install: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python tools/lock.py $(ARGS)
 
+# Fails while a lock lacks what pyproject.toml asks for (changes nothing).
+lock-check: $(STAMP)
+	$(BIN)/python tools/lock.py --check
+
 # Known vulnerabilities in every lock (pip-audit; tools/audit.py says which advisory source).
 audit: $(STAMP)
 	$(BIN)/python tools/audit.py
@@ -44,20 +50,19 @@ models: $(STAMP)
 	$(BIN)/station models fetch
 
 # The int8 landmark model (pose_model = full_int8) is built from the float one, not fetched. CI
-# builds it, since its tests need it: the quantize extra into the venv, then `station models
-# quantize` (about a minute; a build whose bytes differ from the recorded sha256 is refused).
-# Elsewhere its tests skip with a reason until `station models quantize` is run.
+# builds it, since its tests need it (about a minute; the quantizer is in CI's venv, from
+# requirements/quantize.txt): the locked versions build the recorded bytes; other bytes must pass
+# the agreement gate. Elsewhere its tests skip with a reason until it is built (README).
 INT8_MISSING := 'import sys; from station.datadir import models_dir; from station.pose.models import check_int8; sys.exit(check_int8(models_dir()) is None)'
 int8-model: models
 	@if [ -n "$$CI" ] && $(BIN)/python -c $(INT8_MISSING); then \
 		echo "CI: building the int8 landmark model"; \
-		$(PIP_LOCKED) -r requirements/quantize.txt && \
 		$(BIN)/station models quantize; \
 	fi
 
 # MediaPipe 0.10.14 in an environment of its own, for benchmarks/mediapipe_compare.py's smoke run
 # (the station never needs it): CI makes it (about 35 s); elsewhere that test skips with a reason.
-MP_ENV ?= /tmp/mpenv
+MP_ENV ?= .cache/mpenv
 mediapipe-env:
 	@if [ -n "$$CI" ] && [ ! -x $(MP_ENV)/bin/python ]; then \
 		echo "CI: making the MediaPipe environment in $(MP_ENV)"; \
@@ -85,7 +90,7 @@ ci-packages:
 # axe-core (the browser tests' accessibility checks) from the npm registry, at the version in
 # tests/package-lock.json. Without npm the checks skip with a reason, except in CI.
 AXE := tests/node_modules/axe-core/axe.min.js
-$(AXE): tests/package.json tests/package-lock.json
+$(AXE): tests/package.json tests/package-lock.json | ci-packages
 	@if command -v npm >/dev/null 2>&1; then \
 		cd tests && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js; \
 	elif [ -n "$$CI" ]; then echo "npm is needed for the accessibility tests (CI is set)"; exit 1; \
@@ -102,8 +107,14 @@ ARGS ?=
 run: models
 	$(BIN)/station run $(ARGS)
 
-test: models int8-model mediapipe-env ci-packages axe lint
-	MEDIAPIPE_PYTHON=$${MEDIAPIPE_PYTHON:-$(MP_ENV)/bin/python} $(BIN)/python -m pytest
+# The suite's set-up steps are independent of each other: make runs them side by side, then
+# pytest runs the tests on TEST_WORKERS processes (pytest-xdist; most tests wait on servers,
+# browsers and subprocesses, so more workers than the 2 cores pay).
+TEST_WORKERS ?= 3
+test-setup: models int8-model mediapipe-env ci-packages axe lint audit lock-check
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j4 --output-sync=target test-setup
+	MEDIAPIPE_PYTHON=$${MEDIAPIPE_PYTHON:-$(abspath $(MP_ENV))/bin/python} $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The station on arm64 Debian Bookworm and Trixie under qemu and systemd (slow: not in `make test`;
 # as root). The last line printed is one JSON object; see deploy/README.md, "The arm64 rig".

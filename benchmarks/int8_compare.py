@@ -1,7 +1,7 @@
 """The int8 landmark model against the float one and MediaPipe 0.10.14, side by side in one run.
 
     PYTHONPATH=. .venv/bin/python benchmarks/int8_compare.py \
-        --photos ../shared/fixtures/photos --held-out /tmp/fedb [--mp-python /tmp/mpenv/bin/python] \
+        --photos ../shared/fixtures/photos --held-out /tmp/fedb [--mp-python PY] \
         [--video pose_world_landmarks.mp4]
 
 ``--held-out`` is a checkout of yuhonas/free-exercise-db: the 120 photos listed in
@@ -47,6 +47,9 @@ from station.camera.files import read_image
 from station.datadir import models_dir
 from station.pose import calibset
 from station.pose.blazepose import PoseEstimator
+
+# benchmarks/setup_mediapipe_env.sh makes MediaPipe's own environment there.
+MP_PYTHON = Path(__file__).resolve().parent.parent / ".cache" / "mpenv" / "bin" / "python"
 
 # A MediaPipe 0.10.14 server in its own environment: one tracking Pose per photo (video mode);
 # for each line "i" on stdin it processes photo i once and answers the milliseconds it took. One
@@ -252,7 +255,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=Path, default=Path("../shared/fixtures/photos"))
     parser.add_argument("--held-out", type=Path, help="a checkout of yuhonas/free-exercise-db")
-    parser.add_argument("--mp-python", default="/tmp/mpenv/bin/python")
+    parser.add_argument("--mp-python", default=str(MP_PYTHON))
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--speed-only", action="store_true", help="section 1 only")
     parser.add_argument("--video", type=Path, help="a real video of a person (see above)")

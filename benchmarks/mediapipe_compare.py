@@ -1,11 +1,11 @@
 """Compare the station's pose engine with MediaPipe 0.10.14's own ``solutions.pose``.
 
 MediaPipe is not a dependency of the station: this script runs it in a separate environment
-(`benchmarks/setup_mediapipe_env.sh` makes one at /tmp/mpenv) as a subprocess, and compares
+(`benchmarks/setup_mediapipe_env.sh` makes one at <checkout>/.cache/mpenv) as a subprocess, and compares
 landmarks and time per frame on the same photos and machine.
 
     .venv/bin/python benchmarks/mediapipe_compare.py ../shared/fixtures/photos/*.jpg \
-        ../shared/fixtures/photos/*.png ../shared/fixtures/photos/*.jpeg [--mp-python /tmp/mpenv/bin/python]
+        ../shared/fixtures/photos/*.png ../shared/fixtures/photos/*.jpeg [--mp-python PY]
 
 Prints, per photo, the median landmark distance as a percentage of the image diagonal (target:
 at most 1 %), and the per-frame times of both in static-image and video (tracking) mode.
@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+# benchmarks/setup_mediapipe_env.sh makes MediaPipe's own environment there.
+MP_PYTHON = Path(__file__).resolve().parent.parent / ".cache" / "mpenv" / "bin" / "python"
 
 # Runs inside the mediapipe environment: landmarks of each photo (static mode) and timings.
 MP_SCRIPT = r"""
@@ -54,7 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("photos", nargs="+")
-    parser.add_argument("--mp-python", default="/tmp/mpenv/bin/python")
+    parser.add_argument("--mp-python", default=str(MP_PYTHON))
     parser.add_argument("--frames", type=int, default=60)
     args = parser.parse_args()
     if not Path(args.mp_python).exists():

@@ -150,6 +150,34 @@ else
     say "created $VENV"
 fi
 
+current="choose the lock"
+# Every package comes from a lock in requirements/ (exact versions, each file's sha256; made by
+# `make lock`), chosen by what this system is: its Python and, on Raspberry Pi OS, Debian's numpy,
+# which must stay the venv's numpy (apt's picamera2 imports simplejpeg, built against it: a pip
+# numpy would hide it and stop the station at start, "numpy.dtype size changed" on Bookworm).
+LOCKS=$(dirname "$HERE")/requirements
+py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+system_numpy=$(python3 -I -c 'import numpy; print(numpy.__version__)' 2>/dev/null) || system_numpy=""
+target() {  # target FILE KEY: a "# target-KEY: value" line of a lock's header
+    sed -n "s/^# target-$2: //p;/^[a-z]/q" "$1"
+}
+lock=""
+if [ -z "$system_numpy" ]; then
+    lock=$LOCKS/station.txt  # no system numpy (not Raspberry Pi OS): numpy comes from the lock
+else
+    for candidate in "$LOCKS"/pi-*.txt; do
+        want=$(sed -n 's/^# system-numpy: //p;/^[a-z]/q' "$candidate")
+        # The same Python and the same numpy release (1.24.x keeps 1.24's ABI).
+        if [ "$(target "$candidate" python)" = "$py" ] && [ "${want%.*}" = "${system_numpy%.*}" ]; then
+            lock=$candidate
+        fi
+    done
+fi
+{ [ -n "$lock" ] && [ -f "$lock" ]; } || die "no lock in $LOCKS for Python $py with the system's numpy \
+${system_numpy:-(none)}: the locks are for Raspberry Pi OS Bookworm (3.11, numpy 1.24) and Trixie (3.13, \
+numpy 2.2), see requirements/README.md"
+same "lock $(basename "$lock") (Python $py${system_numpy:+, system numpy $system_numpy})"
+
 current="install the station"
 if [ -d "$SOURCE" ]; then
     stamp=$(cd "$SOURCE" && find pyproject.toml README.md station -type f ! -path '*/__pycache__/*' -print0 \
@@ -158,36 +186,31 @@ else
     [ -f "$SOURCE" ] || die "--from $SOURCE: no such wheel or folder"
     stamp=$(sha256sum "$SOURCE" | cut -d' ' -f1)
 fi
-extra=""
-# lgpio: apt's python3-lgpio (Raspberry Pi OS) when it is there, built for this system; else the
-# PyPI one (the [pi] extra), which has no wheel for every Python (none for 3.13: pip would need
+# lgpio: apt's python3-lgpio (Raspberry Pi OS) when it is there, built for this system; else
+# PyPI's from its own lock, which has a wheel for Python 3.11 only (none for 3.13: pip would need
 # swig and a compiler). find_spec, not import: importing lgpio makes a file in the working directory.
+lgpio_lock=""
 if [ "$skip_pi" -eq 0 ]; then
     if python3 -I -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("lgpio") is None)' 2>/dev/null; then
         same "lgpio from apt"
+    elif [ "$(target "$LOCKS/pi-lgpio.txt" python)" = "$py" ]; then
+        lgpio_lock=$LOCKS/pi-lgpio.txt
     else
-        extra="[pi]"
+        say "warning: no lgpio for Python $py (apt has no python3-lgpio, PyPI no wheel): the pins will not open"
     fi
 fi
-# apt's numpy must stay the venv's numpy: apt's picamera2 imports simplejpeg, built against it, and
-# a newer numpy from pip (opencv and LiteRT's ml_dtypes ask for numpy 2) would hide it and stop the
-# station at start (Bookworm: "numpy.dtype size changed"). pip then picks versions that fit it.
-constraints=$PREFIX/constraints.txt
-system_numpy=$(python3 -I -c 'import numpy; print(numpy.__version__)' 2>/dev/null) || system_numpy=""
-if [ -n "$system_numpy" ]; then
-    printf 'numpy==%s\n' "$system_numpy" > "$constraints.new"
-else
-    : > "$constraints.new"
-fi
-stamp=$(printf '%s %s' "$stamp" "$(sha256sum < "$constraints.new" | cut -d' ' -f1)" | sha256sum | cut -d' ' -f1)
+locked=$(cat "$lock" ${lgpio_lock:+"$lgpio_lock"} | sha256sum | cut -d' ' -f1)
+stamp=$(printf '%s %s' "$stamp" "$locked" | sha256sum | cut -d' ' -f1)
 if [ -f "$PREFIX/installed.sha256" ] && [ "$(cat "$PREFIX/installed.sha256")" = "$stamp" ]; then
-    rm -f "$constraints.new"
-    same "station already installed from this source"
+    same "station already installed from this source and lock"
 else
-    mv "$constraints.new" "$constraints"
-    say "installing the station into $VENV (this takes a few minutes on a Pi)${system_numpy:+; numpy stays at the system $system_numpy}"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-warn-script-location \
-        --constraint "$constraints" "$SOURCE$extra"
+    say "installing the station into $VENV from $(basename "$lock") (this takes a few minutes on a Pi)${system_numpy:+; numpy stays at the system $system_numpy}"
+    pip=("$VENV/bin/pip" install --quiet --disable-pip-version-check --no-warn-script-location)
+    # --require-hashes: every file checked against the lock; --no-deps: the lock is complete.
+    "${pip[@]}" --require-hashes --no-deps -r "$lock" ${lgpio_lock:+-r "$lgpio_lock"}
+    # The station itself, built with the lock's setuptools (no isolated build fetching another).
+    "${pip[@]}" --no-deps --no-build-isolation "$SOURCE"
+    "$VENV/bin/python" -c 'import cv2, numpy, ai_edge_litert.interpreter as i; print("    numpy", numpy.__version__, "from", numpy.__file__.rsplit("/", 3)[0] + ", OpenCV", cv2.__version__)'
     echo "$stamp" > "$PREFIX/installed.sha256"
     [ -f "$SOURCE/README.md" ] && install -m 0644 "$SOURCE/README.md" "$PREFIX/README.md"
 fi

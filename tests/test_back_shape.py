@@ -77,14 +77,30 @@ def test_no_outline_without_a_silhouette() -> None:
 
 
 def test_labelled_photos_rounded_backs_bulge_and_neutral_ones_do_not(photos, estimator) -> None:
+    """Each photo's bulge is judged by its median over the photo's rounding window (the photo and
+    12 copies moved +-1 grey level, tests/conftest.py), never by one frame: one frame's bulge moves
+    with OpenCV's rounding (Standing_Toe_Touches__1, rounded: 0.106 with OpenCV 5.1, 0.129 with
+    4.11 and 4.14; Box_Squat__1, neutral: 0.033 and 0.010), and in a copy moved +-1 grey level it
+    reads 0.087-0.147 against the limit of 0.088.
+
+    Measured over 32 copies with OpenCV 4.11, 4.14 and 5.1 (float model): the rounded photo's
+    median 0.117 (p10 0.091-0.105), the neutral photos' medians 0.000-0.068 (highest p90 0.084,
+    Box_Squat__0); the median of 13 of them lies in 0.106-0.121 for the rounded photo and at most
+    0.077 for the neutral ones (1st-99th percentile of 4000 draws, each build).
+    """
     from station.camera.files import read_image
+    from tests.conftest import rounding_window
 
     labels = json.loads((photos / "labels.json").read_text())
     side = {name: label for name, label in labels.items() if label["view"] == "side"}
     assert len(side) >= 4 and any(label["spine"] == "rounded" for label in side.values())
     for name, label in side.items():
-        pose = estimator.process(read_image(photos / name), video=False)
-        assert pose is not None, name
-        bulge = back_bulge(pose, estimator.silhouette(), near_side(pose), facing_of(pose))
-        assert bulge is not None, name
-        assert (bulge > PHOTO_ROUNDED_BACK_BULGE) == (label["spine"] == "rounded"), (name, bulge)
+        bulges = []
+        for frame in rounding_window(read_image(photos / name)):
+            pose = estimator.process(frame, video=False)
+            assert pose is not None, name
+            bulges.append(back_bulge(pose, estimator.silhouette(), near_side(pose), facing_of(pose)))
+        assert None not in bulges, (name, bulges)  # never None in 3 x 32 copies of each photo
+        median = float(np.median(bulges))
+        rounded = label["spine"] == "rounded"
+        assert (median > PHOTO_ROUNDED_BACK_BULGE) == rounded, (name, median, sorted(np.round(bulges, 3)))

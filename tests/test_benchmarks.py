@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
 NUM = r"[-+]?\d+(?:\.\d+)?"
 # benchmarks/setup_mediapipe_env.sh makes it there; MEDIAPIPE_PYTHON points elsewhere.
-MP_PYTHON = Path(os.environ.get("MEDIAPIPE_PYTHON", "/tmp/mpenv/bin/python"))
+MP_PYTHON = Path(os.environ.get("MEDIAPIPE_PYTHON", ROOT / ".cache" / "mpenv" / "bin" / "python"))
 
 
 def bench(tmp_path: Path, script: str, *args: str, timeout: float = 120) -> str:

@@ -126,6 +126,9 @@ HEADER = """\
 # Lock "{name}": {purpose}.
 # Made by `make lock` (tools/lock.py, uv pip compile); do not edit by hand.
 # Install: pip install --require-hashes --no-deps -r requirements/{name}.txt
+# target-platform: {platform}
+# target-python: {python}
+# system-numpy: {numpy}
 """
 
 
@@ -145,7 +148,10 @@ def lock(target: Target, uv: str, upgrade: bool) -> tuple[list[str], str]:
         if done.returncode != 0:
             raise SystemExit(f"error: lock {target.name}: {done.stderr.strip()}")
         body = out.read_text()
-    note = HEADER.format(name=target.name, purpose=target.purpose)
+    # The target lines are read by deploy/install.sh, which picks the lock for the system it is on.
+    note = HEADER.format(name=target.name, purpose=target.purpose, platform=target.platform or "any",
+                         python=target.python if target.platform else f">={target.python}",
+                         numpy=target.system_numpy or "none (numpy is in the lock)")
     if target.system_numpy:
         note += (f"# numpy is the system's ({target.system_numpy}, Debian's python3-numpy; the venv "
                  "sees it): resolved against, not listed.\n")
