@@ -6,10 +6,11 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
 # CI also builds the int8 landmark model, so its venv takes the quantize lock: dev's pins plus
 # the quantizer (a build-time extra the station never needs).
 LOCK   := $(if $(CI),requirements/quantize.txt,requirements/dev.txt)
+# One stamp per lock: switching between them (CI set or not) makes the venv anew.
+STAMP  := $(VENV)/.installed-$(notdir $(LOCK))
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 # --no-deps: the lock already lists every package (pip would otherwise resolve again, unhashed).
 PIP_LOCKED := $(PIP) install --quiet --require-hashes --no-deps
