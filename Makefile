@@ -54,7 +54,7 @@ models: $(STAMP)
 # builds it, since its tests need it (about a minute; the quantizer is in CI's venv, from
 # requirements/quantize.txt): the locked versions build the recorded bytes; other bytes must pass
 # the agreement gate. Elsewhere its tests skip with a reason until it is built (README).
-INT8_MISSING := 'import sys; from station.datadir import models_dir; from station.pose.models import check_int8; sys.exit(check_int8(models_dir()) is None)'
+INT8_MISSING := 'import sys; from station.config.paths import models_dir; from station.pose.models import check_int8; sys.exit(check_int8(models_dir()) is None)'
 int8-model: models
 	@if [ -n "$$CI" ] && $(BIN)/python -c $(INT8_MISSING); then \
 		echo "CI: building the int8 landmark model"; \

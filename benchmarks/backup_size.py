@@ -6,7 +6,7 @@ the restore's check and swap on the same running station.
 A demo station (the simulated trainee as fast as the loop goes, so its loop writes a rep every
 few tens of milliseconds) runs in a fresh data folder. Its first reps' rows are copied until the
 log holds ``--reps`` reps (real metrics, real sizes); then ``--runs`` backups are taken with
-:func:`station.backup.write` (the staff page's download) while the loop goes on. Each snapshot is
+:func:`station.storage.backup.write` (the staff page's download) while the loop goes on. Each snapshot is
 opened: its integrity check must say ok, and its reps are counted.
 """
 
@@ -74,10 +74,10 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
-    from station.backup import write
     from station.camera.sources import SimSource
-    from station.settings import Settings
-    from station.station import Station
+    from station.config.settings import Settings
+    from station.runtime.station import Station
+    from station.storage.backup import write
 
     folder = Path(tempfile.mkdtemp(prefix="backup-bench-"))
     station = Station(Settings(), SimSource(seed=1, fast=True), data_dir=folder, demo=True)
@@ -124,7 +124,7 @@ def open_snapshot(path: Path, folder: Path) -> tuple[int, int, str]:
 
 
 def restore_figures(station, path: Path) -> None:
-    from station.backup import check
+    from station.storage.backup import check
 
     t0 = time.perf_counter()
     with open(path, "rb") as f:

@@ -85,9 +85,9 @@ def from_the_bottom(plan: SetPlan, rng: random.Random) -> SetPlan:
 def print_noise(real: Path) -> None:
     """Keypoint noise of the real tracks beside the simulator's, measured alike
     (station/sim/realism.py): before, plain gaussian levels; after, each profile beside its source."""
-    from station.posestream import BadLine, read_stream
     from station.sim import Body, RepPlan, Trainee
     from station.sim.realism import header, track_noise
+    from station.streams.format import BadLine, read_stream
 
     def measured(path: Path) -> list[str]:
         with path.open(encoding="utf-8") as lines:

@@ -31,7 +31,7 @@ FAULT_SHARE = 0.04  # per fault and rep: a few faults in most sets, as the demo'
 def fill(data_dir: Path, reps: int, now: float, seed: int = 1) -> None:
     """``reps`` reps in sets of 8 over the 365 days before ``now``, in one transaction."""
     from station.coach.vocabulary import FaultCode
-    from station.store import RepLog
+    from station.storage.replog import RepLog
 
     RepLog.open(data_dir).close()  # the schema, migrated
     rng = random.Random(seed)
@@ -54,8 +54,8 @@ def fill(data_dir: Path, reps: int, now: float, seed: int = 1) -> None:
 def signed_in(data_dir: Path):
     """The web app on a demo station (not started) over ``data_dir``, and a staff test client."""
     from station.camera.sources import SimSource
-    from station.settings import Settings
-    from station.station import Station
+    from station.config.settings import Settings
+    from station.runtime.station import Station
     from station.web import create_app
     from station.web.auth import hash_password
 

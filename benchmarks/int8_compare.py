@@ -15,7 +15,7 @@ part in choosing what stays float either). Prints:
 3. the TF truth test with int8 (21 px: at least 33 of 34);
 4. presence: frames until a person leaving the clip is let go, int8 vs float;
 5. coaching: view, phase and spine of the labelled photos, and the reps of the real movements
-   (``station/acceptance/int8.py``), int8 vs float; every difference is printed.
+   (``station/int8/gate.py``), int8 vs float; every difference is printed.
 
 ``--video`` is a real video of a person, tracked by both engines (agreement over its frames,
 and each engine's frame-to-frame moves): MediaPipe's own ``pose_world_landmarks.mp4`` (149
@@ -44,8 +44,8 @@ import cv2
 import numpy as np
 
 from station.camera.files import read_image
-from station.datadir import models_dir
-from station.pose import calibset
+from station.config.paths import models_dir
+from station.int8 import calibset
 from station.pose.blazepose import PoseEstimator
 
 # benchmarks/setup_mediapipe_env.sh makes MediaPipe's own environment there.
@@ -202,8 +202,8 @@ def summary(label: str, dists: list[np.ndarray]) -> None:
 
 
 def tf_truth(est: PoseEstimator, photos: Path) -> tuple[int, float]:
-    from station.acceptance.int8 import TF_IMAGES, TF_TOLERANCE_PX
-    from station.acceptance.int8 import tf_truth as truth_of
+    from station.int8.gate import TF_IMAGES, TF_TOLERANCE_PX
+    from station.int8.gate import tf_truth as truth_of
     from station.pose.landmarks import COCO_TO_BLAZEPOSE
 
     truth, within, worst = truth_of(photos), 0, 0.0
@@ -217,11 +217,11 @@ def tf_truth(est: PoseEstimator, photos: Path) -> tuple[int, float]:
 
 def coaching(full: PoseEstimator, int8: PoseEstimator, photos: Path) -> int:
     """Differences in posture of the labelled photos and in the reps of the real movements."""
-    from station.acceptance.int8 import rep_frames
     from station.coach.coach import Coach
     from station.coach.events import RepFinished
     from station.coach.posture import describe_frame
-    from station.settings import Settings
+    from station.config.settings import Settings
+    from station.int8.gate import rep_frames
 
     labels, differences = json.loads((photos / "labels.json").read_text()), 0
     poses = {}

@@ -31,10 +31,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from station.bench import bar
 from station.camera.files import read_image
-from station.datadir import models_dir
-from station.pose import calibset
+from station.config.paths import models_dir
+from station.int8 import calibset
+from station.pose.bench import bar
 from station.pose.blazepose import PoseEstimator
 
 STILL, LEAVE, EMPTY = 10, 20, 10

@@ -26,7 +26,7 @@ Method:
    person shifted sideways by 0.4-0.85 of the ROI), beside the invoke time of the tracking model.
 
 The figures go to ``calibration/landmark/sensitivity.json``, the reading of them to
-``sensitivity.md`` there; ``station/pose/quantize.py``'s FLOAT_OP_RANGES are the blocks chosen.
+``sensitivity.md`` there; ``station/int8/quantize.py``'s FLOAT_OP_RANGES are the blocks chosen.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ from pathlib import Path
 import numpy as np
 
 from station.camera.files import read_image
-from station.datadir import models_dir
-from station.pose import calibset, quantize, rewrite
+from station.config.paths import models_dir
+from station.int8 import calibset, quantize
+from station.pose import rewrite
 from station.pose.blazepose import PoseEstimator
 from station.pose.landmarker import input_tensor, warp_roi
 from station.pose.models import LANDMARKER

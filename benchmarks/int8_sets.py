@@ -30,8 +30,8 @@ import sys
 from pathlib import Path
 
 from station.camera.files import read_image
-from station.datadir import models_dir
-from station.pose import calibset
+from station.config.paths import models_dir
+from station.int8 import calibset
 from station.pose.blazepose import PoseEstimator
 
 SOURCE = {

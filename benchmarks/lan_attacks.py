@@ -518,7 +518,7 @@ def _pose_video(data: Path) -> Path:
     """A looping video of a fixture photo, and the fetched models linked into the data folder."""
     import cv2
 
-    from station.datadir import models_dir
+    from station.config.paths import models_dir
 
     photo = ROOT.parent / "shared" / "fixtures" / "photos" / "Good_Morning__0.jpg"
     img = cv2.imread(str(photo))

@@ -66,7 +66,7 @@ def main() -> int:
         return 3
 
     from station.camera.files import read_image
-    from station.datadir import models_dir
+    from station.config.paths import models_dir
     from station.pose.blazepose import PoseEstimator
 
     paths = [str(Path(p).resolve()) for p in args.photos]

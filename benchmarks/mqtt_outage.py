@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.engines import MOSQUITTO, Listener, Mosquitto  # noqa: E402
+from tests.helpers.engines import MOSQUITTO, Listener, Mosquitto  # noqa: E402
 
 
 def station_proc(data: Path, url: str, seed: int) -> subprocess.Popen[bytes]:
@@ -90,9 +90,9 @@ def loop_rate(publish: bool, seconds: float, port: int, tmp: Path, n: int,
     publisher thread's CPU time as a share of the time: under Python's one lock, the most it can
     take from a loop that runs flat out."""
     from station.camera.sources import SimSource
-    from station.fleet import Fleet
-    from station.settings import Settings
-    from station.station import Station
+    from station.config.settings import Settings
+    from station.fleet.attach import Fleet
+    from station.runtime.station import Station
 
     station = Station(Settings(station_name=f"rate-{n}"), SimSource(seed=3, fast=fast),
                       data_dir=tmp / f"rate-{n}", demo=True)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from station.camera.sources import SimSource
 from station.coach.vocabulary import Phase
-from station.devices import Devices, pin_factory
-from station.settings import Settings
-from station.station import Station
+from station.config.settings import Settings
+from station.runtime.devices import Devices, pin_factory
+from station.runtime.station import Station
 
 
 def main() -> int:

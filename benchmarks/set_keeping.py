@@ -72,11 +72,11 @@ def main() -> int:
 
     from station.coach.coach import Coach
     from station.coach.events import RepFinished, SetEnded
-    from station.kept_sets import KeptSets
-    from station.set_keeper import SetKeeper
-    from station.settings import Settings
+    from station.config.settings import Settings
+    from station.kept_sets.keeper import SetKeeper
     from station.sim import Body, RepPlan, SetPlan, Trainee
-    from station.store import RepLog
+    from station.storage.kept_sets import KeptSets
+    from station.storage.replog import RepLog
 
     plan = SetPlan(reps=tuple(RepPlan() for _ in range(args.reps)), approach_s=1.0)
     frames = list(Trainee(Body(), plan, seed=1).frames())

@@ -41,8 +41,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     from station.camera.sources import SimSource
-    from station.settings import Settings
-    from station.station import Station
+    from station.config.settings import Settings
+    from station.runtime.station import Station
     from station.web import create_app, make_server
 
     station = Station(Settings(), SimSource(seed=args.seed), data_dir=Path(tempfile.mkdtemp()), demo=True)

@@ -64,9 +64,9 @@ def make_station(sim: bool, realtime: bool = False, fast_sim: bool = False):
     """A demo station on the simulator (at 30 fps, or as fast as it goes with ``fast_sim``) or
     on the real pose engine over a looping video of a fixture photo."""
     from station.camera.sources import SimSource, VideoFile
-    from station.cli import build_parser, load_estimator
-    from station.settings import Settings
-    from station.station import Station
+    from station.cli.main import build_parser, load_estimator
+    from station.config.settings import Settings
+    from station.runtime.station import Station
 
     data = Path(tempfile.mkdtemp())
     if sim:

@@ -225,7 +225,7 @@ fi
 
 current="fetch and verify the models"
 # The station's own models folder, made first: without it the station would look in the shared
-# model cache of the user running it (station/datadir.py), which the service cannot read.
+# model cache of the user running it (station/config/paths.py), which the service cannot read.
 install -d -o "$APP_USER" -g "$APP_USER" -m 0750 "$DATA/models"
 if "$VENV/bin/station" models check --data "$DATA" >/dev/null 2>&1; then
     same "models verified in $DATA/models"

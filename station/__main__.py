@@ -1,3 +1,3 @@
-from station.cli import main
+from station.cli.main import main
 
 raise SystemExit(main())

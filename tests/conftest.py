@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from station.datadir import models_dir
+from station.config.paths import models_dir
 from station.pose.models import check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ PASSWORD = "a long enough password"
 @pytest.fixture
 def pins():
     """gpiozero's MockFactory: the pins of the stations a test makes (``pins.pin(13)`` is green)."""
-    from station.devices import pin_factory
+    from station.runtime.devices import pin_factory
 
     return pin_factory(mock=True)
 
@@ -111,9 +111,9 @@ def make_sim_station(tmp_path: Path, pins):
     when it reaches the wall. Every station made is stopped at teardown.
     """
     from station.camera.sources import SimSource
-    from station.devices import Devices
-    from station.settings import Settings
-    from station.station import Station
+    from station.config.settings import Settings
+    from station.runtime.devices import Devices
+    from station.runtime.station import Station
 
     made = []
 

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from station.coach.coach import Coach
-from station.settings import Settings
+from station.config.settings import Settings
 from station.sim import Body, RepPlan, SetPlan, Trainee
 from station.web.live import member_view
 

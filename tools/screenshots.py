@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from station.camera.sources import SimSource
-from station.settings import Settings
+from station.config.settings import Settings
+from station.runtime.station import Station
 from station.sim import Body, RepPlan, SetPlan
-from station.station import Station
 from station.web import create_app, make_server
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -268,7 +268,7 @@ def stage_files(root: Path, scratch: Path, source: Path, release: str) -> None:
             (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / name, src / name)
     sys.path.insert(0, str(SOURCE))
-    from station.datadir import models_dir
+    from station.config.paths import models_dir
 
     shutil.copytree(models_dir(), root / "models-src")
     rig = root / "rig"
@@ -633,7 +633,7 @@ def image_config(source: Path) -> str:
     if pigen is None:
         return f"not checked: pi-gen could not be cloned from {PIGEN_URL} (set HINGE_RIG_PIGEN_URL)"
     sys.path.insert(0, str(SOURCE))
-    from station.datadir import models_dir
+    from station.config.paths import models_dir
 
     # A password for the dry run only: no image is built with it.
     env = {**os.environ, "HINGE_FIRST_USER_PASS": "pi-check-dry-run"}

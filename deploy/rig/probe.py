@@ -45,7 +45,7 @@ def lgpio_import() -> str:
 
 
 def pins() -> str:
-    from station import devices
+    from station.runtime import devices
 
     describe = getattr(devices, "describe_pins", None)
     if describe is not None:  # the station's own words (after the fix)
@@ -55,7 +55,7 @@ def pins() -> str:
 
 
 def main() -> None:
-    from station import devices
+    from station.runtime import devices
 
     report = {
         "cwd": os.getcwd(),

@@ -17,7 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from station.camera.sources import CameraError, Frame
-from station.settings import Settings
+from station.config.settings import Settings
 
 # Camera Module 3's sensor: the only one of the Pi cameras with a focus lens.
 AUTOFOCUS_SENSORS = ("imx708",)

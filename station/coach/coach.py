@@ -3,7 +3,7 @@
 No I/O, no clock, no threads: the caller passes the time with every frame, so a recorded stream
 replays to exactly the same reps.
 
-    >>> from station.settings import Settings
+    >>> from station.config.settings import Settings
     >>> coach = Coach(Settings())
     >>> step = coach.step(0.0, None, None, None)
     >>> step.snapshot.phase, step.events
@@ -51,8 +51,8 @@ from station.coach.signals import (
     whole_body_seen,
 )
 from station.coach.vocabulary import CONTACTS, Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
+from station.config.settings import Settings
 from station.pose.landmarks import Pose
-from station.settings import Settings
 
 CUE_AWAY = "Step up to the wall, side-on to the camera"
 CUE_FRONT = "Turn side-on to the camera"

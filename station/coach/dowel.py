@@ -19,8 +19,8 @@ import numpy as np
 
 from station.coach.geometry import Line
 from station.coach.posture import near_side, torso_length
+from station.config.settings import Settings
 from station.pose.landmarks import Pose
-from station.settings import Settings
 
 # Search box around ear, shoulder and hip, widened by this many torso lengths.
 MARGIN_TORSO = 0.6

@@ -12,7 +12,7 @@ from station.coach import thresholds as th
 from station.coach.faults import FAULTS
 from station.coach.signals import Signals
 from station.coach.vocabulary import CONTACTS, Contact, FaultCode, TouchedBy
-from station.settings import Settings
+from station.config.settings import Settings
 
 
 class Condition(StrEnum):

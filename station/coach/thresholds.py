@@ -1,6 +1,6 @@
 """The coach's fixed numbers, each once, named for what it is measured against.
 
-Staff-tunable thresholds live in :class:`station.settings.Settings` (the ``coaching`` group); the
+Staff-tunable thresholds live in :class:`station.config.settings.Settings` (the ``coaching`` group); the
 numbers here are not for a gym to change: they describe how BlazePose reads a body, or how a
 rep moves. Suffixes say what an angle is relative to:
 

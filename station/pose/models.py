@@ -50,10 +50,10 @@ LANDMARKER = ModelFile(
     "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
 )
 MODELS = (DETECTOR, LANDMARKER)
-# Not in the wheel: built here from LANDMARKER by `station models quantize` (station/pose/quantize.py),
+# Not in the wheel: built here from LANDMARKER by `station models quantize` (station/int8/quantize.py),
 # deterministically. The sha256 is what the locked toolchain (requirements/quantize.txt: OpenCV,
 # ai-edge-quantizer, ai-edge-litert, numpy at their locked versions) builds; other versions build
-# other bytes, which station/acceptance/int8.py must accept first. Optional: without it the
+# other bytes, which station/int8/gate.py must accept first. Optional: without it the
 # station runs the float model.
 LANDMARKER_INT8 = ModelFile(
     "pose_landmark_full_int8.tflite",

@@ -17,7 +17,7 @@ from station.coach.coach import Coach
 from station.coach.events import RepFinished
 from station.coach.faults import FAULTS
 from station.coach.vocabulary import FaultCode, Verdict
-from station.settings import Settings
+from station.config.settings import Settings
 from station.sim import Body, SetPlan, Trainee
 
 # Without a switch, staff calibrate the wall distance with the member touching the wall; this is

@@ -19,15 +19,15 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MisdirectedRequest
 
-from station.store import StoreError
+from station.storage.replog import StoreError
 from station.web import auth
 from station.web.guard import HashGate, HostCheck, StreamGate, body_cap
 from station.web.humane import duration
 
 if TYPE_CHECKING:
-    from station.metrics import StationMetrics
-    from station.restart import Restarter
-    from station.station import Station
+    from station.fleet.prometheus import StationMetrics
+    from station.runtime.restart import Restarter
+    from station.runtime.station import Station
 
 MAX_BODY = 64 * 1024  # bytes: settings files and forms are small
 # Live pages: the 50 the station is measured with (README), and room for staff's own. Each holds
@@ -47,11 +47,11 @@ SESSION_MAX_S = 14 * 3600
 
 def create_app(station: Station, *, data_dir: Path | None = None, config: dict[str, Any] | None = None,
                metrics: StationMetrics | None = None, restarter: Restarter | None = None) -> Flask:
-    """A Flask app serving one running :class:`~station.station.Station` (and its Prometheus
+    """A Flask app serving one running :class:`~station.runtime.station.Station` (and its Prometheus
     ``metrics``: made here and attached to the station's loop when not given). ``restarter``:
     what staff's Restart button asks (``station run`` gives one; without it the button says the
     station was not started in a way that can restart itself)."""
-    from station.metrics import StationMetrics
+    from station.fleet.prometheus import StationMetrics
     from station.web.api import api
     from station.web.member import member
     from station.web.metrics import metrics as metrics_page

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context
 
-from station import restart
-from station.settings import Settings, SettingsError
+from station.config.settings import Settings, SettingsError
+from station.runtime import restart
 from station.web.auth import csrf_token, login_required, staff_user
 from station.web.guard import StreamGate
 from station.web.live import changes, member_view, trim_event

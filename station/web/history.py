@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from station import periods
 from station.coach.faults import FAULTS
 from station.coach.vocabulary import FaultCode
-from station.store import RepLog
+from station.storage import periods
+from station.storage.replog import RepLog
 from station.web import charts
 
 RANK: dict[str, int] = {str(code): rank for rank, code in enumerate(FaultCode)}
@@ -29,7 +29,7 @@ def _rate(n: int, reps: int) -> float | None:
 
 
 def view(store: RepLog, unit: str, now: float) -> dict[str, Any]:
-    """Everything the history page shows for one period unit (:data:`station.periods.UNITS`)."""
+    """Everything the history page shows for one period unit (:data:`station.storage.periods.UNITS`)."""
     spans = periods.last(unit, now)
     rows = store.trend([(p.start, p.end) for p in spans])
     noun = periods.NOUNS[unit]

@@ -6,7 +6,7 @@ from typing import Any
 
 from station import __version__
 from station.coach.vocabulary import FaultCode, Phase, Verdict
-from station.settings import CROSS_RULES, Settings
+from station.config.settings import CROSS_RULES, Settings
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 

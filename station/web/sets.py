@@ -1,7 +1,7 @@
 """Staff pages for kept sets: the list, one set as a replay of its skeleton with each rep's verdict,
 staff's labels per rep, and ``Export labelled sets`` (a zip ``station evaluate`` reads).
 
-The pages read the rep log through their own :class:`~station.kept_sets.KeptSets` connection,
+The pages read the rep log through their own :class:`~station.storage.kept_sets.KeptSets` connection,
 never the loop's objects. Sets are kept only when staff turn on ``keep_sets`` (Settings, privacy).
 """
 
@@ -28,15 +28,15 @@ from flask.typing import ResponseReturnValue
 
 from station.coach.faults import FAULTS
 from station.coach.vocabulary import FaultCode, fault_words
-from station.kept_sets import KeptSets, LabelProblem
-from station.publisher import station_name
-from station.set_export import export
+from station.fleet.mqtt import station_name
+from station.kept_sets.export import export
+from station.storage.kept_sets import KeptSets, LabelProblem
 from station.web.auth import login_required, staff_user
 from station.web.live import DRAWN, pose_points
 from station.web.member import FAULT_NAMES
 
 if TYPE_CHECKING:
-    from station.station import Station
+    from station.runtime.station import Station
 
 sets = Blueprint("sets", __name__)
 PER_PAGE = 25  # sets a list page shows: a busy day's sets, one screen or two

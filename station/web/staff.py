@@ -27,10 +27,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from station import backup, periods
-from station.restart import STARTED
-from station.settings import GROUP_TITLES, GROUPS, SECRET, Settings, SettingsError
-from station.store import StoreError
+from station.config.settings import GROUP_TITLES, GROUPS, SECRET, Settings, SettingsError
+from station.runtime.restart import STARTED
+from station.storage import backup, periods
+from station.storage.replog import StoreError
 from station.web import auth
 from station.web import history as history_view
 from station.web.auth import login_required, staff_user
@@ -38,8 +38,8 @@ from station.web.guard import MAX_RESTORE_BODY
 from station.web.humane import ago, duration
 
 if TYPE_CHECKING:
-    from station.restart import Restarter
-    from station.station import Station
+    from station.runtime.restart import Restarter
+    from station.runtime.station import Station
 
 staff = Blueprint("staff", __name__)
 

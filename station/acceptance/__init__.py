@@ -1,1 +1,0 @@
-"""Checks a model build must pass before the station installs it (``station models quantize``)."""

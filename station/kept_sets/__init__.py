@@ -1,0 +1,1 @@
+"""Kept sets: the loop keeps each set's poses (when staff turn it on) and staff export the labelled ones."""

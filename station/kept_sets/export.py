@@ -1,0 +1,80 @@
+"""``Export labelled sets``: a zip that ``station evaluate`` reads, made of a station's own sets.
+
+Every kept set whose reps staff have all labelled becomes a pose stream (``set-<id>.jsonl``, the
+lines as kept) and an entry in ``labels.json`` in the format of :mod:`station.streams.evaluate`: the
+coach's count as the expected count (staff judge each rep, not the count), every fault code judged
+(staff ticked the true ones among all of them), the true faults per rep from the labels, and each
+rep's middle moment in the stream as its time (so a miscount still pairs reps by time).
+
+    >>> import io, zipfile
+    >>> out = io.BytesIO(); labels = write_zip(out, [], "front-desk")
+    >>> zipfile.ZipFile(out).namelist(), labels["recordings"]
+    (['labels.json'], [])
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from station.coach.vocabulary import FaultCode
+from station.storage.kept_sets import KeptSets
+
+MOVEMENT = "the dowel drill at the station's wall (kept by the station)"
+
+
+def recording(kept: dict[str, Any], station: str) -> dict[str, Any]:
+    """The labels.json entry of one labelled kept set (from :meth:`KeptSets.get`)."""
+    reps = kept["reps"]
+    by = sorted({rep["label"]["by"] for rep in reps})
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(kept["t_start"]))
+    name = f"set-{kept['set_id']}"
+    return {
+        "name": name, "file": f"{name}.jsonl", "movement": MOVEMENT,
+        "expected_reps": len(reps),
+        "judged": [str(c) for c in FaultCode],
+        "rep_faults": [rep["label"]["faults"] for rep in reps],
+        "rep_times": [round((rep["start"] + rep["end"]) / 2, 3) for rep in reps],
+        "rep_times_by": "the station's coach (the middle of each rep it counted)",
+        "labelled_by": f"station {station}, labelled by {', '.join(by)}",
+        "source": {"station": station, "set_id": kept["set_id"], "kept_at": when,
+                   "frames": kept["frames"], "truncated": kept["truncated"]},
+        "coach": [{"rep": rep["rep"], "verdict": rep["verdict"], "faults": rep["faults"],
+                   "verdict_right": rep["label"]["verdict_right"]} for rep in reps],
+        "licence": "the gym's own recording: poses only, no pictures; ask the gym before sharing",
+    }
+
+
+KeptSet = tuple[dict[str, Any], list[str]]  # a kept set (KeptSets.get) and its pose-stream lines
+
+
+def write_zip(out: IO[bytes], sets: Iterable[KeptSet], station: str) -> dict[str, Any]:
+    """Write the zip of ``sets`` (each kept set with its lines) to ``out``; its labels.json."""
+    labels: dict[str, Any] = {
+        "about": f"Sets kept and labelled at station {station}, exported {time.strftime('%Y-%m-%d %H:%M')};"
+                 " run `station evaluate` on this zip or its folder.",
+        "recordings": []}
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for kept, lines in sets:
+            entry = recording(kept, station)
+            zf.writestr(entry["file"], "\n".join(lines) + "\n")
+            labels["recordings"].append(entry)
+        zf.writestr("labels.json", json.dumps(labels, indent=1))
+    return labels
+
+
+def export(kept: KeptSets, out: IO[bytes], station: str) -> int:
+    """Write the zip of every fully labelled kept set to ``out`` (one set in memory at a time);
+    how many sets it holds."""
+    ids = kept.labelled()
+
+    def sets() -> Iterator[KeptSet]:
+        for set_id in ids:
+            one = kept.get(set_id)
+            if one is not None:  # pruned meanwhile
+                yield one, kept.lines(set_id)
+
+    return len(write_zip(out, sets(), station)["recordings"])

@@ -1,0 +1,144 @@
+"""The loop's health figures and its error log, for staff and for systemd's logs.
+
+:class:`LoopFigures` is written by the loop only; readers on web threads see plain numbers.
+:class:`ErrorLog` is written by the loop and read by web threads, so it takes a lock.
+
+    >>> errors = ErrorLog(store=None)
+    >>> errors.add("camera", "no frame"); errors.add("camera", "no frame")
+    >>> errors.last(), len(errors.recent())
+    ('no frame', 2)
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import threading
+import time
+from typing import Any, Protocol
+
+from station.storage.replog import StoreError
+
+log = logging.getLogger("station")
+
+ERRORS_KEPT = 20
+# Log records kept for the health page: a few screens of them, ~200 bytes each (40 KB at most).
+LOG_LINES_KEPT = 200
+LOG_LINE_CHARS = 500  # as the rep log's error table keeps them: a traceback's first lines
+FPS_WINDOW = 90  # frames: three seconds at the camera's 30 fps
+
+
+class ErrorSink(Protocol):
+    def log_error(self, t: float, source: str, message: str) -> None: ...
+
+
+class LoopObserver(Protocol):
+    """Hears the loop, on the loop's thread: must take microseconds, never wait (e.g. the
+    Prometheus metrics in :mod:`station.fleet.prometheus`, a wake-up for the MQTT publisher)."""
+
+    def frame(self, inference_ms: float | None, coach_ms: float) -> None: ...
+
+    def events(self, events: list[dict[str, Any]]) -> None:
+        """The frame's events as the pages get them (a finished rep carries its id in the log)."""
+
+
+class ErrorLog:
+    """The most recent errors, newest last; each also goes to the logger (once while it repeats)
+    and to the rep log's error table when one is given."""
+
+    def __init__(self, store: ErrorSink | None) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=ERRORS_KEPT)
+
+    def add(self, source: str, message: str) -> None:
+        t = time.time()
+        entry: dict[str, Any] = {"t": t, "source": source, "message": message}
+        with self._lock:
+            repeat = bool(self._entries) and self._entries[-1]["message"] == message
+            self._entries.append(entry)
+        if not repeat:
+            log.warning("%s: %s", source, message)
+        if self._store is not None:
+            with contextlib.suppress(StoreError):
+                self._store.log_error(t, source, message)
+
+    def last(self) -> str | None:
+        with self._lock:
+            return self._entries[-1]["message"] if self._entries else None
+
+    def recent(self) -> list[dict[str, Any]]:
+        """Newest first."""
+        with self._lock:
+            return list(self._entries)[::-1]
+
+
+class LoopFigures:
+    """Frames, frame rate and per-frame costs of the loop."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.frames = 0
+        self.missed_reads = 0
+        self.inference_ms = 0.0
+        self.coach_ms = 0.0
+        self._times: collections.deque[float] = collections.deque(maxlen=FPS_WINDOW)
+
+    def frame(self, inference_ms: float | None, coach_ms: float) -> None:
+        """One frame went through the coach (``inference_ms`` None: the frame came with its pose)."""
+        if inference_ms is not None:
+            self.inference_ms = inference_ms
+        self.coach_ms = coach_ms
+        self.frames += 1
+        self._times.append(time.monotonic())
+
+    def fps(self) -> float:
+        times = list(self._times)
+        if len(times) < 2 or times[-1] <= times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "uptime_s": round(time.monotonic() - self.started, 1), "fps": round(self.fps(), 1),
+            "inference_ms": round(self.inference_ms, 2), "coach_ms": round(self.coach_ms, 3),
+            "frames": self.frames, "missed_reads": self.missed_reads,
+        }
+
+
+class LogRing(logging.Handler):
+    """The newest log records in memory, for the health page: attached to the root logger while
+    the station runs. Web threads read :meth:`lines`, a copy taken under the lock.
+
+        >>> ring = LogRing(capacity=2); logger = logging.getLogger("doctest.ring")
+        >>> logger.addHandler(ring); logger.setLevel(logging.INFO)
+        >>> for word in ("one", "two", "three"): logger.info(word)
+        >>> [line["message"] for line in ring.lines()]
+        ['three', 'two']
+        >>> logger.removeHandler(ring)
+    """
+
+    def __init__(self, capacity: int = LOG_LINES_KEPT, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self._ring: collections.deque[dict[str, Any]] = collections.deque(maxlen=capacity)
+        self._ring_lock = threading.Lock()  # the handler's own lock is held while emit runs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+            line = {"t": record.created, "level": record.levelname.lower(), "logger": record.name,
+                    "message": message[:LOG_LINE_CHARS]}
+        except Exception:  # a bad format string must not take the logger down
+            self.handleError(record)
+            return
+        with self._ring_lock:
+            self._ring.append(line)
+
+    def lines(self, limit: int = LOG_LINES_KEPT) -> list[dict[str, Any]]:
+        """Newest first, at most ``limit``."""
+        with self._ring_lock:
+            newest = list(self._ring)[::-1]
+        return newest[:limit]

@@ -1,0 +1,213 @@
+"""Kept sets in the rep log: each set's poses as pose-stream lines, its reps' times, staff's labels.
+
+Staff turn keeping on (the ``keep_sets`` setting); :mod:`station.kept_sets.keeper` hands each finished
+set here. Only landmarks are kept, never pixels: the lines are those of a pose stream
+(:mod:`station.streams.format`), zlib-compressed in one row per set. Reps themselves stay in the
+``reps`` table; a kept set adds where each rep lies in its stream (seconds from its first frame).
+
+This class has its own SQLite connection (as :class:`station.storage.replog.Outbox` has), so reading a set
+for the staff pages never takes the loop's lock. Writes (a set, a prune, labels) take the rep log's
+lock as well when given it (``RepLog.write_lock``): the loop's own rep writes then wait for one
+insert at most, woken the moment it ends, not by SQLite's busy wait.
+
+    >>> import tempfile, pathlib
+    >>> from station.storage.replog import RepLog
+    >>> log = RepLog.open(pathlib.Path(tempfile.mkdtemp())); s = log.start_set(1.0)
+    >>> _ = log.add_rep(s, 5.0, 1, Verdict.GOOD, [], {})
+    >>> kept = KeptSets(log.path); kept.save(s, 1.0, ['{"t":0.0}', '{"t":3.0}'], [(1, 0.5, 2.5)], False)
+    >>> kept.get(s)["reps"][0]["verdict"], kept.lines(s)
+    ('good', ['{"t":0.0}', '{"t":3.0}'])
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from station.coach.vocabulary import FaultCode, Verdict
+from station.storage.replog import LogReader, RepLog, StoreError, StoreReplaced
+
+FAULT_CODES = frozenset(str(c) for c in FaultCode)
+# zlib level 6 (its default): pose lines shrink about fivefold; 9 saves little more for more CPU.
+ZLIB_LEVEL = 6
+
+
+class LabelProblem(ValueError):
+    """A label that contradicts the coach's verdict or names an unknown fault; says which rep."""
+
+
+class KeptSets(LogReader):
+    """Kept sets and their labels, on a connection of its own to the rep log at ``path``."""
+
+    def __init__(self, path: Path | str, write_lock: threading.Lock | None = None,
+                 epoch: Callable[[], int] | None = None) -> None:
+        # The rep log's own lock (RepLog.write_lock), held around each write of this connection,
+        # and its restore count (RepLog.epoch): a set begun before a restore is not in the log.
+        self._write_lock = write_lock or threading.Lock()
+        self._epoch = epoch
+        # FULL: a kept set or a label survives a power cut.
+        super().__init__(path, "kept sets", ["PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"])
+
+    @classmethod
+    def of(cls, log: RepLog) -> KeptSets:
+        """Kept sets of a running rep log: its lock shared, its restores followed."""
+        return cls(log.path, log.write_lock, lambda: log.epoch)
+
+    def _change(self, sql: str, rows: Sequence[Sequence[Any]], epoch: int | None = None) -> int:
+        """One transaction writing ``rows`` with ``sql``, under the rep log's lock; rows changed.
+        With ``epoch`` (the log's when the set began), StoreReplaced if a restore came since."""
+        with self._write_lock, self._lock:
+            if epoch is not None and self._epoch is not None and epoch != self._epoch():
+                raise StoreReplaced("the rep log was restored from a backup since this set began")
+            self._follow()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.executemany(sql, rows)
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"kept sets: {exc}") from None
+            return cur.rowcount
+
+    # ---------------------------------------------------------------- the keeper's side
+    def epoch(self) -> int | None:
+        """The rep log's restore count now (None: not followed)."""
+        return self._epoch() if self._epoch is not None else None
+
+    def save(self, set_id: int, t_start: float, lines: Sequence[str],
+             rep_times: Sequence[tuple[int, float, float]], truncated: bool,
+             epoch: int | None = None) -> None:
+        """Keep one set: its pose-stream lines (time from 0 s) and each rep's (number, start, end);
+        with ``epoch``, StoreReplaced when a restore came since the set began."""
+        blob = zlib.compress("\n".join(lines).encode("utf-8"), ZLIB_LEVEL)
+        duration = _line_time(lines[-1]) if lines else 0.0
+        self._change("INSERT OR REPLACE INTO kept_sets (set_id, t_start, frames, duration_s, truncated, "
+                     "rep_times, poses) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     [(set_id, t_start, len(lines), duration, int(truncated),
+                       json.dumps([list(r) for r in rep_times]), blob)], epoch)
+
+    def prune(self, before: float) -> int:
+        """Forget sets kept from before ``before`` (and their labels); how many went."""
+        return self._change("DELETE FROM kept_sets WHERE t_start < ?", [(before,)])
+
+    # ---------------------------------------------------------------- the staff pages' side
+    def count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM kept_sets")[0][0])
+
+    def page(self, offset: int = 0, limit: int = 25) -> list[dict[str, Any]]:
+        """Newest first: time, reps, good and faulty reps, labelled reps, frames and length."""
+        rows = self._query(
+            """SELECT k.set_id, k.t_start, k.frames, k.duration_s, k.truncated, k.rep_times,
+                      (SELECT COUNT(*) FROM rep_labels l WHERE l.set_id = k.set_id) AS labelled
+               FROM kept_sets k ORDER BY k.t_start DESC, k.set_id DESC LIMIT ? OFFSET ?""",
+            (limit, offset))
+        out = []
+        for r in rows:
+            reps = self._reps(r["set_id"], _rep_times(r["rep_times"]))
+            good = sum(rep["verdict"] == Verdict.GOOD for rep in reps)
+            out.append({"set_id": r["set_id"], "t_start": r["t_start"], "frames": r["frames"],
+                        "duration_s": r["duration_s"], "truncated": bool(r["truncated"]),
+                        "reps": len(reps), "good": good, "fault": len(reps) - good,
+                        "labelled": min(r["labelled"], len(reps))})
+        return out
+
+    def get(self, set_id: int) -> dict[str, Any] | None:
+        """One kept set without its poses: times, and each rep with its verdict, faults, times in
+        the stream and staff's label (None when not labelled)."""
+        rows = self._query("SELECT set_id, t_start, frames, duration_s, truncated, rep_times "
+                           "FROM kept_sets WHERE set_id = ?", (set_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        facing = self._query("SELECT facing FROM sets WHERE id = ?", (set_id,))
+        return {"set_id": set_id, "t_start": r["t_start"], "frames": r["frames"],
+                "duration_s": r["duration_s"], "truncated": bool(r["truncated"]),
+                "facing": facing[0]["facing"] if facing else None,
+                "reps": self._reps(set_id, _rep_times(r["rep_times"]))}
+
+    def _reps(self, set_id: int, times: dict[int, tuple[float, float]]) -> list[dict[str, Any]]:
+        rows = self._query("SELECT rep, verdict, faults FROM reps WHERE set_id = ? ORDER BY rep, id",
+                           (set_id,))
+        labels = {r["rep"]: r for r in self._query(
+            "SELECT rep, verdict_right, faults, by, t FROM rep_labels WHERE set_id = ?", (set_id,))}
+        out = []
+        for r in rows:
+            if r["rep"] not in times:
+                continue  # finished after the set's frames were capped: not in the stream
+            label = labels.get(r["rep"])
+            start, end = times[r["rep"]]
+            out.append({"rep": r["rep"], "verdict": r["verdict"], "faults": json.loads(r["faults"]),
+                        "start": start, "end": end,
+                        "label": None if label is None else {
+                            "verdict_right": bool(label["verdict_right"]),
+                            "faults": json.loads(label["faults"]), "by": label["by"], "t": label["t"]}})
+        return out
+
+    def lines(self, set_id: int) -> list[str]:
+        """The set's pose-stream lines (empty when it is not kept)."""
+        rows = self._query("SELECT poses FROM kept_sets WHERE set_id = ?", (set_id,))
+        if not rows:
+            return []
+        try:
+            text = zlib.decompress(rows[0]["poses"]).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError) as exc:
+            raise StoreError(f"kept set {set_id}: its poses do not read ({exc})") from None
+        return text.split("\n") if text else []
+
+    def label(self, set_id: int, labels: Mapping[int, tuple[bool, Sequence[str]]], by: str) -> int:
+        """Store staff's labels: rep number -> (the verdict was right, the rep's true faults).
+        LabelProblem (nothing stored) when one contradicts itself; how many reps were labelled."""
+        kept = self.get(set_id)
+        if kept is None:
+            raise LabelProblem(f"set {set_id} is not kept")
+        reps = {r["rep"]: r for r in kept["reps"]}
+        rows = []
+        for rep, (right, faults) in sorted(labels.items()):
+            if rep not in reps:
+                raise LabelProblem(f"rep {rep} is not in set {set_id}")
+            rows.append((set_id, rep, int(right), json.dumps(_checked(rep, reps[rep]["verdict"], right,
+                                                                      faults)), by, time.time()))
+        self._change("INSERT OR REPLACE INTO rep_labels (set_id, rep, verdict_right, faults, by, t) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def labelled(self) -> list[int]:
+        """Sets (oldest first) whose every rep in the stream is labelled, and that have reps."""
+        # Labels exist only for reps in the stream (label() checks), so counting them is enough.
+        rows = self._query(
+            """SELECT k.set_id FROM kept_sets k WHERE json_array_length(k.rep_times) > 0
+               AND (SELECT COUNT(*) FROM rep_labels l WHERE l.set_id = k.set_id)
+                   >= json_array_length(k.rep_times)
+               ORDER BY k.t_start, k.set_id""")
+        return [int(r["set_id"]) for r in rows]
+
+
+def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list[str]:
+    """The true faults, in the coach's order, when they agree with "the verdict was right"."""
+    unknown = set(faults) - FAULT_CODES
+    if unknown:
+        raise LabelProblem(f"rep {rep}: unknown fault {sorted(unknown)[0]!r}")
+    truly_good = (verdict == Verdict.GOOD) == right
+    if truly_good and faults:
+        raise LabelProblem(f"rep {rep}: a rep that was truly good has no faults to tick")
+    if not truly_good and not faults:
+        raise LabelProblem(f"rep {rep}: a rep that was truly faulty needs the faults it had ticked")
+    return [str(c) for c in FaultCode if c in set(faults)]
+
+
+def _rep_times(text: str) -> dict[int, tuple[float, float]]:
+    return {int(rep): (float(start), float(end)) for rep, start, end in json.loads(text)}
+
+
+def _line_time(line: str) -> float:
+    try:
+        return float(json.loads(line)["t"])
+    except (ValueError, KeyError, TypeError):
+        return 0.0

@@ -1,0 +1,272 @@
+"""Smoke runs of every script in benchmarks/: each runs on its shortest settings and prints the
+figure lines it exists to print, so that a benchmark cannot rot while the station changes under it.
+
+The figures' values are not judged here (a short run on a busy machine proves nothing about a
+target); their lines must be there, with numbers in them, and the script must exit 0.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, PHOTOS, _missing
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "benchmarks"
+NUM = r"[-+]?\d+(?:\.\d+)?"
+# benchmarks/setup_mediapipe_env.sh makes it there; MEDIAPIPE_PYTHON points elsewhere.
+MP_PYTHON = Path(os.environ.get("MEDIAPIPE_PYTHON", ROOT / ".cache" / "mpenv" / "bin" / "python"))
+
+
+def bench(tmp_path: Path, script: str, *args: str, timeout: float = 120) -> str:
+    """Run ``benchmarks/<script>`` with this venv's python on this checkout; its stdout.
+
+    TMPDIR is the test's own folder, so the data directories the scripts make are cleaned up."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done.stdout
+
+
+def has_line(out: str, pattern: str) -> re.Match:
+    found = re.search(pattern, out, re.M)
+    assert found, f"no line matching {pattern!r} in:\n{out}"
+    return found
+
+
+def need_photos() -> None:
+    if not PHOTOS.is_dir():
+        pytest.skip(f"the shared fixtures are not at {FIXTURES}")
+
+
+def test_benchmark_scripts_are_all_smoke_tested() -> None:
+    scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
+    assert scripts == ["backup_size.py", "coach_suite.py", "consumers.py", "crash_soak.py", "history_page.py",
+                       "int8_compare.py", "int8_presence.py", "int8_sensitivity.py", "int8_sets.py",
+                       "lan_attacks.py",
+                       "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
+                       "set_keeping.py", "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
+        "a benchmark was added or renamed: give it a smoke run here")
+
+
+def station_imports(script: str) -> list[tuple[str, str]]:
+    """(module, name) of every ``from station... import name`` in a script, inside functions too."""
+    tree = ast.parse((BENCH / script).read_text(), filename=script)
+    return [(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            and node.module and node.module.split(".")[0] == "station" for alias in node.names]
+
+
+def test_every_station_name_the_benchmarks_import_exists() -> None:
+    """The imports a short run does not reach (mediapipe_compare's, without MediaPipe) are checked too."""
+    checked = {script: station_imports(script) for script in sorted(p.name for p in BENCH.glob("*.py"))}
+    assert len(checked["mediapipe_compare.py"]) >= 3 and checked["web_load.py"]
+    for script, imported in checked.items():
+        for module, name in imported:
+            found = (hasattr(importlib.import_module(module), name)  # a function, class or constant
+                     or importlib.util.find_spec(f"{module}.{name}") is not None)  # or a submodule
+            assert found, f"{script}: {module}.{name} is gone"
+
+
+def test_coach_suite(tmp_path) -> None:
+    out = bench(tmp_path, "coach_suite.py", "--sets", "6", "--seed", "7")
+    has_line(out, r"^6 sets, [1-9]\d* reps, [1-9]\d* frames$")
+    has_line(out, rf"^rep count exact in {NUM} % of sets \(target >= 99 %\)$")
+    has_line(out, r"^reps with a spine fault judged good: \d+ \(target 0\)$")
+    has_line(out, rf"^good reps judged good: {NUM} %$")
+    has_line(out, rf"^coach time per frame: {NUM} ms \(target < 0.2 ms\)$")
+    has_line(out, r"^fault\s+true\s+precision\s+recall$")
+    from station.coach.faults import FAULTS
+
+    for code in FAULTS:
+        has_line(out, rf"^{code}\s+\d+\s+{NUM}\s+{NUM}$")
+    # The noise table: real tracks beside the old gaussian levels, then beside each measured profile.
+    has_line(out, r"^keypoint noise BEFORE")
+    has_line(out, r"^keypoint noise AFTER")
+    for profile in ("mediapipe", "tfjs", "movenet", "pistol"):
+        has_line(out, rf"^  sim {profile}\s+hip\s+{NUM}")
+
+
+def test_coach_suite_json(tmp_path) -> None:
+    figures = json.loads(bench(tmp_path, "coach_suite.py", "--sets", "6", "--json"))
+    assert figures["sets"] == 6 and figures["reps"] > 0 and figures["frames"] > 0
+    assert 0 <= figures["count_exact_pct"] <= 100 and figures["coach_ms_per_frame"] > 0
+    assert isinstance(figures["spine_fault_reps_judged_good"], int)
+    from station.coach.faults import FAULTS
+
+    assert set(figures["faults"]) == set(FAULTS)
+    assert all(set(f) == {"precision", "recall", "true"} for f in figures["faults"].values())
+
+
+def test_set_keeping(tmp_path) -> None:
+    out = bench(tmp_path, "set_keeping.py", "--reps", "3", "--sets", "2")
+    has_line(out, rf"^2 sets of 3 reps kept, \d+ frames each \({NUM} s at 30 fps\), 2 written")
+    has_line(out, rf"^loop per frame \(keeping on\): mean {NUM} us, p99 {NUM} us$")
+    has_line(out, rf"^set write \(lines, compress, insert\): median {NUM} ms, max {NUM} ms")
+    has_line(out, rf"^set size: {NUM} KB of pose-stream lines, {NUM} KB kept \({NUM}x smaller\)$")
+    has_line(out, rf"^loop rep write alone: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
+    has_line(out, rf"^loop rep write while sets are written: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
+    has_line(out, rf"^  the same without the shared lock: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
+
+
+def test_runtime_latency(tmp_path) -> None:
+    out = bench(tmp_path, "runtime_latency.py", "--presses", "20")
+    has_line(out, rf"^switch -> light over 20 presses: median {NUM} ms, p99 {NUM} ms \(target < 10 ms\)$")
+
+
+@pytest.mark.parametrize("script", ["int8_compare.py", "int8_presence.py", "int8_sensitivity.py",
+                                    "int8_sets.py"])
+def test_int8_scripts_parse_their_arguments(tmp_path, script: str) -> None:
+    # Their full runs need a free-exercise-db checkout and the quantize extra; their help must run.
+    assert "usage:" in bench(tmp_path, script, "--help")
+
+
+def test_int8_compare_speed(tmp_path, model_folder) -> None:
+    from station.pose.models import check_int8
+
+    if check_int8(model_folder) is not None:  # missing, or built before the recorded sha256
+        _missing("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
+    out = bench(tmp_path, "int8_compare.py", "--speed-only", "--frames", "20")
+    for engines in ("as the station runs them", "whole graph"):  # without and with the mask decoder
+        section = out[out.index(engines):]
+        has_line(section, rf"^    landmark invoke: int8 {NUM}, float {NUM} = {NUM}x$")
+        has_line(section, rf"^    tracking frame:  int8 {NUM}, float {NUM} = {NUM}x(; MediaPipe .*)?$")
+
+
+def test_int8_presence_short(tmp_path, model_folder) -> None:
+    from station.pose.models import check_int8
+
+    need_photos()
+    if check_int8(model_folder) is not None:
+        _missing("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
+    out = bench(tmp_path, "int8_presence.py", "--photos-dir", str(PHOTOS), "--photos", "2")
+    for label in ("int8 engine (as the station runs it)", "float engine, sensor noise sigma 2"):
+        found = has_line(out, rf"^  {re.escape(label)}: (\d+) clips, same frame \d+, earlier \d+, later \d+")
+        assert int(found.group(1)) == 4  # two photos, two directions
+
+
+def test_lan_attacks_short(tmp_path) -> None:
+    out = bench(tmp_path, "lan_attacks.py", "--port", "0", "--only", "3,6,12")
+    has_line(out, r"^\| 3 \| POST with Content-Length 300 MB \| HTTP/1.1 413 .* after 0 KiB sent \| ok")
+    has_line(out, r"^\| 6 \| Host: evil.example .* \| \[421, 421, 421, 421\]; Host: localhost 200 \| ok")
+    has_line(out, r"^\| 12 \| .* \| reps 401; health 200 \{\"status\":\"(up|degraded)\"\} \| ok")
+    has_line(out, r"^station peak: \d+ MiB resident, \d+ threads$")
+
+
+def test_mqtt_outage(tmp_path) -> None:
+    from tests.helpers.engines import MOSQUITTO
+
+    if MOSQUITTO is None:
+        _missing("mosquitto is not installed (Debian's package; `make test` installs it in CI)")
+    out = bench(tmp_path, "mqtt_outage.py", "--outage", "2", "--before", "1", "--after", "3", "--pairs", "1",
+                "--rate-s", "0.5", "--camera-s", "1", "--rounds", "1")
+    found = has_line(out, r"^reps in the log (\d+), received (\d+) \((\d+) distinct, (\d+) duplicates\), "
+                          r"missing (\d+), first arrivals in id order: (True|False)$")
+    assert int(found[1]) > 0 and found[5] == "0" and found[6] == "True", found[0]
+    has_line(out, rf"^loop rate at camera pace \(30 fps simulator\), publishing on vs off: "
+                  rf"{NUM} vs {NUM} fps")
+
+
+def test_crash_soak(tmp_path) -> None:
+    out = bench(tmp_path, "crash_soak.py", "--kills", "2", "--seed", "1")
+    found = has_line(out, r"^2 SIGKILLs: integrity_check failed (\d+) times; (\d+) reps reported, "
+                          r"(\d+) of them missing from the log$")
+    assert int(found[2]) > 0, "no rep was reported before the kills: nothing was checked"
+
+
+def consumers_figures(out: str, what: str) -> None:
+    has_line(out, rf"^loop capacity \({what}\): {NUM} frames/s alone, {NUM} frames/s with 4 slow "
+                  rf"consumers \({NUM} % lower; target <= 5 %\)$")
+    has_line(out, rf"^windows alone: {NUM}; with consumers: {NUM}$")
+    has_line(out, r"^snapshots the slow consumers never saw \(dropped for them, not for the loop\): \d+$")
+
+
+def test_consumers_on_the_simulator(tmp_path) -> None:
+    out = bench(tmp_path, "consumers.py", "--sim", "--consumers", "4", "--seconds", "0.5", "--rounds", "1",
+                "--warmup", "0.5")
+    consumers_figures(out, "simulator")
+
+
+def test_consumers_on_the_pose_engine(tmp_path, model_folder) -> None:
+    need_photos()  # the looping video is made of a fixture photo (without it the script falls back)
+    out = bench(tmp_path, "consumers.py", "--consumers", "4", "--seconds", "0.5", "--rounds", "1",
+                "--warmup", "1")
+    consumers_figures(out, "pose engine on a looping video")
+
+
+def test_web_load_on_the_simulator(tmp_path) -> None:
+    out = bench(tmp_path, "web_load.py", "--sim", "--clients", "3", "--seconds", "1", "--warmup", "0.5")
+    has_line(out, rf"^loop \(simulator at 30 fps\): {NUM} frames/s alone \({NUM} before, {NUM} after\), "
+                  rf"{NUM} frames/s with 3 live pages \({NUM} % lower; target <= 5 %\)$")
+    found = has_line(out, rf"^live pages: (\d+) messages in 3 s \({NUM}/s per page, fewest (\d+)\), "
+                          r"(\d+) errors \(target 0\)$")
+    assert int(found[2]) > 0, "a page got no message at all"
+    has_line(out, rf"^the \d+ clients themselves used {NUM} s of CPU")
+
+
+def test_stream_bytes(tmp_path) -> None:
+    out = bench(tmp_path, "stream_bytes.py", "--seconds", "3", "--screens", "1")
+    full = float(has_line(out, rf"^full /api/stream: ({NUM}) bytes/s per screen").group(1))
+    compact = float(has_line(out, rf"^compact /api/stream\?compact=1: ({NUM}) bytes/s per screen").group(1))
+    assert 0 < compact < full  # the page's stream is the smaller, and both carried something
+
+
+def test_backup_size(tmp_path) -> None:
+    out = bench(tmp_path, "backup_size.py", "--reps", "300", "--runs", "2")
+    reps = int(has_line(out, r"^log: (\d+) reps in the last snapshot").group(1))
+    assert reps >= 300  # the filled log, and whatever the loop wrote before the snapshot
+    has_line(out, r"^snapshot integrity: ok$")
+    has_line(out, rf"^backup time: median {NUM} ms")
+    has_line(out, rf"^backup size: {NUM} KiB zipped, log {NUM} KiB")
+    has_line(out, rf"^restore: check {NUM} ms, swap {NUM} ms; {reps} reps restored")
+
+
+def test_history_page(tmp_path) -> None:
+    out = bench(tmp_path, "history_page.py", "--reps", "800", "--runs", "1")
+    for unit in ("week", "month", "day"):
+        has_line(out, rf"^800 reps: history by {unit}: {NUM} ms \(median of 1\)$")
+    has_line(out, rf"^800 reps: history by month without the trend index: {NUM} ms$")
+
+
+def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path) -> None:
+    help_text = bench(tmp_path, "mediapipe_compare.py", "--help")
+    assert "--mp-python" in help_text and "--frames" in help_text
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(BENCH / "mediapipe_compare.py"), "x.jpg", "--mp-python",
+                           str(tmp_path / "no-such-python")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 3 and "run benchmarks/setup_mediapipe_env.sh first" in done.stderr
+
+
+def test_mediapipe_compare(tmp_path, model_folder) -> None:
+    if not MP_PYTHON.exists():
+        _missing(f"no MediaPipe environment at {MP_PYTHON} (make one with "
+                 "benchmarks/setup_mediapipe_env.sh, or point MEDIAPIPE_PYTHON at its python)")
+    need_photos()
+    photos = [str(PHOTOS / "tf_image1.png"), str(PHOTOS / "Good_Morning__0.jpg")]
+    out = bench(tmp_path, "mediapipe_compare.py", *photos, "--mp-python", str(MP_PYTHON), "--frames", "3")
+    for name in ("tf_image1.png", "Good_Morning__0.jpg"):
+        has_line(out, rf"^{re.escape(name)}\s+(?:{NUM}%\s+{NUM}%|person: ours \w+, mediapipe \w+)$")
+    has_line(out, rf"^worst median distance: {NUM}% of the diagonal \(target <= 1%\)$")
+    has_line(out, rf"^static images: ours {NUM} ms, mediapipe {NUM} ms = {NUM}x \(target <= 0.6x\)$")
+    has_line(out, rf"^video/tracking: ours {NUM} ms, mediapipe {NUM} ms = {NUM}x \(target <= 0.6x\)$")
+
+
+def test_setup_mediapipe_env_script_parses() -> None:
+    bash = shutil.which("bash")
+    assert bash, "bash is needed to check the script"
+    done = subprocess.run([bash, "-n", str(BENCH / "setup_mediapipe_env.sh")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
