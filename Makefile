@@ -15,7 +15,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 # --no-deps: the lock already lists every package (pip would otherwise resolve again, unhashed).
 PIP_LOCKED := $(PIP) install --quiet --require-hashes --no-deps
 
-.PHONY: run test test-setup lock-check install models int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe \
+.PHONY: run test test-setup lock-check install models layers int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe \
 	lock audit
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -102,6 +102,11 @@ axe: $(AXE)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy station
+	$(BIN)/python tools/layers.py --check
+
+# The station's import graph by package and by module, and the layer check (tools/layers.py).
+layers: $(STAMP)
+	$(BIN)/python tools/layers.py
 
 # Arguments for `station run`, e.g. make run ARGS="--port 8080 --data /tmp/demo --host 0.0.0.0"
 ARGS ?=
