@@ -7,8 +7,6 @@ unchanged, while code that means a phase says ``Phase.AT_WALL`` and a typo fails
     (True, True)
     >>> Contact.HEAD.landmark, Contact.HEAD.fault
     ('ear', <FaultCode.HEAD_OFF_DOWEL: 'head_off_dowel'>)
-    >>> FaultCode.HEAD_OFF_DOWEL.words, FaultCode.HEAD_OFF_DOWEL.label
-    ('head off the dowel', 'Head off the dowel')
 """
 
 from __future__ import annotations
@@ -38,7 +36,8 @@ class Verdict(StrEnum):
 
 
 class FaultCode(StrEnum):
-    """Every fault the coach can name, in the order their cues are shown: safety first."""
+    """Every fault the coach can name, in the order their cues are shown: safety first. What each
+    one says (words, cue, staff's sentence) is in :data:`station.coach.faults.FAULTS`."""
 
     ROUNDED_BACK = "rounded_back"
     HEAD_OFF_DOWEL = "head_off_dowel"
@@ -50,45 +49,6 @@ class FaultCode(StrEnum):
     NO_LOCKOUT = "no_lockout"
     TOO_FAST = "too_fast"
     LOST_TRACKING = "lost_tracking"
-
-    @property
-    def words(self) -> str:
-        """The fault in plain words, as the member page and the staff pages name it."""
-        return FAULT_NAMES[self]
-
-    @property
-    def label(self) -> str:
-        """The words with a capital, for a heading, a legend or a table cell."""
-        words = FAULT_NAMES[self]
-        return words[:1].upper() + words[1:]
-
-
-# Each fault in words, defined once: the member's result card and set summary ("watch: ...") and
-# the staff pages' history all read these, so a fault is never spelt two ways.
-FAULT_NAMES: dict[FaultCode, str] = {
-    FaultCode.ROUNDED_BACK: "back rounded",
-    FaultCode.HEAD_OFF_DOWEL: "head off the dowel",
-    FaultCode.UPPER_BACK_OFF_DOWEL: "upper back off the dowel",
-    FaultCode.SACRUM_OFF_DOWEL: "tailbone off the dowel",
-    FaultCode.SQUAT: "squatted, hips went down",
-    FaultCode.KNEES_TOO_BENT: "knees bent too much",
-    FaultCode.NO_WALL_TOUCH: "hips never reached the wall",
-    FaultCode.NO_LOCKOUT: "did not stand tall",
-    FaultCode.TOO_FAST: "too fast",
-    FaultCode.LOST_TRACKING: "left the camera's view",
-}
-
-
-def fault_words(code: str) -> str:
-    """A stored fault code in words; a code this version does not know stays as it is.
-
-    >>> fault_words("head_off_dowel"), fault_words("from_a_newer_station")
-    ('head off the dowel', 'from_a_newer_station')
-    """
-    try:
-        return FaultCode(code).words
-    except ValueError:
-        return code
 
 
 class Contact(StrEnum):

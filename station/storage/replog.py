@@ -26,7 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from station.coach.vocabulary import FaultCode, Side, Verdict, fault_words
+from station.coach.faults import fault_words
+from station.coach.vocabulary import FaultCode, Side, Verdict
 
 log = logging.getLogger("station")
 

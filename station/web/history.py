@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.coach.faults import FAULTS
+from station.coach.faults import FAULTS, fault_label
 from station.coach.vocabulary import FaultCode
 from station.storage import periods
 from station.storage.replog import RepLog
@@ -17,11 +17,6 @@ RANK: dict[str, int] = {str(code): rank for rank, code in enumerate(FaultCode)}
 VIEWS = (("week", "By week", "last 8 weeks"), ("month", "By month", "last 12 months"),
          ("day", "By day", "last 30 days"))
 DEFAULT = "week"
-
-
-def fault_label(code: str) -> str:
-    """A fault's name for staff; a code this version does not know (an older log) stays a code."""
-    return FaultCode(code).label if code in RANK else code
 
 
 def _rate(n: int, reps: int) -> float | None:

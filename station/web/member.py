@@ -13,15 +13,13 @@ from flask.typing import ResponseReturnValue
 
 from station.coach.coach import CUE_GOOD
 from station.coach.faults import FAULTS
-from station.coach.vocabulary import FAULT_NAMES as FAULT_NAMES  # the faults' words, re-exported
-from station.coach.vocabulary import FaultCode
 
 member = Blueprint("member", __name__)
 
 
 def vocabulary() -> dict[str, Any]:
     """Every fault's name and cue in priority order, and the cue of a good rep."""
-    return {"faults": [{"code": str(c), "name": c.words, "cue": FAULTS[c].cue} for c in FaultCode],
+    return {"faults": [{"code": str(c), "name": f.words, "cue": f.cue} for c, f in FAULTS.items()],
             "good_cue": CUE_GOOD}
 
 

@@ -26,14 +26,12 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
-from station.coach.faults import FAULTS
-from station.coach.vocabulary import FaultCode, fault_words
+from station.coach.faults import FAULTS, fault_words
 from station.fleet.mqtt import station_name
 from station.kept_sets.export import export
 from station.storage.kept_sets import KeptSets, LabelProblem
 from station.web.auth import login_required, staff_user
 from station.web.live import DRAWN, pose_points
-from station.web.member import FAULT_NAMES
 
 if TYPE_CHECKING:
     from station.runtime.station import Station
@@ -69,7 +67,7 @@ def _station() -> Station:
 
 def _faults() -> list[dict[str, str]]:
     """Every fault code with staff's name for it, in the coach's order."""
-    return [{"code": str(c), "name": FAULT_NAMES[c], "staff": FAULTS[c].staff} for c in FaultCode]
+    return [{"code": str(c), "name": f.words, "staff": f.staff} for c, f in FAULTS.items()]
 
 
 @sets.get("/")

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from station.coach.vocabulary import FAULT_NAMES, FaultCode, Verdict
+from station.coach.faults import FAULTS
+from station.coach.vocabulary import FaultCode, Verdict
 from station.storage import periods
 from station.storage.replog import RepLog
 from station.web import charts
@@ -138,15 +139,15 @@ def test_periods_refuse_what_they_do_not_know() -> None:
 
 
 def test_every_fault_has_words_and_a_label() -> None:
-    assert set(FAULT_NAMES) == set(FaultCode)
-    labels = [c.label for c in FaultCode]
+    assert list(FAULTS) == list(FaultCode)
+    labels = [f.label for f in FAULTS.values()]
     assert len(set(labels)) == len(labels) == len(FaultCode)
-    for code in FaultCode:
-        assert code.words and "_" not in code.words and code.label[0].isupper(), code
-        assert code.label.lower() == code.words
+    for code, f in FAULTS.items():
+        assert f.words and "_" not in f.words and f.label[0].isupper(), code
+        assert f.label.lower() == f.words
     from station.web.member import vocabulary
 
-    assert [f["name"] for f in vocabulary()["faults"]] == [c.words for c in FaultCode]
+    assert [f["name"] for f in vocabulary()["faults"]] == [f.words for f in FAULTS.values()]
 
 
 def test_csv_keeps_its_columns_and_adds_fault_names_last() -> None:
