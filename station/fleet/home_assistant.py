@@ -5,7 +5,7 @@ message at ``<prefix>/state``; the device is available while ``<prefix>/status``
 ``online``. Home Assistant creates the entities from retained configuration messages under its
 discovery prefix (``homeassistant/<component>/<node>/<object>/config``).
 
-    >>> from station.fleet.mqtt import broker_config
+    >>> from station.fleet.broker import broker_config
     >>> from station.config.settings import Settings
     >>> cfg = broker_config(Settings(station_name="wall-1"), "mqtt://ha.lan")
     >>> [topic for topic, _ in discovery(cfg, "1.0")][0]
@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from station.storage import periods
+
 if TYPE_CHECKING:
-    from station.fleet.mqtt import BrokerConfig
+    from station.fleet.broker import BrokerConfig
     from station.runtime.station import Station
     from station.storage.replog import Outbox
 
@@ -54,8 +55,7 @@ def discovery(cfg: BrokerConfig, version: str) -> Iterator[tuple[str, str]]:
 
 def state(outbox: Outbox, station: Station) -> str:
     """The JSON the entities read: reps and good rate since local midnight, last verdict, camera."""
-    midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-    reps, good = outbox.day(midnight)
+    reps, good = outbox.day(periods.today_start())
     last = outbox.after(max(0, outbox.newest() - 1), 1)
     return json.dumps({"reps_today": reps, "good_rate_today": round(100 * good / reps, 1) if reps else None,
                        "last_verdict": last[0]["verdict"] if last else None,

@@ -124,7 +124,7 @@ class _LiveCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         station = self.metrics.station
-        from station.fleet.mqtt import station_name
+        from station.fleet.broker import station_name
 
         info = GaugeMetricFamily("hinge_station_info", "The station's name (settings, else the host name)",
                                  labels=["name"])

@@ -16,6 +16,7 @@ year's first Thursday; the days around New Year can belong to the other year's w
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 # How many periods the history page shows for each unit: a month of days, two months of weeks,
@@ -98,6 +99,16 @@ def _midnight(day: dt.date) -> float:
 def containing(unit: str, when: float) -> Period:
     """The period of ``unit`` that holds the Unix time ``when`` (local time)."""
     return _holding(_unit(unit), dt.datetime.fromtimestamp(when).date())
+
+
+def today_start(now: float | None = None) -> float:
+    """Unix time of the local midnight that opened the day holding ``now`` (default: now).
+
+        >>> import time
+        >>> 0 <= time.time() - today_start() < 25 * 3600
+        True
+    """
+    return containing("day", time.time() if now is None else now).start
 
 
 def _holding(unit: str, day: dt.date) -> Period:

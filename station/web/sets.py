@@ -27,7 +27,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from station.coach.faults import FAULTS, fault_words
-from station.fleet.mqtt import station_name
+from station.fleet.broker import station_name
 from station.kept_sets.export import export
 from station.storage.kept_sets import KeptSets, LabelProblem
 from station.web.auth import login_required, staff_user

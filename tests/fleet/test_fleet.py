@@ -8,7 +8,9 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -23,6 +25,7 @@ from tests.helpers.engines import MOSQUITTO, Listener, Mosquitto, Prometheus, ma
 
 ROOT = Path(__file__).resolve().parents[2]
 FLEET = ROOT / "deploy" / "fleet"
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,17 @@ def sim_station(folder: Path, reps: int, seed: int = 5, **settings) -> Station:
     plan = [(Body(), SetPlan(reps=tuple(RepPlan() for _ in range(reps))))]
     source = SimSource(seed=seed, fast=True, sets=iter(plan), press=press)
     return Station(cfg, source, data_dir=folder, devices=devices, demo=True)
+
+
+def eventually(read: Callable[[], T], ok: Callable[[T], bool], timeout: float = 10.0) -> T:
+    """``read()`` polled until ``ok`` holds of its value or ``timeout`` seconds pass: the last value
+    read, for the test's asserts (which then fail on it, showing it)."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not ok(value) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        value = read()
+    return value
 
 
 def log_ids(station: Station) -> list[int]:
@@ -92,8 +106,9 @@ def test_store_and_forward_over_an_outage_and_a_restart_loses_nothing(mosquitto_
     station.start()
     fleet.start()
     assert station.wait(60)
-    time.sleep(0.5)
-    mqtt = station.health()["mqtt"]
+    # The publisher counts waiting reps between its retries: wait for the count, do not guess its timing.
+    mqtt = eventually(lambda: station.health()["mqtt"],
+                      lambda m: m["state"] == "retrying" and m["reps_waiting"] == 3)
     assert mqtt["state"] == "retrying" and "cannot reach" in mqtt["reason"]
     assert mqtt["reps_waiting"] == 3 and mqtt["last_ack_id"] == 0
     # Staff see it on the health page and beside the fleet settings, with the reason.
