@@ -39,6 +39,7 @@ from prometheus_client.registry import Collector
 
 from station import __version__
 from station.coach.vocabulary import FaultCode, Verdict
+from station.runtime import health
 
 if TYPE_CHECKING:
     from station.runtime.station import Station
@@ -78,7 +79,7 @@ class StationMetrics:
     def _seed(self) -> None:
         """Counters carry on from the rep log's totals; every verdict and fault code is present
         from the start (at 0), so rate() and alerts see a series before the first such rep."""
-        totals = self.station.store.totals()
+        totals = self.station.store.history.totals()
         for verdict in Verdict:
             self.reps.labels(verdict).inc(totals["reps"].get(verdict, 0))
         for code in FaultCode:
@@ -134,12 +135,12 @@ class _LiveCollector(Collector):
                                   value=station.figures.frames)
         yield _gauge("hinge_loop_fps", "Frames per second of the loop (last 3 s)", station.figures.fps())
         yield _gauge("hinge_camera_up", "1 when the camera delivers frames", station.camera == "ok")
-        switch = station._switch_health()
+        switch = health.switch_health(station.devices.switch)
         yield _gauge("hinge_switch_fitted", "1 when a wall switch is fitted", bool(switch["enabled"]))
         yield _gauge("hinge_switch_stuck", "1 when the wall switch has been closed too long with "
                      "nobody hinging", bool(switch["stuck"]))
         yield _gauge("hinge_database_ok", "1 when the rep log answers and its last write went through",
-                     station.database_ok())
+                     health.database_ok(station))
         yield _gauge("hinge_service_problem", "1 when the station cannot coach (e.g. models missing)",
                      station.service is not None)
         yield from _mqtt(self.metrics.mqtt() if self.metrics.mqtt is not None else None)

@@ -1,7 +1,9 @@
-"""The loop's health figures and its error log, for staff and for systemd's logs.
+"""The station's health: the loop's figures, its error log, and the health page's dict.
 
 :class:`LoopFigures` is written by the loop only; readers on web threads see plain numbers.
 :class:`ErrorLog` is written by the loop and read by web threads, so it takes a lock.
+:func:`report` assembles what ``/staff/health`` and ``/healthz`` show from a station's parts, on
+the web thread that asks.
 
     >>> errors = ErrorLog(store=None)
     >>> errors.add("camera", "no frame"); errors.add("camera", "no frame")
@@ -14,11 +16,22 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import shutil
 import threading
 import time
-from typing import Any, Protocol
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from station.storage.replog import StoreError
+from station import __version__
+from station.storage import StoreError
+
+if TYPE_CHECKING:
+    from station.camera.sources import FrameSource
+    from station.runtime.devices import Devices, WallSwitch
+    from station.runtime.hub import Subscription
+    from station.runtime.rep_recorder import RepRecorder
+    from station.storage.replog import RepLog
 
 log = logging.getLogger("station")
 
@@ -30,7 +43,9 @@ FPS_WINDOW = 90  # frames: three seconds at the camera's 30 fps
 
 
 class ErrorSink(Protocol):
-    def log_error(self, t: float, source: str, message: str) -> None: ...
+    """Where errors are kept on disk: the rep log's error table (``RepLog.errors``)."""
+
+    def add(self, t: float, source: str, message: str) -> None: ...
 
 
 class LoopObserver(Protocol):
@@ -62,7 +77,7 @@ class ErrorLog:
             log.warning("%s: %s", source, message)
         if self._store is not None:
             with contextlib.suppress(StoreError):
-                self._store.log_error(t, source, message)
+                self._store.add(t, source, message)
 
     def last(self) -> str | None:
         with self._lock:
@@ -142,3 +157,73 @@ class LogRing(logging.Handler):
         with self._ring_lock:
             newest = list(self._ring)[::-1]
         return newest[:limit]
+
+
+class Watched(Protocol):
+    """What :func:`report` reads of a station (:class:`station.runtime.station.Station` has it all)."""
+
+    data_dir: Path
+    store: RepLog
+    source: FrameSource
+    devices: Devices
+    recorder: RepRecorder
+    figures: LoopFigures
+    errors: ErrorLog
+    demo: bool
+    health_parts: list[Callable[[], dict[str, Any]]]  # more health, e.g. the MQTT publisher's
+
+    @property
+    def camera(self) -> str: ...
+
+    @property
+    def service(self) -> str | None: ...
+
+    @property
+    def subscribers(self) -> list[Subscription]: ...
+
+    def warnings(self) -> list[str]: ...
+
+    def lights(self) -> dict[str, float]: ...
+
+
+def report(station: Watched) -> dict[str, Any]:
+    """The health dict: status, figures, errors, disk, the rep log, and each of ``health_parts``."""
+    try:
+        disk: int | None = shutil.disk_usage(station.data_dir).free // 2**20
+    except OSError:
+        disk = None
+    db = Path(str(station.store.path))
+    subs = station.subscribers
+    warnings = station.warnings()
+    service = station.service
+    camera = station.camera
+    degraded = bool(service or warnings or camera != "ok")
+    return {
+        "status": "degraded" if degraded else "up", "warnings": warnings,
+        "version": __version__, "camera": camera, "service": service,
+        "camera_name": getattr(station.source, "name", "?"), **station.figures.as_dict(),
+        "dropped_snapshots": sum(s.dropped for s in subs), "subscribers": len(subs),
+        "switch": switch_health(station.devices.switch), "lights": station.lights(), "demo": station.demo,
+        "pins": station.devices.pins,
+        "last_error": station.errors.last(), "errors": station.errors.recent(),
+        "disk_free_mb": disk, "db_size_mb": round(db.stat().st_size / 2**20, 2) if db.exists() else None,
+        "database_ok": database_ok(station),
+    } | {k: v for part in station.health_parts for k, v in part().items()}
+
+
+def database_ok(station: Watched) -> bool:
+    """The rep log answers, and the loop's last write to it went through."""
+    return not station.recorder.failed and station.store.db.ping()
+
+
+def switch_health(switch: WallSwitch | None) -> dict[str, Any]:
+    """The wall switch: fitted, pressed, stuck (None for both once the pins are closed).
+
+        >>> switch_health(None)
+        {'enabled': False, 'pressed': False, 'stuck': False}
+    """
+    try:
+        return {"enabled": switch is not None, "pressed": bool(switch and switch.pressed),
+                "stuck": bool(switch and switch.stuck)}
+    except Exception:  # the pins are closed (the station stopped)
+        return {"enabled": switch is not None, "pressed": None, "stuck": None}

@@ -17,7 +17,15 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from station.coach.calibration import HoldProgress
+    from station.coach.signals import Baseline
+    from station.pose.landmarks import Pose
 
 EVENTS_KEPT = 64  # per hub, for a reader that falls behind
 
@@ -84,3 +92,15 @@ class Subscription:
             self.closed = True
             self._hub.cond.notify_all()
         self._on_close(self)
+
+
+@dataclass(frozen=True)
+class LoopView:
+    """What the loop saw last, published whole for other threads (calibration, staff preview):
+    they read this value, never the loop's live objects. The picture is not written to again."""
+
+    pose: Pose | None = None
+    rgb: np.ndarray | None = None
+    baseline: Baseline | None = None
+    wall: HoldProgress | None = None  # the wall measurement under way or done, if any
+    wall_order: int = 0  # which staff request ``wall`` answers (CalibrationOrders.progress)

@@ -1,9 +1,12 @@
 """The station: one loop from frames through pose and coach to the lights, the rep log and the web.
 
-The loop thread owns the camera, the pose engine and the coach. Outputs never slow it: the rep
-log is written in the loop (a rep is on disk before anyone hears of it), the lights are set in
-place, and every other consumer (the web's live pages) reads from a :class:`Subscription` that
-keeps only the newest snapshot.
+The loop thread owns the camera (:mod:`station.runtime.camera_keeper`), the pose engine and the
+coach. Outputs never slow it: the rep log is written in the loop (a rep is on disk before anyone
+hears of it), the lights are set in place, and every other consumer (the web's live pages) reads
+from a :class:`Subscription` that keeps only the newest snapshot. Web threads read what the loop
+published (:class:`LoopView`, the snapshot), never its live objects: staff's calibration orders
+go through :mod:`station.runtime.calibration_orders`, the health page is assembled by
+:mod:`station.runtime.health`.
 
     >>> from station.camera.sources import SimSource
     >>> import tempfile, pathlib
@@ -17,29 +20,28 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from station import __version__
-from station.camera.sources import CameraError, EndOfStream, Frame, FrameSource
-from station.coach.calibration import HoldProgress, WallHold, hip_travel
+from station.camera.sources import EndOfStream, Frame, FrameSource
+from station.coach.calibration import HoldProgress
 from station.coach.coach import Coach
-from station.coach.signals import Baseline
 from station.coach.vocabulary import Phase
 from station.config.settings import Settings, SettingsError
 from station.kept_sets.keeper import SetKeeper
 from station.pose.landmarks import Pose
+from station.runtime import health
+from station.runtime.calibration_orders import CalibrationOrders
+from station.runtime.camera_keeper import CameraKeeper
 from station.runtime.devices import Devices
 from station.runtime.estimator import Estimator, LazyEstimator
 from station.runtime.health import ErrorLog, LogRing, LoopFigures, LoopObserver
-from station.runtime.hub import Hub, Message, Subscription
+from station.runtime.hub import Hub, LoopView, Message, Subscription
 from station.runtime.lights import LightPolicy
 from station.runtime.notify import Notifier
 from station.runtime.rep_recorder import RepRecorder
@@ -52,21 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("station")
 
 CHECK_EVERY_S = 86400.0  # the rep log's quick_check: at start and daily
-IDLE_PUBLISH_S = 0.5  # with no frames (camera offline), snapshots still go out this often
-# A camera that comes back is found within a few seconds (a retry is one failed open, cheap).
-MAX_BACKOFF_S = 4.0
-
-
-@dataclass(frozen=True)
-class LoopView:
-    """What the loop saw last, published whole for other threads (calibration, staff preview):
-    they read this value, never the loop's live objects. The picture is not written to again."""
-
-    pose: Pose | None = None
-    rgb: np.ndarray | None = None
-    baseline: Baseline | None = None
-    wall: HoldProgress | None = None  # the wall measurement under way or done, if any
-    wall_order: int = 0  # which staff request ``wall`` answers (Station.wall_progress)
 
 
 class Station:
@@ -88,7 +75,7 @@ class Station:
         self.coach = Coach(settings)
         self.notifier = notifier or Notifier()
         self.hub = Hub()
-        self.errors = ErrorLog(self.store)
+        self.errors = ErrorLog(self.store.errors)
         self.log_lines = LogRing()  # the newest log records, for the health page
         self.figures = LoopFigures()
         self.lights_policy = LightPolicy(self.devices, settings.result_hold_s)
@@ -101,13 +88,10 @@ class Station:
         # More health, e.g. the MQTT publisher's: each returns a dict merged into health().
         self.health_parts: list[Callable[[], dict[str, Any]]] = []
         self.view = LoopView()
-        self.camera = "starting"
-        self._calibrating = False
-        # Staff's last wall-measurement order (number, start or stop), written by a web thread;
-        # the loop owns the WallHold it makes from it.
-        self._wall_order = (0, False)
-        self._wall: WallHold | None = None
-        self._wall_seen = 0
+        self.calibration = CalibrationOrders()
+        self.camera_keeper = CameraKeeper(source, self.errors, self.figures,
+                                          stall_s=lambda: self.settings.camera_stall_s,
+                                          publish_idle=lambda: self._publish(None, []))
         self._lock = threading.Lock()
         self._subs: list[Subscription] = []
         self._thread: threading.Thread | None = None
@@ -115,7 +99,6 @@ class Station:
         self._stopped = threading.Event()
         self._snapshot: Message = {"type": "snapshot", "phase": Phase.AWAY, "camera": "starting",
                                    "reps": 0, "demo": demo}
-        self._last_offline_publish = 0.0
         # Saved settings that were refused at start (field: why); see Settings.load.
         self.settings_warnings: dict[str, str] = {}
 
@@ -128,6 +111,16 @@ class Station:
     def frames(self) -> int:
         """Frames the coach has seen since start."""
         return self.figures.frames
+
+    @property
+    def camera(self) -> str:
+        """``starting``, ``ok`` or ``offline`` (the camera keeper's word, replaced whole)."""
+        return self.camera_keeper.state
+
+    @property
+    def subscribers(self) -> list[Subscription]:
+        """The pages listening now (a copy)."""
+        return list(self._subs)
 
     @property
     def service(self) -> str | None:
@@ -144,8 +137,8 @@ class Station:
         out = []
         if self.recorder.failing:
             out.append(f"reps are not being saved: {self.recorder.failing}")
-        if self.store.damage:
-            out.append(self.store.damage)
+        if self.store.db.damage:
+            out.append(self.store.db.damage)
         out += [f"setting {name}: {why}" for name, why in self.settings_warnings.items()]
         return out
 
@@ -162,7 +155,7 @@ class Station:
     def _check_daily(self) -> None:
         while not self._stopped.wait(CHECK_EVERY_S):
             try:
-                found = self.store.check()
+                found = self.store.db.check()
             except Exception as exc:  # a check that cannot run is reported, the loop goes on
                 found = f"the rep log check failed: {exc}"
             if found:
@@ -214,7 +207,7 @@ class Station:
         new = self.settings.changed(**changes)
         if new.web_port != self.settings.web_port and not port_free(new.web_port):
             raise SettingsError({"web_port": f"port {new.web_port} is in use by another program"})
-        self.store.save_settings(new.to_dict(), by)
+        self.store.saved_settings.add(new.to_dict(), by)
         self._pending = new
         return new
 
@@ -222,8 +215,8 @@ class Station:
         """Swap in a checked backup's rep log (atomically; a rep the loop writes meanwhile waits
         and lands in the restored log, in a new set) and hand its settings to the loop. The
         replaced log is kept beside it; its path is returned."""
-        aside = self.store.replace(checked.db)
-        self.store.save_settings(checked.settings.to_dict(), by)
+        aside = self.store.db.replace(checked.db)
+        self.store.saved_settings.add(checked.settings.to_dict(), by)
         self._pending = checked.settings
         self.settings_warnings = {}
         log.warning("rep log restored from a backup of %s by %s (%d reps, accounts: %s); the "
@@ -253,7 +246,7 @@ class Station:
     def preview_jpeg(self) -> bytes | None:
         """The latest camera picture, only when staff turned the preview on or are calibrating."""
         rgb = self.view.rgb
-        if not (self.settings.staff_preview or self._calibrating) or rgb is None:
+        if not (self.settings.staff_preview or self.calibration.calibrating) or rgb is None:
             return None
         import cv2
 
@@ -261,28 +254,15 @@ class Station:
         return data.tobytes() if ok else None
 
     def calibrate(self, step: str) -> dict[str, Any]:
-        """Suggested settings from what the camera sees now (``side``, ``dowel``); ``wall`` starts a
-        measurement over the member's hold at the wall, which :meth:`wall_progress` follows."""
-        from station.coach.calibration import suggest
-
-        self._calibrating = step != "done"
-        if step in ("wall", "done"):
-            self._wall_order = (self._wall_order[0] + 1, step == "wall")
-            ask = getattr(self.source, "hold_at_wall", None)  # the demo's trainee does as staff ask
-            if step == "wall" and ask is not None:
-                ask()
-            return {"step": step}
-        view = self.view
-        return suggest(step, view.baseline, view.pose, view.rgb, self.settings)
+        """Staff's calibration step (see :meth:`CalibrationOrders.calibrate`); the demo's trainee
+        holds at the wall when staff start the wall measurement."""
+        return self.calibration.calibrate(step, self.view, self.settings,
+                                          getattr(self.source, "hold_at_wall", None))
 
     def wall_progress(self) -> HoldProgress | None:
         """The wall measurement staff asked for last, as the loop last published it (None: none
         asked, or stopped)."""
-        number, on = self._wall_order
-        if not on:
-            return None
-        view = self.view
-        return view.wall if view.wall is not None and view.wall_order == number else HoldProgress("starting")
+        return self.calibration.progress(self.view)
 
     def restart_pending(self) -> list[str]:
         """Saved settings that are read only at start and differ from what this process started
@@ -290,41 +270,12 @@ class Station:
         return self.settings.restart_changes(self.started_settings)
 
     def health(self) -> dict[str, Any]:
-        try:
-            disk: int | None = shutil.disk_usage(self.data_dir).free // 2**20
-        except OSError:
-            disk = None
-        db = Path(str(self.store.path))
-        subs = list(self._subs)
-        warnings = self.warnings()
-        degraded = bool(self.service or warnings or self.camera != "ok")
-        return {
-            "status": "degraded" if degraded else "up", "warnings": warnings,
-            "version": __version__, "camera": self.camera, "service": self.service,
-            "camera_name": getattr(self.source, "name", "?"), **self.figures.as_dict(),
-            "dropped_snapshots": sum(s.dropped for s in subs), "subscribers": len(subs),
-            "switch": self._switch_health(), "lights": self.lights(), "demo": self.demo,
-            "pins": self.devices.pins,
-            "last_error": self.errors.last(), "errors": self.errors.recent(),
-            "disk_free_mb": disk, "db_size_mb": round(db.stat().st_size / 2**20, 2) if db.exists() else None,
-            "database_ok": self.database_ok(),
-        } | {k: v for part in self.health_parts for k, v in part().items()}
-
-    def database_ok(self) -> bool:
-        """The rep log answers, and the loop's last write to it went through."""
-        return not self.recorder.failed and self.store.ping()
-
-    def _switch_health(self) -> dict[str, Any]:
-        switch = self.devices.switch
-        try:
-            return {"enabled": switch is not None, "pressed": bool(switch and switch.pressed),
-                    "stuck": bool(switch and switch.stuck)}
-        except Exception:  # the pins are closed (the station stopped)
-            return {"enabled": switch is not None, "pressed": None, "stuck": None}
+        """What the health page shows (:func:`station.runtime.health.report`)."""
+        return health.report(self)
 
     # ---------------------------------------------------------------- the loop
     def _loop(self) -> None:
-        camera = _CameraKeeper(self)
+        camera = self.camera_keeper
         camera.open()
         self.notifier.ready()
         while self._running.is_set():
@@ -349,11 +300,8 @@ class Station:
         self._running.clear()
 
     def _offline(self, now: float) -> None:
-        self.camera = "offline"
         self.lights_policy.camera_offline()
-        if now - self._last_offline_publish > IDLE_PUBLISH_S:
-            self._last_offline_publish = now
-            self._publish(None, [])
+        self.camera_keeper.offline(now)
 
     def _apply_pending_settings(self) -> None:
         if self._pending is not None:
@@ -377,9 +325,9 @@ class Station:
         step = self.coach.step(frame.t, pose, dowel, wall)
         coach_ms = 1000 * (time.perf_counter() - t0)
         self.figures.frame(inference_ms, coach_ms)
-        measuring = self._measure_wall(frame.t, pose, wall)
+        measuring = self.calibration.measure(frame.t, pose, self.coach.baseline, wall)
         self.view = LoopView(pose, frame.rgb if frame.rgb is not None else self.view.rgb, self.coach.baseline,
-                             measuring, self._wall_seen)
+                             measuring, self.calibration.seen)
         self.keeper.frame(self._settings.keep_sets, frame.t, pose, dowel, wall)
         events = []
         for event in step.events:
@@ -397,17 +345,6 @@ class Station:
         self.lights_policy.after_step(step.events, phase, time.monotonic())
         self._publish(snap, events)
         self._observe(inference_ms, coach_ms, events)
-
-    def _measure_wall(self, t: float, pose: Pose | None, switch: bool | None) -> HoldProgress | None:
-        """Staff's wall measurement, fed this frame's hip travel (in the loop: it owns the hold)."""
-        number, on = self._wall_order
-        if number != self._wall_seen:
-            self._wall_seen = number
-            self._wall = WallHold(t) if on else None
-        if self._wall is None:
-            return None
-        self._wall.add(t, hip_travel(pose, self.coach.baseline), switch)
-        return self._wall.progress()
 
     def _observe(self, inference_ms: float | None, coach_ms: float, events: list[Message]) -> None:
         for observer in self.observers:
@@ -463,68 +400,3 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-class _CameraKeeper:
-    """The loop's camera: opens it, reads with a timeout, reopens it with a growing back-off when
-    it fails or stalls, and keeps the page fed with idle snapshots meanwhile."""
-
-    def __init__(self, station: Station) -> None:
-        self.station = station
-        self.source = station.source
-        self.opened = False
-        self.backoff = 1.0
-        self.retry_at = 0.0
-        self.last_frame = time.monotonic()
-        self.last_publish = 0.0
-
-    def open(self) -> None:
-        try:
-            self.source.open()
-        except CameraError as exc:
-            self.station.errors.add("camera", str(exc))
-            self.opened = False
-        else:
-            self.station.camera = "ok"
-            self.opened = True
-        self.retry_at = time.monotonic() + self.backoff
-        self.last_frame = time.monotonic()
-
-    def retry(self, now: float) -> None:
-        if now < self.retry_at:
-            time.sleep(min(0.2, max(0.0, self.retry_at - now)))
-            return
-        self.open()
-        self.backoff = 1.0 if self.opened else min(self.backoff * 2, MAX_BACKOFF_S)
-        self.retry_at = now + self.backoff
-
-    def _close(self, why: str) -> None:
-        self.station.errors.add("camera", why)
-        with contextlib.suppress(Exception):
-            self.source.close()
-        self.opened = False
-        self.retry_at = time.monotonic() + self.backoff
-
-    def read(self) -> Frame | None:
-        """The next frame; None when there is none yet (the camera may be closed for a retry)."""
-        try:
-            frame = self.source.read(timeout=0.5)
-        except CameraError as exc:
-            self._close(str(exc))
-            return None
-        if frame is not None:
-            self.last_frame = time.monotonic()
-            self.backoff = 1.0
-            self.station.camera = "ok"
-            return frame
-        self.station.figures.missed_reads += 1
-        stall_s = self.station.settings.camera_stall_s
-        if time.monotonic() - self.last_frame > stall_s:
-            self._close(f"no frame from {self.source.name} for {stall_s:g} s; reopening")
-        elif time.monotonic() - self.last_publish > IDLE_PUBLISH_S:
-            self.station._publish(None, [])
-            self.published()
-        return None
-
-    def published(self) -> None:
-        self.last_publish = time.monotonic()
