@@ -112,6 +112,10 @@ def print_noise(real: Path) -> None:
         print("\n".join(measured(real / profile.source) + simulated(f"sim {name}", noise=name)))
 
 
+def _or_one(share: float | None) -> float:
+    return 1.0 if share is None else share
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -132,7 +136,9 @@ def main() -> int:
             misses.append((seed, len(result.truth), len(result.judged)))
         print(f"\r[{'#' * (30 * n // len(cases)):30s}] set {n}/{len(cases)}", end="", file=sys.stderr)
     print(file=sys.stderr)
-    per_fault = {c: {"precision": round(tally.precision(c), 3), "recall": round(tally.recall(c), 3),
+    # A fault never named (precision) or never there (recall) gives nothing to miss: 1.0.
+    per_fault = {c: {"precision": round(_or_one(tally.precision(c)), 3),
+                     "recall": round(_or_one(tally.recall(c)), 3),
                      "true": tally.tp[c] + tally.fn[c]} for c in FAULTS}
     figures = {
         "sets": tally.sets, "reps": tally.reps, "frames": tally.frames,

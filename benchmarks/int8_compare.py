@@ -216,39 +216,19 @@ def tf_truth(est: PoseEstimator, photos: Path) -> tuple[int, float]:
 
 
 def coaching(full: PoseEstimator, int8: PoseEstimator, photos: Path) -> int:
-    """Differences in posture of the labelled photos and in the reps of the real movements."""
-    from station.coach.coach import Coach
-    from station.coach.events import RepFinished
-    from station.coach.posture import describe_frame
-    from station.config.settings import Settings
-    from station.int8.gate import rep_frames
+    """Differences in posture of the labelled photos and in the reps of the real movements,
+    measured as the gate measures them (``station/int8/gate.py``); each one printed."""
+    from station.int8.gate import REAL_MOVEMENTS, movement_differences, posture_differences
 
-    labels, differences = json.loads((photos / "labels.json").read_text()), 0
-    poses = {}
-    for name in labels:
-        records = []
-        for est in (full, int8):
-            pose, record = est.process(read_image(photos / name), video=False), {}
-            describe_frame(pose, record)
-            records.append({k: record[k] for k in ("view", "phase", "spine")})
-            poses.setdefault(name, []).append(pose)
-        if records[0] != records[1]:
-            differences += 1
-            print(f"  DIFFERENCE {name}: full {records[0]}, int8 {records[1]} (label {labels[name]})")
-    for move in ("Good_Morning", "Box_Squat", "Standing_Toe_Touches"):
-        start, end = f"{move}__0.jpg", f"{move}__1.jpg"
-        reps: list[list] = []
-        for k in (0, 1):
-            coach = Coach(Settings())
-            frames = rep_frames(poses[start][k], poses[end][k])
-            events = [e for t, p in frames for e in coach.step(t, p, None, None).events]
-            reps.append([(sorted(r.faults), r.verdict) for r in events if isinstance(r, RepFinished)])
-        if reps[0] != reps[1]:
-            differences += 1
-            print(f"  DIFFERENCE {start} -> {end}: full {reps[0]}, int8 {reps[1]}")
-        else:
-            print(f"  {start} -> {end}: same reps with both: {reps[0]}")
-    return differences
+    labels = json.loads((photos / "labels.json").read_text())
+    differences = posture_differences(full, int8, {n: read_image(photos / n) for n in sorted(labels)})
+    names = {n for start, end, _ in REAL_MOVEMENTS for n in (start, end)}
+    poses = {n: (full.process(rgb, video=False), int8.process(rgb, video=False))
+             for n, rgb in ((n, read_image(photos / n)) for n in sorted(names))}
+    differences += movement_differences(poses)
+    for d in differences:
+        print(f"  DIFFERENCE {d}")
+    return len(differences)
 
 
 def main() -> int:

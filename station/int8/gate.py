@@ -24,10 +24,14 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from station.pose.landmarks import COCO_TO_BLAZEPOSE, Pose
+
+if TYPE_CHECKING:
+    from station.coach.events import RepFinished
 
 # Issue 18's gates, measured then on the recorded build (README, "Measured figures").
 MEDIAN_LIMIT_PCT = 0.3  # median landmark distance to the float engine, % of the image diagonal
@@ -114,19 +118,18 @@ def rep_frames(a: Pose, b: Pose, reps: int = 2, seed: int = 0) -> list[tuple[flo
     return frames
 
 
-def movement_faults(a: Pose, b: Pose) -> list[frozenset[str]]:
-    """The faults of each rep the coach counts between two poses (no switch: the hips' travel
-    stands in for the wall)."""
-    from station.coach.coach import Coach
-    from station.coach.events import RepFinished
+def movement_reps(a: Pose, b: Pose) -> list[RepFinished]:
+    """The reps a fresh coach counts over :func:`rep_frames` between two poses (no switch: the
+    hips' travel stands in for the wall)."""
+    from station.coach.run import Frame, reps_over
     from station.config.settings import Settings
 
-    coach = Coach(Settings())
-    faults: list[frozenset[str]] = []
-    for t, pose in rep_frames(a, b):
-        faults += [frozenset(map(str, e.faults)) for e in coach.step(t, pose, None, None).events
-                   if isinstance(e, RepFinished)]
-    return faults
+    return reps_over([Frame(t, pose) for t, pose in rep_frames(a, b)], Settings())
+
+
+def movement_faults(a: Pose, b: Pose) -> list[frozenset[str]]:
+    """The faults of each rep the coach counts between two poses."""
+    return [frozenset(map(str, r.faults)) for r in movement_reps(a, b)]
 
 
 def photo_posture(estimator, rgb: np.ndarray) -> dict[str, object]:
@@ -137,6 +140,31 @@ def photo_posture(estimator, rgb: np.ndarray) -> dict[str, object]:
     pose = estimator.process(rgb, video=False)
     describe_frame(pose, record, estimator.silhouette() if pose is not None else None)
     return {k: record.get(k) for k in ("view", "phase", "spine")}
+
+
+def posture_differences(reference, candidate, images: dict[str, np.ndarray]) -> list[str]:
+    """Where the view, phase or spine of a photo differ between the two engines, one line each."""
+    differences = []
+    for name, rgb in images.items():
+        want, got = photo_posture(reference, rgb), photo_posture(candidate, rgb)
+        differences += [f"{name} {k}: float {want[k]}, int8 {got[k]}" for k in want if want[k] != got[k]]
+    return differences
+
+
+def movement_differences(poses: dict[str, tuple[Pose | None, Pose | None]]) -> list[str]:
+    """Where the reps of :data:`REAL_MOVEMENTS` differ, made from each engine's poses of the
+    photos (``poses``: photo name -> (reference's pose, candidate's pose))."""
+    differences = []
+    for start, end, _ in REAL_MOVEMENTS:
+        (a0, b0), (a1, b1) = poses[start], poses[end]
+        if a0 is None or b0 is None or a1 is None or b1 is None:
+            differences.append(f"{start} -> {end}: a pose is missing")
+            continue
+        want_faults, got_faults = movement_faults(a0, a1), movement_faults(b0, b1)
+        if want_faults != got_faults:
+            differences.append(f"{start} -> {end} reps: float {[sorted(f) for f in want_faults]}, "
+                               f"int8 {[sorted(f) for f in got_faults]}")
+    return differences
 
 
 def measure(reference, candidate, photos: Path,
@@ -174,19 +202,9 @@ def measure(reference, candidate, photos: Path,
             err = np.abs(pose.xy[list(COCO_TO_BLAZEPOSE)] - truth[name]).max(axis=1)
             within += int((err <= TF_TOLERANCE_PX).sum())
     labels = json.loads((photos / "labels.json").read_text())
-    for name in sorted(labels):
-        want, got = photo_posture(reference, images[name]), photo_posture(candidate, images[name])
-        differences += [f"{name} {k}: float {want[k]}, int8 {got[k]}" for k in want if want[k] != got[k]]
+    differences += posture_differences(reference, candidate, {name: images[name] for name in sorted(labels)})
     progress(f"posture compared on {len(labels)} labelled photos")
-    for start, end, _ in REAL_MOVEMENTS:
-        (a0, b0), (a1, b1) = poses[start], poses[end]
-        if a0 is None or b0 is None or a1 is None or b1 is None:
-            differences.append(f"{start} -> {end}: a pose is missing")
-            continue
-        want_faults, got_faults = movement_faults(a0, a1), movement_faults(b0, b1)
-        if want_faults != got_faults:
-            differences.append(f"{start} -> {end} reps: float {[sorted(f) for f in want_faults]}, "
-                               f"int8 {[sorted(f) for f in got_faults]}")
+    differences += movement_differences(poses)
     progress(f"coaching compared on {len(REAL_MOVEMENTS)} real movements")
     pooled = np.concatenate(dists) if dists else np.array([np.inf])
     return Agreement(float(np.median(pooled)), float(np.percentile(pooled, 95)), len(dists),

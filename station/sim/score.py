@@ -10,12 +10,11 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from station.coach.coach import Coach
 from station.coach.events import RepFinished
-from station.coach.faults import FAULTS
+from station.coach.run import reps_over
+from station.coach.tally import FaultTally
 from station.coach.vocabulary import FaultCode, Verdict
 from station.config.settings import Settings
 from station.sim import Body, SetPlan, Trainee
@@ -38,16 +37,14 @@ class SetResult:
 
 
 @dataclass
-class Tally:
+class Tally(FaultTally):
+    """The suite's counts: sets, reps and the coach's time, and per fault (:class:`FaultTally`)."""
+
     sets: int = 0
     exact_sets: int = 0
     reps: int = 0
     frames: int = 0
     coach_s: float = 0.0
-    tp: Counter[FaultCode] = field(default_factory=Counter)
-    fp: Counter[FaultCode] = field(default_factory=Counter)
-    fn: Counter[FaultCode] = field(default_factory=Counter)
-    spine_judged_good: int = 0
     good_judged_good: int = 0
     good_reps: int = 0
 
@@ -60,28 +57,15 @@ class Tally:
         if not r.count_exact:
             # Reps cannot be paired one to one: every true fault is missed, every judged one extra.
             for truth in r.truth:
-                self.fn.update(truth)
+                self.missed(truth)
             for rep in r.judged:
-                self.fp.update(rep.faults)
+                self.unpaired(rep.faults)
             return
         for truth, rep in zip(r.truth, r.judged, strict=True):
-            judged = set(rep.faults)
-            self.tp.update(truth & judged)
-            self.fn.update(truth - judged)
-            self.fp.update(judged - truth)
-            if any(FAULTS[c].spine for c in truth) and rep.verdict == Verdict.GOOD:
-                self.spine_judged_good += 1
+            self.paired(truth, set(rep.faults), rep.verdict)
             if not truth:
                 self.good_reps += 1
                 self.good_judged_good += rep.verdict == Verdict.GOOD
-
-    def precision(self, code: FaultCode) -> float:
-        n = self.tp[code] + self.fp[code]
-        return self.tp[code] / n if n else 1.0
-
-    def recall(self, code: FaultCode) -> float:
-        n = self.tp[code] + self.fn[code]
-        return self.tp[code] / n if n else 1.0
 
 
 def settings_for(trainee: Trainee, plan: SetPlan, base: Settings | None = None) -> Settings:
@@ -96,12 +80,9 @@ def settings_for(trainee: Trainee, plan: SetPlan, base: Settings | None = None) 
 def score_set(body: Body, plan: SetPlan, seed: int = 0, settings: Settings | None = None) -> SetResult:
     """Run a fresh coach over one simulated set."""
     trainee = Trainee(body, plan, seed=seed)
-    frames = list(trainee.frames())
-    coach = Coach(settings_for(trainee, plan, settings))
-    judged: list[RepFinished] = []
+    frames = list(trainee.frames())  # made before the clock starts: only the coach is timed
+    settings = settings_for(trainee, plan, settings)
     t0 = time.perf_counter()
-    for f in frames:
-        step = coach.step(f.t, f.pose, f.dowel, f.wall_contact)
-        judged.extend(e for e in step.events if isinstance(e, RepFinished))
+    judged = reps_over(frames, settings)
     elapsed = time.perf_counter() - t0
     return SetResult([frozenset(r.faults) for r in trainee.truth], judged, len(frames), elapsed)

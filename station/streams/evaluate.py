@@ -37,15 +37,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from station.coach.coach import Coach
 from station.coach.events import RepFinished, RepStarted
-from station.coach.faults import FAULTS
+from station.coach.run import coach_over
+from station.coach.tally import FaultTally
 from station.coach.vocabulary import Verdict
 from station.config.settings import Settings
-from station.streams.format import BadLine, read_stream
+from station.streams.format import StreamFrames, read_stream
 
 LABELS = "labels.json"
-SPINE_FAULTS = frozenset(code.value for code, fault in FAULTS.items() if fault.spine)
 SLACK_S = 0.3  # s: a labelled rep's deepest moment may fall this far outside the coach's rep
 # A zip unpacks to at most this much: a kept set's stream is 1-2 MB, so hundreds of sets fit, and
 # a zip bomb does not fill the disk.
@@ -143,38 +142,29 @@ def load_labels(folder: Path) -> list[Recording]:
 
 def run_recording(recording: Recording, settings: Settings) -> Result:
     """A fresh coach over one stream, with its dowel and wall contact as recorded (mostly none)."""
-    coach = Coach(settings)
     reps: list[CountedRep] = []
-    frames = bad = 0
     start = 0.0
     with recording.path.open(encoding="utf-8", errors="replace") as lines:
-        for item in read_stream(lines):
-            if isinstance(item, BadLine):
-                bad += 1
-                continue
-            frames += 1
-            for event in coach.step(item.t, item.pose, item.dowel, item.wall_contact).events:
-                if isinstance(event, RepStarted):
-                    start = event.t
-                elif isinstance(event, RepFinished):
-                    faults = tuple(str(c) for c in event.faults)
-                    reps.append(CountedRep(str(event.verdict), faults, min(start, event.t), event.t))
-    return Result(recording, reps, frames, bad)
+        stream = StreamFrames(read_stream(lines))
+        for event in coach_over(stream, settings):
+            if isinstance(event, RepStarted):
+                start = event.t
+            elif isinstance(event, RepFinished):
+                faults = tuple(str(c) for c in event.faults)
+                reps.append(CountedRep(str(event.verdict), faults, min(start, event.t), event.t))
+    return Result(recording, reps, stream.frames, stream.bad_lines)
 
 
 @dataclass
-class Score:
-    """Counts over many recordings: exact sets, and per fault true/false alarms and misses."""
+class Score(FaultTally):
+    """Counts over many recordings: exact sets, and per fault (:class:`FaultTally`) over the
+    faults the labels judge."""
 
     sets: int = 0
     exact_sets: int = 0
     expected_reps: int = 0
     counted_reps: int = 0
-    tp: Counter[str] = field(default_factory=Counter)
-    fp: Counter[str] = field(default_factory=Counter)
-    fn: Counter[str] = field(default_factory=Counter)
     judged: set[str] = field(default_factory=set)
-    spine_judged_good: int = 0
 
     def add(self, result: Result) -> None:
         rec = result.recording
@@ -188,26 +178,14 @@ class Score:
         pairs = pair_reps(rec, result.reps)
         for i, truth in enumerate(rec.rep_faults):
             if i not in pairs:
-                self.fn.update(truth)
+                self.missed(truth)
         paired = set(pairs.values())
         for j, rep in enumerate(result.reps):
             if j not in paired:
-                self.fp.update(frozenset(rep.faults) & rec.judged)
+                self.unpaired(frozenset(rep.faults) & rec.judged)
         for i, j in pairs.items():
             truth, rep = rec.rep_faults[i], result.reps[j]
-            judged = frozenset(rep.faults) & rec.judged
-            self.tp.update(truth & judged)
-            self.fn.update(truth - judged)
-            self.fp.update(judged - truth)
-            self.spine_judged_good += bool(truth & SPINE_FAULTS) and rep.verdict == Verdict.GOOD
-
-    def precision(self, code: str) -> float | None:
-        n = self.tp[code] + self.fp[code]
-        return self.tp[code] / n if n else None
-
-    def recall(self, code: str) -> float | None:
-        n = self.tp[code] + self.fn[code]
-        return self.tp[code] / n if n else None
+            self.paired(truth, frozenset(rep.faults) & rec.judged, rep.verdict)
 
 
 def pair_reps(recording: Recording, reps: list[CountedRep]) -> dict[int, int]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -113,3 +113,32 @@ def read_stream(lines: Iterable[str]) -> Iterator[StreamFrame | BadLine]:
             continue
         last_t = frame.t
         yield frame
+
+
+class StreamFrames:
+    """The frames of :func:`read_stream`'s items, counted (``frames``, ``bad_lines``) as they are
+    read; each bad line is also handed to ``on_bad``, if given, once counted.
+
+        >>> import io
+        >>> stream = StreamFrames(read_stream(io.StringIO('{"t": 1}\\nnot json\\n')), print)
+        >>> [f.t for f in stream]
+        line 2: not JSON (Expecting value)
+        [1.0]
+        >>> stream.frames, stream.bad_lines
+        (1, 1)
+    """
+
+    def __init__(self, items: Iterable[StreamFrame | BadLine],
+                 on_bad: Callable[[BadLine], None] | None = None) -> None:
+        self._items, self._on_bad = items, on_bad
+        self.frames = self.bad_lines = 0
+
+    def __iter__(self) -> Iterator[StreamFrame]:
+        for item in self._items:
+            if isinstance(item, BadLine):
+                self.bad_lines += 1
+                if self._on_bad is not None:
+                    self._on_bad(item)
+                continue
+            self.frames += 1
+            yield item

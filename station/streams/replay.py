@@ -14,11 +14,11 @@ import json
 from collections import Counter
 from typing import Any, TextIO
 
-from station.coach.coach import Coach
 from station.coach.events import RepFinished
+from station.coach.run import coach_over
 from station.coach.vocabulary import Verdict
 from station.config.settings import Settings
-from station.streams.format import BadLine, read_stream
+from station.streams.format import BadLine, StreamFrames, read_stream
 
 MAX_LINE_ERRORS = 20  # after this many, bad lines are only counted
 
@@ -26,29 +26,26 @@ MAX_LINE_ERRORS = 20  # after this many, bad lines are only counted
 def replay(lines: TextIO, settings: Settings, out: TextIO, err: TextIO, as_json: bool = False,
            events: str = "reps") -> int:
     """Run the coach over ``lines``; print rep_finished events (``events="all"``: every event)."""
-    coach = Coach(settings)
     faults: Counter[str] = Counter()
-    reps = good = frames = bad = 0
-    for item in read_stream(lines):
-        if isinstance(item, BadLine):
-            bad += 1
-            if bad <= MAX_LINE_ERRORS:
-                print(f"warning: {item}", file=err)
+    reps = good = 0
+
+    def warn(line: BadLine) -> None:
+        if stream.bad_lines <= MAX_LINE_ERRORS:
+            print(f"warning: {line}", file=err)
+
+    stream = StreamFrames(read_stream(lines), warn)
+    for event in coach_over(stream, settings):
+        if isinstance(event, RepFinished):
+            reps += 1
+            good += event.verdict == Verdict.GOOD
+            faults.update(event.faults)
+        elif events != "all":
             continue
-        frames += 1
-        step = coach.step(item.t, item.pose, item.dowel, item.wall_contact)
-        for event in step.events:
-            if isinstance(event, RepFinished):
-                reps += 1
-                good += event.verdict == Verdict.GOOD
-                faults.update(event.faults)
-            elif events != "all":
-                continue
-            _print_event(event.as_dict(), out, as_json)
-    if bad > MAX_LINE_ERRORS:
-        print(f"warning: {bad - MAX_LINE_ERRORS} more bad lines", file=err)
+        _print_event(event.as_dict(), out, as_json)
+    if stream.bad_lines > MAX_LINE_ERRORS:
+        print(f"warning: {stream.bad_lines - MAX_LINE_ERRORS} more bad lines", file=err)
     summary = {"event": "summary", "reps": reps, "good": good, "faults": dict(sorted(faults.items())),
-               "frames": frames, "bad_lines": bad}
+               "frames": stream.frames, "bad_lines": stream.bad_lines}
     _print_event(summary, out, as_json)
     return 0
 

@@ -14,6 +14,7 @@ import pytest
 from station.coach.coach import CUE_FRONT, Coach
 from station.coach.events import RepFinished, SetEnded, SetStarted, WallTouched
 from station.coach.faults import FAULTS
+from station.coach.run import coach_over
 from station.config.settings import Settings
 from station.sim import Body, RepPlan, SetPlan, Trainee, rep_plan
 from station.sim.score import score_set, settings_for
@@ -22,11 +23,7 @@ from station.streams.replay import replay
 
 
 def run(trainee: Trainee, settings: Settings | None = None) -> list:
-    coach = Coach(settings or settings_for(trainee, trainee.plan))
-    events = []
-    for f in trainee.frames():
-        events.extend(coach.step(f.t, f.pose, f.dowel, f.wall_contact).events)
-    return events
+    return list(coach_over(trainee.frames(), settings or settings_for(trainee, trainee.plan)))
 
 
 def reps_of(events: list) -> list[RepFinished]:

@@ -8,6 +8,7 @@ import pytest
 
 from station.coach.coach import Coach
 from station.coach.events import RepFinished, RepStarted, SetEnded, SetStarted
+from station.coach.run import coach_over
 from station.coach.vocabulary import FaultCode
 from station.config.settings import Settings
 from station.sim import Body, RepPlan, SetPlan, Trainee
@@ -17,11 +18,7 @@ from station.sim.score import settings_for
 
 def judged(plan: SetPlan, seed: int = 4, settings: Settings | None = None) -> tuple[list, Trainee]:
     trainee = Trainee(Body(), plan, seed=seed)
-    coach = Coach(settings or settings_for(trainee, plan))
-    events = []
-    for f in trainee.frames():
-        events.extend(coach.step(f.t, f.pose, f.dowel, f.wall_contact).events)
-    return events, trainee
+    return list(coach_over(trainee.frames(), settings or settings_for(trainee, plan))), trainee
 
 
 @pytest.mark.parametrize("noise_px", [0.5, 2.0, 4.0])

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from station.cli.main import main
-from station.coach.coach import Coach
 from station.coach.events import RepFinished
+from station.coach.run import reps_over
 from station.config.settings import Settings
 from station.sim import Body, RepPlan, SetPlan, Trainee
 from station.streams.evaluate import (
@@ -28,7 +28,7 @@ from station.streams.evaluate import (
     run,
     run_recording,
 )
-from station.streams.format import StreamFrame, read_stream, write_frame
+from station.streams.format import StreamFrame, StreamFrames, read_stream, write_frame
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 
@@ -105,12 +105,10 @@ def _write_set(folder: Path) -> tuple[list[frozenset[str]], list[RepFinished]]:
          "labelled_by": "the simulator"},
         {"name": "count only", "file": "set.jsonl", "expected_reps": 7}]}
     (folder / "labels.json").write_text(json.dumps(labels), encoding="utf-8")
-    coach, reps = Coach(Settings()), []
     with (folder / "set.jsonl").open(encoding="utf-8") as lines:
-        for item in read_stream(lines):
-            assert isinstance(item, StreamFrame)
-            reps += [e for e in coach.step(item.t, item.pose, item.dowel, item.wall_contact).events
-                     if isinstance(e, RepFinished)]
+        stream = StreamFrames(read_stream(lines))
+        reps = reps_over(stream, Settings())
+    assert stream.bad_lines == 0
     return truth, reps
 
 
