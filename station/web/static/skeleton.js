@@ -49,6 +49,13 @@ function fitCanvas(canvas) {
   return canvas.getContext("2d");
 }
 
+// Which way the wall is from the member in the image: 1 towards larger x, -1 towards smaller. The
+// wall is behind the member, so it is on the left of one facing right; with no facing known, the
+// pose's near side stands in for it.
+function wallSide(v) {
+  return (v.facing || v.pose[0]) === "right" ? -1 : 1;
+}
+
 function onDowel(p, dowel) {  // the point of the dowel's line nearest p
   if (!dowel) return p;
   const [ax, ay, bx, by] = dowel, dx = bx - ax, dy = by - ay, n = dx * dx + dy * dy || 1;
@@ -62,7 +69,7 @@ function onDowel(p, dowel) {  // the point of the dowel's line nearest p
 function wallOf(v, before) {
   const pts = pointsOf(v.pose);
   if (v.wall === null || v.wall === undefined || !pts || !pts.hip) return v.wall ?? null;
-  const back = (v.facing || v.pose[0]) === "right" ? -1 : 1;
+  const back = wallSide(v);
   const torso = pts.shoulder ? Math.hypot(pts.shoulder[0] - pts.hip[0], pts.shoulder[1] - pts.hip[1]) : 0;
   const buttocks = pts.hip[0] + back * 0.2 * torso;
   const wall = before ?? v.wall;
@@ -83,7 +90,7 @@ function draw(canvas, v, box) {
   ctx.lineCap = "round"; ctx.lineJoin = "round";
   ctx.strokeStyle = "#8a8a8a"; ctx.lineWidth = u / 2;  // floor
   ctx.beginPath(); ctx.moveTo(0, floor); ctx.lineTo(W, floor); ctx.stroke();
-  if (v.wall !== null && v.wall !== undefined) drawWall(ctx, P([v.wall, 0])[0], floor, u, v.facing || v.pose[0]);
+  if (v.wall !== null && v.wall !== undefined) drawWall(ctx, P([v.wall, 0])[0], floor, u, wallSide(v));
   ctx.strokeStyle = "#e8e8e8"; ctx.lineWidth = 1.6 * u;
   for (const [a, b] of BONES) {
     if (!pts[a] || !pts[b]) continue;
@@ -100,8 +107,7 @@ function draw(canvas, v, box) {
   drawContacts(ctx, pts, v, P, u);
 }
 
-function drawWall(ctx, x, floor, u, facing) {
-  const away = facing === "right" ? -1 : 1;  // the wall is behind the member
+function drawWall(ctx, x, floor, u, away) {  // away: wallSide's, the wall's side of its line
   ctx.fillStyle = "#2a2a2a"; ctx.fillRect(away > 0 ? x : 0, 0, away > 0 ? ctx.canvas.width - x : x, floor);
   ctx.strokeStyle = "#bbb"; ctx.lineWidth = u;
   ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, floor); ctx.stroke();
@@ -111,8 +117,7 @@ function drawWall(ctx, x, floor, u, facing) {
 }
 
 function drawContacts(ctx, pts, v, P, u) {
-  const facing = v.facing || v.pose[0];
-  const back = facing === "right" ? -1 : 1;  // labels go on the wall's side of the dowel
+  const back = wallSide(v);  // labels go on the wall's side of the dowel
   ctx.font = `700 ${3.4 * u}px system-ui, sans-serif`; ctx.textBaseline = "middle";
   ctx.textAlign = back > 0 ? "left" : "right";
   for (const [key, mark, label] of CONTACTS) {
