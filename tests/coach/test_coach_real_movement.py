@@ -4,11 +4,12 @@ dowel in view. Simulated, with the true labels; the real corpus lives in tests/d
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from station.coach.coach import Coach
 from station.coach.events import RepFinished, RepStarted, SetEnded, SetStarted
-from station.coach.run import coach_over
+from station.coach.run import Frame, coach_over
 from station.coach.vocabulary import FaultCode
 from station.config.settings import Settings
 from station.sim import Body, RepPlan, SetPlan, Trainee
@@ -104,13 +105,9 @@ def test_a_rep_that_never_comes_back_up_is_no_rep() -> None:
     plan = SetPlan(reps=(RepPlan(), RepPlan(), RepPlan()), noise_px=1.0)
     trainee = Trainee(Body(), plan, seed=4)
     bottom = trainee.truth[2].t_start + 0.5 * (trainee.truth[2].t_end - trainee.truth[2].t_start)
-    coach = Coach(settings_for(trainee, plan))
-    events = []
-    frames = [f for f in trainee.frames() if f.t <= bottom]
-    for f in frames:
-        events.extend(coach.step(f.t, f.pose, f.dowel, f.wall_contact).events)
-    for k in range(1, 150):
-        events.extend(coach.step(bottom + k / 30, None, None, None).events)
+    frames = [*(f for f in trainee.frames() if f.t <= bottom),
+              *(Frame(bottom + k / 30, None) for k in range(1, 150))]  # out of view from the bottom
+    events = list(coach_over(frames, settings_for(trainee, plan)))
     assert [e.rep for e in events if isinstance(e, RepStarted)] == [1, 2, 3]
     assert [e.rep for e in events if isinstance(e, RepFinished)] == [1, 2]
     ended = [e for e in events if isinstance(e, SetEnded)]
@@ -124,10 +121,7 @@ def test_a_rep_first_seen_after_the_member_was_out_of_view_is_lost_tracking() ->
     trainee = Trainee(Body(), plan, seed=4)
     second = trainee.truth[1]
     gone = (second.t_start + 0.1, second.t_start + 0.1 + 0.6 * (second.t_end - second.t_start))
-    coach = Coach(settings_for(trainee, plan))
-    events = []
-    for f in trainee.frames():
-        pose = None if gone[0] <= f.t <= gone[1] else f.pose
-        events.extend(coach.step(f.t, pose, f.dowel, f.wall_contact).events)
+    frames = [replace(f, pose=None) if gone[0] <= f.t <= gone[1] else f for f in trainee.frames()]
+    events = list(coach_over(frames, settings_for(trainee, plan)))
     done = [e for e in events if isinstance(e, RepFinished)]
     assert [e.faults for e in done] == [(), (FaultCode.LOST_TRACKING,), ()], [e.faults for e in done]
