@@ -1,0 +1,108 @@
+"""Staff accounts: the list, adding one, removing one (never the last), changing your password."""
+
+from __future__ import annotations
+
+import time
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from station.storage.replog import StoreError
+from station.web import auth
+from station.web.auth import login_required, staff_user
+from station.web.humane import ago
+from station.web.staff.common import busy, client_address, current_station, staff, wait_page
+
+
+def account_errors(name: str, password: str, again: str) -> dict[str, str]:
+    """What is wrong with a new account's name and password, by form field (empty: nothing)."""
+    errors = {}
+    problem = auth.name_problem(name, current_station().store.account_names())
+    if problem:
+        errors["name"] = problem
+    weak = auth.password_problem(password, name)
+    if weak:
+        errors["password"] = weak
+    elif password != again:
+        errors["password2"] = "the two passwords differ"
+    return errors
+
+
+@staff.route("/accounts", methods=["GET", "POST"])
+@login_required
+def accounts() -> ResponseReturnValue:
+    errors: dict[str, str] = {}
+    name = ""
+    if request.method == "POST":
+        name = auth.normal_name(request.form.get("name", ""))
+        password = request.form.get("password", "")
+        errors = account_errors(name, password, request.form.get("password2", ""))
+        if not errors:
+            with auth.hashes().slot() as free:
+                if not free:
+                    return wait_page(2, "Busy", 503)
+                try:
+                    current_station().store.add_account(name, auth.hash_password(password))
+                    flash(f"Account {name} added.")
+                    return redirect(url_for("staff.accounts"))
+                except StoreError as exc:
+                    errors["name"] = str(exc)
+    return _accounts_page(errors, name, 422 if errors else 200)
+
+
+def _accounts_page(errors: dict[str, str], name: str = "", status: int = 200) -> ResponseReturnValue:
+    listed = [dict(a, created_ago=ago(a["created"]),
+                   created_on=time.strftime("%Y-%m-%d", time.localtime(a["created"])))
+              for a in current_station().store.accounts()]
+    return render_template("accounts.html", errors=errors, name=name, accounts=listed,
+                           me=staff_user(), rules=auth.PASSWORD_RULES), status
+
+
+@staff.post("/accounts/remove")
+@login_required
+def account_remove() -> ResponseReturnValue:
+    """Remove an account (never the last); its sessions end with it, and removing your own
+    signs you out here too."""
+    name = request.form.get("name", "")
+    store = current_station().store
+    if store.account(name) is None:
+        flash(f"There is no account named {name[:40]!r}.", "error")
+    elif not store.remove_account(name):
+        flash(f"{name} is the last account: add another first, or nobody could sign in.", "error")
+    elif name == staff_user():
+        session.clear()
+        flash(f"Your account {name} was removed; you are signed out.")
+        return redirect(url_for("staff.signin"))
+    else:
+        flash(f"Account {name} removed; its sign-ins have ended.")
+    return redirect(url_for("staff.accounts"))
+
+
+@staff.post("/password")
+@login_required
+def password() -> ResponseReturnValue:
+    """A new password for the signed-in account: every other session of it ends."""
+    name = staff_user() or ""
+    store = current_station().store
+    account = store.account(name)
+    new = request.form.get("new_password", "")
+    weak = auth.password_problem(new, name) or (
+        "the two new passwords differ" if new != request.form.get("new_password2") else None)
+    key = f"password:{client_address()}"
+    wait = auth.throttle().attempt(key)
+    if wait:
+        return wait_page(wait)
+    with auth.hashes().slot() as free:
+        if not free:
+            return busy(key)
+        right = account is not None and auth.check_password(request.form.get("password", ""),
+                                                            account["password_hash"])
+        if right and not weak:
+            store.set_password_hash(name, auth.hash_password(new))
+    if not right or weak:
+        errors = {"password_change": weak or "the current password is wrong"}
+        return _accounts_page(errors, "", 422)
+    auth.throttle().reset(key)
+    auth.sign_in(name)  # this browser stays signed in, with the new generation
+    flash("Password changed; every other sign-in of this account has ended.")
+    return redirect(url_for("staff.accounts"))

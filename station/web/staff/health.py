@@ -1,0 +1,88 @@
+"""The health page: the station's figures in words (refreshed in place from its JSON), recent
+errors and log lines; the backup and restore forms sit on it (:mod:`.backup_restore`)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import current_app, render_template
+from flask.typing import ResponseReturnValue
+
+from station.web.auth import login_required
+from station.web.guard import MAX_RESTORE_BODY
+from station.web.humane import ago, duration
+from station.web.staff.common import current_station, restart_card, staff
+
+
+@staff.get("/health")
+@login_required
+def health() -> ResponseReturnValue:
+    return health_page()
+
+
+def health_page(restore_error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    """The health page, with a refused restore's reason at its form (``restore_error``)."""
+    return render_template("health.html", v=_health_view(), restore_error=restore_error,
+                           max_mb=MAX_RESTORE_BODY // 2**20,
+                           **restart_card(current_station().restart_pending())), status
+
+
+@staff.get("/health.json")
+@login_required
+def health_json() -> ResponseReturnValue:
+    """The health page's figures, already in words, for its auto-refresh."""
+    response = current_app.json.response(_health_view())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _health_view() -> dict[str, Any]:
+    """Everything the health page shows, as the words it shows (durations humane)."""
+    station = current_station()
+    h = station.health()
+    clock = "%H:%M:%S"
+    return {
+        "status": h["status"], "service": h["service"], "warnings": h["warnings"],
+        "figures": _figures(h),
+        "errors": [{"when": ago(e["t"]), "source": e["source"], "message": e["message"]}
+                   for e in h["errors"]],
+        "log": [dict(line, when=time.strftime(clock, time.localtime(line["t"])))
+                for line in station.log_lines.lines(50)],
+    }
+
+
+def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
+    """(key, label, text, problem) rows of the health table."""
+    switch = h["switch"]
+    if switch["enabled"]:
+        wall = ("pressed" if switch["pressed"] else "open") + (
+            ": STUCK closed, check the pad" if switch["stuck"] else "")
+    else:
+        wall = "not fitted"
+    rows = [
+        ("camera", "Camera", f"{h['camera']} ({h['camera_name']})", h["camera"] != "ok"),
+        ("fps", "Frames per second", f"{h['fps']}", False),
+        ("inference", "Pose inference", f"{h['inference_ms']} ms", False),
+        ("coach", "Coach", f"{h['coach_ms']} ms", False),
+        ("frames", "Frames / missed reads / dropped snapshots",
+         f"{h['frames']} / {h['missed_reads']} / {h['dropped_snapshots']}", False),
+        ("switch", "Wall switch", wall, bool(switch["stuck"])),
+        ("database", "Rep log", "ok" if h["database_ok"] else "FAILING: see the errors below",
+         not h["database_ok"]),
+        ("disk", "Disk free", f"{h['disk_free_mb']} MB (rep log {h['db_size_mb']} MB)", False),
+        ("uptime", "Uptime", duration(h["uptime_s"]), False),
+        ("version", "Version", h["version"] + (" (demo)" if h["demo"] else ""), False),
+    ]
+    if h.get("mqtt"):
+        rows.insert(7, ("mqtt", "MQTT", _mqtt_words(h["mqtt"]), h["mqtt"]["state"] not in
+                        ("connected", "disabled")))
+    return [{"key": k, "label": label, "text": text, "problem": bad} for k, label, text, bad in rows]
+
+
+def _mqtt_words(m: dict[str, Any]) -> str:
+    if m["state"] == "disabled":
+        return "off (no broker set)"
+    reason = f" ({m['reason']})" if m.get("reason") else ""
+    return (f"{m['state']} {m.get('broker') or ''}{reason}; {m['reps_waiting']} reps waiting, last "
+            f"acknowledged rep {m['last_ack_id']}")
