@@ -64,8 +64,8 @@ def make_station(sim: bool, realtime: bool = False, fast_sim: bool = False):
     """A demo station on the simulator (at 30 fps, or as fast as it goes with ``fast_sim``) or
     on the real pose engine over a looping video of a fixture photo."""
     from station.camera.sources import SimSource, VideoFile
-    from station.cli.main import build_parser, load_estimator
     from station.config.settings import Settings
+    from station.runtime.estimator import load_estimator
     from station.runtime.station import Station
 
     data = Path(tempfile.mkdtemp())
@@ -83,10 +83,9 @@ def make_station(sim: bool, realtime: bool = False, fast_sim: bool = False):
             writer.write(img)
         writer.release()
         source = VideoFile(video, realtime=realtime, loop=True)
-        args = build_parser().parse_args(["analyze", str(PHOTO)])
 
         def factory():
-            return load_estimator(args)
+            return load_estimator(None)  # the default data directory's models, as `station analyze` has
 
     return Station(Settings(), source, data_dir=data, estimator_factory=factory, demo=True)
 

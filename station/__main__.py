@@ -1,3 +1,3 @@
-from station.cli.main import main
+from station.cli import main
 
 raise SystemExit(main())

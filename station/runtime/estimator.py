@@ -1,4 +1,6 @@
-"""The pose estimator, loaded on the loop's first camera frame rather than at start.
+"""The pose estimator: loaded from the models folder (:func:`load_estimator`), and for the station
+loaded on the loop's first camera frame rather than at start (:func:`estimator_factory`,
+:class:`LazyEstimator`).
 
 Loading both models takes a second or more on a Pi; the page and the lights come up first. A
 load that fails (models missing or corrupt, no runtime) is said once and not retried every
@@ -15,13 +17,22 @@ frame: the station keeps serving its page and says what staff must fix.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from station.config.paths import models_dir
+from station.config.settings import Settings
 from station.pose.landmarks import Pose
 from station.pose.models import ModelError
+
+if TYPE_CHECKING:
+    from station.pose.blazepose import PoseEstimator
+
+DataDir = str | os.PathLike[str] | None  # a data directory as given (None: $STATION_DATA or the default)
 
 
 class Estimator(Protocol):
@@ -58,3 +69,51 @@ class LazyEstimator:
             if self.problem is not None and self._on_problem is not None:
                 self._on_problem(self.problem)
         return self._estimator
+
+
+def load_estimator(data: DataDir, settings: Settings | None = None, *, threads: int | None = None,
+                   model: str | None = None, segmentation: bool = False) -> PoseEstimator:
+    """The pose estimator over the models of the data directory ``data``; ``threads`` and ``model``
+    (``--threads``, ``--model``) override the settings'. :class:`ModelError` (its message says how
+    to fix it) when the models or the runtime are not usable; the command line turns that into exit
+    code 3. ``segmentation``: only ``analyze`` reads the silhouette; everything else tracks without it."""
+    from station.pose.blazepose import PoseEstimator
+
+    settings = settings or Settings()
+    return PoseEstimator.from_folder(
+        models_dir(data),
+        threads=threads or settings.pose_threads,
+        min_detection_confidence=settings.min_detection_confidence,
+        min_tracking_confidence=settings.min_tracking_confidence,
+        pose_model=model or settings.pose_model,
+        segmentation=segmentation,
+    )
+
+
+def estimator_factory(data: DataDir, settings: Settings, *, threads: int | None = None,
+                      model: str | None = None, files: bool = False) -> Callable[[], PoseEstimator]:
+    """Loads the models on the loop's first frame; checks them now to say early what is wrong.
+    ``files``: the station watches a video or a folder, where missing models end the run
+    (ModelError now) rather than leave a page that cannot coach."""
+    from station.pose import models
+
+    problems = models.check(models_dir(data))
+    if problems and files:
+        raise models.ModelError(f"{problems[0]}; {models.FIX_HINT}")
+    if problems:
+        # A station on the wall keeps serving its page (and says what is wrong) rather than
+        # restart in a loop: staff can see the health page and fix it.
+        print(f"error: {problems[0]}; {models.FIX_HINT}. The station serves its page but cannot "
+              "coach until then.", file=sys.stderr)
+    if files:
+        return lambda: load_estimator(data, settings, threads=threads, model=model)
+
+    def live() -> PoseEstimator:
+        # The live station tries the runtime in a child first: a native crash there is a message.
+        from station.pose.preflight import check_in_child
+
+        check_in_child(models_dir(data), threads or settings.pose_threads,
+                       pose_model=model or settings.pose_model)
+        return load_estimator(data, settings, threads=threads, model=model)
+
+    return live

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from station.cli.main import serve_host
+from station.cli.run import serve_host
 from station.config.paths import data_dir, models_dir
 
 

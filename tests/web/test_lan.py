@@ -17,8 +17,8 @@ import time
 import pytest
 
 from station.camera.sources import SimSource
-from station.cli.main import _saved_settings
 from station.config.settings import Settings
+from station.runtime.build import saved_settings
 from station.runtime.station import Station
 from station.storage.replog import StoreError
 from station.web import auth, create_app, make_server
@@ -263,11 +263,11 @@ def test_7_and_8_settings_that_would_brick_the_station_are_refused_by_field(app)
 
 def test_9_saved_settings_load_field_by_field(station) -> None:
     station.store.save_settings({"min_rep_s": 2.5, "camera_rotation": 45, "switch_pin": 5})
-    settings, warnings = _saved_settings(station.store)
+    settings, warnings = saved_settings(station.store)
     assert settings.min_rep_s == 2.5 and settings.camera_rotation == 0
     assert set(warnings) == {"camera_rotation", "switch_pin", "light_red_pin"}
     station.store._write('INSERT INTO settings (t, by, "values") VALUES (0, NULL, ?)', ("{not json",))
-    settings, warnings = _saved_settings(station.store)
+    settings, warnings = saved_settings(station.store)
     assert settings == Settings() and "settings" in warnings
 
 
