@@ -17,7 +17,7 @@ from station.runtime.devices import Devices, pin_factory
 from station.runtime.estimator import LazyEstimator
 from station.runtime.lights import LightPolicy
 from station.runtime.rep_recorder import RepRecorder
-from station.storage.replog import RepLog, StoreError
+from station.storage.replog import RepLog
 
 
 def rep(verdict: Verdict, faults: tuple[FaultCode, ...] = ()) -> RepFinished:
@@ -136,11 +136,6 @@ def test_the_estimator_is_loaded_once_and_a_failure_is_said_once() -> None:
     sentinel = object()
     loaded = LazyEstimator(lambda: sentinel)  # type: ignore[arg-type,return-value]
     assert loaded.get() is sentinel and loaded.get() is sentinel and loaded.problem is None
-
-
-def test_store_error_is_a_store_error() -> None:
-    # The command line maps StoreError to exit code 1: it must stay its own class.
-    assert issubclass(StoreError, Exception) and not issubclass(StoreError, ModelError)
 
 
 def test_every_label_names_its_unit_once() -> None:
