@@ -12,9 +12,6 @@ day. It prints the median render time of each, and the same by month without the
 from __future__ import annotations
 
 import argparse
-import json
-import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,30 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PASSWORD = "a long enough password"
-FAULT_SHARE = 0.04  # per fault and rep: a few faults in most sets, as the demo's trainee makes
 
 
 def fill(data_dir: Path, reps: int, now: float, seed: int = 1) -> None:
     """``reps`` reps in sets of 8 over the 365 days before ``now``, in one transaction."""
-    from station.coach.vocabulary import FaultCode
+    from station.storage.made_up import fill_history
     from station.storage.replog import RepLog
 
-    RepLog.open(data_dir).close()  # the schema, migrated
-    rng = random.Random(seed)
-    db = sqlite3.connect(data_dir / "station.db")
-    metrics = json.dumps({"duration_s": 2.4, "hip_travel": 0.31, "knee_deg": 14.0, "depth": 0.92})
-    with db:
-        for _ in range(reps // 8):
-            t = now - rng.random() * 365 * 86400
-            set_id = db.execute("INSERT INTO sets (t_start, t_end) VALUES (?, ?)", (t, t + 40)).lastrowid
-            rows = []
-            for k in range(8):
-                faults = [str(c) for c in FaultCode if rng.random() < FAULT_SHARE]
-                verdict = "fault" if faults else "good"
-                rows.append((set_id, t + 5 * k, k + 1, verdict, json.dumps(faults), metrics))
-            db.executemany("INSERT INTO reps (set_id, t, rep, verdict, faults, metrics) "
-                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
-    db.close()
+    log = RepLog.open(data_dir)
+    fill_history(log, reps, now=now, days=365, seed=seed)
+    log.close()
 
 
 def signed_in(data_dir: Path):
@@ -60,7 +43,7 @@ def signed_in(data_dir: Path):
     from station.web.auth import hash_password
 
     station = Station(Settings(), SimSource(seed=1), data_dir=data_dir, demo=True)
-    station.store.add_account("bench", hash_password(PASSWORD))
+    station.store.accounts.add("bench", hash_password(PASSWORD))
     app = create_app(station)
     client = app.test_client()
     page = client.get("/staff/signin").get_data(as_text=True)
@@ -87,6 +70,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    from station.storage.made_up import drop_trend_index
+
     now = time.time()
     for reps in args.reps:
         with tempfile.TemporaryDirectory() as folder:
@@ -98,8 +83,7 @@ def main() -> None:
             for unit in ("week", "month", "day"):
                 ms = median_ms(client, f"/staff/history?by={unit}", args.runs)
                 print(f"{reps} reps: history by {unit}: {ms:.1f} ms (median of {args.runs})")
-            with sqlite3.connect(data_dir / "station.db") as db:  # what the index buys
-                db.execute("DROP INDEX reps_t_trend")
+            drop_trend_index(station.store)  # what the index buys
             ms = median_ms(client, "/staff/history?by=month", args.runs)
             print(f"{reps} reps: history by month without the trend index: {ms:.1f} ms")
             station.store.close()

@@ -413,12 +413,20 @@ def attack_settings(st: Station) -> Row:
 
 def attack_saved_settings(st: Station) -> Row:
     """Row 9: a corrupt settings row, then one out-of-range value among good ones, at start."""
+    from station.storage.replog import RepLog
+
     out = []
     for label, values in (("corrupt row", "{not json"),
                           ("one bad value", json.dumps({"min_rep_s": 2.5, "camera_rotation": 45}))):
         st.stop()
-        with sqlite3.connect(st.data / "station.db") as db:
-            db.execute('INSERT INTO settings (t, by, "values") VALUES (?, ?, ?)', (time.time(), "x", values))
+        if label == "corrupt row":  # a row SavedSettings never writes: raw SQL, deliberate damage
+            with sqlite3.connect(st.data / "station.db") as db:
+                db.execute('INSERT INTO settings (t, by, "values") VALUES (?, ?, ?)',
+                           (time.time(), "x", values))
+        else:
+            log = RepLog.open(st.data)
+            log.saved_settings.add(json.loads(values), by="x")
+            log.close()
         st.start()
         c, _ = _staff(st, "127.0.0.11")
         health = json.loads(c.request("GET", "/api/health")[2])
@@ -430,16 +438,14 @@ def attack_saved_settings(st: Station) -> Row:
 
 def attack_damaged_log(st: Station) -> Row:
     """Row 10: a damaged page in the rep log at start."""
+    from station.storage.made_up import fill_history
+    from station.storage.replog import RepLog
+
     st.stop()
     path = st.data / "station.db"
-    db = sqlite3.connect(path)
-    with db:
-        set_id = db.execute("INSERT INTO sets (t_start) VALUES (1)").lastrowid
-        db.executemany("INSERT INTO reps (set_id, t, rep, verdict, faults, metrics) VALUES (?,?,?,?,?,?)",
-                       [(set_id, 2.0 + i, i, "good", "[]", '{"pad": "' + "x" * 60 + '"}')
-                        for i in range(3000)])
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file, where it is damaged
-    db.close()
+    log = RepLog.open(st.data)
+    fill_history(log, 3000, now=time.time(), days=30, metrics=[{"pad": "x" * 60}])
+    log.close()  # the last connection: every page in the main file, where it is damaged
     data = bytearray(path.read_bytes())
     middle = (len(data) // 4096 // 2) * 4096
     data[middle:middle + 4096] = bytes(range(256)) * 16

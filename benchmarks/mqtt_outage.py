@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -42,8 +41,14 @@ def station_proc(data: Path, url: str, seed: int) -> subprocess.Popen[bytes]:
 
 
 def log_ids(data: Path) -> list[int]:
-    with sqlite3.connect(data / "station.db") as db:
-        return [r[0] for r in db.execute("SELECT id FROM reps ORDER BY id")]
+    """Every rep id in the station's log, oldest first (read on a connection of this process's)."""
+    from station.storage.replog import RepLog
+
+    log = RepLog.open(data)
+    try:
+        return sorted(r["id"] for r in log.reps.newest_first(limit=10**9))
+    finally:
+        log.close()
 
 
 def outage(args: argparse.Namespace, tmp: Path) -> dict[str, object]:

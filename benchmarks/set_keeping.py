@@ -9,7 +9,7 @@ times into a real rep log on disk (``synchronous=FULL``, as the station runs it)
 - the loop's side: :meth:`SetKeeper.frame` per frame, with keeping on (the loop only appends);
 - the writer's side: one set turned into pose-stream lines, compressed and inserted;
 - its size: the lines, and the compressed row;
-- the loop's rep writes (``RepLog.add_rep``, every 33 ms) while another thread saves sets back to
+- the loop's rep writes (``RepLog.reps.add``, every 33 ms) while another thread saves sets back to
   back, against the same writes with nothing else going on: their slowest and 99th percentile;
   with the rep log's lock shared (as the station runs it) and without (SQLite's busy wait alone).
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 
 
 def rep_writes(log, set_id: int, seconds: float) -> list[float]:
-    """add_rep latencies (ms), one every 33 ms (the loop's frame period at 30 fps) for ``seconds``."""
+    """reps.add latencies (ms), one every 33 ms (the loop's frame period at 30 fps) for ``seconds``."""
     from station.coach.vocabulary import Verdict
 
     out = []
@@ -35,7 +35,7 @@ def rep_writes(log, set_id: int, seconds: float) -> list[float]:
     while time.monotonic() < end:
         n += 1
         t0 = time.perf_counter()
-        log.add_rep(set_id, time.time(), n, Verdict.GOOD, [], {"duration_s": 2.0})
+        log.reps.add(set_id, time.time(), n, Verdict.GOOD, [], {"duration_s": 2.0})
         out.append(1000 * (time.perf_counter() - t0))
         time.sleep(max(0.0, 0.033 - (time.perf_counter() - t0)))
     return out
@@ -54,7 +54,7 @@ def writes_while_saving(log, kept, set_ids: list[int], lines: list[str]) -> list
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
     try:
-        return rep_writes(log, log.start_set(time.time()), 2.0)
+        return rep_writes(log, log.reps.start_set(time.time()), 2.0)
     finally:
         stop.set()
         thread.join()
@@ -85,7 +85,7 @@ def main() -> int:
     per_frame: list[float] = []
     finished, saves = [], []
     for _ in range(args.sets):
-        coach, set_id = Coach(Settings()), log.start_set(time.time())
+        coach, set_id = Coach(Settings()), log.reps.start_set(time.time())
         for f in frames:
             events = coach.step(f.t, f.pose, f.dowel, f.wall_contact).events
             t0 = time.perf_counter()
@@ -93,7 +93,7 @@ def main() -> int:
             per_frame.append(1e6 * (time.perf_counter() - t0))
             for e in events:
                 if isinstance(e, RepFinished):
-                    log.add_rep(set_id, time.time(), e.rep, e.verdict, e.faults, e.metrics)
+                    log.reps.add(set_id, time.time(), e.rep, e.verdict, e.faults, e.metrics)
                 keeper.event(e, set_id)
                 if isinstance(e, SetEnded):
                     finished.append(set_id)
@@ -109,7 +109,7 @@ def main() -> int:
     packed_kb = len(zlib.compress("\n".join(lines).encode(), 6)) / 1024
     one = keeper.kept.get(finished[0]) if finished else None
 
-    quiet = rep_writes(log, log.start_set(time.time()), 2.0)
+    quiet = rep_writes(log, log.reps.start_set(time.time()), 2.0)
     busy = writes_while_saving(log, keeper.kept, finished, lines)
     apart = KeptSets(log.path)  # its own connection, no shared lock: SQLite's busy wait only
     busy_apart = writes_while_saving(log, apart, finished, lines)

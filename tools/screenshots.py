@@ -16,10 +16,7 @@ PNGs are posterised to 32 levels a channel and compressed hard (they are mostly 
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import shutil
-import sqlite3
 import tempfile
 import threading
 import time
@@ -61,28 +58,16 @@ def station() -> Station:
     return st
 
 
-def made_up_history(db_path: Path, now: float, seed: int = 12) -> None:
-    """Twelve weeks of a gym's reps, NOT real data: 3-9 sets a day of 6-10 reps, each fault rarer
+def made_up_history(st: Station, now: float, seed: int = 12) -> None:
+    """Twelve weeks of a gym's reps, NOT real data: some 500 sets of 6-10 reps, each fault rarer
     week by week (a gym that learns), so the history's charts have something to show."""
     from station.coach.vocabulary import FaultCode
+    from station.storage.made_up import fill_history
 
-    rng = random.Random(seed)
-    base = {FaultCode.HEAD_OFF_DOWEL: 0.18, FaultCode.SQUAT: 0.10, FaultCode.TOO_FAST: 0.12,
-            FaultCode.NO_WALL_TOUCH: 0.08}
-    metrics = json.dumps({"duration_s": 2.4, "hip_travel": 0.3})
-    db = sqlite3.connect(db_path)
-    with db:
-        for day in range(84, 0, -1):
-            learnt = 1 - 0.6 * (84 - day) / 84
-            for _ in range(rng.randint(3, 9)):
-                t = now - day * 86400 + rng.uniform(7, 20) * 3600
-                set_id = db.execute("INSERT INTO sets (t_start, t_end) VALUES (?, ?)", (t, t + 60)).lastrowid
-                for k in range(rng.randint(6, 10)):
-                    faults = [str(c) for c, p in base.items() if rng.random() < p * learnt]
-                    db.execute("INSERT INTO reps (set_id, t, rep, verdict, faults, metrics) VALUES "
-                               "(?, ?, ?, ?, ?, ?)", (set_id, t + 5 * k, k + 1, "fault" if faults else "good",
-                                                      json.dumps(faults), metrics))
-    db.close()
+    rates = {FaultCode.HEAD_OFF_DOWEL: 0.18, FaultCode.SQUAT: 0.10, FaultCode.TOO_FAST: 0.12,
+             FaultCode.NO_WALL_TOUCH: 0.08}
+    fill_history(st.store, 4000, now=now, days=84, seed=seed, fault_rates=rates, learning=0.6,
+                 set_size=(6, 10), metrics=[{"duration_s": 2.4, "hip_travel": 0.3}])
 
 
 def staff_pictures(browser, url: str, st: Station, out: Path) -> None:
@@ -90,8 +75,8 @@ def staff_pictures(browser, url: str, st: Station, out: Path) -> None:
     from station.web.auth import hash_password
 
     name, password = DEMO_ACCOUNT
-    st.store.add_account(name, hash_password(password))
-    made_up_history(Path(str(st.store.path)), time.time())
+    st.store.accounts.add(name, hash_password(password))
+    made_up_history(st, time.time())
     for size, (w, h) in STAFF_SIZES.items():
         page = browser.new_page(viewport={"width": w, "height": h})
         page.goto(url + "staff/signin")

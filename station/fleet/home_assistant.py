@@ -24,7 +24,7 @@ from station.storage import periods
 if TYPE_CHECKING:
     from station.fleet.broker import BrokerConfig
     from station.runtime.station import Station
-    from station.storage.replog import Outbox
+    from station.storage.outbox import Outbox
 
 # object id -> (component, name, extra configuration)
 ENTITIES: dict[str, tuple[str, str, dict[str, Any]]] = {

@@ -41,7 +41,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from station import __version__
 from station.fleet.broker import BrokerConfig, broker_config
-from station.storage.replog import Outbox, StoreError
+from station.storage import StoreError
+from station.storage.outbox import Outbox
 
 if TYPE_CHECKING:
     from station.runtime.station import Station

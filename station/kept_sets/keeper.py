@@ -34,8 +34,8 @@ from station.coach import thresholds as th
 from station.coach.events import Event, RepFinished, RepStarted, SetEnded, SetStarted
 from station.coach.geometry import Line
 from station.pose.landmarks import Pose
+from station.storage import StoreError, StoreReplaced
 from station.storage.kept_sets import KeptSets
-from station.storage.replog import StoreError, StoreReplaced
 from station.streams.format import StreamFrame, frame_to_dict
 
 # The run-up kept before a set starts: the coach starts a set after ``ready_hold_s`` of standing

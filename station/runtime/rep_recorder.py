@@ -14,7 +14,8 @@ from typing import Any
 
 from station.coach.events import Event, RepFinished, SetEnded, SetStarted
 from station.coach.vocabulary import Side
-from station.storage.replog import RepLog, StoreError, StoreReplaced
+from station.storage import StoreError, StoreReplaced
+from station.storage.replog import RepLog
 
 Message = dict[str, Any]
 
@@ -28,7 +29,7 @@ class RepRecorder:
         self._on_error = on_error
         self._on_rep = on_rep
         self._set_id: int | None = None
-        self._epoch = store.epoch  # the log the set is in (a restore starts another)
+        self._epoch = store.db.epoch  # the log the set is in (a restore starts another)
         self.failing: str | None = None  # why the last write failed; None once one goes through
 
     def record(self, event: Event) -> Message:
@@ -54,14 +55,14 @@ class RepRecorder:
         return {"type": "event", **data}
 
     def _start_set(self, facing: Side | None) -> int:
-        self._epoch = self.store.epoch
-        self._set_id = self.store.start_set(time.time(), facing)
+        self._epoch = self.store.db.epoch
+        self._set_id = self.store.reps.start_set(time.time(), facing)
         return self._set_id
 
     def _end_set(self, set_id: int) -> None:
         self._set_id = None
         with contextlib.suppress(StoreReplaced):  # a restore came: the set is not in this log
-            self.store.end_set(set_id, time.time(), epoch=self._epoch)
+            self.store.reps.end_set(set_id, time.time(), epoch=self._epoch)
 
     def _add_rep(self, event: RepFinished) -> int:
         """The rep's id in the log; a set whose start could not be stored, or that began before
@@ -73,7 +74,7 @@ class RepRecorder:
             return self._rep_in_set(self._start_set(None), event)
 
     def _rep_in_set(self, set_id: int, event: RepFinished) -> int:
-        return self.store.add_rep(set_id, time.time(), event.rep, event.verdict, event.faults,
+        return self.store.reps.add(set_id, time.time(), event.rep, event.verdict, event.faults,
                                   event.metrics, epoch=self._epoch)
 
     @property

@@ -7,10 +7,11 @@ A backup is one zip::
     settings.json   the settings in force
 
 :func:`write` makes one while the loop keeps writing (SQLite's online backup API, see
-:meth:`RepLog.snapshot_to`). :func:`check` takes an uploaded one apart and refuses it, naming
-what is wrong, unless every part holds: the zip, the hashes, ``PRAGMA integrity_check``, a
-schema this station knows (older ones are migrated), at least one staff account, settings the
-Settings schema accepts. Only then may the caller swap it in (:meth:`Station.restore`).
+:meth:`station.storage.database.Database.snapshot_to`). :func:`check` takes an uploaded one apart
+and refuses it, naming what is wrong, unless every part holds: the zip, the hashes, ``PRAGMA
+integrity_check``, a schema this station knows (older ones are migrated), at least one staff
+account, settings the Settings schema accepts. Only then may the caller swap it in
+(:meth:`Station.restore`).
 
 The file holds password hashes and any MQTT password, as the rep log does: keep it as safe.
 """
@@ -31,7 +32,8 @@ from typing import IO, Any
 from station import __version__
 from station.config.settings import Settings, SettingsError
 from station.pose.models import sha256_of
-from station.storage.replog import MIGRATIONS, RepLog, migrate
+from station.storage.replog import RepLog
+from station.storage.schema import MIGRATIONS, migrate
 
 FORMAT = "hinge-station-backup"
 FORMAT_VERSION = 1
@@ -67,7 +69,7 @@ def write(store: RepLog, settings: Settings, out: IO[bytes], work: Path) -> dict
     folder for the snapshot on its way into the zip (the data folder: /tmp may be RAM)."""
     with tempfile.TemporaryDirectory(dir=work, prefix=".backup-") as folder:
         db = Path(folder) / DB_MEMBER
-        schema = store.snapshot_to(db)
+        schema = store.db.snapshot_to(db)
         settings_bytes = json.dumps(settings.to_dict(), indent=2, sort_keys=True).encode()
         now = time.time()
         manifest = {

@@ -5,15 +5,15 @@ set here. Only landmarks are kept, never pixels: the lines are those of a pose s
 (:mod:`station.streams.format`), zlib-compressed in one row per set. Reps themselves stay in the
 ``reps`` table; a kept set adds where each rep lies in its stream (seconds from its first frame).
 
-This class has its own SQLite connection (as :class:`station.storage.replog.Outbox` has), so reading a set
+This class has its own SQLite connection (as :class:`station.storage.outbox.Outbox` has), so reading a set
 for the staff pages never takes the loop's lock. Writes (a set, a prune, labels) take the rep log's
-lock as well when given it (``RepLog.write_lock``): the loop's own rep writes then wait for one
+lock as well when given it (``Database.write_lock``): the loop's own rep writes then wait for one
 insert at most, woken the moment it ends, not by SQLite's busy wait.
 
     >>> import tempfile, pathlib
     >>> from station.storage.replog import RepLog
-    >>> log = RepLog.open(pathlib.Path(tempfile.mkdtemp())); s = log.start_set(1.0)
-    >>> _ = log.add_rep(s, 5.0, 1, Verdict.GOOD, [], {})
+    >>> log = RepLog.open(pathlib.Path(tempfile.mkdtemp())); s = log.reps.start_set(1.0)
+    >>> _ = log.reps.add(s, 5.0, 1, Verdict.GOOD, [], {})
     >>> kept = KeptSets(log.path); kept.save(s, 1.0, ['{"t":0.0}', '{"t":3.0}'], [(1, 0.5, 2.5)], False)
     >>> kept.get(s)["reps"][0]["verdict"], kept.lines(s)
     ('good', ['{"t":0.0}', '{"t":3.0}'])
@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from station.coach.vocabulary import FaultCode, Verdict
-from station.storage.replog import LogReader, RepLog, StoreError, StoreReplaced
+from station.storage import StoreError, StoreReplaced
+from station.storage.database import LogReader
+from station.storage.replog import RepLog
 
 FAULT_CODES = frozenset(str(c) for c in FaultCode)
 # zlib level 6 (its default): pose lines shrink about fivefold; 9 saves little more for more CPU.
@@ -47,8 +49,8 @@ class KeptSets(LogReader):
 
     def __init__(self, path: Path | str, write_lock: threading.Lock | None = None,
                  epoch: Callable[[], int] | None = None) -> None:
-        # The rep log's own lock (RepLog.write_lock), held around each write of this connection,
-        # and its restore count (RepLog.epoch): a set begun before a restore is not in the log.
+        # The rep log's own lock (Database.write_lock), held around each write of this connection,
+        # and its restore count (Database.epoch): a set begun before a restore is not in the log.
         self._write_lock = write_lock or threading.Lock()
         self._epoch = epoch
         # FULL: a kept set or a label survives a power cut.
@@ -57,7 +59,7 @@ class KeptSets(LogReader):
     @classmethod
     def of(cls, log: RepLog) -> KeptSets:
         """Kept sets of a running rep log: its lock shared, its restores followed."""
-        return cls(log.path, log.write_lock, lambda: log.epoch)
+        return cls(log.path, log.db.write_lock, lambda: log.db.epoch)
 
     def _change(self, sql: str, rows: Sequence[Sequence[Any]], epoch: int | None = None) -> int:
         """One transaction writing ``rows`` with ``sql``, under the rep log's lock; rows changed.

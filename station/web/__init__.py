@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MisdirectedRequest
 
-from station.storage.replog import StoreError
+from station.storage import StoreError
 from station.web import auth
 from station.web.guard import HashGate, HostCheck, StreamGate, body_cap
 from station.web.humane import duration
@@ -74,7 +74,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         SESSION_MAX_S=SESSION_MAX_S,
     )
     app.config.update(config or {})
-    app.config["SETUP_CODE"] = auth.setup_code(data_dir, station.store.account_count() > 0)
+    app.config["SETUP_CODE"] = auth.setup_code(data_dir, station.store.accounts.count() > 0)
     auth.dummy_hash()  # made now, not by the first burst of sign-ins
     app.extensions.update(
         hinge_station=station, hinge_throttle=auth.Throttle(), hinge_hashes=HashGate(),

@@ -167,7 +167,7 @@ def _messages(station: Any, leave: Any, compact: _Changes | None) -> Iterator[by
 def reps():
     limit = _int_arg("limit", 100, 1, 10000)
     since = _int_arg("since", None, 0, 2**40)
-    return jsonify({"reps": _station().store.reps(since=since, limit=limit)})
+    return jsonify({"reps": _station().store.reps.newest_first(since=since, limit=limit)})
 
 
 @api.get("/health")
@@ -189,7 +189,7 @@ def session_info():
 @login_required
 def settings_get():
     station = _station()
-    saved = station.store.load_settings()
+    saved = station.store.saved_settings.newest()
     # Secrets are write-only: a set one reads as the placeholder, which changes nothing if sent back.
     return jsonify({"version": saved[0] if saved else 0, "values": station.settings.public(),
                     "fields": _fields()})

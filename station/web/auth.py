@@ -215,7 +215,7 @@ def staff_user() -> str | None:
         return None
     if "staff_checked" in g:
         return g.staff_checked
-    account = current_app.extensions["hinge_station"].store.account(name)
+    account = current_app.extensions["hinge_station"].store.accounts.get(name)
     since = session.get("since", 0)
     fresh = time.time() - since < current_app.config["SESSION_MAX_S"]
     valid = account is not None and account["generation"] == session.get("gen") and fresh
@@ -227,7 +227,7 @@ def staff_user() -> str | None:
 
 def sign_in(name: str) -> None:
     """A new session for ``name`` (a new cookie: nothing from before survives)."""
-    account = current_app.extensions["hinge_station"].store.account(name)
+    account = current_app.extensions["hinge_station"].store.accounts.get(name)
     session.clear()
     session.permanent = True  # PERMANENT_SESSION_LIFETIME, renewed by each request
     session.update(staff=name, gen=account["generation"] if account else -1, since=time.time())
@@ -237,7 +237,7 @@ def sign_out() -> None:
     """End this session and every copy of it (other browsers, a copied cookie)."""
     name = staff_user()
     if name is not None:
-        current_app.extensions["hinge_station"].store.end_sessions(name)
+        current_app.extensions["hinge_station"].store.accounts.end_sessions(name)
     session.clear()
 
 

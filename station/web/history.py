@@ -26,7 +26,7 @@ def _rate(n: int, reps: int) -> float | None:
 def view(store: RepLog, unit: str, now: float) -> dict[str, Any]:
     """Everything the history page shows for one period unit (:data:`station.storage.periods.UNITS`)."""
     spans = periods.last(unit, now)
-    rows = store.trend([(p.start, p.end) for p in spans])
+    rows = store.history.trend([(p.start, p.end) for p in spans])
     noun = periods.NOUNS[unit]
     reps, good = sum(r["reps"] for r in rows), sum(r["good"] for r in rows)
     totals: dict[str, int] = {}

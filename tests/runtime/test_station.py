@@ -36,12 +36,12 @@ def test_sim_to_lights_and_rep_log_match_the_true_labels(make_sim_station, pins)
     red, green = pins.pin(5), pins.pin(13)
     station.start()
     assert station.wait(60)
-    stored = list(reversed(station.store.reps()))
+    stored = list(reversed(station.store.reps.newest_first()))
     truth = source.truth
     assert len(stored) == len(truth) == 6
     assert [set(r["faults"]) for r in stored] == [set(t.faults) for t in truth]
     assert [r["verdict"] for r in stored] == ["good" if not t.faults else "fault" for t in truth]
-    assert [s["reps"] for s in reversed(station.store.sets())] == [3, 3]
+    assert [s["reps"] for s in reversed(station.store.reps.sets())] == [3, 3]
     # The red light came on once for each faulty rep; the last rep was faulty, so it is still red.
     red_ons = sum(1 for a, b in zip(red.states, red.states[1:], strict=False) if a.state < 1 and b.state == 1)
     assert red_ons == sum(1 for t in truth if t.faults)
@@ -78,9 +78,9 @@ def test_settings_change_applies_to_the_running_coach_and_is_saved(make_sim_stat
     station.apply_settings({"min_rep_s": 6.0}, by="test")
     station.start()
     assert station.wait(30)
-    reps = station.store.reps()
+    reps = station.store.reps.newest_first()
     assert len(reps) == 2 and all("too_fast" in r["faults"] for r in reps)
-    assert station.store.load_settings()[1]["min_rep_s"] == 6.0
+    assert station.store.saved_settings.newest()[1]["min_rep_s"] == 6.0
     with pytest.raises(ValueError, match="min_rep_s"):
         station.apply_settings({"min_rep_s": -1})
     assert station.settings.min_rep_s == 6.0
@@ -134,7 +134,7 @@ def test_a_stalled_camera_goes_offline_and_is_reopened(tmp_path) -> None:
                  lambda seen: seen and source.opens >= 2, seconds=10)
     assert seen and source.opens >= 2
     assert "no frame from stalling camera" in station.health()["errors"][-1]["message"]
-    assert station.store.errors()[0]["source"] == "camera"
+    assert station.store.errors.newest()[0]["source"] == "camera"
 
 
 def test_missing_camera_index_is_reported_and_the_station_keeps_serving(tmp_path) -> None:
@@ -159,7 +159,8 @@ def test_video_with_nobody_runs_through_the_real_pose_engine(tmp_path, estimator
                       estimator_factory=lambda: estimator, demo=True)
     station.start()
     assert station.wait(30)
-    assert station.frames == 15 and station.store.reps() == [] and station.snapshot()["phase"] == "away"
+    assert station.frames == 15 and station.store.reps.newest_first() == []
+    assert station.snapshot()["phase"] == "away"
     station.stop()
 
 

@@ -94,7 +94,7 @@ def test_the_recorder_stores_before_telling_and_survives_a_failing_store(tmp_pat
     heard: list[dict] = []
 
     def listener(message: dict) -> None:
-        assert store.reps(limit=10)[0]["id"] == message["id"]  # on disk before anyone hears
+        assert store.reps.newest_first(limit=10)[0]["id"] == message["id"]  # on disk before anyone hears
         heard.append(message)
 
     recorder = RepRecorder(store, lambda source, why: errors.append((source, why)), listener)
@@ -103,7 +103,7 @@ def test_the_recorder_stores_before_telling_and_survives_a_failing_store(tmp_pat
     assert message["type"] == "event" and message["verdict"] == "good"
     assert [h["id"] for h in heard] == [message["id"]]
     recorder.record(SetEnded(t=3.0, set_no=1, reps=1, good=1))
-    assert store.sets()[0]["reps"] == 1 and store.sets()[0]["t_end"] is not None
+    assert store.reps.sets()[0]["reps"] == 1 and store.reps.sets()[0]["t_end"] is not None
     store.close()
     message = recorder.record(rep(Verdict.FAULT, (FaultCode.TOO_FAST,)))
     assert "id" not in message and errors and errors[0][0] == "store"
@@ -118,7 +118,7 @@ def test_a_broken_listener_is_reported_and_the_rep_is_kept(tmp_path: Path) -> No
 
     recorder = RepRecorder(store, lambda source, why: errors.append((source, why)), broken)
     recorder.record(rep(Verdict.GOOD))
-    assert len(store.reps(limit=10)) == 1
+    assert len(store.reps.newest_first(limit=10)) == 1
     assert errors == [("output", "rep listener failed: listener down")]
 
 

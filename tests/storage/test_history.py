@@ -40,15 +40,15 @@ def zone(monkeypatch: pytest.MonkeyPatch):
 
 def log_with(times: list[float], faults: list[list[FaultCode]] | None = None) -> RepLog:
     log = RepLog(":memory:")
-    set_id = log.start_set(times[0] - 10)
+    set_id = log.reps.start_set(times[0] - 10)
     for i, t in enumerate(times):
         codes = faults[i] if faults else []
-        log.add_rep(set_id, t, i + 1, Verdict.FAULT if codes else Verdict.GOOD, codes, {})
+        log.reps.add(set_id, t, i + 1, Verdict.FAULT if codes else Verdict.GOOD, codes, {})
     return log
 
 
 def counts(log: RepLog, spans: list[periods.Period]) -> dict[str, int]:
-    return {p.key: row["reps"] for p, row in zip(spans, log.trend([(p.start, p.end) for p in spans]),
+    return {p.key: row["reps"] for p, row in zip(spans, log.history.trend([(p.start, p.end) for p in spans]),
                                                   strict=True)}
 
 
@@ -110,24 +110,25 @@ def test_weeks_and_days_across_both_daylight_saving_changes(zone) -> None:
 
 def test_trend_counts_reps_good_sets_and_each_fault() -> None:
     log = RepLog(":memory:")
-    first, second = log.start_set(100.0), log.start_set(200.0)
-    log.add_rep(first, 101.0, 1, Verdict.GOOD, [], {})
-    log.add_rep(first, 102.0, 2, Verdict.FAULT, [FaultCode.SQUAT, FaultCode.TOO_FAST], {})
-    log.add_rep(second, 201.0, 1, Verdict.FAULT, [FaultCode.SQUAT], {})
-    log.add_rep(second, 301.0, 2, Verdict.FAULT, [FaultCode.SQUAT], {})  # after the last span
-    (early, late, empty) = log.trend([(100.0, 150.0), (150.0, 300.0), (400.0, 500.0)])
+    first, second = log.reps.start_set(100.0), log.reps.start_set(200.0)
+    log.reps.add(first, 101.0, 1, Verdict.GOOD, [], {})
+    log.reps.add(first, 102.0, 2, Verdict.FAULT, [FaultCode.SQUAT, FaultCode.TOO_FAST], {})
+    log.reps.add(second, 201.0, 1, Verdict.FAULT, [FaultCode.SQUAT], {})
+    log.reps.add(second, 301.0, 2, Verdict.FAULT, [FaultCode.SQUAT], {})  # after the last span
+    (early, late, empty) = log.history.trend([(100.0, 150.0), (150.0, 300.0), (400.0, 500.0)])
     assert early == {"reps": 2, "good": 1, "sets": 1, "faults": {"squat": 1, "too_fast": 1}}
     assert late == {"reps": 1, "good": 0, "sets": 1, "faults": {"squat": 1}}
-    assert empty == {"reps": 0, "good": 0, "sets": 0, "faults": {}} and log.trend([]) == []
+    assert empty == {"reps": 0, "good": 0, "sets": 0, "faults": {}} and log.history.trend([]) == []
 
 
 def test_the_trend_query_reads_the_covering_index() -> None:
+    """The plan of the queries History.trend runs (trend_plan explains that same SQL), over a
+    month of days: its totals never read a rep's row, only the trend index (schema V4)."""
     log = RepLog(":memory:")
-    plan = " ".join(str(tuple(r)) for r in log._read(
-        "EXPLAIN QUERY PLAN WITH b(i, lo, hi) AS (VALUES (0, 1, 2)) SELECT b.i, COUNT(*), "
-        "SUM(r.verdict = 'good'), COUNT(DISTINCT r.set_id) FROM b JOIN reps r ON r.t >= b.lo AND r.t < b.hi "
-        "GROUP BY b.i"))
-    assert "COVERING INDEX reps_t_trend" in plan, plan
+    days = [(d * 86400.0, (d + 1) * 86400.0) for d in range(30)]
+    totals, faults = log.history.trend_plan(days)
+    assert "COVERING INDEX reps_t_trend" in totals, totals
+    assert "reps_t_trend" in faults, faults  # the fault counts find their reps through it too
 
 
 def test_periods_refuse_what_they_do_not_know() -> None:
@@ -153,7 +154,7 @@ def test_every_fault_has_words_and_a_label() -> None:
 def test_csv_keeps_its_columns_and_adds_fault_names_last() -> None:
     log = log_with([1700000000.0], [[FaultCode.HEAD_OFF_DOWEL, FaultCode.TOO_FAST]])
     out = io.StringIO()
-    assert log.export_csv(out) == 1
+    assert log.history.export_csv(out) == 1
     header, row = out.getvalue().splitlines()
     assert header == "time,set_id,rep,verdict,faults,fault_names"
     assert row.endswith(",fault,head_off_dowel;too_fast,head off the dowel; too fast")
@@ -185,9 +186,10 @@ def test_each_fault_looks_different_and_a_period_without_reps_breaks_its_line() 
 
 
 def add_reps(store, now: float) -> None:
-    set_id = store.start_set(now - 3 * 86400)
+    set_id = store.reps.start_set(now - 3 * 86400)
     for i, codes in enumerate([[], [FaultCode.HEAD_OFF_DOWEL], [FaultCode.HEAD_OFF_DOWEL, FaultCode.SQUAT]]):
-        store.add_rep(set_id, now - 3 * 86400 + i, i + 1, Verdict.FAULT if codes else Verdict.GOOD, codes, {})
+        store.reps.add(set_id, now - 3 * 86400 + i, i + 1, Verdict.FAULT if codes else Verdict.GOOD, codes,
+                       {})
 
 
 @pytest.mark.parametrize(("unit", "x_title"), [("week", "ISO week (Monday to Sunday)"), ("month", "month"),

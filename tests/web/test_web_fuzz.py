@@ -22,7 +22,7 @@ from station.web.auth import hash_password
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
     station = Station(Settings(), SimSource(fast=True), data_dir=tmp_path_factory.mktemp("fuzz"), demo=True)
-    station.store.add_account("ann", hash_password("a long enough password"))
+    station.store.accounts.add("ann", hash_password("a long enough password"))
     app = create_app(station)
     client = app.test_client()
     with client.session_transaction() as s:

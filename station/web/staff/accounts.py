@@ -7,7 +7,7 @@ import time
 from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from station.storage.replog import StoreError
+from station.storage import StoreError
 from station.web import auth
 from station.web.auth import login_required, staff_user
 from station.web.humane import ago
@@ -17,7 +17,7 @@ from station.web.staff.common import busy, client_address, current_station, staf
 def account_errors(name: str, password: str, again: str) -> dict[str, str]:
     """What is wrong with a new account's name and password, by form field (empty: nothing)."""
     errors = {}
-    problem = auth.name_problem(name, current_station().store.account_names())
+    problem = auth.name_problem(name, current_station().store.accounts.names())
     if problem:
         errors["name"] = problem
     weak = auth.password_problem(password, name)
@@ -42,7 +42,7 @@ def accounts() -> ResponseReturnValue:
                 if not free:
                     return wait_page(2, "Busy", 503)
                 try:
-                    current_station().store.add_account(name, auth.hash_password(password))
+                    current_station().store.accounts.add(name, auth.hash_password(password))
                     flash(f"Account {name} added.")
                     return redirect(url_for("staff.accounts"))
                 except StoreError as exc:
@@ -53,7 +53,7 @@ def accounts() -> ResponseReturnValue:
 def _accounts_page(errors: dict[str, str], name: str = "", status: int = 200) -> ResponseReturnValue:
     listed = [dict(a, created_ago=ago(a["created"]),
                    created_on=time.strftime("%Y-%m-%d", time.localtime(a["created"])))
-              for a in current_station().store.accounts()]
+              for a in current_station().store.accounts.listing()]
     return render_template("accounts.html", errors=errors, name=name, accounts=listed,
                            me=staff_user(), rules=auth.PASSWORD_RULES), status
 
@@ -65,9 +65,9 @@ def account_remove() -> ResponseReturnValue:
     signs you out here too."""
     name = request.form.get("name", "")
     store = current_station().store
-    if store.account(name) is None:
+    if store.accounts.get(name) is None:
         flash(f"There is no account named {name[:40]!r}.", "error")
-    elif not store.remove_account(name):
+    elif not store.accounts.remove(name):
         flash(f"{name} is the last account: add another first, or nobody could sign in.", "error")
     elif name == staff_user():
         session.clear()
@@ -84,7 +84,7 @@ def password() -> ResponseReturnValue:
     """A new password for the signed-in account: every other session of it ends."""
     name = staff_user() or ""
     store = current_station().store
-    account = store.account(name)
+    account = store.accounts.get(name)
     new = request.form.get("new_password", "")
     weak = auth.password_problem(new, name) or (
         "the two new passwords differ" if new != request.form.get("new_password2") else None)
@@ -98,7 +98,7 @@ def password() -> ResponseReturnValue:
         right = account is not None and auth.check_password(request.form.get("password", ""),
                                                             account["password_hash"])
         if right and not weak:
-            store.set_password_hash(name, auth.hash_password(new))
+            store.accounts.set_password_hash(name, auth.hash_password(new))
     if not right or weak:
         errors = {"password_change": weak or "the current password is wrong"}
         return _accounts_page(errors, "", 422)

@@ -12,8 +12,7 @@ from flask import current_app, flash, redirect, request, send_file, session, url
 from flask.typing import ResponseReturnValue
 
 from station.config.settings import Settings
-from station.storage import backup
-from station.storage.replog import StoreError
+from station.storage import StoreError, backup
 from station.web import auth
 from station.web.auth import login_required, staff_user
 from station.web.staff.common import current_station, staff

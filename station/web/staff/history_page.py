@@ -27,6 +27,6 @@ def history() -> ResponseReturnValue:
 @login_required
 def history_csv() -> ResponseReturnValue:
     out = io.StringIO()
-    current_station().store.export_csv(out)
+    current_station().store.history.export_csv(out)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=hinge-reps.csv"})

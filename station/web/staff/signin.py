@@ -13,7 +13,7 @@ from station.web.staff.common import busy, client_address, current_station, staf
 
 @staff.get("/")
 def home() -> ResponseReturnValue:
-    if current_station().store.account_count() == 0:
+    if current_station().store.accounts.count() == 0:
         return redirect(url_for("staff.setup"))
     if staff_user() is None:
         return redirect(url_for("staff.signin"))
@@ -23,7 +23,7 @@ def home() -> ResponseReturnValue:
 @staff.route("/setup", methods=["GET", "POST"])
 def setup() -> ResponseReturnValue:
     station = current_station()
-    if station.store.account_count() > 0:
+    if station.store.accounts.count() > 0:
         return redirect(url_for("staff.signin"))
     if request.method == "GET":
         return render_template("setup.html", errors={}, name="")
@@ -45,7 +45,7 @@ def setup() -> ResponseReturnValue:
     with auth.hashes().slot() as free:
         if not free:
             return busy(key)
-        station.store.add_account(name, auth.hash_password(password))
+        station.store.accounts.add(name, auth.hash_password(password))
     auth.use_setup_code(current_app.config["DATA_DIR"])
     current_app.config["SETUP_CODE"] = None
     auth.sign_in(name)
@@ -64,14 +64,14 @@ def signin() -> ResponseReturnValue:
     if wait:
         return wait_page(wait)
     store = current_station().store
-    account = store.account(name)
+    account = store.accounts.get(name)
     stored = account["password_hash"] if account else auth.dummy_hash()  # same time either way
     with auth.hashes().slot() as free:
         if not free:
             return busy(key)
         right = auth.check_password(password, stored) and account is not None
         if right and auth.needs_rehash(stored):
-            store.set_password_hash(name, auth.hash_password(password), end_sessions=False)
+            store.accounts.set_password_hash(name, auth.hash_password(password), end_sessions=False)
     if not right:
         return render_template("signin.html", error="wrong name or password", name=name), 401
     auth.throttle().reset(key)
