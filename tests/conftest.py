@@ -1,15 +1,15 @@
 """Shared test fixtures: the real models, the shared photos, a fresh data directory, and a demo
-station on the simulated trainee with its web app and test clients (anonymous and signed-in staff).
+station on the simulated trainee with its web app, test clients (anonymous and signed-in staff) and
+its real server on a free port (``serve``).
 
 Stations and apps are built through their public constructors only (``Station(...)``,
-``create_app(...)``), never by reaching into their parts.
+``create_app(...)``), never by reaching into their parts. Fixtures only: what tests share besides
+fixtures is in ``tests/helpers/`` (paths, images, accounts, browser, served, pose_checks, kept,
+engines), and no test module imports another.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,18 +17,10 @@ import pytest
 
 from station.config.paths import models_dir
 from station.pose.models import check
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-PHOTOS = FIXTURES / "photos"
-IN_CI = bool(os.environ.get("CI"))
-
-
-def _missing(reason: str) -> None:
-    # In CI a missing dependency is a failure, never a silent skip.
-    if IN_CI:
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
-    pytest.skip(reason)
+from tests.helpers.accounts import create_account
+from tests.helpers.browser import chromium_path
+from tests.helpers.paths import PHOTOS, missing
+from tests.helpers.served import ServedStation
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +34,7 @@ def photos() -> Path:
 def model_folder() -> Path:
     folder = models_dir()
     if check(folder):
-        _missing(f"the pose models are not in {folder}; run `station models fetch`")
+        missing(f"the pose models are not in {folder}; run `station models fetch`")
     return folder
 
 
@@ -62,38 +54,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def read_rgb(path: Path):
-    from station.camera.files import read_image
-
-    return read_image(path)
-
-
-# How many copies a photo's rounding window adds to the photo itself (see rounding_window).
-WINDOW_COPIES = 12
-
-
-def rounding_window(rgb, copies: int = WINDOW_COPIES, seed: int = 0) -> list:
-    """The photo and ``copies`` copies of it with every channel of every pixel moved by -1, 0 or
-    +1 grey level at random (seeded): the frames a verdict on one photo is judged over.
-
-    One photo through the model is one noisy number: the model's input is a warpAffine crop, and
-    OpenCV's rounding in it changes between builds (4.11 and 4.14 against 5.1: 4 % of the crop's
-    values differ, by 1 grey level, 0.05 % by 2-3; JPEG decoding is identical). The copies move
-    every value, a wider drift than any of those builds, so a verdict that holds for most of the
-    window does not hang on one build's rounding.
-    """
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    wide = rgb.astype(np.int16)
-    return [rgb] + [np.clip(wide + rng.integers(-1, 2, rgb.shape, dtype=np.int16), 0, 255).astype(np.uint8)
-                    for _ in range(copies)]
-
-
 # ---------------------------------------------------------------- a demo station and its web app
-PASSWORD = "a long enough password"
-
-
 @pytest.fixture
 def pins():
     """gpiozero's MockFactory: the pins of the stations a test makes (``pins.pin(13)`` is green)."""
@@ -159,56 +120,12 @@ def client(app):
     return app.test_client()
 
 
-def csrf_token(client, path: str = "/staff/setup") -> str:
-    """The CSRF token in the form on ``path``."""
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, f"no CSRF token in the form on {path}"
-    return found.group(1)
-
-
-def create_account(client, app, name: str = "ann") -> None:
-    """The first staff account, made with the setup code as staff would; ``client`` is signed in."""
-    form = {"csrf_token": csrf_token(client), "setup_code": app.config["SETUP_CODE"], "name": name,
-            "password": PASSWORD, "password2": PASSWORD}
-    r = client.post("/staff/setup", data=form)
-    assert r.status_code == 302, r.get_data(as_text=True)[:300]
-
-
-def create_account_in_browser(page, url: str, code: str, name: str = "ann") -> None:
-    """The same through the setup form in a browser ``page``; it ends signed in on the settings."""
-    page.goto(url + "/staff/")
-    page.fill("#setup_code", code)
-    page.fill("#name", name)
-    page.fill("#password", PASSWORD)
-    page.fill("#password2", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/staff/settings")
-
-
 @pytest.fixture
 def staff_client(app):
     """A second browser, signed in as staff "ann" (the first account, made with the setup code)."""
     staff = app.test_client()
     create_account(staff, app)
     return staff
-
-
-def collect_errors(page, errors: list[str]) -> None:
-    """Append the page's console errors and uncaught exceptions to ``errors`` as they happen."""
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-
-def chromium_path() -> str:
-    """Debian's Chromium for the browser tests; a failure in CI, a skip elsewhere."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    reason = "Debian's Chromium is not installed (apt-get install chromium; `make test` installs it in CI)"
-    if os.environ.get("CI"):
-        pytest.fail(reason + " and CI is set")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +139,20 @@ def browser():
                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield b
         b.close()
+
+
+@pytest.fixture
+def serve():
+    """Serve a station's web app on its real server at a free loopback port:
+    ``serve(station, start=False, app=None, **create_app_options)`` gives a
+    :class:`~tests.helpers.served.ServedStation`; each one (its pages, station and server) is
+    closed at teardown."""
+    made: list[ServedStation] = []
+
+    def make(station, **options) -> ServedStation:
+        made.append(ServedStation(station, **options))
+        return made[-1]
+
+    yield make
+    for served in made:
+        served.close()

@@ -78,7 +78,7 @@ def test_no_outline_without_a_silhouette() -> None:
 
 def test_labelled_photos_rounded_backs_bulge_and_neutral_ones_do_not(photos, estimator) -> None:
     """Each photo's bulge is judged by its median over the photo's rounding window (the photo and
-    12 copies moved +-1 grey level, tests/conftest.py), never by one frame: one frame's bulge moves
+    12 copies moved +-1 grey level, tests/helpers/images.py), never by one frame: one frame's bulge moves
     with OpenCV's rounding (Standing_Toe_Touches__1, rounded: 0.106 with OpenCV 5.1, 0.129 with
     4.11 and 4.14; Box_Squat__1, neutral: 0.033 and 0.010), and in a copy moved +-1 grey level it
     reads 0.087-0.147 against the limit of 0.088.
@@ -89,7 +89,7 @@ def test_labelled_photos_rounded_backs_bulge_and_neutral_ones_do_not(photos, est
     0.077 for the neutral ones (1st-99th percentile of 4000 draws, each build).
     """
     from station.camera.files import read_image
-    from tests.conftest import rounding_window
+    from tests.helpers.images import rounding_window
 
     labels = json.loads((photos / "labels.json").read_text())
     side = {name: label for name, label in labels.items() if label["view"] == "side"}

@@ -9,17 +9,17 @@ import sys
 import pytest
 
 from station.coach.posture import Angles, phase_of, spine_of
-from tests.conftest import _missing
+from tests.helpers.images import rounding_window
+from tests.helpers.paths import missing
 
 
 @pytest.fixture(scope="module")
 def photo_windows(photos, tmp_path_factory) -> dict[str, list]:
-    """Each labelled photo's rounding window (tests/conftest.py): the photo and 12 copies moved
+    """Each labelled photo's rounding window (tests/helpers/images.py): the photo and 12 copies moved
     +-1 grey level, the copies as lossless BMPs for the command line."""
     import cv2
 
     from station.camera.files import read_image
-    from tests.conftest import rounding_window
 
     folder = tmp_path_factory.mktemp("windows")
     windows = {}
@@ -51,7 +51,7 @@ def test_analyze_gets_every_labelled_photo_right(photos, model_folder, photo_win
     from station.pose.models import check_int8
 
     if model == "full_int8" and check_int8(model_folder) is not None:
-        _missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
+        missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
     labels = json.loads((photos / "labels.json").read_text())
     photo_of = {str(path): name for name, paths in photo_windows.items() for path in paths}
     cmd = [sys.executable, "-m", "station", "analyze", "--json", "--model", model, *photo_of]

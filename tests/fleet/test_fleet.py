@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +19,10 @@ from station.fleet.attach import Fleet
 from station.runtime.devices import Devices, pin_factory
 from station.runtime.station import Station
 from station.sim import Body, RepPlan, SetPlan
-from tests.conftest import _missing
+from tests.helpers.accounts import create_account
 from tests.helpers.engines import MOSQUITTO, Listener, Mosquitto, Prometheus, make_certs
+from tests.helpers.paths import missing
+from tests.helpers.served import ServedStation
 
 ROOT = Path(__file__).resolve().parents[2]
 FLEET = ROOT / "deploy" / "fleet"
@@ -31,14 +32,14 @@ T = TypeVar("T")
 @pytest.fixture(scope="module")
 def mosquitto_bin() -> str:
     if not MOSQUITTO or not shutil.which("mosquitto_passwd"):
-        _missing("mosquitto is not installed (apt-get install mosquitto)")
+        missing("mosquitto is not installed (apt-get install mosquitto)")
     return str(MOSQUITTO)
 
 
 def promtool() -> str:
     path = shutil.which("promtool")
     if path is None:
-        _missing("promtool is not installed (apt-get install prometheus)")
+        missing("promtool is not installed (apt-get install prometheus)")
     return str(path)
 
 
@@ -68,7 +69,7 @@ def eventually(read: Callable[[], T], ok: Callable[[T], bool], timeout: float = 
 
 
 def log_ids(station: Station) -> list[int]:
-    return sorted(r["id"] for r in station.store.reps.newest_first(limit=10**6))
+    return sorted(r["id"] for r in station.store.reps(limit=10**6))
 
 
 def test_reps_arrive_once_in_order_with_the_logs_ids_and_status_is_retained(mosquitto_bin, tmp_path) -> None:
@@ -83,7 +84,7 @@ def test_reps_arrive_once_in_order_with_the_logs_ids_and_status_is_retained(mosq
         ids = log_ids(station)
         assert listener.rep_ids() == ids and len(ids) == 4
         first = json.loads(listener.payloads("/rep")[0])
-        stored = station.store.reps.newest_first(limit=10**6)[-1]
+        stored = station.store.reps(limit=10**6)[-1]
         assert (first["station"], first["set"], first["verdict"], first["t"]) == (
             "test-wall", stored["set_id"], stored["verdict"], stored["t"])
         assert station.health()["mqtt"]["state"] == "connected"
@@ -113,7 +114,6 @@ def test_store_and_forward_over_an_outage_and_a_restart_loses_nothing(mosquitto_
     assert mqtt["reps_waiting"] == 3 and mqtt["last_ack_id"] == 0
     # Staff see it on the health page and beside the fleet settings, with the reason.
     from station.web import create_app
-    from tests.web.test_web import create_account
 
     app = create_app(station, metrics=fleet.metrics)
     client = app.test_client()
@@ -193,7 +193,7 @@ def _served_metrics(tmp_path: Path) -> tuple[Station, bytes]:
 def test_metrics_are_clean_for_promtool_and_count_the_logs_reps(tmp_path) -> None:
     station, body = _served_metrics(tmp_path)
     text = body.decode()
-    good = sum(1 for r in station.store.reps.newest_first() if r["verdict"] == "good")
+    good = sum(1 for r in station.store.reps() if r["verdict"] == "good")
     assert f'hinge_reps_total{{verdict="good"}} {float(good)}' in text
     assert "hinge_sets_total 1.0" in text and "hinge_camera_up" in text and "hinge_build_info{" in text
     assert "hinge_mqtt_enabled 0.0" in text and 'hinge_station_info{name="test-wall"} 1.0' in text
@@ -221,20 +221,15 @@ def test_metrics_token_is_needed_only_once_set(tmp_path) -> None:
 
 def test_prometheus_scrapes_a_running_station_and_answers_its_rep_count(tmp_path) -> None:
     if shutil.which("prometheus") is None:
-        _missing("prometheus is not installed (apt-get install prometheus)")
-    from station.web import create_app, make_server
-
+        missing("prometheus is not installed (apt-get install prometheus)")
     station = sim_station(tmp_path / "data", reps=3)
     fleet = Fleet(station)
-    server = make_server(create_app(station, metrics=fleet.metrics), "127.0.0.1", 0)
-    threading.Thread(target=server.run, daemon=True).start()
-    station.start()
-    assert station.wait(60)
-    reps = len(station.store.reps.newest_first())
-    rules = tmp_path / "alerts.yml"
-    shutil.copy(FLEET / "alerts.yml", rules)
-    try:
-        with Prometheus(tmp_path / "prom", [f"127.0.0.1:{server.effective_port}"], rules) as prom:
+    with ServedStation(station, start=True, metrics=fleet.metrics) as served:
+        assert station.wait(60)
+        reps = len(station.store.reps())
+        rules = tmp_path / "alerts.yml"
+        shutil.copy(FLEET / "alerts.yml", rules)
+        with Prometheus(tmp_path / "prom", [f"127.0.0.1:{served.port}"], rules) as prom:
             deadline, answer = time.monotonic() + 30, []
             while time.monotonic() < deadline and not answer:
                 answer = prom.query('sum(hinge_reps_total{job="hinge-station", station="test-wall"})')
@@ -244,9 +239,6 @@ def test_prometheus_scrapes_a_running_station_and_answers_its_rep_count(tmp_path
             names = {r["name"] for g in prom.api("/api/v1/rules")["data"]["groups"] for r in g["rules"]}
             assert {"HingeStationDown", "HingeStationCameraDown", "HingeStationSwitchStuck",
                     "HingeStationRepsNotPublished"} <= names
-    finally:
-        server.close()
-        station.stop()
 
 
 def test_shipped_rules_and_scrape_configuration_pass_promtool(tmp_path) -> None:
@@ -270,7 +262,6 @@ def test_shipped_rules_and_scrape_configuration_pass_promtool(tmp_path) -> None:
 
 def test_the_mqtt_password_is_write_only_on_the_api_and_the_pages(tmp_path) -> None:
     from station.web import create_app
-    from tests.web.test_web import create_account
 
     station = sim_station(tmp_path / "data", reps=0)
     app = create_app(station)
@@ -325,8 +316,7 @@ def test_a_silent_broker_never_holds_the_loop_up(tmp_path) -> None:
         station.start()
         assert station.wait(60)
         took = time.monotonic() - started
-        # a 10 s CONNACK wait never reached it
-        assert len(station.store.reps.newest_first()) == 3 and took < 10
+        assert len(station.store.reps()) == 3 and took < 10  # a 10 s CONNACK wait never reached it
         assert station.health()["mqtt"]["state"] == "connecting"
         fleet.stop()
         station.stop()
@@ -346,7 +336,7 @@ def test_home_assistant_discovery_announces_one_device_with_four_entities(mosqui
         assert {c["device"]["identifiers"][0] for c in configs.values()} == {"hinge_station_test-wall"}
         assert {c["state_topic"] for c in configs.values()} == {"hinge-station/test-wall/state"}
         assert listener.wait(lambda: json.loads(listener.payloads("/state")[-1])["reps_today"] == 2)
-        good = sum(r["verdict"] == "good" for r in station.store.reps.newest_first())
+        good = sum(r["verdict"] == "good" for r in station.store.reps())
         state = json.loads(listener.payloads("/state")[-1])
         assert state["good_rate_today"] == round(100 * good / 2, 1) and state["camera_up"] is True
         fleet.stop()
@@ -400,7 +390,7 @@ def test_station_run_refuses_a_wrong_mqtt_url_with_a_usage_error(tmp_path, capsy
 
 def test_a_failing_rep_log_shows_in_health_and_metrics(tmp_path, monkeypatch) -> None:
     from station.fleet.prometheus import StationMetrics
-    from station.storage import StoreError
+    from station.storage.replog import StoreError
 
     station = sim_station(tmp_path / "data", reps=2)
     metrics = StationMetrics.attach(station)
@@ -408,7 +398,7 @@ def test_a_failing_rep_log_shows_in_health_and_metrics(tmp_path, monkeypatch) ->
     def full_disk(*args, **kwargs):
         raise StoreError("database or disk is full")
 
-    monkeypatch.setattr(station.store.db, "write", full_disk)  # every write fails, as on a full disk
+    monkeypatch.setattr(station.store, "_write", full_disk)  # every write fails, as on a full disk
     station.start()
     assert station.wait(60)
     assert station.health()["database_ok"] is False

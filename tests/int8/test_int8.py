@@ -16,8 +16,10 @@ import pytest
 from station.int8 import calibset
 from station.pose import rewrite
 from station.pose.models import LANDMARKER
-from tests.coach.test_coach_real import REAL_MOVEMENTS
-from tests.conftest import _missing, read_rgb
+from tests.helpers import pose_checks
+from tests.helpers.images import read_rgb
+from tests.helpers.paths import missing
+from tests.helpers.pose_checks import REAL_MOVEMENTS
 
 PHOTO_TYPES = (".jpg", ".jpeg", ".png")
 
@@ -69,7 +71,7 @@ def _int8_bytes(model_folder: Path) -> bytes:
     from station.pose.models import LANDMARKER_INT8, check_int8
 
     if check_int8(model_folder) is not None:
-        _missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
+        missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
     return (model_folder / LANDMARKER_INT8.name).read_bytes()
 
 
@@ -234,7 +236,7 @@ def int8_estimator(model_folder: Path):
 
     if check_int8(model_folder) is not None:
         # Not a CI failure: the int8 model is optional and built on demand.
-        _missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
+        missing(f"no verified int8 landmark model in {model_folder}; run `station models quantize`")
     return PoseEstimator.from_folder(model_folder, threads=2, pose_model="full_int8")
 
 
@@ -261,17 +263,13 @@ def test_int8_tf_truth(photos: Path, estimator, int8_estimator) -> None:
 
 
 def test_int8_passes_the_float_engines_accuracy_tests(photos: Path, int8_estimator) -> None:
-    import tests.pose.test_pose_accuracy as accuracy
-
-    for name in ("Good_Morning__0.jpg", "Box_Squat__1.jpg", "Standing_Toe_Touches__1.jpg"):
-        accuracy.test_side_view_skeleton_is_plausible(photos, int8_estimator, name)
-    accuracy.test_nobody_in_a_blank_frame(int8_estimator)
+    for name in pose_checks.SIDE_VIEW_PHOTOS:
+        pose_checks.side_view_skeleton_is_plausible(photos, int8_estimator, name)
+    pose_checks.nobody_in_a_blank_frame(int8_estimator)
 
 
 def test_int8_tracking_of_a_still_photo_settles(photos: Path, int8_estimator) -> None:
-    import tests.pose.test_pose_accuracy as accuracy
-
-    accuracy.test_tracking_skips_the_detector_and_smooths(photos, int8_estimator)
+    pose_checks.tracking_skips_the_detector_and_smooths(photos, int8_estimator)
 
 
 def _unsettled_frames(estimator, photos: Path, seconds: float = 6.0) -> int:
@@ -351,9 +349,7 @@ def test_int8_lets_a_leaving_person_go_as_fast_as_float_on_average(let_go_frames
 
 @pytest.mark.parametrize(("start", "end", "faults"), REAL_MOVEMENTS)
 def test_int8_coaches_the_real_movements_alike(photos: Path, int8_estimator, start, end, faults) -> None:
-    import tests.coach.test_coach_real as real
-
-    real.test_real_movements_are_judged_like_a_coach_would(photos, int8_estimator, start, end, faults)
+    pose_checks.real_movement_is_judged_like_a_coach_would(photos, int8_estimator, start, end, faults)
 
 
 def test_int8_agrees_with_the_float_engine(photos: Path, estimator, int8_estimator) -> None:

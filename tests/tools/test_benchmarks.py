@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, PHOTOS, _missing
+from tests.helpers.paths import FIXTURES, PHOTOS, ROOT, missing
 
-ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks"
 NUM = r"[-+]?\d+(?:\.\d+)?"
 # benchmarks/setup_mediapipe_env.sh makes it there; MEDIAPIPE_PYTHON points elsewhere.
@@ -138,7 +137,7 @@ def test_int8_compare_speed(tmp_path, model_folder) -> None:
     from station.pose.models import check_int8
 
     if check_int8(model_folder) is not None:  # missing, or built before the recorded sha256
-        _missing("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
+        missing("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
     out = bench(tmp_path, "int8_compare.py", "--speed-only", "--frames", "20")
     for engines in ("as the station runs them", "whole graph"):  # without and with the mask decoder
         section = out[out.index(engines):]
@@ -151,7 +150,7 @@ def test_int8_presence_short(tmp_path, model_folder) -> None:
 
     need_photos()
     if check_int8(model_folder) is not None:
-        _missing("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
+        missing("no verified int8 landmark model: `station models quantize` builds it (quantize extra)")
     out = bench(tmp_path, "int8_presence.py", "--photos-dir", str(PHOTOS), "--photos", "2")
     for label in ("int8 engine (as the station runs it)", "float engine, sensor noise sigma 2"):
         found = has_line(out, rf"^  {re.escape(label)}: (\d+) clips, same frame \d+, earlier \d+, later \d+")
@@ -170,7 +169,7 @@ def test_mqtt_outage(tmp_path) -> None:
     from tests.helpers.engines import MOSQUITTO
 
     if MOSQUITTO is None:
-        _missing("mosquitto is not installed (Debian's package; `make test` installs it in CI)")
+        missing("mosquitto is not installed (Debian's package; `make test` installs it in CI)")
     out = bench(tmp_path, "mqtt_outage.py", "--outage", "2", "--before", "1", "--after", "3", "--pairs", "1",
                 "--rate-s", "0.5", "--camera-s", "1", "--rounds", "1")
     found = has_line(out, r"^reps in the log (\d+), received (\d+) \((\d+) distinct, (\d+) duplicates\), "
@@ -253,7 +252,7 @@ def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path
 
 def test_mediapipe_compare(tmp_path, model_folder) -> None:
     if not MP_PYTHON.exists():
-        _missing(f"no MediaPipe environment at {MP_PYTHON} (make one with "
+        missing(f"no MediaPipe environment at {MP_PYTHON} (make one with "
                  "benchmarks/setup_mediapipe_env.sh, or point MEDIAPIPE_PYTHON at its python)")
     need_photos()
     photos = [str(PHOTOS / "tf_image1.png"), str(PHOTOS / "Good_Morning__0.jpg")]

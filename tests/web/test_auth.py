@@ -5,10 +5,7 @@ from __future__ import annotations
 import pytest
 
 from station.web.auth import check_password, hash_password, needs_rehash
-
-PASSWORD = "a long enough password"
-# Made by the station's own scrypt code before it used Werkzeug (n=2**14, r=8, p=1, base64 salt and digest)
-LEGACY = "scrypt$16384$8$1$3blbwGzqk80NsmFcKQ4m+A==$LTCPUdSv45lkqVhiXNg2uURb/HbfagTZL0f6U85Gfu0="
+from tests.helpers.accounts import LEGACY, PASSWORD
 
 
 def test_new_hashes_are_werkzeug_scrypt_and_salted() -> None:

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from station.sim import Body, RepPlan, SetPlan
-from station.web import create_app, make_server
-from tests.conftest import create_account_in_browser
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts"
-
-
-
-
-def serve(station):
-    """Serve the station's web app with waitress on a free port and start the station."""
-    app = create_app(station)
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.run, daemon=True).start()
-    station.start()
-    return app, server, f"http://127.0.0.1:{server.effective_port}"
+from tests.helpers.accounts import create_account_in_browser
+from tests.helpers.paths import ARTIFACTS
 
 
 @pytest.fixture
-def running(make_sim_station):
+def running(make_sim_station, serve):
     """A demo station in real time (one long set), its web app served by waitress on a free port."""
     plan = SetPlan(reps=tuple(RepPlan(duration=2.2, pause_after=0.8) for _ in range(12)), approach_s=1.2,
                    facing="left")
     station = make_sim_station([(Body(), plan)], seed=2, fast=False)
-    app, server, url = serve(station)
-    yield station, app, url
-    station.stop()
-    server.close()
+    served = serve(station, start=True)
+    return station, served.app, served.url
 
 
 def next_rep(sub, timeout: float = 15.0) -> tuple[float, dict]:
@@ -85,7 +67,7 @@ def test_member_page_follows_reps_and_staff_change_a_threshold(browser, running)
     error = staff.locator("#error-min_rep_s")
     error.wait_for()
     assert "must be a number" in error.inner_text()
-    assert station.settings.min_rep_s == 8.0 and station.store.saved_settings.newest()[1]["min_rep_s"] == 8.0
+    assert station.settings.min_rep_s == 8.0 and station.store.load_settings()[1]["min_rep_s"] == 8.0
     staff.screenshot(path=str(ARTIFACTS / "staff-settings.png"), full_page=True)
 
 
@@ -95,27 +77,23 @@ GREEN_FULL = """() => {
 }"""
 
 
-def test_demo_switch_button_lights_the_virtual_lights(browser, make_sim_station) -> None:
+def test_demo_switch_button_lights_the_virtual_lights(browser, make_sim_station, serve) -> None:
     # Reps that stop short of the wall, and a trainee that never presses the switch itself: only
     # the page's button can close it, and only a closed switch while hinging lights green in full
     # (hinging is amber, standing ready a dim green, a faulty rep red).
     plan = SetPlan(reps=tuple(RepPlan(frozenset({"no_wall_touch"}), duration=4.0) for _ in range(6)),
                    approach_s=1.0, facing="left")
     station = make_sim_station([(Body(), plan)], seed=2, fast=False, press_switch=False)
-    _, server, url = serve(station)
-    try:
-        page = browser.new_page()
-        page.goto(url + "/")
-        page.wait_for_function("document.body.className === 'phase-hinging'", timeout=15000)
-        assert not page.evaluate(GREEN_FULL) and not station.devices.switch.pressed
-        page.locator("#press-switch").dispatch_event("pointerdown")
-        page.wait_for_function(GREEN_FULL, timeout=2000)  # the lamp on the page, from the station's lights
-        assert station.devices.switch.pressed and station.lights()["green"] == 1
-        page.locator("#press-switch").dispatch_event("pointerup")
-        deadline = time.monotonic() + 2
-        while station.devices.switch.pressed and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not station.devices.switch.pressed
-    finally:
-        station.stop()
-        server.close()
+    url = serve(station, start=True).url
+    page = browser.new_page()
+    page.goto(url + "/")
+    page.wait_for_function("document.body.className === 'phase-hinging'", timeout=15000)
+    assert not page.evaluate(GREEN_FULL) and not station.devices.switch.pressed
+    page.locator("#press-switch").dispatch_event("pointerdown")
+    page.wait_for_function(GREEN_FULL, timeout=2000)  # the lamp on the page, from the station's lights
+    assert station.devices.switch.pressed and station.lights()["green"] == 1
+    page.locator("#press-switch").dispatch_event("pointerup")
+    deadline = time.monotonic() + 2
+    while station.devices.switch.pressed and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not station.devices.switch.pressed

@@ -4,19 +4,16 @@ each other, axe-core finds no serious or critical problem, and the console stays
 
 from __future__ import annotations
 
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from station.coach.vocabulary import FaultCode, Verdict
-from station.web import create_app, make_server
 from station.web.auth import hash_password
-from tests.conftest import PASSWORD, collect_errors
-from tests.web.test_member_page import axe
+from tests.helpers.accounts import PASSWORD
+from tests.helpers.browser import axe
+from tests.helpers.paths import ARTIFACTS
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 DAY = 86400.0
 
 # Every text box in the charts, and every bar, line and marker; two boxes overlap when they
@@ -51,44 +48,34 @@ def fill(store, now: float) -> None:
     for day in range(0, 180, 3):
         if 40 <= day < 60:
             continue  # three idle weeks: the lines break there
-        set_id = store.reps.start_set(now - day * DAY - 3600)
+        set_id = store.start_set(now - day * DAY - 3600)
         for k in range(6):
             faults = [codes[(day + k) % len(codes)]] if (day + k) % 3 else []
             if day % 9 == 0 and k == 0:
                 faults.append(FaultCode.HEAD_OFF_DOWEL)
-            store.reps.add(set_id, now - day * DAY - 3600 + 5 * k, k + 1,
+            store.add_rep(set_id, now - day * DAY - 3600 + 5 * k, k + 1,
                           Verdict.FAULT if faults else Verdict.GOOD, faults, {"duration_s": 2.4})
-        store.reps.end_set(set_id, now - day * DAY - 3500)
+        store.end_set(set_id, now - day * DAY - 3500)
 
 
 @pytest.fixture
-def served(make_sim_station):
+def served(make_sim_station, serve):
     """A demo station (its loop not started: the page reads only the log) with a filled log,
     served by waitress on a free port, and a staff account to sign in with."""
     station = make_sim_station([])
     fill(station.store, time.time())
-    station.store.accounts.add("ann", hash_password(PASSWORD))
-    app = create_app(station)
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    station.store.add_account("ann", hash_password(PASSWORD))
+    return serve(station)
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (390, 844)], ids=["tv", "phone"])
 def test_history_fits_reads_and_passes_axe(browser, served, size) -> None:
     width, height = size
-    page = browser.new_page(viewport={"width": width, "height": height})
-    errors: list[str] = []
-    collect_errors(page, errors)
-    page.goto(served + "/staff/signin?next=/staff/history")
-    page.fill("#name", "ann")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/staff/history")
+    page = served.open(browser, width, height)
+    served.sign_in(page, then="/staff/history")
     ARTIFACTS.mkdir(exist_ok=True)
     for unit in ("week", "month", "day"):
-        page.goto(f"{served}/staff/history?by={unit}")
+        page.goto(f"{served.url}/staff/history?by={unit}")
         assert page.locator("#fault-chart .series").count() >= 5, unit
         assert page.locator("#reps-chart .bar rect").count() >= 8, unit
         overflow = page.evaluate("document.scrollingElement.scrollWidth")
@@ -101,7 +88,7 @@ def test_history_fits_reads_and_passes_axe(browser, served, size) -> None:
         assert problems == [], (unit, problems)
         page.screenshot(path=str(ARTIFACTS / f"history-{unit}-{width}.png"), full_page=True)
         page.locator(".charts").screenshot(path=str(ARTIFACTS / f"history-charts-{unit}-{width}.png"))
-    assert errors == []
+    assert served.errors == []
     page.close()
 
 

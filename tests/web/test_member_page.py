@@ -5,17 +5,15 @@ and no console errors; and the compact live stream it reads."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from station.sim import Body, RepPlan, SetPlan
-from station.web import create_app, make_server
-from tests.conftest import _missing, collect_errors
+from tests.helpers.browser import axe
+from tests.helpers.served import ServedStation
 
-AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 IN_REP = ("['phase-hinging', 'phase-at_wall', 'phase-returning']"
           ".some((c) => document.body.classList.contains(c))")
 VERDICT_OF = "document.getElementById('verdict').textContent.startsWith('Rep {}:')"
@@ -23,26 +21,10 @@ VERDICT_OF = "document.getElementById('verdict').textContent.startsWith('Rep {}:
 
 
 
-class Served:
-    """A demo station on a scripted set, served by waitress on a free loopback port."""
-
-    def __init__(self, make_sim_station, plan: SetPlan, press_switch: bool = True, **config) -> None:
-        self.station = make_sim_station([(Body(), plan)], seed=5, fast=False, press_switch=press_switch)
-        self.app = create_app(self.station, config=config)
-        self.server = make_server(self.app, "127.0.0.1", 0)
-        threading.Thread(target=self.server.run, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.effective_port}/"
-        self.errors: list[str] = []
-
-    def open(self, browser, width: int = 1920, height: int = 1080):
-        page = browser.new_page(viewport={"width": width, "height": height})
-        collect_errors(page, self.errors)
-        page.goto(self.url)
-        return page
-
-    def close(self) -> None:
-        self.station.stop()
-        self.server.close()
+def served_set(make_sim_station, serve, plan: SetPlan, press_switch: bool = True, **config) -> ServedStation:
+    """A demo station on a scripted set (not started), served by waitress on a free loopback port."""
+    station = make_sim_station([(Body(), plan)], seed=5, fast=False, press_switch=press_switch)
+    return serve(station, config=config)
 
 
 def next_event(sub, name: str, timeout: float = 20.0) -> dict:
@@ -68,67 +50,61 @@ THREE_REPS = SetPlan(reps=(RepPlan(duration=2.2, pause_after=2.0),
 
 
 @pytest.mark.slow  # about 25 s: a set of three reps in real time, the summary, the idle screen
-def test_result_card_summary_and_idle_screen(browser, make_sim_station) -> None:
-    served = Served(make_sim_station, THREE_REPS, MEMBER_SUMMARY_S=3.0)
-    try:
-        page = served.open(browser)
-        sub = served.station.subscribe()
-        assert page.locator("#idle").is_visible()  # nobody at the wall yet: the drill is taught
-        served.station.start()
-        page.wait_for_selector("#live", state="visible", timeout=10000)
-        assert not page.locator("#idle").is_visible()
+def test_result_card_summary_and_idle_screen(browser, make_sim_station, serve) -> None:
+    served = served_set(make_sim_station, serve, THREE_REPS, MEMBER_SUMMARY_S=3.0)
+    page = served.open(browser, path="/")
+    sub = served.station.subscribe()
+    assert page.locator("#idle").is_visible()  # nobody at the wall yet: the drill is taught
+    served.station.start()
+    page.wait_for_selector("#live", state="visible", timeout=10000)
+    assert not page.locator("#idle").is_visible()
 
-        rep = next_event(sub, "rep_finished")  # shown after a rep, within a second
-        page.wait_for_function(VERDICT_OF.format(rep["rep"]), timeout=1000)
-        assert card(page)["cls"] == f"card {rep['verdict']}"
+    rep = next_event(sub, "rep_finished")  # shown after a rep, within a second
+    page.wait_for_function(VERDICT_OF.format(rep["rep"]), timeout=1000)
+    assert card(page)["cls"] == f"card {rep['verdict']}"
 
-        rep = next_event(sub, "rep_finished")  # the faulty rep: verdict, its fault in words, its cue
-        assert "head_off_dowel" in rep["faults"], rep
-        page.wait_for_function("document.getElementById('card').className === 'card fault'", timeout=1000)
-        shown = card(page)
-        assert shown["verdict"] == "Rep 2: \u2717 FIX IT" and "head off the dowel" in shown["faults"]
-        assert shown["cue"] == "Keep your head on the dowel"
+    rep = next_event(sub, "rep_finished")  # the faulty rep: verdict, its fault in words, its cue
+    assert "head_off_dowel" in rep["faults"], rep
+    page.wait_for_function("document.getElementById('card').className === 'card fault'", timeout=1000)
+    shown = card(page)
+    assert shown["verdict"] == "Rep 2: \u2717 FIX IT" and "head off the dowel" in shown["faults"]
+    assert shown["cue"] == "Keep your head on the dowel"
 
-        next_event(sub, "rep_started")  # neutral during the next rep (it is readable 1.5 s first)
-        page.wait_for_function(f"{IN_REP} && document.getElementById('card').className === 'card neutral'",
-                               timeout=2500)
-        assert card(page)["faults"] == [] and card(page)["cue"] == ""
+    next_event(sub, "rep_started")  # neutral during the next rep (it is readable 1.5 s first)
+    page.wait_for_function(f"{IN_REP} && document.getElementById('card').className === 'card neutral'",
+                           timeout=2500)
+    assert card(page)["faults"] == [] and card(page)["cue"] == ""
 
-        ended = next_event(sub, "set_ended", timeout=30)  # the member left: the summary, no card
-        page.wait_for_selector("#set-summary", state="visible", timeout=1000)
-        summary = page.locator("#set-summary").inner_text()
-        assert f"{ended['good']} of {ended['reps']} good" in summary and ended["reps"] == 3
-        assert "Watch: head off the dowel" in summary
-        assert "card neutral" in card(page)["cls"] and not page.locator("#live").is_visible()
-        # and the next member to step up does not see this one's reps
-        assert page.evaluate("document.getElementById('reps').textContent") == "0"
+    ended = next_event(sub, "set_ended", timeout=30)  # the member left: the summary, no card
+    page.wait_for_selector("#set-summary", state="visible", timeout=1000)
+    summary = page.locator("#set-summary").inner_text()
+    assert f"{ended['good']} of {ended['reps']} good" in summary and ended["reps"] == 3
+    assert "Watch: head off the dowel" in summary
+    assert "card neutral" in card(page)["cls"] and not page.locator("#live").is_visible()
+    # and the next member to step up does not see this one's reps
+    assert page.evaluate("document.getElementById('reps').textContent") == "0"
 
-        page.wait_for_selector("#idle", state="visible", timeout=5000)  # then the idle screen
-        frames = [page.evaluate("document.getElementById('idle-rep').toDataURL()") for _ in range(2)
-                  if page.wait_for_timeout(700) is None]
-        assert frames[0] != frames[1], "the idle screen's good rep is not moving"
-        assert served.errors == []
-    finally:
-        served.close()
+    page.wait_for_selector("#idle", state="visible", timeout=5000)  # then the idle screen
+    frames = [page.evaluate("document.getElementById('idle-rep').toDataURL()") for _ in range(2)
+              if page.wait_for_timeout(700) is None]
+    assert frames[0] != frames[1], "the idle screen's good rep is not moving"
+    assert served.errors == []
 
 
 @pytest.mark.slow  # about 8 s
-def test_greyed_and_reconnecting_when_the_station_stops(browser, make_sim_station) -> None:
-    served = Served(make_sim_station, THREE_REPS)
-    try:
-        page = served.open(browser, 390, 844)
-        sub = served.station.subscribe()
-        served.station.start()
-        rep = next_event(sub, "rep_finished")
-        page.wait_for_function(VERDICT_OF.format(rep["rep"]), timeout=1000)
-        assert not page.locator("#link").is_visible()
-        served.station.stop()  # its streams end, as when the process stops
-        page.wait_for_selector("#link", state="visible", timeout=5000)
-        assert "Reconnecting" in page.locator("#link").inner_text()
-        assert page.evaluate("getComputedStyle(document.querySelector('main')).filter") == "grayscale(1)"
-        assert page.evaluate("document.body.classList.contains('stale')")
-    finally:
-        served.close()
+def test_greyed_and_reconnecting_when_the_station_stops(browser, make_sim_station, serve) -> None:
+    served = served_set(make_sim_station, serve, THREE_REPS)
+    page = served.open(browser, 390, 844, "/")
+    sub = served.station.subscribe()
+    served.station.start()
+    rep = next_event(sub, "rep_finished")
+    page.wait_for_function(VERDICT_OF.format(rep["rep"]), timeout=1000)
+    assert not page.locator("#link").is_visible()
+    served.station.stop()  # its streams end, as when the process stops
+    page.wait_for_selector("#link", state="visible", timeout=5000)
+    assert "Reconnecting" in page.locator("#link").inner_text()
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).filter") == "grayscale(1)"
+    assert page.evaluate("document.body.classList.contains('stale')")
 
 
 def contact_words(page) -> dict:
@@ -138,53 +114,42 @@ def contact_words(page) -> dict:
     }))""")
 
 
-def axe(page) -> list[dict]:
-    if not AXE.exists():
-        _missing(f"axe-core is not installed at {AXE} (`make axe` runs npm ci in tests/)")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
 @pytest.mark.parametrize("size", [(1920, 1080), (390, 844)], ids=["tv", "phone"])
-def test_accessibility_contacts_in_words_and_the_switch_by_keyboard(browser, make_sim_station, size) -> None:
+def test_accessibility_contacts_in_words_and_the_switch_by_keyboard(browser, make_sim_station, serve,
+                                                                    size) -> None:
     plan = SetPlan(reps=tuple(RepPlan(frozenset({"head_off_dowel"}), duration=2.5) for _ in range(4)),
                    approach_s=1.0, facing="right")
-    served = Served(make_sim_station, plan, press_switch=False)  # only the keyboard presses it
-    try:
-        page = served.open(browser, *size)
-        page.wait_for_selector("#idle", state="visible")
-        page.wait_for_function("document.getElementById('idle-rep').width > 1")
-        idle_problems = axe(page)
-        served.station.start()
-        page.wait_for_function(IN_REP, timeout=10000)
-        page.wait_for_function("document.getElementById('contact-head').className === 'off'", timeout=5000)
-        words = contact_words(page)
-        assert words["head"] == "OFF \u2717" and words["sacrum"] == "ON \u2713", words
-        assert page.locator("h1").count() == 1 and page.locator("h2:visible").count() >= 3
-        assert page.locator("#cue[aria-live]").count() == page.locator("#card-live[aria-live]").count() == 1
-        live_problems = axe(page)
-        assert idle_problems == [] and live_problems == [], (idle_problems, live_problems)
+    served = served_set(make_sim_station, serve, plan, press_switch=False)  # only the keyboard presses it
+    page = served.open(browser, *size, path="/")
+    page.wait_for_selector("#idle", state="visible")
+    page.wait_for_function("document.getElementById('idle-rep').width > 1")
+    idle_problems = axe(page)
+    served.station.start()
+    page.wait_for_function(IN_REP, timeout=10000)
+    page.wait_for_function("document.getElementById('contact-head').className === 'off'", timeout=5000)
+    words = contact_words(page)
+    assert words["head"] == "OFF \u2717" and words["sacrum"] == "ON \u2713", words
+    assert page.locator("h1").count() == 1 and page.locator("h2:visible").count() >= 3
+    assert page.locator("#cue[aria-live]").count() == page.locator("#card-live[aria-live]").count() == 1
+    live_problems = axe(page)
+    assert idle_problems == [] and live_problems == [], (idle_problems, live_problems)
 
-        switch = served.station.devices.switch
-        button = page.locator("#press-switch")
-        for key in ("Space", "Enter"):
-            button.focus()
-            page.keyboard.down(key)
-            page.wait_for_function("document.getElementById('press-switch').ariaPressed === 'true'")
-            deadline = time.monotonic() + 2
-            while not switch.pressed and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert switch.pressed, key
-            page.keyboard.up(key)
-            deadline = time.monotonic() + 2
-            while switch.pressed and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert not switch.pressed, key
-        assert served.errors == []
-    finally:
-        served.close()
+    switch = served.station.devices.switch
+    button = page.locator("#press-switch")
+    for key in ("Space", "Enter"):
+        button.focus()
+        page.keyboard.down(key)
+        page.wait_for_function("document.getElementById('press-switch').ariaPressed === 'true'")
+        deadline = time.monotonic() + 2
+        while not switch.pressed and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert switch.pressed, key
+        page.keyboard.up(key)
+        deadline = time.monotonic() + 2
+        while switch.pressed and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not switch.pressed, key
+    assert served.errors == []
 
 
 def test_favicon_is_served(client) -> None:

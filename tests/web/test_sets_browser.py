@@ -4,35 +4,24 @@ critical problem on either page on a TV and a phone; no console errors."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from station.config.settings import Settings
 from station.storage.kept_sets import KeptSets
-from station.web import create_app, make_server
-from tests.conftest import collect_errors, create_account_in_browser
-from tests.kept_sets.test_kept_sets import PLAN, kept_station
-from tests.web.test_member_page import axe
+from tests.helpers.browser import axe
+from tests.helpers.kept import PLAN, kept_station
 
 
 @pytest.fixture
-def served(make_sim_station):
+def served(make_sim_station, serve):
     """A station that kept one set of the simulated trainee (then stopped), its pages served."""
-    station = kept_station(make_sim_station, Settings().changed(keep_sets=True), PLAN)
-    app = create_app(station)
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield station, app, f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    return serve(kept_station(make_sim_station, Settings().changed(keep_sets=True), PLAN))
 
 
 def test_open_a_set_replay_it_and_mark_a_rep(browser, served) -> None:
-    station, app, url = served
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    problems: list[str] = []
-    collect_errors(page, problems)
-    create_account_in_browser(page, url, app.config["SETUP_CODE"])
+    station = served.station
+    page = served.open(browser, 1920, 1080)
+    served.create_account(page)
     page.click("nav >> text=Sets")
     page.wait_for_url("**/staff/sets/")
     set_id = KeptSets(station.store.path).page()[0]["set_id"]
@@ -70,14 +59,14 @@ def test_open_a_set_replay_it_and_mark_a_rep(browser, served) -> None:
     assert reps[2]["label"] == {**reps[2]["label"], "faults": ["knees_too_bent"], "verdict_right": False,
                                 "by": "ann"}
     assert page.is_checked("#wrong-3") and page.is_checked("#f-3-knees_too_bent")  # shown as saved
-    assert problems == []
+    assert served.errors == []
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (390, 844)], ids=["tv", "phone"])
 def test_the_sets_pages_pass_axe(browser, served, size) -> None:
-    station, app, url = served
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    create_account_in_browser(page, url, app.config["SETUP_CODE"])
+    station, url = served.station, served.url
+    page = served.open(browser, *size)
+    served.create_account(page)
     page.goto(url + "/staff/sets/")
     listing = axe(page)
     set_id = KeptSets(station.store.path).page()[0]["set_id"]

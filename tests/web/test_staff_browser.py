@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import zipfile
 
 import pytest
 
-from station.web import auth, create_app, make_server
-from tests.conftest import PASSWORD, collect_errors
-from tests.web.test_member_page import axe
+from station.web import auth
+from tests.helpers.accounts import PASSWORD
+from tests.helpers.browser import axe
+from tests.helpers.served import ServedStation
 
 FRAMES = "document.getElementById('fig-frames').textContent"
 # The tab hidden or shown again, as the browser tells a page (headless Chromium is never hidden).
@@ -22,44 +22,24 @@ HIDDEN = """() => { Object.defineProperty(document, 'hidden', {value: %s, config
                     document.dispatchEvent(new Event('visibilitychange')); }"""
 
 
-class Staffed:
-    """A demo station in real time with an account "ann", served by waitress on a free port."""
-
-    def __init__(self, make_sim_station) -> None:
-        self.station = make_sim_station(fast=False, press_switch=False)
-        self.station.store.accounts.add("ann", auth.hash_password(PASSWORD))
-        self.app = create_app(self.station)
-        self.server = make_server(self.app, "127.0.0.1", 0)
-        threading.Thread(target=self.server.run, daemon=True).start()
-        self.station.start()
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.errors: list[str] = []
-
-    def signed_in(self, browser, width: int = 1920, height: int = 1080):
-        page = browser.new_page(viewport={"width": width, "height": height})
-        collect_errors(page, self.errors)
-        page.goto(self.url + "/staff/signin")
-        page.fill("#name", "ann")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/staff/settings")
-        return page
-
-    def close(self) -> None:
-        self.station.stop()
-        self.server.close()
-
-
 @pytest.fixture
-def staffed(make_sim_station):
-    served = Staffed(make_sim_station)
-    yield served
-    served.close()
+def staffed(make_sim_station, serve) -> ServedStation:
+    """A demo station in real time with an account "ann", served by waitress on a free port."""
+    station = make_sim_station(fast=False, press_switch=False)
+    station.store.add_account("ann", auth.hash_password(PASSWORD))
+    return serve(station, start=True)
+
+
+def signed_in(staffed: ServedStation, browser, width: int = 1920, height: int = 1080):
+    """A page of ``width`` x ``height`` signed in as "ann", on the settings."""
+    page = staffed.open(browser, width, height)
+    staffed.sign_in(page)
+    return page
 
 
 @pytest.mark.slow  # about 20 s: two refreshes, and a pause longer than one
 def test_health_refreshes_in_place_and_pauses_while_hidden(browser, staffed) -> None:
-    page = staffed.signed_in(browser)
+    page = signed_in(staffed, browser)
     page.goto(staffed.url + "/staff/health")
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/staff/health.json") else None)
@@ -85,7 +65,7 @@ def test_health_refreshes_in_place_and_pauses_while_hidden(browser, staffed) -> 
 def test_backup_download_then_restore_through_the_page(browser, staffed, tmp_path) -> None:
     station = staffed.station
     station.apply_settings({"min_rep_s": 1.1})
-    page = staffed.signed_in(browser)
+    page = signed_in(staffed, browser)
     page.goto(staffed.url + "/staff/health")
     with page.expect_download() as got:
         page.click("#backup")
@@ -96,7 +76,7 @@ def test_backup_download_then_restore_through_the_page(browser, staffed, tmp_pat
         assert sorted(z.namelist()) == ["manifest.json", "settings.json", "station.db"]
 
     station.apply_settings({"min_rep_s": 1.5})
-    station.store.accounts.add("bob", auth.hash_password(PASSWORD))
+    station.store.add_account("bob", auth.hash_password(PASSWORD))
     page.set_input_files("#backup-file", files=[{"name": "notes.zip", "mimeType": "application/zip",
                                                  "buffer": b"just some notes"}])
     page.click("#restore")
@@ -109,21 +89,21 @@ def test_backup_download_then_restore_through_the_page(browser, staffed, tmp_pat
     staffed.errors.clear()
     assert "nothing was changed: not a zip file" in error.inner_text()
     assert page.get_attribute("#backup-file", "aria-invalid") == "true"
-    assert station.settings.min_rep_s == 1.5 and station.store.accounts.names() == ["ann", "bob"]
+    assert station.settings.min_rep_s == 1.5 and station.store.account_names() == ["ann", "bob"]
 
     page.set_input_files("#backup-file", str(saved))
     page.click("#restore")
     page.wait_for_url("**/staff/signin")
     told = page.locator(".flash").inner_text()
     assert "Restored the backup" in told and "sign in with an account from the backup (ann)" in told
-    assert station.settings.min_rep_s == 1.1 and station.store.accounts.names() == ["ann"]
+    assert station.settings.min_rep_s == 1.1 and station.store.account_names() == ["ann"]
     assert staffed.errors == []
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (390, 844)], ids=["tv", "phone"])
 def test_accounts_and_health_pages_are_accessible_and_an_account_is_removed(browser, staffed, size) -> None:
-    staffed.station.store.accounts.add("bob", auth.hash_password(PASSWORD))
-    page = staffed.signed_in(browser, *size)
+    staffed.station.store.add_account("bob", auth.hash_password(PASSWORD))
+    page = signed_in(staffed, browser, *size)
     page.goto(staffed.url + "/staff/health")
     page.wait_for_function("document.getElementById('updated').textContent.startsWith('updated')")
     health_problems = axe(page)
@@ -135,5 +115,5 @@ def test_accounts_and_health_pages_are_accessible_and_an_account_is_removed(brow
     page.wait_for_selector("text=Account bob removed")
     assert page.locator("#accounts tbody tr").count() == 1
     assert page.locator("#accounts").inner_text().count("the last account cannot be removed") == 1
-    assert staffed.station.store.accounts.names() == ["ann"]
+    assert staffed.station.store.account_names() == ["ann"]
     assert staffed.errors == []

@@ -6,58 +6,40 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from station.runtime.restart import EXIT_RESTART, MIN_UPTIME_S, Restarter
-from station.web import create_app, make_server
-from tests.conftest import collect_errors, create_account, create_account_in_browser, csrf_token
-from tests.web.test_member_page import axe
+from tests.helpers.accounts import create_account, create_account_in_browser, csrf_token
+from tests.helpers.browser import axe
+from tests.helpers.engines import free_port
+from tests.helpers.paths import ROOT
+from tests.helpers.served import ServedStation
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 SIZES = [(1920, 1080), (390, 844)]
 SIZE_IDS = ["tv", "phone"]
 
 
-class Staffed:
-    """A demo station in real time (the endless demo sets), served on a free loopback port, and
-    a browser page signed in as its first staff account."""
-
-    def __init__(self, make_sim_station, browser, size: tuple[int, int], restarter=None) -> None:
-        self.station = make_sim_station(seed=4, fast=False)
-        self.app = create_app(self.station, restarter=restarter)
-        self.server = make_server(self.app, "127.0.0.1", 0)
-        threading.Thread(target=self.server.run, daemon=True).start()
-        self.station.start()
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.errors: list[str] = []
-        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-        collect_errors(self.page, self.errors)
-        create_account_in_browser(self.page, self.url, self.app.config["SETUP_CODE"])
-
-    def close(self) -> None:
-        self.page.close()
-        self.station.stop()
-        self.server.close()
-
-
 @pytest.fixture
-def staffed(make_sim_station, browser, request):
-    made: list[Staffed] = []
+def staffed(make_sim_station, browser, serve):
+    """``staffed(size, restarter)``: a demo station in real time (the endless demo sets), served on
+    a free loopback port, and a browser page of ``size`` signed in as its first staff account."""
 
-    def make(size=(1920, 1080), restarter=None) -> Staffed:
-        made.append(Staffed(make_sim_station, browser, size, restarter))
-        return made[-1]
+    def make(size=(1920, 1080), restarter=None) -> tuple[ServedStation, Page]:
+        served = serve(make_sim_station(seed=4, fast=False), start=True, restarter=restarter)
+        page = served.open(browser, *size)
+        served.create_account(page)
+        return served, page
 
-    yield make
-    for s in made:
-        s.close()
+    return make
 
 
 SAVEBAR = """() => {
@@ -69,8 +51,7 @@ SAVEBAR = """() => {
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_settings_save_stays_at_the_bottom_and_the_page_passes_axe(staffed, size) -> None:
-    s = staffed(size)
-    page = s.page
+    s, page = staffed(size)
     assert page.locator("h2#basic-title").count() == 1 and page.locator("details").count() >= 5
     assert page.locator("label[for=f-camera_stall_s]").text_content() == "Camera stall timeout (s)"
     for scroll in (0, 0.5):  # at the top and half way down the form
@@ -87,8 +68,7 @@ def test_settings_save_stays_at_the_bottom_and_the_page_passes_axe(staffed, size
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_an_invalid_save_focuses_a_summary_whose_links_reach_the_fields(staffed, size) -> None:
-    s = staffed(size)
-    page = s.page
+    s, page = staffed(size)
     page.fill("#f-min_rep_s", "soon")
     page.locator("#advanced-camera > summary").click()  # an advanced field, in a closed section
     page.fill("#f-camera_stall_s", "0.1")
@@ -123,8 +103,7 @@ def test_an_invalid_save_focuses_a_summary_whose_links_reach_the_fields(staffed,
 
 def test_reset_to_default_and_restart_marks(staffed) -> None:
     restarter = Restarter(env={})
-    s = staffed(restarter=restarter)
-    page = s.page
+    s, page = staffed(restarter=restarter)
     assert page.locator("#reset-min_rep_s").count() == 0  # at its default: nothing to reset
     assert page.locator("#restart-now").count() == 0 and page.locator("#restart-waiting").count() == 0
     page.fill("#f-min_rep_s", "2.5")
@@ -175,8 +154,7 @@ def test_under_systemd_a_restart_is_an_exit_code_and_not_too_soon_after_start() 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_calibration_waits_for_the_hold_then_shows_current_and_measured(staffed, size) -> None:
-    s = staffed(size)
-    page = s.page
+    s, page = staffed(size)
     page.goto(s.url + "/staff/calibrate")
     assert axe(page) == []
     page.click("#measure-wall")
@@ -201,12 +179,6 @@ def test_calibration_waits_for_the_hold_then_shows_current_and_measured(staffed,
 
 
 # ---------------------------------------------------------------- a real restart of `station run`
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(path: Path, pattern: str, timeout: float = 30.0, count: int = 1) -> re.Match:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
