@@ -69,7 +69,7 @@ def eventually(read: Callable[[], T], ok: Callable[[T], bool], timeout: float = 
 
 
 def log_ids(station: Station) -> list[int]:
-    return sorted(r["id"] for r in station.store.reps(limit=10**6))
+    return sorted(r["id"] for r in station.store.reps.newest_first(limit=10**6))
 
 
 def test_reps_arrive_once_in_order_with_the_logs_ids_and_status_is_retained(mosquitto_bin, tmp_path) -> None:
@@ -84,7 +84,7 @@ def test_reps_arrive_once_in_order_with_the_logs_ids_and_status_is_retained(mosq
         ids = log_ids(station)
         assert listener.rep_ids() == ids and len(ids) == 4
         first = json.loads(listener.payloads("/rep")[0])
-        stored = station.store.reps(limit=10**6)[-1]
+        stored = station.store.reps.newest_first(limit=10**6)[-1]
         assert (first["station"], first["set"], first["verdict"], first["t"]) == (
             "test-wall", stored["set_id"], stored["verdict"], stored["t"])
         assert station.health()["mqtt"]["state"] == "connected"
@@ -193,7 +193,7 @@ def _served_metrics(tmp_path: Path) -> tuple[Station, bytes]:
 def test_metrics_are_clean_for_promtool_and_count_the_logs_reps(tmp_path) -> None:
     station, body = _served_metrics(tmp_path)
     text = body.decode()
-    good = sum(1 for r in station.store.reps() if r["verdict"] == "good")
+    good = sum(1 for r in station.store.reps.newest_first() if r["verdict"] == "good")
     assert f'hinge_reps_total{{verdict="good"}} {float(good)}' in text
     assert "hinge_sets_total 1.0" in text and "hinge_camera_up" in text and "hinge_build_info{" in text
     assert "hinge_mqtt_enabled 0.0" in text and 'hinge_station_info{name="test-wall"} 1.0' in text
@@ -226,7 +226,7 @@ def test_prometheus_scrapes_a_running_station_and_answers_its_rep_count(tmp_path
     fleet = Fleet(station)
     with ServedStation(station, start=True, metrics=fleet.metrics) as served:
         assert station.wait(60)
-        reps = len(station.store.reps())
+        reps = len(station.store.reps.newest_first())
         rules = tmp_path / "alerts.yml"
         shutil.copy(FLEET / "alerts.yml", rules)
         with Prometheus(tmp_path / "prom", [f"127.0.0.1:{served.port}"], rules) as prom:
@@ -316,7 +316,8 @@ def test_a_silent_broker_never_holds_the_loop_up(tmp_path) -> None:
         station.start()
         assert station.wait(60)
         took = time.monotonic() - started
-        assert len(station.store.reps()) == 3 and took < 10  # a 10 s CONNACK wait never reached it
+        # a 10 s CONNACK wait never reached it
+        assert len(station.store.reps.newest_first()) == 3 and took < 10
         assert station.health()["mqtt"]["state"] == "connecting"
         fleet.stop()
         station.stop()
@@ -336,7 +337,7 @@ def test_home_assistant_discovery_announces_one_device_with_four_entities(mosqui
         assert {c["device"]["identifiers"][0] for c in configs.values()} == {"hinge_station_test-wall"}
         assert {c["state_topic"] for c in configs.values()} == {"hinge-station/test-wall/state"}
         assert listener.wait(lambda: json.loads(listener.payloads("/state")[-1])["reps_today"] == 2)
-        good = sum(r["verdict"] == "good" for r in station.store.reps())
+        good = sum(r["verdict"] == "good" for r in station.store.reps.newest_first())
         state = json.loads(listener.payloads("/state")[-1])
         assert state["good_rate_today"] == round(100 * good / 2, 1) and state["camera_up"] is True
         fleet.stop()
@@ -390,7 +391,7 @@ def test_station_run_refuses_a_wrong_mqtt_url_with_a_usage_error(tmp_path, capsy
 
 def test_a_failing_rep_log_shows_in_health_and_metrics(tmp_path, monkeypatch) -> None:
     from station.fleet.prometheus import StationMetrics
-    from station.storage.replog import StoreError
+    from station.storage import StoreError
 
     station = sim_station(tmp_path / "data", reps=2)
     metrics = StationMetrics.attach(station)
@@ -398,7 +399,7 @@ def test_a_failing_rep_log_shows_in_health_and_metrics(tmp_path, monkeypatch) ->
     def full_disk(*args, **kwargs):
         raise StoreError("database or disk is full")
 
-    monkeypatch.setattr(station.store, "_write", full_disk)  # every write fails, as on a full disk
+    monkeypatch.setattr(station.store.db, "write", full_disk)  # every write fails, as on a full disk
     station.start()
     assert station.wait(60)
     assert station.health()["database_ok"] is False

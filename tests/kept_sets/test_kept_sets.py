@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import signal
-import sqlite3
+import sqlite3  # raw SQL here checks the rep log from outside: what is on disk, or damage made to it
 import subprocess
 import sys
 import time
@@ -21,8 +21,10 @@ from station.coach.vocabulary import FaultCode, Side, Verdict
 from station.config.settings import Settings
 from station.kept_sets.keeper import PREROLL_S, SetKeeper
 from station.sim import Body
+from station.storage.database import DB_NAME
 from station.storage.kept_sets import KeptSets, LabelProblem
-from station.storage.replog import DB_NAME, MIGRATIONS, V1, V2, V3, RepLog
+from station.storage.replog import RepLog
+from station.storage.schema import MIGRATIONS, V1, V2, V3
 from station.web import create_app
 from tests.helpers.accounts import create_account, csrf_token
 from tests.helpers.kept import PLAN, kept_station
@@ -46,7 +48,7 @@ def test_the_schema_migrates_from_v3_keeping_every_rep(tmp_path) -> None:
     db.close()
     log = RepLog(path)
     assert len(MIGRATIONS) >= 5  # V5 the kept sets
-    assert log.reps()[0]["set_id"] == 7
+    assert log.reps.newest_first()[0]["set_id"] == 7
     kept = KeptSets(path)
     kept.save(7, 100.0, ['{"t":0.0}', '{"t":2.0}'], [(1, 0.5, 1.5)], False)
     assert kept.get(7)["reps"][0]["verdict"] == "good" and kept.get(7)["facing"] == "left"
@@ -58,7 +60,8 @@ def test_the_schema_migrates_from_v3_keeping_every_rep(tmp_path) -> None:
 def test_keeping_is_off_by_default_and_then_writes_nothing(make_sim_station) -> None:
     assert Settings().keep_sets is False and Settings().keep_sets_days == 30
     station = kept_station(make_sim_station, Settings())
-    assert len(station.store.sets()) == 1 and len(station.store.reps()) == 3  # the set was coached
+    reps = station.store.reps
+    assert len(reps.sets()) == 1 and len(reps.newest_first()) == 3  # the set was coached
     kept = KeptSets(station.store.path)
     assert kept.count() == 0 and station.keeper.buffered == 0
     assert sqlite3.connect(station.store.path).execute("SELECT COUNT(*) FROM kept_sets").fetchone()[0] == 0
@@ -93,9 +96,9 @@ def _pose():
 
 def test_frames_are_capped_and_reps_after_the_cap_are_left_out(tmp_path) -> None:
     log = RepLog.open(tmp_path)
-    set_id = log.start_set(time.time(), Side.LEFT)
+    set_id = log.reps.start_set(time.time(), Side.LEFT)
     for rep in (1, 2):
-        log.add_rep(set_id, time.time(), rep, Verdict.GOOD, [], {})
+        log.reps.add(set_id, time.time(), rep, Verdict.GOOD, [], {})
     seen: list[str] = []
     keeper = SetKeeper(KeptSets.of(log), lambda source, why: seen.append(why), days=30, max_frames=50)
     pose = _pose()
@@ -138,7 +141,7 @@ def test_turning_keeping_off_mid_set_drops_what_was_held(tmp_path) -> None:
     pose = _pose()
     for i in range(20):
         keeper.frame(True, i / 10, pose, None, None)
-    keeper.event(SetStarted(t=2.0, set_no=1, facing=Side.LEFT), log.start_set(1.0))
+    keeper.event(SetStarted(t=2.0, set_no=1, facing=Side.LEFT), log.reps.start_set(1.0))
     keeper.frame(True, 2.1, pose, None, None)
     assert keeper.buffered == 21
     keeper.frame(False, 2.2, pose, None, None)
@@ -153,9 +156,9 @@ def test_retention_forgets_old_sets_and_their_labels_at_start(tmp_path) -> None:
     log = RepLog.open(tmp_path)
     kept = KeptSets(log.path)
     now = time.time()
-    old, new = log.start_set(now - 40 * 86400), log.start_set(now - 86400)
+    old, new = log.reps.start_set(now - 40 * 86400), log.reps.start_set(now - 86400)
     for set_id, t in ((old, now - 40 * 86400), (new, now - 86400)):
-        log.add_rep(set_id, t + 3, 1, Verdict.FAULT, [FaultCode.SQUAT], {})
+        log.reps.add(set_id, t + 3, 1, Verdict.FAULT, [FaultCode.SQUAT], {})
         kept.save(set_id, t, ['{"t":0.0}', '{"t":5.0}'], [(1, 1.0, 3.0)], False)
         kept.label(set_id, {1: (True, ["squat"])}, "ann")
     keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
@@ -164,7 +167,7 @@ def test_retention_forgets_old_sets_and_their_labels_at_start(tmp_path) -> None:
     assert [r["set_id"] for r in kept.page()] == [new] and kept.labelled() == [new]
     labels = sqlite3.connect(log.path).execute("SELECT set_id FROM rep_labels").fetchall()
     assert labels == [(new,)]
-    assert len(log.reps()) == 2  # the rep log itself keeps its reps
+    assert len(log.reps.newest_first()) == 2  # the rep log itself keeps its reps
     keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
     keeper.start()
     keeper.retain(1)  # staff shorten the retention, keeping off
@@ -174,9 +177,9 @@ def test_retention_forgets_old_sets_and_their_labels_at_start(tmp_path) -> None:
 
 def test_a_label_must_agree_with_itself(tmp_path) -> None:
     log = RepLog.open(tmp_path)
-    set_id = log.start_set(time.time())
-    log.add_rep(set_id, time.time(), 1, Verdict.GOOD, [], {})
-    log.add_rep(set_id, time.time(), 2, Verdict.FAULT, [FaultCode.SQUAT], {})
+    set_id = log.reps.start_set(time.time())
+    log.reps.add(set_id, time.time(), 1, Verdict.GOOD, [], {})
+    log.reps.add(set_id, time.time(), 2, Verdict.FAULT, [FaultCode.SQUAT], {})
     kept = KeptSets(log.path)
     kept.save(set_id, time.time(), ['{"t":0.0}'], [(1, 0.0, 1.0), (2, 1.0, 2.0)], False)
     with pytest.raises(LabelProblem, match="rep 1: a rep that was truly good"):
@@ -344,7 +347,7 @@ def test_a_crash_loses_no_more_than_the_set_under_way(tmp_path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     log = RepLog(tmp_path / DB_NAME)
-    assert log.integrity() == "ok" and len(log.sets()) == 2
+    assert log.db.integrity() == "ok" and len(log.reps.sets()) == 2
     kept_sets = KeptSets(log.path)
     (first,) = kept_sets.page()
     assert first["reps"] == 2 and len(kept_sets.lines(first["set_id"])) == first["frames"]
@@ -356,8 +359,8 @@ def test_the_list_pages_through_many_sets(app, staff_client) -> None:
     kept = KeptSets(store.path)
     now = time.time()
     for i in range(30):
-        set_id = store.start_set(now - 3600 + i)
-        store.add_rep(set_id, now - 3600 + i, 1, Verdict.GOOD, [], {})
+        set_id = store.reps.start_set(now - 3600 + i)
+        store.reps.add(set_id, now - 3600 + i, 1, Verdict.GOOD, [], {})
         kept.save(set_id, now - 3600 + i, ['{"t":0.0}', '{"t":4.0}'], [(1, 1.0, 3.0)], False)
     first = staff_client.get("/staff/sets/").get_data(as_text=True)
     second = staff_client.get("/staff/sets/?page=2").get_data(as_text=True)
@@ -378,16 +381,16 @@ def test_a_restore_mid_set_drops_that_set_and_the_kept_sets_follow_the_new_log(t
     pose = _pose()
     for i in range(10):
         keeper.frame(True, i / 10, pose, None, None)
-    keeper.event(SetStarted(t=1.0, set_no=1, facing=Side.LEFT), log.start_set(time.time()))
+    keeper.event(SetStarted(t=1.0, set_no=1, facing=Side.LEFT), log.reps.start_set(time.time()))
     keeper.frame(True, 1.1, pose, None, None)
-    log.snapshot_to(tmp_path / "backup.db")
-    log.replace(tmp_path / "backup.db")  # staff restore a backup while the set is under way
+    log.db.snapshot_to(tmp_path / "backup.db")
+    log.db.replace(tmp_path / "backup.db")  # staff restore a backup while the set is under way
     keeper.event(SetEnded(t=2.0, set_no=1, reps=0, good=0), None)
     keeper.start()
     keeper.close()
     assert seen and "restored from a backup while it was under way" in seen[0]
     assert reader.count() == 0
-    set_id = log.start_set(time.time())  # a set in the restored log is kept there
+    set_id = log.reps.start_set(time.time())  # a set in the restored log is kept there
     reader.save(set_id, time.time(), ['{"t":0.0}'], [], False, reader.epoch())
     assert sqlite3.connect(tmp_path / DB_NAME).execute("SELECT set_id FROM kept_sets").fetchall() == [
         (set_id,)]

@@ -8,7 +8,7 @@ import hashlib
 import http.client
 import io
 import json
-import sqlite3
+import sqlite3  # raw SQL here checks the rep log from outside: what is on disk, or damage made to it
 import tempfile
 import time
 import zipfile
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from station.storage import backup
-from station.storage.replog import MIGRATIONS
+from station.storage.schema import MIGRATIONS
 from station.web import auth, create_app
 from tests.helpers.accounts import PASSWORD, csrf_token
 
@@ -33,7 +33,7 @@ def wait_for(check, timeout: float = 20.0, what: str = "the condition"):
 
 
 def rep_count(store) -> int:
-    return len(store.reps(limit=10**9))
+    return len(store.reps.newest_first(limit=10**9))
 
 
 def make_backup(station) -> bytes:
@@ -91,7 +91,7 @@ def edit_db(data: bytes, tmp_path: Path, *statements: str) -> bytes:
 # ---------------------------------------------------------------- backup while the loop writes
 def test_backup_while_the_loop_writes_is_a_whole_snapshot(make_sim_station, tmp_path) -> None:
     station = make_sim_station()
-    station.store.add_account("ann", auth.hash_password(PASSWORD))
+    station.store.accounts.add("ann", auth.hash_password(PASSWORD))
     station.start()
     wait_for(lambda: rep_count(station.store) >= 5, what="five reps")
     before = rep_count(station.store)
@@ -119,7 +119,7 @@ def test_backup_while_the_loop_writes_is_a_whole_snapshot(make_sim_station, tmp_
 # ---------------------------------------------------------------- restore round trip
 def test_restore_brings_back_reps_settings_and_accounts_while_the_loop_writes(make_sim_station) -> None:
     station = make_sim_station()
-    station.store.add_account("ann", auth.hash_password(PASSWORD))
+    station.store.accounts.add("ann", auth.hash_password(PASSWORD))
     station.apply_settings({"min_rep_s": 1.1})
     station.start()
     wait_for(lambda: rep_count(station.store) >= 3, what="three reps")
@@ -128,28 +128,28 @@ def test_restore_brings_back_reps_settings_and_accounts_while_the_loop_writes(ma
     assert len(snapshot_ids) >= 3
 
     station.apply_settings({"min_rep_s": 1.4})
-    station.store.add_account("bob", auth.hash_password(PASSWORD))
-    station.store.remove_account("ann")
+    station.store.accounts.add("bob", auth.hash_password(PASSWORD))
+    station.store.accounts.remove("ann")
     wait_for(lambda: rep_count(station.store) >= len(snapshot_ids) + 4, what="more reps")
 
     checked = backup.check(io.BytesIO(data), Path(str(station.store.path)))
     assert checked.accounts == ["ann"] and checked.reps == len(snapshot_ids)
     aside = station.restore(checked, by="test")
     assert aside.exists() and not checked.db.exists()
-    assert station.settings.min_rep_s == 1.1 and station.store.load_settings()[1]["min_rep_s"] == 1.1
-    assert station.store.account_names() == ["ann"]
-    restored = {r["id"] for r in station.store.reps(limit=10**9)}
+    assert station.settings.min_rep_s == 1.1 and station.store.saved_settings.newest()[1]["min_rep_s"] == 1.1
+    assert station.store.accounts.names() == ["ann"]
+    restored = {r["id"] for r in station.store.reps.newest_first(limit=10**9)}
     assert snapshot_ids <= restored
     # The loop goes on writing into the restored log, in sets that exist there (no lost rep).
     wait_for(lambda: rep_count(station.store) >= checked.reps + 2, what="reps after the restore")
-    assert station.recorder.failing is None and station.store.integrity() == "ok"
-    newest = station.store.reps(limit=1)[0]
-    assert newest["set_id"] in {s["id"] for s in station.store.sets(limit=10**6)}
+    assert station.recorder.failing is None and station.store.db.integrity() == "ok"
+    newest = station.store.reps.newest_first(limit=1)[0]
+    assert newest["set_id"] in {s["id"] for s in station.store.reps.sets(limit=10**6)}
 
 
 def test_an_older_schema_is_migrated_on_restore(make_sim_station, tmp_path) -> None:
     station = make_sim_station()
-    station.store.add_account("ann", auth.hash_password(PASSWORD))
+    station.store.accounts.add("ann", auth.hash_password(PASSWORD))
     data = make_backup(station)
     old = edit_db(data, tmp_path, "DROP TABLE outbox", "DROP INDEX reps_t_trend", "DROP TABLE rep_labels",
                   "DROP TABLE kept_sets", "PRAGMA user_version=2")  # as a V2 log was: no V3-V5
@@ -165,8 +165,8 @@ def test_an_older_schema_is_migrated_on_restore(make_sim_station, tmp_path) -> N
 # ---------------------------------------------------------------- refusals change nothing
 def state(station) -> tuple:
     path = Path(str(station.store.path))
-    return (path.stat().st_ino, station.store.reps(limit=10**9), station.store.account_names(),
-            station.store.load_settings(), station.settings)
+    return (path.stat().st_ino, station.store.reps.newest_first(limit=10**9), station.store.accounts.names(),
+            station.store.saved_settings.newest(), station.settings)
 
 
 @pytest.fixture
@@ -177,13 +177,13 @@ def stocked(make_sim_station):
 
     station = make_sim_station()
     store = station.store
-    store.add_account("ann", auth.hash_password(PASSWORD))
-    set_id = store.start_set(1.0)
+    store.accounts.add("ann", auth.hash_password(PASSWORD))
+    set_id = store.reps.start_set(1.0)
     for i in range(2):
-        store.add_rep(set_id, 2.0 + i, i + 1, Verdict.GOOD, [], {"duration_s": 2.0})
+        store.reps.add(set_id, 2.0 + i, i + 1, Verdict.GOOD, [], {"duration_s": 2.0})
     station.apply_settings({"min_rep_s": 1.1})
     data = make_backup(station)
-    store.add_rep(set_id, 9.0, 3, Verdict.GOOD, [], {"duration_s": 2.0})
+    store.reps.add(set_id, 9.0, 3, Verdict.GOOD, [], {"duration_s": 2.0})
     station.apply_settings({"min_rep_s": 1.3})
     return station, data
 
@@ -254,7 +254,7 @@ def test_download_and_restore_through_the_staff_routes(stocked) -> None:
     assert r.headers["Cache-Control"] == "no-store" and "attachment" in r.headers["Content-Disposition"]
     data = r.get_data()
     station.apply_settings({"min_rep_s": 1.6, "pose_model": "full_int8"})
-    station.store.add_account("bob", auth.hash_password(PASSWORD))
+    station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     token = csrf_token(ann, "/staff/health")
     upload = {"csrf_token": token, "backup": (io.BytesIO(b"not a zip"), "backup.zip")}
     refused = ann.post("/staff/restore", data=upload, content_type="multipart/form-data")
@@ -267,7 +267,7 @@ def test_download_and_restore_through_the_staff_routes(stocked) -> None:
     done = ann.post("/staff/restore", data={"csrf_token": token, "backup": (io.BytesIO(data), "b.zip")},
                     content_type="multipart/form-data")
     assert done.status_code == 302 and done.headers["Location"].endswith("/staff/signin")
-    assert station.settings.min_rep_s == 1.3 and station.store.account_names() == ["ann"]
+    assert station.settings.min_rep_s == 1.3 and station.store.accounts.names() == ["ann"]
     page = ann.get("/staff/signin").get_data(as_text=True)
     assert "Every sign-in has ended: sign in with an account from the backup (ann)" in page
     assert "These restored settings take effect after a restart: pose model." in page
@@ -304,12 +304,13 @@ def test_a_set_begun_before_a_restore_goes_on_in_the_restored_log(tmp_path) -> N
     from station.coach.vocabulary import Side, Verdict
     from station.config.settings import Settings
     from station.runtime.rep_recorder import RepRecorder
-    from station.storage.replog import Outbox, RepLog
+    from station.storage.outbox import Outbox
+    from station.storage.replog import RepLog
 
     other = RepLog.open(tmp_path / "other")  # the backup's log: one account, 5 sets, no reps
-    other.add_account("ann", auth.hash_password(PASSWORD))
+    other.accounts.add("ann", auth.hash_password(PASSWORD))
     for _ in range(5):
-        other.start_set(1.0)
+        other.reps.start_set(1.0)
     out = io.BytesIO()
     backup.write(other, Settings(), out, tmp_path)
     other.close()
@@ -321,14 +322,14 @@ def test_a_set_begun_before_a_restore_goes_on_in_the_restored_log(tmp_path) -> N
     recorder.record(SetStarted(t=1.0, set_no=1, facing=Side.LEFT))
     recorder.record(RepFinished(t=2.0, set_no=1, rep=1, verdict=Verdict.GOOD, faults=(), metrics={}))
     assert outbox.newest() == 1
-    store.replace(backup.check(io.BytesIO(out.getvalue()), Path(str(store.path))).db)
+    store.db.replace(backup.check(io.BytesIO(out.getvalue()), Path(str(store.path))).db)
 
     rep = recorder.record(RepFinished(t=3.0, set_no=1, rep=2, verdict=Verdict.GOOD, faults=(), metrics={}))
     recorder.record(SetEnded(t=4.0, set_no=1, reps=2, good=2))
     assert errors == [] and recorder.failing is None  # kept, not reported as a failed write
-    sets = store.sets(limit=100)
+    sets = store.reps.sets(limit=100)
     assert len(sets) == 6 and sets[0]["reps"] == 1 and sets[0]["t_end"] is not None  # a new set
-    assert [r["id"] for r in store.reps()] == [rep["id"]]
+    assert [r["id"] for r in store.reps.newest_first()] == [rep["id"]]
     assert all(s["t_end"] is None for s in sets[1:])  # the backup's own sets were left alone
     assert outbox.newest() == rep["id"]  # the publisher's reader follows the swap to the new log
     assert (tmp_path / "data" / "station.db.before-restore").exists()

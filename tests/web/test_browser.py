@@ -67,7 +67,7 @@ def test_member_page_follows_reps_and_staff_change_a_threshold(browser, running)
     error = staff.locator("#error-min_rep_s")
     error.wait_for()
     assert "must be a number" in error.inner_text()
-    assert station.settings.min_rep_s == 8.0 and station.store.load_settings()[1]["min_rep_s"] == 8.0
+    assert station.settings.min_rep_s == 8.0 and station.store.saved_settings.newest()[1]["min_rep_s"] == 8.0
     staff.screenshot(path=str(ARTIFACTS / "staff-settings.png"), full_page=True)
 
 

@@ -55,7 +55,7 @@ def test_the_log_ring_is_detached_when_the_station_stops(make_sim_station) -> No
 
 # ---------------------------------------------------------------- accounts
 def test_accounts_are_listed_with_when_they_were_made(staff_client, sim_station) -> None:
-    sim_station.store.add_account("bob", auth.hash_password(PASSWORD))
+    sim_station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     html = staff_client.get("/staff/accounts").get_data(as_text=True)
     rows = re.findall(r'<tr id="account-\d+">\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>', html)
     assert [name for name, _ in rows] == ["ann (you)", "bob"]
@@ -65,13 +65,13 @@ def test_accounts_are_listed_with_when_they_were_made(staff_client, sim_station)
 
 
 def test_removing_an_account_ends_its_sessions(app, staff_client, sim_station) -> None:
-    sim_station.store.add_account("bob", auth.hash_password(PASSWORD))
+    sim_station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     bob = app.test_client()
     sign_in(bob, "bob")
     assert bob.get("/staff/settings").status_code == 200
     token = csrf_token(staff_client, "/staff/accounts")
     r = staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "bob"})
-    assert r.status_code == 302 and sim_station.store.account_names() == ["ann"]
+    assert r.status_code == 302 and sim_station.store.accounts.names() == ["ann"]
     assert "Account bob removed" in staff_client.get("/staff/accounts").get_data(as_text=True)
     assert bob.get("/staff/settings").status_code == 302  # bob's sign-in ended with the account
 
@@ -79,7 +79,7 @@ def test_removing_an_account_ends_its_sessions(app, staff_client, sim_station) -
 def test_the_last_account_is_never_removed(staff_client, sim_station) -> None:
     token = csrf_token(staff_client, "/staff/accounts")
     staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "ann"})
-    assert sim_station.store.account_names() == ["ann"]
+    assert sim_station.store.accounts.names() == ["ann"]
     page = staff_client.get("/staff/accounts").get_data(as_text=True)
     assert "ann is the last account: add another first" in page
     assert "the last account cannot be removed" in page  # and the page offers no button for it
@@ -87,22 +87,22 @@ def test_the_last_account_is_never_removed(staff_client, sim_station) -> None:
 
 
 def test_removing_yourself_signs_you_out(staff_client, sim_station) -> None:
-    sim_station.store.add_account("bob", auth.hash_password(PASSWORD))
+    sim_station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     token = csrf_token(staff_client, "/staff/accounts")
     r = staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "ann"})
     assert r.status_code == 302 and r.headers["Location"].endswith("/staff/signin")
-    assert sim_station.store.account_names() == ["bob"]
+    assert sim_station.store.accounts.names() == ["bob"]
     assert "Your account ann was removed; you are signed out" in staff_client.get(
         "/staff/signin").get_data(as_text=True)
     assert staff_client.get("/staff/accounts").status_code == 302
 
 
 def test_removal_needs_staff_and_the_csrf_token(client, staff_client, sim_station) -> None:
-    sim_station.store.add_account("bob", auth.hash_password(PASSWORD))
+    sim_station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     assert staff_client.post("/staff/accounts/remove", data={"name": "bob"}).status_code == 403
     token = csrf_token(client, "/staff/signin")
     assert client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "bob"}).status_code == 302
-    assert sim_station.store.account_names() == ["ann", "bob"]
+    assert sim_station.store.accounts.names() == ["ann", "bob"]
 
 
 def test_a_password_change_needs_the_current_one_and_a_strong_new_one(app, staff_client, sim_station) -> None:
@@ -118,7 +118,7 @@ def test_a_password_change_needs_the_current_one_and_a_strong_new_one(app, staff
     assert short.status_code == 422 and "at least 10 characters" in short.get_data(as_text=True)
     assert auth.PASSWORD_RULES in short.get_data(as_text=True)
     assert change(PASSWORD, strong).status_code == 302
-    assert auth.check_password(strong, sim_station.store.account("ann")["password_hash"])
+    assert auth.check_password(strong, sim_station.store.accounts.get("ann")["password_hash"])
 
 
 def test_health_offers_the_same_restart_as_the_settings_page(staff_client, sim_station) -> None:

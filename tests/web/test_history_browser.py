@@ -48,14 +48,14 @@ def fill(store, now: float) -> None:
     for day in range(0, 180, 3):
         if 40 <= day < 60:
             continue  # three idle weeks: the lines break there
-        set_id = store.start_set(now - day * DAY - 3600)
+        set_id = store.reps.start_set(now - day * DAY - 3600)
         for k in range(6):
             faults = [codes[(day + k) % len(codes)]] if (day + k) % 3 else []
             if day % 9 == 0 and k == 0:
                 faults.append(FaultCode.HEAD_OFF_DOWEL)
-            store.add_rep(set_id, now - day * DAY - 3600 + 5 * k, k + 1,
+            store.reps.add(set_id, now - day * DAY - 3600 + 5 * k, k + 1,
                           Verdict.FAULT if faults else Verdict.GOOD, faults, {"duration_s": 2.4})
-        store.end_set(set_id, now - day * DAY - 3500)
+        store.reps.end_set(set_id, now - day * DAY - 3500)
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def served(make_sim_station, serve):
     served by waitress on a free port, and a staff account to sign in with."""
     station = make_sim_station([])
     fill(station.store, time.time())
-    station.store.add_account("ann", hash_password(PASSWORD))
+    station.store.accounts.add("ann", hash_password(PASSWORD))
     return serve(station)
 
 

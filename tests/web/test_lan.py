@@ -17,10 +17,10 @@ import time
 import pytest
 
 from station.camera.sources import SimSource
-from station.cli.main import _saved_settings
 from station.config.settings import Settings
+from station.runtime.build import saved_settings
 from station.runtime.station import Station
-from station.storage.replog import StoreError
+from station.storage import StoreError
 from station.web import auth, create_app
 from station.web.guard import HostCheck
 from tests.helpers.accounts import PASSWORD
@@ -29,7 +29,7 @@ from tests.helpers.accounts import PASSWORD
 @pytest.fixture
 def station(tmp_path):
     st = Station(Settings(), SimSource(fast=True), data_dir=tmp_path, demo=True)
-    st.store.add_account("ann", auth.hash_password(PASSWORD))
+    st.store.accounts.add("ann", auth.hash_password(PASSWORD))
     yield st
     st.stop()
 
@@ -259,12 +259,13 @@ def test_7_and_8_settings_that_would_brick_the_station_are_refused_by_field(app)
 
 
 def test_9_saved_settings_load_field_by_field(station) -> None:
-    station.store.save_settings({"min_rep_s": 2.5, "camera_rotation": 45, "switch_pin": 5})
-    settings, warnings = _saved_settings(station.store)
+    station.store.saved_settings.add({"min_rep_s": 2.5, "camera_rotation": 45, "switch_pin": 5})
+    settings, warnings = saved_settings(station.store)
     assert settings.min_rep_s == 2.5 and settings.camera_rotation == 0
     assert set(warnings) == {"camera_rotation", "switch_pin", "light_red_pin"}
-    station.store._write('INSERT INTO settings (t, by, "values") VALUES (0, NULL, ?)', ("{not json",))
-    settings, warnings = _saved_settings(station.store)
+    # Raw SQL from outside the storage API on purpose: a damaged row that SavedSettings never writes.
+    station.store.db.write('INSERT INTO settings (t, by, "values") VALUES (0, NULL, ?)', ("{not json",))
+    settings, warnings = saved_settings(station.store)
     assert settings == Settings() and "settings" in warnings
 
 
@@ -274,11 +275,11 @@ def test_10_a_rep_log_that_cannot_be_read_is_a_503_not_a_500(app, station, monke
     def broken(*args, **kwargs):
         raise StoreError("station.db: read failed (database disk image is malformed)")
 
-    monkeypatch.setattr(station.store, "trend", broken)  # what the history page reads
-    monkeypatch.setattr(station.store, "export_csv", broken)
+    monkeypatch.setattr(station.store.history, "trend", broken)  # what the history page reads
+    monkeypatch.setattr(station.store.history, "export_csv", broken)
     assert client.get("/staff/history").status_code == 503
     assert client.get("/staff/history.csv").status_code == 503
-    station.store.damage = "the rep log was damaged; kept as station.db.damaged-x"
+    station.store.db.damage = "the rep log was damaged; kept as station.db.damaged-x"
     assert "kept as station.db.damaged-x" in client.get("/staff/health").get_data(as_text=True)
 
 
@@ -288,19 +289,19 @@ def test_11_reps_not_saved_show_on_health_and_the_member_page_until_saved_again(
     from station.coach.vocabulary import Verdict
 
     rep = RepFinished(t=1.0, set_no=1, rep=1, verdict=Verdict.GOOD, faults=(), metrics={})
-    real_add = station.store.add_rep
+    real_add = station.store.reps.add
 
     def full(*args, **kwargs):
         raise StoreError("station.db: write failed (database or disk is full)")
 
-    monkeypatch.setattr(station.store, "add_rep", full)
+    monkeypatch.setattr(station.store.reps, "add", full)
     station.recorder.record(rep)
     assert station.service and "not being saved" in station.service
     client, _ = signed_in(app)
     assert client.get("/api/health").get_json()["status"] == "degraded"
-    monkeypatch.setattr(station.store, "add_rep", real_add)
+    monkeypatch.setattr(station.store.reps, "add", real_add)
     station.recorder.record(rep)
-    assert station.service is None and len(station.store.reps()) == 1
+    assert station.service is None and len(station.store.reps.newest_first()) == 1
 
 
 def test_the_schema_gives_restart_marks_ranges_and_rules_to_the_api_and_the_staff_page(app) -> None:

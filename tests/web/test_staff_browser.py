@@ -26,7 +26,7 @@ HIDDEN = """() => { Object.defineProperty(document, 'hidden', {value: %s, config
 def staffed(make_sim_station, serve) -> ServedStation:
     """A demo station in real time with an account "ann", served by waitress on a free port."""
     station = make_sim_station(fast=False, press_switch=False)
-    station.store.add_account("ann", auth.hash_password(PASSWORD))
+    station.store.accounts.add("ann", auth.hash_password(PASSWORD))
     return serve(station, start=True)
 
 
@@ -76,7 +76,7 @@ def test_backup_download_then_restore_through_the_page(browser, staffed, tmp_pat
         assert sorted(z.namelist()) == ["manifest.json", "settings.json", "station.db"]
 
     station.apply_settings({"min_rep_s": 1.5})
-    station.store.add_account("bob", auth.hash_password(PASSWORD))
+    station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     page.set_input_files("#backup-file", files=[{"name": "notes.zip", "mimeType": "application/zip",
                                                  "buffer": b"just some notes"}])
     page.click("#restore")
@@ -89,20 +89,20 @@ def test_backup_download_then_restore_through_the_page(browser, staffed, tmp_pat
     staffed.errors.clear()
     assert "nothing was changed: not a zip file" in error.inner_text()
     assert page.get_attribute("#backup-file", "aria-invalid") == "true"
-    assert station.settings.min_rep_s == 1.5 and station.store.account_names() == ["ann", "bob"]
+    assert station.settings.min_rep_s == 1.5 and station.store.accounts.names() == ["ann", "bob"]
 
     page.set_input_files("#backup-file", str(saved))
     page.click("#restore")
     page.wait_for_url("**/staff/signin")
     told = page.locator(".flash").inner_text()
     assert "Restored the backup" in told and "sign in with an account from the backup (ann)" in told
-    assert station.settings.min_rep_s == 1.1 and station.store.account_names() == ["ann"]
+    assert station.settings.min_rep_s == 1.1 and station.store.accounts.names() == ["ann"]
     assert staffed.errors == []
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (390, 844)], ids=["tv", "phone"])
 def test_accounts_and_health_pages_are_accessible_and_an_account_is_removed(browser, staffed, size) -> None:
-    staffed.station.store.add_account("bob", auth.hash_password(PASSWORD))
+    staffed.station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     page = signed_in(staffed, browser, *size)
     page.goto(staffed.url + "/staff/health")
     page.wait_for_function("document.getElementById('updated').textContent.startsWith('updated')")
@@ -115,5 +115,5 @@ def test_accounts_and_health_pages_are_accessible_and_an_account_is_removed(brow
     page.wait_for_selector("text=Account bob removed")
     assert page.locator("#accounts tbody tr").count() == 1
     assert page.locator("#accounts").inner_text().count("the last account cannot be removed") == 1
-    assert staffed.station.store.account_names() == ["ann"]
+    assert staffed.station.store.accounts.names() == ["ann"]
     assert staffed.errors == []

@@ -28,9 +28,9 @@ def test_setup_code_creates_the_first_account_once(client, app, sim_station) -> 
     wrong = client.post("/staff/setup", data={"csrf_token": t, "setup_code": "nope", "name": "ann",
                                               "password": PASSWORD, "password2": PASSWORD})
     assert wrong.status_code == 403 and "wrong setup code" in wrong.get_data(as_text=True)
-    assert station.store.account_count() == 0
+    assert station.store.accounts.count() == 0
     create_account(client, app)
-    assert station.store.account_count() == 1 and not code.exists()
+    assert station.store.accounts.count() == 1 and not code.exists()
     assert client.get("/staff/setup").status_code == 302  # gone for good
     assert client.get("/staff/settings").status_code == 200  # and signed in
 
@@ -38,7 +38,7 @@ def test_setup_code_creates_the_first_account_once(client, app, sim_station) -> 
 def test_forms_without_the_csrf_token_are_refused(client, app, sim_station) -> None:
     r = client.post("/staff/setup", data={"setup_code": app.config["SETUP_CODE"], "name": "eve",
                                           "password": PASSWORD, "password2": PASSWORD})
-    assert r.status_code == 403 and sim_station.store.account_count() == 0
+    assert r.status_code == 403 and sim_station.store.accounts.count() == 0
 
 
 def test_signin_is_throttled_after_five_failures(staff_client) -> None:
@@ -56,15 +56,16 @@ def test_signin_is_throttled_after_five_failures(staff_client) -> None:
 def test_invalid_setting_shows_at_the_field_and_changes_nothing(staff_client, sim_station) -> None:
     client, station = staff_client, sim_station
     t = token(client, "/staff/settings")
-    before = station.store.load_settings()
+    before = station.store.saved_settings.newest()
     r = client.post("/staff/settings",
                     data={"csrf_token": t, "min_rep_s": "fast", "squat_knee_beyond_standing": "50"})
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and 'id="error-min_rep_s"' in html and "must be a number" in html
-    assert station.settings.squat_knee_beyond_standing == 45.0 and station.store.load_settings() == before
+    assert station.settings.squat_knee_beyond_standing == 45.0
+    assert station.store.saved_settings.newest() == before
     r = client.post("/staff/settings", data={"csrf_token": t, "squat_knee_beyond_standing": "50"})
     assert r.status_code == 302 and station.settings.squat_knee_beyond_standing == 50.0
-    assert station.store.load_settings()[1]["squat_knee_beyond_standing"] == 50.0
+    assert station.store.saved_settings.newest()[1]["squat_knee_beyond_standing"] == 50.0
 
 
 def test_settings_export_and_import(staff_client, sim_station) -> None:
@@ -148,13 +149,13 @@ def test_openapi_describes_every_api_route(app) -> None:
 
 def test_a_legacy_hash_signs_in_and_is_upgraded_and_wrong_passwords_are_refused(client, sim_station) -> None:
     station = sim_station
-    station.store.add_account("ann", LEGACY)
+    station.store.accounts.add("ann", LEGACY)
     t = token(client, "/staff/signin")
     wrong = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": "not it at all"})
-    assert wrong.status_code == 401 and station.store.account("ann")["password_hash"] == LEGACY
+    assert wrong.status_code == 401 and station.store.accounts.get("ann")["password_hash"] == LEGACY
     r = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": PASSWORD})
     assert r.status_code == 302 and client.get("/staff/settings").status_code == 200
-    upgraded = station.store.account("ann")["password_hash"]
+    upgraded = station.store.accounts.get("ann")["password_hash"]
     assert upgraded.startswith("scrypt:") and upgraded != LEGACY
     client.post("/staff/signout", data={"csrf_token": token(client, "/staff/settings")})
     t = token(client, "/staff/signin")
@@ -162,7 +163,7 @@ def test_a_legacy_hash_signs_in_and_is_upgraded_and_wrong_passwords_are_refused(
     assert wrong.status_code == 401 and client.get("/staff/settings").status_code == 302
     r = client.post("/staff/signin", data={"csrf_token": t, "name": "ann", "password": PASSWORD})
     assert r.status_code == 302 and client.get("/staff/settings").status_code == 200
-    assert station.store.account("ann")["password_hash"] == upgraded  # a current hash is left as it is
+    assert station.store.accounts.get("ann")["password_hash"] == upgraded  # a current hash is left as it is
 
 
 def test_the_accounts_page_has_a_plain_title_and_one_password_form(staff_client) -> None:
