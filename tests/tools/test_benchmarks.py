@@ -2,7 +2,8 @@
 figure lines it exists to print, so that a benchmark cannot rot while the station changes under it.
 
 The figures' values are not judged here (a short run on a busy machine proves nothing about a
-target); their lines must be there, with numbers in them, and the script must exit 0.
+target); their lines must be there, with numbers in them, and the script must exit 0. Every run is
+marked ``bench``, so the quick loop (``-m "not slow and not bench"``) leaves them out.
 """
 
 from __future__ import annotations
@@ -52,14 +53,38 @@ def need_photos() -> None:
         pytest.skip(f"the shared fixtures are not at {FIXTURES}")
 
 
-def test_benchmark_scripts_are_all_smoke_tested() -> None:
+def smoke_problems(source: str, scripts: list[str]) -> list[str]:
+    """What is wrong with the smoke runs in a test module's ``source`` against the ``scripts`` of
+    benchmarks/: a script that no test runs or checks (a ``bench(...)`` or ``subprocess.run(...)``
+    call in a test that names it, in its body or its parametrize list), and a test that calls
+    ``bench(...)`` without the ``bench`` marker (the quick loop, ``-m "not bench"``, would run it)."""
+    covered: set[str] = set()
+    problems = []
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+            continue
+        called = {n.func.id if isinstance(n.func, ast.Name) else n.func.attr for n in ast.walk(node)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name | ast.Attribute)}
+        if "bench" in called and "pytest.mark.bench" not in {ast.unparse(d) for d in node.decorator_list}:
+            problems.append(f"{node.name} runs a benchmark without @pytest.mark.bench")
+        if called & {"bench", "run"}:
+            covered |= {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value in scripts}
+    return problems + [f"benchmarks/{s} has no smoke run" for s in scripts if s not in covered]
+
+
+def test_every_benchmark_script_has_a_marked_smoke_run() -> None:
+    """Derived from the benchmarks/ folder: a new script fails here until a test runs it."""
     scripts = sorted(p.name for p in BENCH.iterdir() if p.suffix in (".py", ".sh"))
-    assert scripts == ["backup_size.py", "coach_suite.py", "consumers.py", "crash_soak.py", "history_page.py",
-                       "int8_compare.py", "int8_presence.py", "int8_sensitivity.py", "int8_sets.py",
-                       "lan_attacks.py",
-                       "mediapipe_compare.py", "mqtt_outage.py", "runtime_latency.py",
-                       "set_keeping.py", "setup_mediapipe_env.sh", "stream_bytes.py", "web_load.py"], (
-        "a benchmark was added or renamed: give it a smoke run here")
+    assert len(scripts) >= 15
+    assert smoke_problems(Path(__file__).read_text(), scripts) == []
+
+
+def test_the_smoke_run_check_finds_a_missing_run_and_a_missing_marker() -> None:
+    source = ('@pytest.mark.bench\ndef test_a(tmp_path):\n    bench(tmp_path, "a.py")\n\n'
+              'def test_b(tmp_path):\n    bench(tmp_path, "b.py", "--help")\n\n'
+              'def test_names_only():\n    assert "c.py"\n')
+    assert smoke_problems(source, ["a.py", "b.py", "c.py"]) == [
+        "test_b runs a benchmark without @pytest.mark.bench", "benchmarks/c.py has no smoke run"]
 
 
 def station_imports(script: str) -> list[tuple[str, str]]:
@@ -80,6 +105,7 @@ def test_every_station_name_the_benchmarks_import_exists() -> None:
             assert found, f"{script}: {module}.{name} is gone"
 
 
+@pytest.mark.bench
 def test_coach_suite(tmp_path) -> None:
     out = bench(tmp_path, "coach_suite.py", "--sets", "6", "--seed", "7")
     has_line(out, r"^6 sets, [1-9]\d* reps, [1-9]\d* frames$")
@@ -99,6 +125,7 @@ def test_coach_suite(tmp_path) -> None:
         has_line(out, rf"^  sim {profile}\s+hip\s+{NUM}")
 
 
+@pytest.mark.bench
 def test_coach_suite_json(tmp_path) -> None:
     figures = json.loads(bench(tmp_path, "coach_suite.py", "--sets", "6", "--json"))
     assert figures["sets"] == 6 and figures["reps"] > 0 and figures["frames"] > 0
@@ -110,6 +137,7 @@ def test_coach_suite_json(tmp_path) -> None:
     assert all(set(f) == {"precision", "recall", "true"} for f in figures["faults"].values())
 
 
+@pytest.mark.bench
 def test_set_keeping(tmp_path) -> None:
     out = bench(tmp_path, "set_keeping.py", "--reps", "3", "--sets", "2")
     has_line(out, rf"^2 sets of 3 reps kept, \d+ frames each \({NUM} s at 30 fps\), 2 written")
@@ -121,11 +149,13 @@ def test_set_keeping(tmp_path) -> None:
     has_line(out, rf"^  the same without the shared lock: p99 {NUM} ms, max {NUM} ms \(\d+ writes\)$")
 
 
+@pytest.mark.bench
 def test_runtime_latency(tmp_path) -> None:
     out = bench(tmp_path, "runtime_latency.py", "--presses", "20")
     has_line(out, rf"^switch -> light over 20 presses: median {NUM} ms, p99 {NUM} ms \(target < 10 ms\)$")
 
 
+@pytest.mark.bench
 @pytest.mark.parametrize("script", ["int8_compare.py", "int8_presence.py", "int8_sensitivity.py",
                                     "int8_sets.py"])
 def test_int8_scripts_parse_their_arguments(tmp_path, script: str) -> None:
@@ -133,6 +163,7 @@ def test_int8_scripts_parse_their_arguments(tmp_path, script: str) -> None:
     assert "usage:" in bench(tmp_path, script, "--help")
 
 
+@pytest.mark.bench
 def test_int8_compare_speed(tmp_path, model_folder) -> None:
     from station.pose.models import check_int8
 
@@ -145,6 +176,7 @@ def test_int8_compare_speed(tmp_path, model_folder) -> None:
         has_line(section, rf"^    tracking frame:  int8 {NUM}, float {NUM} = {NUM}x(; MediaPipe .*)?$")
 
 
+@pytest.mark.bench
 def test_int8_presence_short(tmp_path, model_folder) -> None:
     from station.pose.models import check_int8
 
@@ -157,6 +189,7 @@ def test_int8_presence_short(tmp_path, model_folder) -> None:
         assert int(found.group(1)) == 4  # two photos, two directions
 
 
+@pytest.mark.bench
 def test_lan_attacks_short(tmp_path) -> None:
     out = bench(tmp_path, "lan_attacks.py", "--port", "0", "--only", "3,6,12")
     has_line(out, r"^\| 3 \| POST with Content-Length 300 MB \| HTTP/1.1 413 .* after 0 KiB sent \| ok")
@@ -165,6 +198,7 @@ def test_lan_attacks_short(tmp_path) -> None:
     has_line(out, r"^station peak: \d+ MiB resident, \d+ threads$")
 
 
+@pytest.mark.bench
 def test_mqtt_outage(tmp_path) -> None:
     from tests.helpers.engines import MOSQUITTO
 
@@ -179,6 +213,7 @@ def test_mqtt_outage(tmp_path) -> None:
                   rf"{NUM} vs {NUM} fps")
 
 
+@pytest.mark.bench
 def test_crash_soak(tmp_path) -> None:
     out = bench(tmp_path, "crash_soak.py", "--kills", "2", "--seed", "1")
     found = has_line(out, r"^2 SIGKILLs: integrity_check failed (\d+) times; (\d+) reps reported, "
@@ -193,12 +228,14 @@ def consumers_figures(out: str, what: str) -> None:
     has_line(out, r"^snapshots the slow consumers never saw \(dropped for them, not for the loop\): \d+$")
 
 
+@pytest.mark.bench
 def test_consumers_on_the_simulator(tmp_path) -> None:
     out = bench(tmp_path, "consumers.py", "--sim", "--consumers", "4", "--seconds", "0.5", "--rounds", "1",
                 "--warmup", "0.5")
     consumers_figures(out, "simulator")
 
 
+@pytest.mark.bench
 def test_consumers_on_the_pose_engine(tmp_path, model_folder) -> None:
     need_photos()  # the looping video is made of a fixture photo (without it the script falls back)
     out = bench(tmp_path, "consumers.py", "--consumers", "4", "--seconds", "0.5", "--rounds", "1",
@@ -206,6 +243,7 @@ def test_consumers_on_the_pose_engine(tmp_path, model_folder) -> None:
     consumers_figures(out, "pose engine on a looping video")
 
 
+@pytest.mark.bench
 def test_web_load_on_the_simulator(tmp_path) -> None:
     out = bench(tmp_path, "web_load.py", "--sim", "--clients", "3", "--seconds", "1", "--warmup", "0.5")
     has_line(out, rf"^loop \(simulator at 30 fps\): {NUM} frames/s alone \({NUM} before, {NUM} after\), "
@@ -216,6 +254,7 @@ def test_web_load_on_the_simulator(tmp_path) -> None:
     has_line(out, rf"^the \d+ clients themselves used {NUM} s of CPU")
 
 
+@pytest.mark.bench
 def test_stream_bytes(tmp_path) -> None:
     out = bench(tmp_path, "stream_bytes.py", "--seconds", "3", "--screens", "1")
     full = float(has_line(out, rf"^full /api/stream: ({NUM}) bytes/s per screen").group(1))
@@ -223,6 +262,7 @@ def test_stream_bytes(tmp_path) -> None:
     assert 0 < compact < full  # the page's stream is the smaller, and both carried something
 
 
+@pytest.mark.bench
 def test_backup_size(tmp_path) -> None:
     out = bench(tmp_path, "backup_size.py", "--reps", "300", "--runs", "2")
     reps = int(has_line(out, r"^log: (\d+) reps in the last snapshot").group(1))
@@ -233,6 +273,7 @@ def test_backup_size(tmp_path) -> None:
     has_line(out, rf"^restore: check {NUM} ms, swap {NUM} ms; {reps} reps restored")
 
 
+@pytest.mark.bench
 def test_history_page(tmp_path) -> None:
     out = bench(tmp_path, "history_page.py", "--reps", "800", "--runs", "1")
     for unit in ("week", "month", "day"):
@@ -240,6 +281,7 @@ def test_history_page(tmp_path) -> None:
     has_line(out, rf"^800 reps: history by month without the trend index: {NUM} ms$")
 
 
+@pytest.mark.bench
 def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path) -> None:
     help_text = bench(tmp_path, "mediapipe_compare.py", "--help")
     assert "--mp-python" in help_text and "--frames" in help_text
@@ -250,6 +292,7 @@ def test_mediapipe_compare_without_its_environment_says_how_to_make_one(tmp_path
     assert done.returncode == 3 and "run benchmarks/setup_mediapipe_env.sh first" in done.stderr
 
 
+@pytest.mark.bench
 def test_mediapipe_compare(tmp_path, model_folder) -> None:
     if not MP_PYTHON.exists():
         missing(f"no MediaPipe environment at {MP_PYTHON} (make one with "
