@@ -38,7 +38,7 @@ WALL_SHARE = 0.85
 # is a fifth of one frame's); a member can hold still at the wall for that long without strain.
 HOLD_S = 1.0
 # Torso lengths, max - min over the hold. Real BlazePose tracks jitter 0.6-1.6 % of a torso at the
-# hip (README, "keypoint jitter", benchmarks/coach_suite.py): 0.05 lets that and a little sway
+# hip (docs/figures.md, "keypoint jitter", benchmarks/coach_suite.py): 0.05 lets that and a little sway
 # through, and is a quarter of the default wall travel, so hips still moving back do not count.
 HOLD_SPREAD = 0.05
 # The hips must be at least this far back: the smallest wall_travel the settings allow.
@@ -103,7 +103,7 @@ class WallHold:
     """Finds the member's hold at the wall in a stream of (time, hip travel) and averages it.
 
     Pure: times come from the frames. The spread is judged on a 5-frame average of the travel
-    (single frames jitter more than a hold sways; README's jitter figure is of that average too),
+    (single frames jitter more than a hold sways; docs/figures.md's jitter is of that average too),
     the result is the mean of the raw travels. The newest run of frames whose average stays within
     :data:`HOLD_SPREAD` (and at least :data:`HOLD_MIN_TRAVEL` back) is kept; once it spans
     :data:`HOLD_S` the measurement is done and stays done."""

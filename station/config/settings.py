@@ -113,9 +113,9 @@ class Settings:
     # --- camera and pose model
     pose_threads: int = setting(default_threads(), "system", "CPU threads for each pose model", "", 1, 8,
                                 restart=True, label="Pose model threads")
-    # full_int8 needs `station models quantize` first; README "Measured figures" has its speed
+    # full_int8 needs `station models quantize` first; docs/figures.md has its speed
     # and agreement with the float model. The float model stays the default until the int8 one
-    # is measured on the Pi itself (see README, "The int8 landmark model").
+    # is measured on the Pi itself (docs/figures.md, "The int8 landmark model").
     pose_model: str = setting(
         "full", "system", "landmark model: float (full) or mixed int8 (full_int8, faster)", "",
         choices=("full", "full_int8"), restart=True, label="Pose landmark model")

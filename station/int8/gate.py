@@ -1,7 +1,7 @@
 """The agreement gate for an int8 landmark model whose bytes are not the recorded ones.
 
 The recorded sha256 (:data:`station.pose.models.LANDMARKER_INT8`) is what the locked toolchain
-(``requirements/quantize.txt``) builds; every int8 figure in the README was measured on those
+(``requirements/quantize.txt``) builds; every int8 figure in docs/figures.md was measured on those
 bytes. Other library versions (a newer OpenCV, quantizer or LiteRT) build other bytes. Such a
 build is not refused out of hand: it must agree with the verified float engine as issue 18's
 gates measured it, on the labelled real photos (``../shared/fixtures/photos``):
@@ -33,7 +33,7 @@ from station.pose.landmarks import COCO_TO_BLAZEPOSE, Pose
 if TYPE_CHECKING:
     from station.coach.events import RepFinished
 
-# Issue 18's gates, measured then on the recorded build (README, "Measured figures").
+# Issue 18's gates, measured then on the recorded build (docs/figures.md, "The int8 landmark model").
 MEDIAN_LIMIT_PCT = 0.3  # median landmark distance to the float engine, % of the image diagonal
 TF_IMAGES = ("tf_image1.png", "tf_image2.jpeg")
 TF_TOLERANCE_PX = 21  # TensorFlow's own Raspberry Pi example test (L-infinity per keypoint)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from station.runtime.station import Station
 
 MAX_BODY = 64 * 1024  # bytes: settings files and forms are small
-# Live pages: the 50 the station is measured with (README), and room for staff's own. Each holds
+# Live pages: the 50 the station is measured with (docs/figures.md), and room for staff's own. Each holds
 # a server thread while open, so the pool has THREADS - MAX_STREAMS threads left for pages.
 MAX_STREAMS = 60
 # A phone with two tabs and the wall's kiosk; more from one address is one client hoarding.
