@@ -5,7 +5,7 @@
 ``--held-out`` is a checkout of yuhonas/free-exercise-db: the photos listed in
 ``calibration/landmark/eval.json`` (never calibrated on). Each photo becomes two clips: 10 still
 frames, then it slides out of the frame over 20 frames (right, then left), then 10 empty frames
-(grey), as ``tests/test_int8.py``'s slide-outs. For each clip it finds the frame where the
+(grey), as ``tests/int8/test_int8.py``'s slide-outs. For each clip it finds the frame where the
 tracker drops the person (the tracking flag falls under ``min_tracking_confidence`` and the
 detector runs) and the first frame without a pose, with:
 

@@ -3,7 +3,7 @@
 # SKIP_IMAGES files): all the checks build.sh makes before its first stage runs (root, its build
 # tools, arm64 emulation, the first user's name, the rename wizard's password, Wi-Fi, SSH keys, the
 # stage list, the export folder) in seconds instead of the build's hour. `make pi-check` runs it;
-# so does tests/test_deploy.py when a checkout is there.
+# so does tests/deploy/test_deploy.py when a checkout is there.
 #   HINGE_FIRST_USER_PASS=... deploy/pi-gen/dry-run.sh PI_GEN_DIR [MODELS_DIR]
 # It works on a scratch copy of the checkout (prepare.sh writes into it) and exits with build.sh's
 # status, its output on stdout. HINGE_PIGEN_CONFIG=FILE puts FILE in place of the prepared config

@@ -4,7 +4,7 @@ The released model keeps its weights as float16 constants, each behind a DEQUANT
 them), so ai-edge-quantizer sees no float weights to quantize. :func:`fold_dequantize` turns each
 such pair into one float32 constant; the arithmetic is the same (the runtime widens the same
 float16 values to float32 before the first invoke), so outputs do not change: checked by
-``tests/test_int8.py``. The quantizer also drives calibration through a signature runner,
+``tests/int8/test_int8.py``. The quantizer also drives calibration through a signature runner,
 and the model has no signature: :func:`add_signature` names the input and the five outputs.
 
 :func:`without_outputs` drops outputs nobody reads, and every op that fed only them: the station's
@@ -157,7 +157,7 @@ def without_outputs(data: bytes, shapes: set[tuple[int, ...]]) -> bytes:
     """The model without its outputs of these shapes and the ops that computed only them.
 
     The ops left are the same ops with the same weights, so the outputs kept are the same numbers
-    (``tests/test_int8.py`` checks it bit for bit). An op that also feeds a kept output stays.
+    (``tests/int8/test_int8.py`` checks it bit for bit). An op that also feeds a kept output stays.
     """
     model = read(data)
     graph = model.subgraphs[0]

@@ -3,7 +3,7 @@
 Every number here was measured by :func:`station.sim.realism.track_noise` on the pose stream named
 in its profile's ``source`` (``tests/data/real/``, converted from the MIT-licensed
 ``idvorkin/swing-analyzer`` tracks at commit 20b7c71; see that folder's README), rounded to 4
-places. ``tests/test_sim.py`` measures the streams again and fails when a number here no longer
+places. ``tests/sim/test_sim.py`` measures the streams again and fails when a number here no longer
 matches, and measures a simulated set of each profile against its source.
 
     >>> PROFILES["mediapipe"].sigma("hip", 0.1), PROFILES["mediapipe"].sigma("hip", 5.0)

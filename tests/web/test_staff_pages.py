@@ -95,7 +95,7 @@ def test_an_invalid_save_focuses_a_summary_whose_links_reach_the_fields(staffed,
     assert page.evaluate("document.activeElement.id") == "f-min_rep_s"
     assert s.station.settings.min_rep_s == 1.2 and s.station.settings.camera_stall_s == 3.0
     assert axe(page) == []
-    # The refused form is answered 422 on purpose (tests/test_web.py), which Chromium logs as a
+    # The refused form is answered 422 on purpose (tests/web/test_web.py), which Chromium logs as a
     # failed load; nothing else may be in the console.
     assert s.errors == ["Failed to load resource: the server responded with a status of 422 "
                         "(UNPROCESSABLE ENTITY)"]
