@@ -113,12 +113,15 @@ class Settings:
     # --- camera and pose model
     pose_threads: int = setting(default_threads(), "system", "CPU threads for each pose model", "", 1, 8,
                                 restart=True, label="Pose model threads")
-    # full_int8 needs `station models quantize` first; docs/figures.md has its speed
-    # and agreement with the float model. The float model stays the default until the int8 one
-    # is measured on the Pi itself (docs/figures.md, "The int8 landmark model").
+    # auto: the device times both landmark models on its own CPU at first start and keeps the
+    # faster (station/runtime/model_choice.py, issue 25): which wins depends on the CPU (a Pi 5
+    # has the int8 dot product, a Pi 4 does not), so no default fits every Pi. full_int8 needs
+    # `station models quantize` first (without it auto keeps the float model); docs/figures.md has
+    # its speed and agreement with the float model. full or full_int8 here overrides the choice.
     pose_model: str = setting(
-        "full", "system", "landmark model: float (full) or mixed int8 (full_int8, faster)", "",
-        choices=("full", "full_int8"), restart=True, label="Pose landmark model")
+        "auto", "system", "landmark model: auto (the faster on this CPU, measured at first start), "
+        "float (full) or mixed int8 (full_int8)", "",
+        choices=("auto", "full", "full_int8"), restart=True, label="Pose landmark model")
     min_detection_confidence: float = setting(
         0.5, "camera", "how sure the detector must be that a person is there", "", 0.1, 0.95, restart=True,
         label="Person detection confidence")

@@ -31,6 +31,7 @@ from station.pose.models import ModelError
 
 if TYPE_CHECKING:
     from station.pose.blazepose import PoseEstimator
+    from station.runtime.model_choice import AutoModel
 
 DataDir = str | os.PathLike[str] | None  # a data directory as given (None: $STATION_DATA or the default)
 
@@ -76,10 +77,14 @@ def load_estimator(data: DataDir, settings: Settings | None = None, *, threads: 
     """The pose estimator over the models of the data directory ``data``; ``threads`` and ``model``
     (``--threads``, ``--model``) override the settings'. :class:`ModelError` (its message says how
     to fix it) when the models or the runtime are not usable; the command line turns that into exit
-    code 3. ``segmentation``: only ``analyze`` reads the silhouette; everything else tracks without it."""
+    code 3. ``segmentation``: only ``analyze`` reads the silhouette; everything else tracks without it.
+    ``auto`` (the setting's default) loads the device's saved choice, or the float model when it has
+    not measured yet: a one-off command does not spend seconds timing (the live station does)."""
     from station.pose.blazepose import PoseEstimator
 
     settings = settings or Settings()
+    if (model or settings.pose_model) == "auto":
+        model = model_chooser(data, settings, threads=threads).resolve(measure=False)
     return PoseEstimator.from_folder(
         models_dir(data),
         threads=threads or settings.pose_threads,
@@ -90,11 +95,27 @@ def load_estimator(data: DataDir, settings: Settings | None = None, *, threads: 
     )
 
 
+def model_chooser(data: DataDir, settings: Settings, *, threads: int | None = None,
+                  model: str | None = None) -> AutoModel:
+    """What picks the landmark model (``--model``, else the pose_model setting; ``auto``: the
+    device's own choice, :mod:`station.runtime.model_choice`); its ``health`` is the health
+    page's line."""
+    from station.config.paths import data_dir
+    from station.runtime.model_choice import AutoModel
+
+    return AutoModel(data_dir(data), threads or settings.pose_threads, model or settings.pose_model,
+                     models_dir(data))
+
+
 def estimator_factory(data: DataDir, settings: Settings, *, threads: int | None = None,
-                      model: str | None = None, files: bool = False) -> Callable[[], PoseEstimator]:
+                      model: str | None = None, files: bool = False,
+                      chooser: AutoModel | None = None) -> Callable[[], PoseEstimator]:
     """Loads the models on the loop's first frame; checks them now to say early what is wrong.
     ``files``: the station watches a video or a folder, where missing models end the run
-    (ModelError now) rather than leave a page that cannot coach."""
+    (ModelError now) rather than leave a page that cannot coach. ``chooser`` (default: made
+    from the settings) picks the landmark model when the engine loads: with ``auto`` and no
+    saved choice the live station times both models then, on the loop's thread, so the page is
+    already up and the health page says it is measuring."""
     from station.pose import models
 
     problems = models.check(models_dir(data))
@@ -105,15 +126,21 @@ def estimator_factory(data: DataDir, settings: Settings, *, threads: int | None 
         # restart in a loop: staff can see the health page and fix it.
         print(f"error: {problems[0]}; {models.FIX_HINT}. The station serves its page but cannot "
               "coach until then.", file=sys.stderr)
+    pick = chooser or model_chooser(data, settings, threads=threads, model=model)
     if files:
-        return lambda: load_estimator(data, settings, threads=threads, model=model)
+        return lambda: load_estimator(data, settings, threads=threads, model=pick.resolve(measure=False))
 
     def live() -> PoseEstimator:
         # The live station tries the runtime in a child first: a native crash there is a message.
+        # With auto, each model is tried so before it is timed (model_choice.AutoModel.resolve).
         from station.pose.preflight import check_in_child
 
-        check_in_child(models_dir(data), threads or settings.pose_threads,
-                       pose_model=model or settings.pose_model)
-        return load_estimator(data, settings, threads=threads, model=model)
+        def check(name: str) -> None:
+            check_in_child(models_dir(data), threads or settings.pose_threads, pose_model=name)
+
+        chosen = pick.resolve(check=check)
+        if chosen not in pick.checked:
+            check(chosen)
+        return load_estimator(data, settings, threads=threads, model=chosen)
 
     return live
