@@ -12,7 +12,8 @@ from station.runtime.estimator import load_estimator
 if TYPE_CHECKING:
     from station.pose.blazepose import PoseEstimator
 
-MODEL_HELP = "landmark model (default: the pose_model setting, full)"
+MODEL_HELP = ("landmark model (default: the pose_model setting, auto: the faster on this CPU, "
+              "as the station measured it; float until it has)")
 
 
 def progress(message: str) -> None:
@@ -25,7 +26,7 @@ def engine_options() -> argparse.ArgumentParser:
 
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--threads", type=int, help="CPU threads per model")
-    engine.add_argument("--model", choices=list(POSE_MODELS), help=MODEL_HELP)
+    engine.add_argument("--model", choices=["auto", *POSE_MODELS], help=MODEL_HELP)
     return engine
 
 

@@ -64,7 +64,8 @@ LANDMARKER_INT8 = ModelFile(
 # figures (or that it was forced), written when it was installed. A model that matches neither
 # the recorded sha256 nor this record is corrupt.
 ACCEPTED_SUFFIX = ".accepted.json"
-# The `pose_model` setting's choices and the landmark model each one loads.
+# The landmark model each of the `pose_model` setting's models loads (its choice `auto` resolves to
+# one of these: station/runtime/model_choice.py).
 POSE_MODELS = {"full": LANDMARKER, "full_int8": LANDMARKER_INT8}
 
 FIX_HINT = "run `station models fetch` (or `station models fetch --wheel FILE` offline)"

@@ -101,7 +101,7 @@ def build_station(options: RunOptions) -> Built:
     from station.camera.sources import SimSource
     from station.config.paths import data_dir
     from station.runtime.devices import Devices, on_pi
-    from station.runtime.estimator import estimator_factory
+    from station.runtime.estimator import estimator_factory, model_chooser
     from station.runtime.station import Station
 
     folder = data_dir(options.data)
@@ -111,6 +111,7 @@ def build_station(options: RunOptions) -> Built:
     sim = options.sim or (source is None and not picamera.available())
     devices = Devices.open(settings, mock=sim or not on_pi())
     factory = None
+    chooser = None  # the demo's simulated trainee brings its own poses: no model, nothing to time
     if sim:
         switch = devices.switch
 
@@ -121,8 +122,9 @@ def build_station(options: RunOptions) -> Built:
         source = SimSource(seed=options.seed, fast=options.fast, press=press)
     else:
         source = source or picamera.Picamera2Source(settings)
+        chooser = model_chooser(options.data, settings, threads=options.threads, model=options.model)
         factory = estimator_factory(options.data, settings, threads=options.threads, model=options.model,
-                                    files=options.files)
+                                    files=options.files, chooser=chooser)
 
     def on_rep(rep: dict[str, Any]) -> None:
         if options.print_reps:  # after the rep log committed it
@@ -131,4 +133,6 @@ def build_station(options: RunOptions) -> Built:
     station = Station(settings, source, data_dir=folder, devices=devices, estimator_factory=factory,
                       demo=sim, store=store, on_rep=on_rep)
     station.settings_warnings = warnings
+    if chooser is not None:
+        station.health_parts.append(chooser.health)  # the landmark model and its timings
     return Built(station, folder, "demo: simulated trainee, virtual pins" if sim else source.name)

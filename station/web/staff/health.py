@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 
+from station.runtime.model_choice import words as model_words
 from station.web.auth import login_required
 from station.web.guard import MAX_RESTORE_BODY
 from station.web.humane import ago, duration
@@ -77,6 +78,11 @@ def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
     if h.get("mqtt"):
         rows.insert(7, ("mqtt", "MQTT", _mqtt_words(h["mqtt"]), h["mqtt"]["state"] not in
                         ("connected", "disabled")))
+    # Inserted after the MQTT row, whose index counts from the rows above; a station with a pose
+    # engine says which landmark model it uses and why (station/runtime/model_choice.py).
+    if h.get("pose_model"):
+        rows.insert(3, ("pose-model", "Pose landmark model", model_words(h["pose_model"]),
+                        h["pose_model"]["state"] == "failed"))
     return [{"key": k, "label": label, "text": text, "problem": bad} for k, label, text, bad in rows]
 
 
