@@ -29,6 +29,9 @@ uninstall=0
 purge=0
 start=1
 current="starting"
+# What the running station read at its start and this run replaced: any of it means a restart
+# (the process keeps the old code in memory and would import new modules later, issue 25 item 5).
+changed=()
 
 say() { printf '==> %s\n' "$*"; }
 same() { printf '    %s\n' "$*"; }
@@ -212,6 +215,7 @@ else
     "${pip[@]}" --no-deps --no-build-isolation "$SOURCE"
     "$VENV/bin/python" -c 'import cv2, numpy, ai_edge_litert.interpreter as i; print("    numpy", numpy.__version__, "from", numpy.__file__.rsplit("/", 3)[0] + ", OpenCV", cv2.__version__)'
     echo "$stamp" > "$PREFIX/installed.sha256"
+    changed+=(code)
     [ -f "$SOURCE/README.md" ] && install -m 0644 "$SOURCE/README.md" "$PREFIX/README.md"
 fi
 
@@ -238,6 +242,7 @@ else
         chown -R "$APP_USER:$APP_USER" "$DATA/models"
     fi
     "$VENV/bin/station" models check --data "$DATA" || die "the models did not verify"
+    changed+=(models)
 fi
 
 current="write the settings file"
@@ -248,11 +253,27 @@ cat > "$tmp" <<EOF
 STATION_DATA=$DATA
 GPIOZERO_PIN_FACTORY=lgpio
 EOF
-place 0644 "$tmp" "$DEFAULTS" || true
+if place 0644 "$tmp" "$DEFAULTS"; then changed+=("settings file"); fi
 
 current="install the systemd unit"
+# What to do with the service: service_action START RUNNING CHANGES (START 1 unless --no-start,
+# RUNNING 1 when it is active, CHANGES the count of things replaced above). A running station is
+# restarted when anything it read at its start changed (its code, models, settings file or unit),
+# not only the unit; one that is not running is started; --no-start touches neither.
+service_action() {
+    local start=$1 running=$2 changes=$3
+    if [ "$start" -eq 0 ]; then
+        if [ "$running" -eq 1 ] && [ "$changes" -gt 0 ]; then echo stale; else echo none; fi
+    elif [ "$running" -eq 0 ]; then
+        echo start
+    elif [ "$changes" -gt 0 ]; then
+        echo restart
+    else
+        echo keep
+    fi
+}
 unit_changed=0
-place 0644 "$HERE/station.service" "$UNIT" && unit_changed=1
+if place 0644 "$HERE/station.service" "$UNIT"; then unit_changed=1; changed+=(unit); fi
 
 current="enable the service"
 wants=/etc/systemd/system/multi-user.target.wants
@@ -264,8 +285,18 @@ if [ "$systemd_up" -eq 1 ]; then
         systemctl enable --quiet "$APP.service"
         say "enabled $APP.service"
     fi
+    running=0
+    systemctl is-active --quiet "$APP.service" && running=1
+    what=$(printf '%s, ' "${changed[@]}")
+    what=${what%, }
+    case "$(service_action "$start" "$running" "${#changed[@]}")" in
+        restart) systemctl restart "$APP.service"; say "restarted $APP.service ($what changed)" ;;
+        start) systemctl start "$APP.service"; say "started $APP.service" ;;
+        keep) same "$APP.service running, nothing it uses changed" ;;
+        stale) say "warning: --no-start: the running station still uses the old $what: systemctl restart $APP" ;;
+        none) ;;
+    esac
     if [ "$start" -eq 1 ]; then
-        if [ "$unit_changed" -eq 1 ]; then systemctl restart "$APP.service"; else systemctl start "$APP.service"; fi
         say "the station runs: http://$(hostname).local:8000/ (staff: journalctl -u $APP shows the setup code)"
     fi
 elif [ -L "$wants/$APP.service" ]; then

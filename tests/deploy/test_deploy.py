@@ -328,6 +328,32 @@ def rig():
     return module
 
 
+def update_restarts_the_station(root: Path, box, pi) -> None:
+    """An update run while the station runs (issue 25 item 5): new code, same unit, restarts the
+    process; a run that changes nothing leaves the same process running."""
+    def main_pid() -> str:
+        return box.run("systemctl", "show", "-p", "MainPID", "--value", "hinge-station").stdout.strip()
+
+    # A clean environment: the host's pip and proxy variables must not leak into the root.
+    install = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "bash",
+               "/src/deploy/install.sh", "--skip-pi-packages", "--models-from", "/models-src"]
+    first = main_pid()
+    # README.md is part of the installed tree's stamp (install.sh), so this is a new version of the
+    # station with the unit unchanged: today's `git pull && sudo deploy/install.sh`.
+    with (root / "src" / "README.md").open("a") as readme:
+        readme.write("\n<!-- an update -->\n")
+    update = box.run(*install, timeout=600)
+    assert update.returncode == 0, update.stdout[-3000:] + update.stderr[-3000:]
+    assert "restarted hinge-station.service (code changed)" in update.stdout, update.stdout
+    assert pi.wait_unit(box, 120) == "active"
+    second = main_pid()
+    assert second not in ("", "0", first), (first, second)
+    again = box.run(*install, timeout=600)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "running, nothing it uses changed" in again.stdout, again.stdout
+    assert main_pid() == second
+
+
 def boot_and_serve(root: Path) -> None:
     """The installed root booted under systemd (nspawn): the station's own unit, with all of its
     hardening, must reach READY and serve its page (the amd64, quick version of `make pi-check`)."""
@@ -351,6 +377,7 @@ def boot_and_serve(root: Path) -> None:
         assert health["pins"].startswith("mock") and health["demo"] is True  # amd64: not a Pi
         shown = box.run("systemctl", "show", "hinge-station", "-p", "ProtectSystem", "-p", "NoNewPrivileges")
         assert "ProtectSystem=strict" in shown.stdout and "NoNewPrivileges=yes" in shown.stdout
+        update_restarts_the_station(root, box, pi)
     finally:
         box.stop()
     for m in ("proc", "dev", "sys"):
