@@ -26,7 +26,7 @@ PACKAGE = "station"
 
 # Lowest first. Same order as the README's layout section.
 LAYERS = ("config", "pose", "coach", "sim", "camera", "streams", "int8", "storage", "kept_sets",
-          "runtime", "fleet", "web", "cli")
+          "runtime", "bringup", "fleet", "web", "cli")
 # Modules at the package root: the version (anyone may read it) and `python -m station` (on top).
 ROOT_MODULES = {f"{PACKAGE}": -1, f"{PACKAGE}.__main__": len(LAYERS)}
 
