@@ -11,7 +11,6 @@ root, a data folder, a command runner), so tests give it a fake edge and the sta
 
 from __future__ import annotations
 
-import array
 import contextlib
 import fcntl
 import os
@@ -276,10 +275,11 @@ def lan_addresses() -> list[str]:
         for _, name in socket.if_nameindex():
             request = struct.pack("256s", name.encode()[:15])
             try:
-                answer = fcntl.ioctl(s.fileno(), SIOCGIFADDR, array.array("B", request))
+                answer = fcntl.ioctl(s.fileno(), SIOCGIFADDR, request)  # bytes in: the answer is returned
             except OSError:  # an interface without an IPv4 address
                 continue
-            address = socket.inet_ntoa(bytes(answer)[20:24])
+            # struct ifreq: the name (16 bytes), then a sockaddr_in: family (2), port (2), address (4)
+            address = socket.inet_ntoa(answer[20:24])
             if not address.startswith("127."):
                 found.append(address)
     return found

@@ -12,11 +12,11 @@ import argparse
 import sys
 
 from station import __version__
-from station.cli import analyze, bench, evaluate, models, record, replay, run
+from station.cli import analyze, bench, evaluate, models, record, replay, run, selftest
 from station.cli.exits import EXIT_OK, exit_code_for
 
 # In the order `station --help` lists them.
-COMMANDS = (models, analyze, bench, run, record, replay, evaluate)
+COMMANDS = (models, analyze, bench, run, record, replay, evaluate, selftest)
 
 
 def build_parser() -> argparse.ArgumentParser:
