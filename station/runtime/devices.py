@@ -13,6 +13,7 @@ MockFactory stands in, and the demo drives the virtual switch with :meth:`WallSw
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -50,29 +51,119 @@ def on_pi() -> bool:
     return pi_model() is not None
 
 
-def pin_factory(mock: bool | None = None) -> Any:
+# The gpiochip that drives the 40-pin header, by its label: RP1's on a Pi 5 (and CM5), the SoC's on a
+# Pi 4 (BCM2711) and on earlier Pis (BCM2835/6/7 all use the bcm2835 driver). Its number is not
+# fixed: Raspberry Pi OS kernels gave RP1 gpiochip4, then gpiochip0 (raspberrypi/linux #6144, a DT
+# alias), and from 6.12.96 only gpiochip11-15 exist (the alias patch broke; raspberrypi/linux #7341),
+# while gpiozero still guesses 4 or 0 (gpiozero issue #1166). The label is the one thing that stays.
+HEADER_CHIP_LABELS = ("pinctrl-rp1", "pinctrl-bcm2711", "pinctrl-bcm2835")
+SYS = Path("/sys")
+_CHIP_NAME = re.compile(r"gpiochip(\d+)")
+
+
+def _label(path: Path) -> str | None:
+    try:
+        return path.read_text(errors="ignore").strip("\0\n ") or None
+    except OSError:
+        return None
+
+
+def gpiochips(sys_root: Path = SYS) -> dict[int, str]:
+    """Each gpiochip's number (as in /dev/gpiochipN) and label, from sysfs; {} when sysfs shows none.
+
+    The numbers come from the gpio bus (``/sys/bus/gpio/devices/gpiochipN``, one per character
+    device, on every kernel with GPIO_CDEV). That directory holds no label, so the label comes from
+    the GPIO sysfs class: ``/sys/class/gpio/chipN/label`` on kernels from 6.17 (named by the same
+    number), else the legacy ``gpiochip<base>/label``, which the kernel puts under the chip's parent
+    device (``<parent>/gpio/gpiochip<base>``) beside the bus's ``<parent>/gpiochipN``: current
+    Raspberry Pi OS kernels (6.12, CONFIG_GPIO_SYSFS=y) have only this one. A parent with several
+    chips (the Pi 5's brcmstb banks) cannot be paired that way and is left out; the header chips
+    are one chip per parent. (The same label is in GPIO_GET_CHIPINFO_IOCTL's answer on
+    /dev/gpiochipN, which would need the device opened; sysfs needs nothing.)
+    """
+    found: dict[int, str] = {}
+    try:
+        entries = sorted((sys_root / "bus/gpio/devices").iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        match = _CHIP_NAME.fullmatch(entry.name)
+        if match is None:
+            continue
+        number = int(match.group(1))
+        label = _label(sys_root / f"class/gpio/chip{number}/label")
+        if label is None:
+            label = _legacy_label(entry.resolve())
+        if label is not None:
+            found[number] = label
+    return found
+
+
+def _legacy_label(device: Path) -> str | None:
+    """The legacy class entry's label for the chip at ``device`` (its real sysfs directory)."""
+    # Under the parent as a rule; under the chip itself for a chip registered without a parent.
+    for folder in (device.parent / "gpio", device / "gpio"):
+        try:
+            legacy = [d for d in folder.iterdir() if d.name.startswith("gpiochip")]
+        except OSError:
+            continue
+        return _label(legacy[0] / "label") if len(legacy) == 1 else None
+    return None
+
+
+def header_chip(sys_root: Path = SYS) -> int | None:
+    """The number of the gpiochip behind the 40-pin header (by label), or None when none is seen."""
+    chips = gpiochips(sys_root)
+    for wanted in HEADER_CHIP_LABELS:
+        for number, label in sorted(chips.items()):
+            if label == wanted:
+                return number
+    return None
+
+
+def pin_factory(mock: bool | None = None, sys_root: Path | None = None) -> Any:
     """gpiozero's default factory on a Pi (or when GPIOZERO_PIN_FACTORY says which), else a MockFactory.
 
     The default factory is gpiozero's own ``Device.pin_factory`` (made on first use), which
-    gpiozero closes at exit.
+    gpiozero closes at exit. For lgpio (named, or gpiozero's first choice when none is) it is made
+    here on the header's gpiochip found by label (:func:`header_chip`), not on gpiozero's guess;
+    gpiozero honours that chip from 2.0.1.post1 (2.0 and 2.0.1 overwrite the argument).
     """
     if mock is None:
         mock = not (on_pi() or os.environ.get("GPIOZERO_PIN_FACTORY"))
     if mock:
         return MockFactory(pin_class=MockPWMPin)
+    named = os.environ.get("GPIOZERO_PIN_FACTORY")
+    if Device.pin_factory is None and (named or "lgpio").strip().lower() == "lgpio":
+        chip = header_chip(sys_root or SYS)
+        if chip is not None:
+            try:
+                from gpiozero.pins.lgpio import LGPIOFactory
+
+                Device.pin_factory = LGPIOFactory(chip=chip)
+            except Exception:
+                if named:  # lgpio was asked for by name: its failure is the answer, as gpiozero's is
+                    raise
+                # else gpiozero tries its other factories below, warning as it does
     Device.ensure_pin_factory()
     return Device.pin_factory
 
 
-def describe_pins(factory: Any, problem: str | None = None) -> str:
-    """The pin factory and its state in a few words, for health and the rig: never a silent mock."""
+def describe_pins(factory: Any, problem: str | None = None, sys_root: Path | None = None) -> str:
+    """The pin factory and its state in a few words, for health and the rig: never a silent mock.
+
+    A real factory shows its gpiochip and that chip's label (``lgpio: gpiochip13 (pinctrl-rp1)``),
+    so a station on the wrong chip is seen on the health page."""
     if problem:
         return problem
     if isinstance(factory, MockFactory):
         return "mock: virtual pins (not a Raspberry Pi)"
     name = type(factory).__name__.removesuffix("Factory").lower()
     chip = getattr(factory, "_chip", None)
-    return f"{name}: {'gpiochip ' + str(chip) if chip is not None else 'open'}"
+    if chip is None:
+        return f"{name}: open"
+    label = gpiochips(sys_root or SYS).get(chip) if isinstance(chip, int) else None
+    return f"{name}: gpiochip{chip} ({label or 'label unknown'})"
 
 
 class WallSwitch:
