@@ -209,6 +209,9 @@ if [ -f "$PREFIX/installed.sha256" ] && [ "$(cat "$PREFIX/installed.sha256")" = 
 else
     say "installing the station into $VENV from $(basename "$lock") (this takes a few minutes on a Pi)${system_numpy:+; numpy stays at the system $system_numpy}"
     pip=("$VENV/bin/pip" install --quiet --disable-pip-version-check --no-warn-script-location)
+    # No cache left behind (about 45 MB of wheels in /root/.cache/pip, on a card or in the image)
+    # unless the caller asks for one: the arm64 rig sets PIP_CACHE_DIR to a cache it keeps.
+    [ -n "${PIP_CACHE_DIR:-}" ] || pip+=(--no-cache-dir)
     # --require-hashes: every file checked against the lock; --no-deps: the lock is complete.
     "${pip[@]}" --require-hashes --no-deps -r "$lock" ${lgpio_lock:+-r "$lgpio_lock"}
     # The station itself, built with the lock's setuptools (no isolated build fetching another).

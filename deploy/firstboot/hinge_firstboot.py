@@ -30,6 +30,7 @@ BOOT_FILE = Path("/boot/firmware/hinge-station.txt")
 DATA = Path("/var/lib/hinge-station")
 # Written after the first run, whatever its outcome; the unit does not start while it exists.
 DONE = Path("/var/lib/hinge-firstboot/done")
+HOSTS = Path("/etc/hosts")
 NOTHING_APPLIED = 2
 KEYS = ("hostname", "wifi_ssid", "wifi_password", "wifi_country", "timezone", "staff_setup_code")
 SECRETS = ("wifi_password", "staff_setup_code")
@@ -104,6 +105,31 @@ def commands(values: dict[str, str]) -> list[list[str]]:
     return cmds
 
 
+def hosts_naming(text: str, hostname: str) -> str:
+    """/etc/hosts with its 127.0.1.1 line naming ``hostname``. hostnamectl changes /etc/hostname
+    only; the old name left here makes sudo say "unable to resolve host". Debian keeps the host's
+    own name on 127.0.1.1 (pi-gen's stage1/02-net-tweaks/00-run.sh line 4 writes that line), and
+    Raspberry Pi's own rename rewrites it after hostnamectl (raspi-config's do_hostname, bookworm
+    9c55e7b lines 877-882, which Imager's firstrun reaches through raspberrypi-sys-mods'
+    imager_custom set_hostname). Here every 127.0.1.1 line is replaced, whatever name it had, and
+    one is added when there is none."""
+    lines = text.splitlines()
+    entry = f"127.0.1.1\t{hostname}"
+    out = [entry if line.split()[:1] == ["127.0.1.1"] else line for line in lines]
+    if entry not in out:
+        out.append(entry)
+    return "\n".join(out) + "\n"
+
+
+def write_hosts(path: Path, hostname: str) -> None:
+    """Rewrite ``path`` in place of the old one at once (a half-written hosts file breaks lookups)."""
+    new = hosts_naming(path.read_text(encoding="utf-8") if path.exists() else "", hostname)
+    tmp = path.with_name(path.name + ".hinge-firstboot")
+    tmp.write_text(new, encoding="utf-8")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
 def write_setup_code(code: str, data: Path, user: str = "hinge-station") -> None:
     data.mkdir(parents=True, exist_ok=True)
     path = data / "setup_code"
@@ -122,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=BOOT_FILE)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--done", type=Path, default=DONE, help="the marker this run leaves")
+    parser.add_argument("--hosts", type=Path, default=HOSTS, help="the hosts file the new hostname goes into")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     if args.done.exists():
@@ -168,6 +195,15 @@ def apply(args: argparse.Namespace) -> int:
         if not ok:
             print(f"hinge-firstboot: failed: {shown}", file=sys.stderr)
             failed += 1
+    if "hostname" in values:
+        if args.dry_run:
+            print(f"would write: {args.hosts}: 127.0.1.1 {values['hostname']}")
+        else:
+            try:
+                write_hosts(args.hosts, values["hostname"])
+            except OSError as exc:
+                print(f"hinge-firstboot: {args.hosts}: {exc}", file=sys.stderr)
+                failed += 1
     if "staff_setup_code" in values:
         write_setup_code(values["staff_setup_code"], args.data)
     # Secrets leave the boot partition whatever happened: it is readable on any computer.

@@ -33,5 +33,9 @@ install -d "$stage/00-install/files/hinge-station" "$stage/00-install/files/mode
 cp "$models"/pose_detection.tflite "$models"/pose_landmark_full.tflite "$stage/00-install/files/models/"
 cp "$repo/deploy/firstboot/hinge_firstboot.py" "$repo/deploy/firstboot/hinge-firstboot.service" \
     "$repo/deploy/firstboot/hinge-station.txt" "$stage/01-firstboot/files/"
+# Only stage-hinge's image: stage2's EXPORT_IMAGE would export the plain Lite image first (an
+# hour's wasted export) and leave IMG_SUFFIX="-lite" behind. pi-gen's build.sh (bookworm-arm64
+# d7a31c6a, lines 94-98) queues a stage's EXPORT_IMAGE only when the stage has no SKIP_IMAGES file.
+touch "$pigen/stage2/SKIP_IMAGES"
 install -m 0600 "$config" "$pigen/config"
 echo "ready: cd $pigen && ./build-docker.sh"

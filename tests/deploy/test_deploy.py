@@ -160,6 +160,28 @@ def test_firstboot_runs_once_and_leaves_a_marker(tmp_path, monkeypatch) -> None:
     assert fb.main(args) == 1 and not done.exists()
 
 
+def test_firstboot_puts_the_new_hostname_into_etc_hosts(tmp_path, monkeypatch) -> None:
+    """hostnamectl alone leaves the image's name on 127.0.1.1 and sudo says "unable to resolve
+    host" (issue 25 item 6): the hosts file names the new host, its other lines untouched."""
+    fb = firstboot()
+    ok = subprocess.CompletedProcess([], 0)
+    monkeypatch.setattr(fb, "subprocess", types.SimpleNamespace(run=lambda cmd, check: ok))
+    hosts = tmp_path / "hosts"
+    # As pi-gen's stage1/02-net-tweaks writes it for TARGET_HOSTNAME=hinge-station.
+    hosts.write_text("127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n"
+                     "ff02::1\t\tip6-allnodes\n\n127.0.1.1\t\thinge-station\n")
+    boot = tmp_path / "hinge-station.txt"
+    boot.write_text("hostname=hinge-6\n")
+    args = ["--file", str(boot), "--data", str(tmp_path / "data"), "--done", str(tmp_path / "done"),
+            "--hosts", str(hosts)]
+    assert fb.main(args) == 0
+    lines = hosts.read_text().splitlines()
+    assert [x for x in lines if x.startswith("127.0.1.1")] == ["127.0.1.1\thinge-6"]
+    assert lines[:4] == ["127.0.0.1\tlocalhost", "::1\t\tlocalhost ip6-localhost ip6-loopback",
+                         "ff02::1\t\tip6-allnodes", ""]
+    assert fb.hosts_naming("127.0.0.1 localhost\n", "hinge-7") == "127.0.0.1 localhost\n127.0.1.1\thinge-7\n"
+
+
 def test_the_image_config_passes_pi_gens_checks(tmp_path) -> None:
     check = DEPLOY / "pi-gen" / "check-config.sh"
     filled = tmp_path / "config"
@@ -182,6 +204,76 @@ def test_the_image_config_passes_pi_gens_checks(tmp_path) -> None:
         done = subprocess.run(["bash", str(check), str(filled), str(pigen)], capture_output=True, text=True)
         assert done.returncode == code, done.stderr
     assert (DEPLOY / "pi-gen" / "stage-hinge" / "00-install" / "00-packages-nr").exists()
+
+
+def fake_pigen(tmp_path: Path) -> Path:
+    """The parts of a pi-gen bookworm-arm64 checkout that prepare.sh and these tests read: its stage
+    folders, build.sh's ARCH and RELEASE lines, and stage2's EXPORT_IMAGE as upstream has it."""
+    pigen = tmp_path / "pi-gen"
+    for stage in ("stage0", "stage1", "stage2"):
+        (pigen / stage).mkdir(parents=True)
+    (pigen / "build.sh").write_text("export ARCH=arm64\nexport RELEASE=${RELEASE:-bookworm}\n")
+    # The suffix pi-gen bookworm-arm64 d7a31c6a's stage2/EXPORT_IMAGE sets (line 1; lines 2-4 add
+    # "-qemu" when USE_QEMU=1, which the image's config does not set).
+    (pigen / "stage2" / "EXPORT_IMAGE").write_text('IMG_SUFFIX="-lite"\n')
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("pose_detection.tflite", "pose_landmark_full.tflite"):
+        (models / name).write_bytes(b"model")
+    done = subprocess.run(["bash", str(DEPLOY / "pi-gen" / "prepare.sh"), str(pigen), str(models)],
+                          env={**os.environ, "HINGE_FIRST_USER_PASS": "long-enough-42"}, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    return pigen
+
+
+# What pi-gen's build.sh does with EXPORT_IMAGE files (bookworm-arm64 d7a31c6a): run_stage queues a
+# stage that has one and no SKIP_IMAGES (lines 94-98); after the stages, each queued one's
+# EXPORT_IMAGE is sourced into the same shell and export-image runs, naming the file with
+# IMG_SUFFIX (lines 331-336; export-image/prerun.sh line 3).
+EXPORTS = """
+set -u
+cd "$1"
+. ./config
+exports=""
+for stage in $STAGE_LIST; do
+    if [ ! -f "$stage/SKIP_IMAGES" ] && [ -f "$stage/EXPORT_IMAGE" ]; then exports="$exports $stage"; fi
+done
+USE_QEMU=0
+for stage in $exports; do
+    . "$stage/EXPORT_IMAGE"
+    echo "$stage ${IMG_NAME}${IMG_SUFFIX:-}"
+done
+"""
+
+
+def test_the_image_is_exported_once_without_the_lite_suffix(tmp_path) -> None:
+    """Only stage-hinge's image, named hinge-station (issue 25 item 6): not stage2's Lite image first,
+    and not stage2's IMG_SUFFIX="-lite" left over for ours."""
+    pigen = fake_pigen(tmp_path)
+    done = subprocess.run(["bash", "-c", EXPORTS, "exports", str(pigen)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["stage-hinge hinge-station"]
+
+
+def test_the_stage_stages_the_models_outside_tmp(tmp_path) -> None:
+    """on_chroot mounts a tmpfs on the root's /tmp when none is there (pi-gen's scripts/common): the
+    models must wait elsewhere, and no pip cache may stay in the image (issue 25 item 6)."""
+    pigen = fake_pigen(tmp_path)
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "tmp").mkdir(parents=True)
+    script = tmp_path / "chroot-script"
+    # on_chroot as pi-gen defines it, minus the chroot: the commands it was given are kept.
+    fake = f'on_chroot() {{ cat > {script}; }}; export -f on_chroot; ./00-run.sh'
+    done = subprocess.run(["bash", "-c", fake], cwd=pigen / "stage-hinge" / "00-install", capture_output=True,
+                          text=True, env={**os.environ, "ROOTFS_DIR": str(rootfs)})
+    assert done.returncode == 0, done.stderr
+    assert list((rootfs / "tmp").iterdir()) == []
+    given = re.search(r"--models-from (\S+)", script.read_text())
+    assert given is not None, script.read_text()
+    staged = rootfs / given.group(1).lstrip("/")
+    assert not given.group(1).startswith(("/tmp", "/run")) and (staged / "pose_detection.tflite").is_file()
+    assert f"rm -rf {given.group(1)}" in script.read_text()
 
 
 def pigen_checkout() -> Path:
@@ -299,6 +391,8 @@ def test_install_in_a_fresh_bookworm_root_then_nothing_changes(bookworm_root) ->
     first = chroot_run(root, *install, env=env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "skipping the Pi-only packages" in first.stdout
+    # pip's wheels and HTTP cache (about 45 MB on a Pi) stay out of the root (issue 25 item 6).
+    assert not (root / "root" / ".cache" / "pip").exists()
     check = chroot_run(root, "/opt/hinge-station/venv/bin/station", "models", "check", "--data",
                        "/var/lib/hinge-station")
     assert check.returncode == 0, check.stderr
