@@ -47,10 +47,10 @@ AUTO = "auto"
 FLOAT, INT8 = "full", "full_int8"
 DOCUMENT = "pose_model_choice"
 # Five warm-up rounds as station/pose/bench.py (the first invokes set up XNNPack's packed weights
-# and fill the caches); 30 timed rounds of each model. On this development machine (x86, 2
-# threads) a round of both takes about 30 ms, so the whole choice about a second; a Pi 4's
-# float landmark invoke is several times slower (docs/figures.md), a few seconds then, once per
-# device (and again when the models or the thread count change).
+# and fill the caches); 30 timed rounds of each model, enough for a steady median. On the
+# development machine (x86, 2 threads, docs/figures.md "The int8 landmark model") a round of both
+# took 20-37 ms, the whole choice 1.1-1.7 s; a Pi's cores are slower, so a few seconds there,
+# once per device (and again when the models or the thread count change).
 WARMUP = 5
 FRAMES = 30
 # The frame: the camera's default size (settings.camera_width x camera_height); the ROI is a
