@@ -233,10 +233,21 @@ class AutoModel:
         return self.model
 
     def health(self) -> dict[str, Any]:
-        """``pose_model`` for the health dict: the setting, the state, the model, the figures."""
+        """``pose_model`` for the health dict: the setting, the state, the model, the figures.
+        A choice measured again since the engine loaded (the bring-up page calls
+        :func:`choose_model`) is shown with its figures and ``restart_to``: the running engine
+        keeps its model until the station restarts."""
         choice = self.choice
+        restart_to = None
+        if self.state in ("chosen", "set"):
+            newest = documents.read(self.data_dir, DOCUMENT)  # a few hundred bytes, per page refresh
+            if newest is not None and choice is not None and newest.get("measured_at") != choice.get(
+                    "measured_at"):
+                choice = newest
+                if self.setting == AUTO and newest.get("model") != self.model:
+                    restart_to = newest.get("model")
         return {"pose_model": {
-            "setting": self.setting, "state": self.state, "model": self.model,
+            "setting": self.setting, "state": self.state, "model": self.model, "restart_to": restart_to,
             "float_ms": choice.get("float_ms") if choice else None,
             "int8_ms": choice.get("int8_ms") if choice else None,
             "reason": choice.get("reason") if choice else None,
@@ -274,6 +285,9 @@ def words(p: dict[str, Any]) -> str:
     model = names.get(p.get("model"), str(p.get("model")))
     if p.get("setting") == AUTO:
         why = p.get("reason") or "not measured yet, the float model"
-        return f"{model} (auto: {why}" + (f"; {', '.join(figures)})" if figures else ")")
+        line = f"{model} (auto: {why}" + (f"; {', '.join(figures)})" if figures else ")")
+        if p.get("restart_to"):
+            line += f"; measured again: {names.get(p['restart_to'], p['restart_to'])} after a restart"
+        return line
     return f"{model} (set in settings" + (f"; measured: {', '.join(figures)})" if figures else ")")
 

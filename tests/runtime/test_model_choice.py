@@ -59,13 +59,21 @@ def test_a_choice_is_saved_with_its_figures_and_reused_until_the_models_or_threa
     assert again.resolve() == INT8 and fake_models["calls"] == 1
     assert again.health()["pose_model"]["int8_ms"] == 20.0
 
-    assert AutoModel(data, 3, "auto", folder).resolve() == INT8 and fake_models["calls"] == 2  # threads
+    assert again.health()["pose_model"]["restart_to"] is None
+    fake_models["ms"] = {FLOAT: 10.0, INT8: 20.0}
+    choose_model(data, 2, folder=folder)  # the bring-up page measures again while it runs
+    shown = again.health()["pose_model"]
+    assert (shown["model"], shown["restart_to"], shown["float_ms"]) == (INT8, FLOAT, 10.0)
+    assert model_choice.words(shown).endswith("; measured again: float after a restart")
+    fake_models["ms"] = {FLOAT: 30.0, INT8: 20.0}
+
+    assert AutoModel(data, 3, "auto", folder).resolve() == INT8 and fake_models["calls"] == 3  # threads
     fake_models["ms"] = {FLOAT: 10.0, INT8: 20.0}
     (folder / models.LANDMARKER_INT8.name).write_bytes(b"int8, built again")  # other bytes
-    assert AutoModel(data, 3, "auto", folder).resolve() == FLOAT and fake_models["calls"] == 3
+    assert AutoModel(data, 3, "auto", folder).resolve() == FLOAT and fake_models["calls"] == 4
     (folder / models.LANDMARKER_INT8.name).unlink()
     chooser = AutoModel(data, 3, "auto", folder)
-    assert chooser.resolve() == FLOAT and fake_models["calls"] == 4
+    assert chooser.resolve() == FLOAT and fake_models["calls"] == 5
     assert chooser.choice is not None and chooser.choice["int8_ms"] is None
     assert chooser.choice["reason"].startswith("int8 not built")
 
