@@ -19,9 +19,11 @@ Before the releases, pi-gen's own build.sh runs on the image's config with every
 (deploy/pi-gen/dry-run.sh, pi-gen cloned into the cache once). aarch64 programs run on a qemu of
 at least MIN_QEMU (fetched from Debian when the host's is older): see newer_qemu.
 
-The last line printed is one JSON object, a key per release and "pi-gen". Exit status 0 only when every
-release installed, its unit is active, its page answered 200, the models ran and the pins are
-not a mock on something that says it is a Pi.
+The last line printed is one JSON object, a key per release and "pi-gen"; each release's has its
+"verdict" (PASS, or FAIL and every reason) and "pins_verdict". Exit status 0 only when every
+release installed, its unit is active as installed, its page answered 200, the models ran, every
+probe result is what the rig expects (probe_expected) and the pins failed for the one reason a
+container without a Pi revision gives (UNKNOWN_PI), never another.
 
     sudo .venv/bin/python deploy/rig/pi_check.py [--release bookworm] [--keep]
 """
@@ -32,6 +34,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -238,7 +241,9 @@ def standin_debs(out: Path, release: str) -> list[Path]:
         (doc / "README.rig").write_text("A stand-in made by Hinge Station's deploy/rig/pi_check.py.\n")
         (tree / "DEBIAN").mkdir()
         (tree / "DEBIAN" / "control").write_text(
-            f"Package: {name}\nVersion: 0.0~rig\nArchitecture: all\n"
+            # picamera2: the upstream release its stand-in follows (install.sh refuses one before 0.3.20)
+            f"Package: {name}\nVersion: {'0.3.36-1~rig' if module == 'picamera2' else '0.0~rig'}\n"
+            "Architecture: all\n"
             f"Maintainer: Hinge Station rig <rig@localhost>\nDepends: {depends}\n"
             f"Description: arm64 rig stand-in for Raspberry Pi OS's {name}\n")
         deb = out / f"{name}.deb"
@@ -581,8 +586,60 @@ def check(release: str, keep: bool, source: Path) -> dict[str, Any]:
     return result
 
 
-def verdict(result: dict[str, Any]) -> list[str]:
-    """What is wrong with one release's result (empty: it passed)."""
+# The one reason the rig accepts for pins that did not open: the container has no gpiochip and no
+# Pi revision, so gpiozero stops before any chip is touched. Its text is gpiozero's (2.0.1.post3,
+# gpiozero/pins/local.py lines 49-50: get_pi_revision, read from /proc/device-tree/system/
+# linux,revision, else /proc/cpuinfo's Revision line, neither of which qemu's container has).
+# Any other failure (lgpio's import on a read-only work folder: OSError; /proc/cpuinfo hidden:
+# FileNotFoundError; no lgpio at all) is a defect the rig exists to catch, so none is accepted.
+UNKNOWN_PI = "PinUnknownPi: unable to locate Pi revision in /proc/device-tree or /proc/cpuinfo"
+# The station's words for it (station/runtime/devices.py, Devices.open) and the probe's (it calls
+# devices.pin_factory() itself, so gpiozero's exception comes through probe.attempt).
+STATION_PINS = f"lgpio: the pins cannot be opened ({UNKNOWN_PI}); the lights, switch and buzzer are off"
+PROBE_PINS = UNKNOWN_PI
+
+
+def expected_numpy(source: Path, release: str) -> str:
+    """The system numpy the release's lock was made for ("# system-numpy:" in requirements/
+    pi-RELEASE.txt, the line install.sh chooses the lock by): the venv must use exactly that one."""
+    lock = source / "requirements" / f"pi-{release}.txt"
+    found = re.search(r"^# system-numpy: (\S+)$", lock.read_text(), re.M) if lock.exists() else None
+    return f"{found.group(1) if found else '?'} (system)"
+
+
+def probe_expected(source: Path, release: str) -> dict[str, tuple[str, Any]]:
+    """What each probe result must be on the rig, with why; a string or a compiled pattern to match.
+
+    The station's own unit, sandbox and environment (probe.py): numpy the system's (apt's picamera2
+    is built against it), picamera2 imports, the fake device tree is visible in /sys/firmware and
+    not in /proc (the container has no /proc/device-tree), /proc/cpuinfo readable (no
+    ProcSubset=pid), the station knows it is on a Pi, lgpio imports (its pipe in $LG_WD), the work
+    folder is the unit's WorkingDirectory, and the pins fail only for gpiozero's want of a revision."""
+    return {
+        "cwd": ("the unit's WorkingDirectory", "/var/lib/hinge-station"),
+        "numpy": ("the system numpy of the release's lock", expected_numpy(source, release)),
+        "picamera2": ("apt's picamera2 imports", "ok"),
+        "proc_model": ("no /proc/device-tree in a container", "absent"),
+        "sys_model": ("the rig's fake device tree", MODEL),
+        "cpuinfo": ("/proc/cpuinfo readable in the sandbox", "readable"),
+        "on_pi": ("the station sees the Pi's device tree", True),
+        "lgpio": ("lgpio imports in the sandbox", "ok"),
+        "pins": ("never opened: no Pi revision in the container", PROBE_PINS),
+    }
+
+
+def pins_verdict(result: dict[str, Any]) -> str:
+    """The pins in one phrase: why they did not open (the one accepted reason), or what is wrong."""
+    station = str(result.get("pins") or "not reported")
+    probed = str((result.get("probe") or {}).get("pins") or "not reported")
+    if station == STATION_PINS and probed == PROBE_PINS:
+        return ("never opened, as expected here: gpiozero found no Pi revision (PinUnknownPi); "
+                "lgpio imported, no gpiochip in the container")
+    return f"wrong: the station says {station!r}, the probe {probed!r}; only {UNKNOWN_PI!r} is accepted"
+
+
+def verdict(result: dict[str, Any], expect: dict[str, tuple[str, Any]] | None = None) -> list[str]:
+    """What is wrong with one release's result (empty: it passed). ``expect``: probe_expected's."""
     wrong = []
     if result["install"] != "ok":
         wrong.append(f"install {result['install']}")
@@ -600,9 +657,20 @@ def verdict(result: dict[str, Any]) -> list[str]:
     if not result["pose_ms"]:
         service = str(result.get("service") or "")
         wrong.append(f"the pose models did not run ({service if 'pose' in service else 'no figure in time'})")
-    pins = str(result.get("pins") or "")
-    if not pins or "mock" in pins.lower():
-        wrong.append(f"pins {pins or 'not reported'} on a device tree that says {MODEL!r}")
+    if result["install"] != "ok":  # nothing was booted: the rest is not there to judge
+        return wrong
+    found = result.get("probe") or {}
+    if "error" in found:
+        wrong.append(f"the probe did not run: {found['error']}")
+    for key, (why, want) in (expect or {}).items():
+        if key == "pins":
+            continue  # judged below with the station's own words
+        got = found.get(key, "not reported")
+        if got != want:
+            wrong.append(f"probe {key} {got!r}, expected {want!r} ({why})")
+    result["pins_verdict"] = pins_verdict(result)
+    if result["pins_verdict"].startswith("wrong"):
+        wrong.append(f"pins {result['pins_verdict']}")
     return wrong
 
 
@@ -671,9 +739,10 @@ def main(argv: list[str] | None = None) -> int:
         for release in args.release or RELEASES:
             results[release] = check(release, args.keep, args.source.resolve())
     for release, result in results.items():
-        wrong = verdict(result)
+        wrong = verdict(result, probe_expected(args.source.resolve(), release))
         failed |= bool(wrong)
-        say(f"{release}: {'PASS' if not wrong else 'FAIL: ' + '; '.join(wrong)} ({result['seconds']} s)")
+        result["verdict"] = "PASS" if not wrong else "FAIL: " + "; ".join(wrong)
+        say(f"{release}: {result['verdict']} ({result['seconds']} s)")
         say(f"{release}: probe {json.dumps(result.pop('probe', {}))}")
         for key in ("install_tail", "journal_tail"):
             for line in result.pop(key, []):
