@@ -224,42 +224,38 @@ def disk(data_dir: Path, write_mib: int = WRITE_MIB) -> Result:
 
 # ---------------------------------------------------------------- pose engine
 
-BENCH_FRAMES = 20  # medians of 20 invokes after bench's warm-up: a second or two per model on a Pi
 
+def pose_speed(measure: Callable[[], dict[str, Any]], camera_fps: float) -> Result:
+    """The pose engine's speed on this CPU for both landmark models. ``measure()`` is
+    :func:`station.runtime.model_choice.choose_model` on the station: it times the float and int8
+    landmark steps (interleaved, medians) and keeps the faster as this device's choice for
+    ``pose_model = auto``, so the bring-up and the model choice are one measurement. A tracked
+    frame costs about one landmark step: slower than the camera's frame interval, the station
+    drops frames (a warning).
 
-def pose_speed(load: Callable[[str], Any], models: Sequence[str], camera_fps: float,
-               frames: int = BENCH_FRAMES) -> Result:
-    """The pose engine's speed on this CPU for each landmark model: ``load(model)`` gives its
-    estimator, :func:`station.pose.bench.run` times the bare invokes (a blank picture: an
-    invoke costs the same whatever it shows). A tracked frame costs about one landmark invoke;
-    slower than the camera's frame interval, the station drops frames: a warning."""
-    import numpy as np
-
-    from station.pose import bench
-
-    figures: dict[str, Any] = {}
-    errors: list[str] = []
-    blank = np.zeros((480, 640, 3), np.uint8)
-    for model in models:
-        try:
-            est = load(model)
-            invoke = bench.run(est, [blank], frames=frames)["invoke_ms"]
-        except Exception as exc:  # ModelError, a runtime that cannot load it: said, not raised
-            errors.append(f"{model}: {exc}")
-            continue
-        figures[model] = {"landmarks_ms": invoke["landmarks"], "detector_ms": invoke["detector"]}
-    if errors:
-        return Result("pose", "Pose engine", "fail", "; ".join(errors), figures)
+        >>> pose_speed(lambda: {"model": "full_int8", "float_ms": 30.0, "int8_ms": 20.0,
+        ...                     "reason": "int8 is faster on this CPU", "threads": 4}, 30).outcome
+        'pass'
+        >>> pose_speed(lambda: {"model": "full", "float_ms": 50.0, "int8_ms": None,
+        ...                     "reason": "int8 not built", "threads": 4}, 30).outcome
+        'warn'
+    """
+    try:
+        choice = measure()
+    except Exception as exc:  # ModelError (its message says how to fix it), a runtime that fails
+        return Result("pose", "Pose engine", "fail", f"cannot be timed: {exc}")
     budget = 1000.0 / camera_fps
-    words = ", ".join(f"{m} {f['landmarks_ms']:.1f} ms" for m, f in figures.items())
-    fastest = min(figures, key=lambda m: figures[m]["landmarks_ms"])
-    figures["fastest"] = fastest
+    chosen = choice["model"]
+    chosen_ms = choice["int8_ms"] if chosen == "full_int8" else choice["float_ms"]
+    figures = {k: choice.get(k) for k in ("float_ms", "int8_ms", "model", "reason", "threads")}
     figures["frame_budget_ms"] = round(budget, 1)
-    if figures[fastest]["landmarks_ms"] > budget:
-        return Result("pose", "Pose engine", "warn", f"landmark invoke {words}: slower than the camera's "
-                      f"{budget:.0f} ms per frame, frames will be dropped", figures)
-    return Result("pose", "Pose engine", "pass", f"landmark invoke {words} (fastest {fastest}; "
-                  f"a frame every {budget:.0f} ms)", figures)
+    timings = f"float {choice['float_ms']:.1f} ms" + (
+        f", int8 {choice['int8_ms']:.1f} ms" if choice.get("int8_ms") is not None else "")
+    words = f"landmark step {timings} on {choice.get('threads')} threads; {choice.get('reason')}"
+    if chosen_ms > budget:
+        return Result("pose", "Pose engine", "warn", f"{words}: slower than the camera's {budget:.0f} ms "
+                      "per frame, frames will be dropped", figures)
+    return Result("pose", "Pose engine", "pass", f"{words} (a frame every {budget:.0f} ms)", figures)
 
 
 # ---------------------------------------------------------------- network

@@ -9,7 +9,8 @@ after every change so that nothing answered is lost if the power goes.
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> station = Station(Settings(), SimSource(fast=True), data_dir=folder, demo=True)
     >>> station.start()
-    >>> bringup = BringUp(station, port=8000, host="127.0.0.1", pose_models=())
+    >>> timed = {"model": "full", "float_ms": 9.0, "int8_ms": None, "reason": "int8 not built", "threads": 2}
+    >>> bringup = BringUp(station, port=8000, host="127.0.0.1", measure_pose=lambda: timed)
     >>> report = bringup.run(); [c["outcome"] for c in report["checks"] if c["name"] == "light_red"]
     ['pass']
     >>> station.stop()
@@ -21,7 +22,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,24 +40,19 @@ ORDER = ("camera", "pins", *STEPS, "thermal", "clock", "disk", "pose", "network"
 CAMERA_WAIT_S = 5.0  # a station just started: time for the camera to open and its rate to settle
 
 
-def all_pose_models() -> tuple[str, ...]:
-    from station.pose.models import POSE_MODELS
-
-    return tuple(POSE_MODELS)
-
-
 class BringUp:
     """The bring-up of ``station`` (see the module docstring). ``port`` and ``host``: where the
     pages are served (for the network check); ``sys_root``, ``run`` and ``pose_models`` are the
-    edges the checks read (tests give fakes)."""
+    edges the checks read (tests give fakes); ``measure_pose`` times the landmark models (default:
+    :func:`station.runtime.model_choice.choose_model` on the station's data folder)."""
 
     def __init__(self, station: Station, *, port: int, host: str | None, sys_root: Path = Path("/sys"),
-                 run: checks.Runner = checks._run, pose_models: Sequence[str] | None = None,
+                 run: checks.Runner = checks._run, measure_pose: Callable[[], dict[str, Any]] | None = None,
                  camera_wait_s: float = CAMERA_WAIT_S, press_s: float = PRESS_S) -> None:
         self.station = station
         self.port, self.host = port, host
         self.sys_root, self._run = sys_root, run
-        self.pose_models = all_pose_models() if pose_models is None else tuple(pose_models)
+        self.measure_pose = measure_pose or self._choose_model
         self.camera_wait_s, self.press_s = camera_wait_s, press_s
         self.walk = Walkthrough(station.devices, station.settings)
         self._lock = threading.Lock()
@@ -149,15 +145,12 @@ class BringUp:
                              simulated=station.demo)
 
     def _pose(self) -> Result:
-        from station.runtime.estimator import load_estimator
+        return checks.pose_speed(self.measure_pose, self.station.settings.camera_fps)
 
-        if not self.pose_models:
-            return Result("pose", "Pose engine", "skipped", "no landmark model asked for")
+    def _choose_model(self) -> dict[str, Any]:
+        from station.runtime.model_choice import choose_model
 
-        def load(model: str) -> Any:
-            return load_estimator(str(self.station.data_dir), self.station.settings, model=model)
-
-        return checks.pose_speed(load, self.pose_models, self.station.settings.camera_fps)
+        return choose_model(self.station.data_dir, self.station.settings.pose_threads)
 
     # ------------------------------------------------------------ the person-steps
     def ask(self, name: str) -> str:

@@ -12,6 +12,8 @@ Topics, under ``<prefix>`` (``hinge-station/<station name>`` unless set):
 - ``<prefix>/rep``: one JSON message per rep, QoS 1.
 - ``<prefix>/status``: ``online`` / ``offline``, retained, ``offline`` also as the last will.
 - ``<prefix>/health``: a short health summary every ``mqtt_health_s`` seconds.
+- ``<prefix>/bringup``: the installer's bring-up report (:mod:`station.bringup.report`), retained,
+  sent on connecting and whenever it is saved again, so a chain sees which walls passed.
 - with Home Assistant discovery on: ``<prefix>/state`` (retained) and the sensors' configs.
 
 It runs on its own thread with a fresh paho client per connection (so nothing paho queued for
@@ -41,7 +43,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from station import __version__
 from station.fleet.broker import BrokerConfig, broker_config
-from station.storage import StoreError
+from station.storage import StoreError, documents
 from station.storage.outbox import Outbox
 
 if TYPE_CHECKING:
@@ -115,6 +117,7 @@ class Publisher:
         self._thread: threading.Thread | None = None
         self._marked = self.last_ack_id
         self._marked_at = 0.0
+        self._bringup_sent: int | None = None  # the bring-up report's mtime sent on this connection
 
     # ---------------------------------------------------------------- life
     def start(self) -> None:
@@ -307,6 +310,7 @@ class Publisher:
         """Status (and discovery), acknowledged before any rep goes, so that reps alone fill the
         window the broker allows."""
         infos = [session.client.publish(f"{cfg.prefix}/status", "online", qos=1, retain=self.retain)]
+        self._bringup_sent = None
         if cfg.home_assistant:
             from station.fleet.home_assistant import discovery
 
@@ -329,6 +333,7 @@ class Publisher:
                 self._wake.clear()
                 looked = time.monotonic()
                 sent, look = self._send_more(session, cfg, sent)
+                self._publish_bringup(session, cfg)
             client.loop(0.02 if session.inflight else POLL_S)
             if self._advance(session) and cfg.home_assistant:
                 self._publish_state(session, cfg)
@@ -423,6 +428,22 @@ class Publisher:
         body = {"station": cfg.station, "t": round(time.time(), 3), **{k: h.get(k) for k in keep},
                 "switch_stuck": h["switch"].get("stuck"), "reps_waiting": self.reps_waiting}
         return json.dumps(body, separators=(",", ":"))
+
+    def _publish_bringup(self, session: _Session, cfg: BrokerConfig) -> None:
+        """The kept bring-up report, retained, when it is new to this connection (its file's
+        mtime changed: the staff page or ``station selftest``, even from another process, saved it)."""
+        path = documents.path_of(self.station.data_dir, "bringup")
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:  # no report yet
+            return
+        if mtime == self._bringup_sent:
+            return
+        report = documents.read(self.station.data_dir, "bringup")
+        if report is not None:
+            session.client.publish(f"{cfg.prefix}/bringup", json.dumps(report, separators=(",", ":")),
+                                   qos=1, retain=self.retain)
+        self._bringup_sent = mtime
 
     def _publish_state(self, session: _Session, cfg: BrokerConfig) -> None:
         from station.fleet.home_assistant import state

@@ -8,7 +8,8 @@ one module per area:
 - :mod:`.calibration`: the calibration steps, the wall measurement and the preview;
 - :mod:`.history_page`: the history page and its CSV (the view model is :mod:`station.web.history`);
 - :mod:`.health`: the health page and its JSON;
-- :mod:`.backup_restore`: the backup download and the restore.
+- :mod:`.backup_restore`: the backup download and the restore;
+- :mod:`.bringup`: the installer's bring-up checks, their questions and the report's export.
 
 The blueprint and what the areas share live in :mod:`.common`, which every area imports; this
 module imports the areas, so that their routes are on the blueprint when it is registered.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from station.web.staff import (  # noqa: F401  (imported for their routes)
     accounts,
     backup_restore,
+    bringup,
     calibration,
     health,
     history_page,

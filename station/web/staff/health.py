@@ -4,11 +4,13 @@ errors and log lines; the backup and restore forms sit on it (:mod:`.backup_rest
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 
+from station.bringup import report as bringup_report
 from station.runtime.model_choice import words as model_words
 from station.web.auth import login_required
 from station.web.guard import MAX_RESTORE_BODY
@@ -46,11 +48,20 @@ def _health_view() -> dict[str, Any]:
     return {
         "status": h["status"], "service": h["service"], "warnings": h["warnings"],
         "figures": _figures(h),
+        "bringup": _bringup_words(station.data_dir),
         "errors": [{"when": ago(e["t"]), "source": e["source"], "message": e["message"]}
                    for e in h["errors"]],
         "log": [dict(line, when=time.strftime(clock, time.localtime(line["t"])))
                 for line in station.log_lines.lines(50)],
     }
+
+
+def _bringup_words(data_dir: Path) -> str:
+    """The kept bring-up report in a few words (station/bringup/report.py)."""
+    kept = bringup_report.load(data_dir)
+    if kept is None:
+        return "not run yet on this station"
+    return f"{bringup_report.summary(kept)} ({kept.get('updated', '?')})"
 
 
 def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
