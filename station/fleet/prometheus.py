@@ -39,7 +39,7 @@ from prometheus_client.registry import Collector
 
 from station import __version__
 from station.coach.vocabulary import FaultCode, Verdict
-from station.runtime import health
+from station.runtime import health, thermal
 
 if TYPE_CHECKING:
     from station.runtime.station import Station
@@ -143,6 +143,7 @@ class _LiveCollector(Collector):
                      health.database_ok(station))
         yield _gauge("hinge_service_problem", "1 when the station cannot coach (e.g. models missing)",
                      station.service is not None)
+        yield from _thermal(thermal.read_thermal(thermal.SYS))
         yield from _mqtt(self.metrics.mqtt() if self.metrics.mqtt is not None else None)
 
 
@@ -160,6 +161,22 @@ def _mqtt(fig: dict[str, Any] | None) -> Iterator[Metric]:
                               "start", value=fig.get("acked", 0))
     yield CounterMetricFamily("hinge_mqtt_connects", "Connections made to the broker since start",
                               value=fig.get("connects", 0))
+
+
+def _thermal(heat: thermal.Thermal) -> Iterator[Metric]:
+    """The CPU's temperature and the firmware's throttled flags (0/1 each, now and since boot).
+
+    A figure the kernel does not give (not a Pi, no firmware attribute) is left out rather than
+    sent as 0, so an alert on it never fires on a guess."""
+    if heat.temp_c is not None:
+        yield _gauge("hinge_cpu_temperature_celsius", "The CPU's temperature (thermal zone 0)", heat.temp_c)
+    if heat.throttled is not None:
+        flags = GaugeMetricFamily("hinge_throttled", "1 when the firmware's throttled flag is set, now or "
+                                  "since boot (vcgencmd get_throttled's bits)", labels=["flag", "when"])
+        for _bit, name in thermal.FLAGS:
+            flags.add_metric([name, "now"], float(name in heat.now))
+            flags.add_metric([name, "since_boot"], float(name in heat.since_boot))
+        yield flags
 
 
 def _gauge(name: str, doc: str, value: float | bool) -> GaugeMetricFamily:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from station import __version__
+from station.runtime import thermal
 from station.storage import StoreError
 
 if TYPE_CHECKING:
@@ -205,6 +206,8 @@ def report(station: Watched) -> dict[str, Any]:
         "dropped_snapshots": sum(s.dropped for s in subs), "subscribers": len(subs),
         "switch": switch_health(station.devices.switch), "lights": station.lights(), "demo": station.demo,
         "pins": station.devices.pins,
+        # CPU temperature and the firmware's throttled flags (two small sysfs files)
+        "thermal": thermal.read_thermal(thermal.SYS).as_dict(),
         "last_error": station.errors.last(), "errors": station.errors.recent(),
         "disk_free_mb": disk, "db_size_mb": round(db.stat().st_size / 2**20, 2) if db.exists() else None,
         "database_ok": database_ok(station),

@@ -35,7 +35,7 @@ from station.coach.vocabulary import Phase
 from station.config.settings import Settings, SettingsError
 from station.kept_sets.keeper import SetKeeper
 from station.pose.landmarks import Pose
-from station.runtime import health
+from station.runtime import health, thermal
 from station.runtime.calibration_orders import CalibrationOrders
 from station.runtime.camera_keeper import CameraKeeper
 from station.runtime.devices import Devices
@@ -133,14 +133,16 @@ class Station:
         return "; ".join(problems) or None
 
     def warnings(self) -> list[str]:
-        """Everything staff should know that is not a figure: the rep log, refused settings."""
+        """Everything staff should know that is not a figure: the rep log, refused settings, throttling."""
         out = []
         if self.recorder.failing:
             out.append(f"reps are not being saved: {self.recorder.failing}")
         if self.store.db.damage:
             out.append(self.store.db.damage)
         out += [f"setting {name}: {why}" for name, why in self.settings_warnings.items()]
-        return out
+        # A Pi the firmware slows down (under-voltage, heat) coaches late: staff see it on every page.
+        heat = thermal.warning(thermal.read_thermal(thermal.SYS))
+        return out + ([heat] if heat else [])
 
     def start(self) -> None:
         if self._thread is not None:

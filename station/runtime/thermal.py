@@ -17,6 +17,7 @@ never an exception: the health page asks on every request.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,16 @@ FLAGS: tuple[tuple[int, str], ...] = (
     (3, "soft_temperature_limit"),
 )
 SINCE_BOOT_SHIFT = 16
+# Words for staff, by flag: what each means on the wall and what to look at.
+FLAG_WORDS = {
+    "under_voltage": "under-voltage (check the power supply and its cable)",
+    "arm_frequency_capped": "CPU frequency capped",
+    "throttled": "throttled",
+    "soft_temperature_limit": "soft temperature limit (too hot: check the cooling)",
+}
+
+# Where the health page and /metrics read: tests point it at a fake tree.
+SYS = Path("/sys")
 
 TEMP_FILE = Path("class/thermal/thermal_zone0/temp")
 # Where the firmware device sits differs by SoC: "soc" on the Pi 4 and earlier
@@ -78,8 +89,12 @@ def read_temp_c(sys_root: Path = Path("/sys")) -> float | None:
         return None
 
 
+@functools.lru_cache(maxsize=8)
 def throttled_file(sys_root: Path = Path("/sys")) -> Path | None:
-    """The firmware's get_throttled attribute under ``sys_root``, or None when the kernel has none."""
+    """The firmware's get_throttled attribute under ``sys_root``, or None when the kernel has none.
+
+    Looked for once per root (a firmware node does not come or go while the station runs): every
+    staff page asks for the warnings, and the globs walk /sys/devices/platform."""
     first = sys_root / THROTTLED_FILE
     if first.is_file():
         return first
@@ -117,3 +132,19 @@ def read_thermal(sys_root: Path = Path("/sys")) -> Thermal:
     """Temperature and throttled flags now; never raises."""
     word = read_throttled(sys_root)
     return Thermal(read_temp_c(sys_root), word, flags(word), flags(word, SINCE_BOOT_SHIFT))
+
+
+def warning(thermal: Thermal) -> str | None:
+    """The health page's warning line while the firmware limits the Pi now; None otherwise.
+
+    Only the "now" flags warn: a flag since boot may be a start-up dip long gone (the health page
+    and /metrics still show it).
+
+        >>> warning(Thermal(82.4, 0x60006, ("arm_frequency_capped", "throttled"), ()))
+        'the Pi is being slowed down now: CPU frequency capped, throttled (82.4 °C); coaching may lag'
+    """
+    if not thermal.throttling:
+        return None
+    temp = f" ({thermal.temp_c} °C)" if thermal.temp_c is not None else ""
+    words = ", ".join(FLAG_WORDS.get(name, name) for name in thermal.now)
+    return f"the Pi is being slowed down now: {words}{temp}; coaching may lag"

@@ -83,6 +83,9 @@ def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
         ("database", "Rep log", "ok" if h["database_ok"] else "FAILING: see the errors below",
          not h["database_ok"]),
         ("disk", "Disk free", f"{h['disk_free_mb']} MB (rep log {h['db_size_mb']} MB)", False),
+        ("temperature", "CPU temperature", _thermal_words(h.get("thermal")),
+         bool(h.get("thermal", {}).get("throttling"))),
+        ("pins", "Pins", h["pins"], "cannot be opened" in h["pins"]),
         ("uptime", "Uptime", duration(h["uptime_s"]), False),
         ("version", "Version", h["version"] + (" (demo)" if h["demo"] else ""), False),
     ]
@@ -95,6 +98,18 @@ def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
         rows.insert(3, ("pose-model", "Pose landmark model", model_words(h["pose_model"]),
                         h["pose_model"]["state"] == "failed"))
     return [{"key": k, "label": label, "text": text, "problem": bad} for k, label, text, bad in rows]
+
+
+def _thermal_words(heat: dict[str, Any] | None) -> str:
+    """Temperature and the firmware's throttled flags, now and since boot (runtime/thermal.py)."""
+    if not heat:
+        return "not known"
+    temp = "not known" if heat["temp_c"] is None else f"{heat['temp_c']} °C"
+    if heat["throttled"] is None:
+        return f"{temp}; throttling not known (no firmware flags on this machine)"
+    now = ", ".join(heat["now"]).replace("_", " ") or "none"
+    since = ", ".join(heat["since_boot"]).replace("_", " ") or "none"
+    return f"{temp}; limits now: {now}; since boot: {since}"
 
 
 def _mqtt_words(m: dict[str, Any]) -> str:
