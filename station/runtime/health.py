@@ -203,6 +203,8 @@ def report(station: Watched) -> dict[str, Any]:
         "status": "degraded" if degraded else "up", "warnings": warnings,
         "version": __version__, "camera": camera, "service": service,
         "camera_name": getattr(station.source, "name", "?"), **station.figures.as_dict(),
+        # model, sensor mode, field of view, focus, picamera2's version (Picamera2Source.describe)
+        "camera_info": describe() if callable(describe := getattr(station.source, "describe", None)) else {},
         "dropped_snapshots": sum(s.dropped for s in subs), "subscribers": len(subs),
         "switch": switch_health(station.devices.switch), "lights": station.lights(), "demo": station.demo,
         "pins": station.devices.pins,

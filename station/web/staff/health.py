@@ -73,7 +73,8 @@ def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
     else:
         wall = "not fitted"
     rows = [
-        ("camera", "Camera", f"{h['camera']} ({h['camera_name']})", h["camera"] != "ok"),
+        ("camera", "Camera", f"{h['camera']} ({h['camera_name']}{_camera_words(h.get('camera_info'))})",
+         h["camera"] != "ok"),
         ("fps", "Frames per second", f"{h['fps']}", False),
         ("inference", "Pose inference", f"{h['inference_ms']} ms", False),
         ("coach", "Coach", f"{h['coach_ms']} ms", False),
@@ -98,6 +99,20 @@ def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
         rows.insert(3, ("pose-model", "Pose landmark model", model_words(h["pose_model"]),
                         h["pose_model"]["state"] == "failed"))
     return [{"key": k, "label": label, "text": text, "problem": bad} for k, label, text, bad in rows]
+
+
+def _camera_words(info: dict[str, Any] | None) -> str:
+    """The Pi camera's model, sensor mode, field of view, focus and picamera2 (issue 25)."""
+    if not info:
+        return ""
+    words = [info[k] for k in ("model", "sensor_mode") if info.get(k)]
+    fov = info.get("field_of_view")
+    if fov:
+        words.append(f"field of view {fov['width']:.0%} x {fov['height']:.0%} of the sensor")
+    words += [info[k] for k in ("focus",) if info.get(k)]
+    if info.get("picamera2"):
+        words.append(f"picamera2 {info['picamera2']}")
+    return ": " + ", ".join(str(w) for w in words)
 
 
 def _thermal_words(heat: dict[str, Any] | None) -> str:
