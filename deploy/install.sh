@@ -116,6 +116,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
     same "apt packages present"
 fi
+# Stall recovery needs picamera2 0.3.20 or newer (a numeric capture timeout and
+# cancel_all_and_flush; in 0.3.19 wait=0.5 blocks for ever): an older image keeps its old one
+# above, so upgrade it, and stop here if apt has nothing newer (issue 25 item 3).
+if [ "$skip_pi" -eq 0 ]; then
+    current="check python3-picamera2's version"
+    picamera2_version=$(dpkg-query -W -f='${Version}' python3-picamera2)
+    if ! dpkg --compare-versions "$picamera2_version" ge 0.3.20; then
+        say "python3-picamera2 $picamera2_version is older than 0.3.20: upgrading it"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --only-upgrade python3-picamera2 >/dev/null
+        picamera2_version=$(dpkg-query -W -f='${Version}' python3-picamera2)
+        dpkg --compare-versions "$picamera2_version" ge 0.3.20 \
+            || die "python3-picamera2 is still $picamera2_version after an upgrade; the station needs 0.3.20 or newer. Check the Raspberry Pi apt source (/etc/apt/sources.list.d/raspi.list or raspi.sources), then: sudo apt update && sudo apt install --only-upgrade python3-picamera2"
+    fi
+    same "python3-picamera2 $picamera2_version"
+fi
 
 current="check Python"
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
