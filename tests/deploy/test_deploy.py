@@ -312,6 +312,33 @@ def test_pi_gens_own_build_sh_accepts_the_image_config() -> None:
     assert not (pigen / "config").exists() and not (pigen / "stage-hinge").exists()  # a scratch copy only
 
 
+def test_pi_gens_own_build_sh_exports_one_image_named_hinge_station(tmp_path) -> None:
+    """pi-gen's real build.sh on a prepared copy, every stage and the export's own steps skipped
+    (SKIP), stage SKIP_IMAGES files left as prepare.sh makes them: the export loop runs once, for
+    stage-hinge, with an empty IMG_SUFFIX (issue 25 item 6; before: twice, and "-lite")."""
+    pigen = pigen_checkout()
+    for tool in ("quilt", "parted", "zerofree", "mkdosfs", "bsdtar", "rsync", "pigz", "arch-test", "capsh"):
+        need(tool)
+    from station.config.paths import models_dir
+
+    copy = tmp_path / "pi-gen"
+    shutil.copytree(pigen, copy, symlinks=True)
+    done = subprocess.run(["bash", str(DEPLOY / "pi-gen" / "prepare.sh"), str(copy), str(models_dir())],
+                          env={**os.environ, "HINGE_FIRST_USER_PASS": "dry-run-only-42"}, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    for stage in ("stage0", "stage1", "stage2", "stage-hinge", "export-image", "export-noobs"):
+        if (copy / stage).is_dir():
+            (copy / stage / "SKIP").touch()
+    # build.sh sources the stage's EXPORT_IMAGE just before running export-image for it: say the suffix.
+    with (copy / "stage-hinge" / "EXPORT_IMAGE").open("a") as f:
+        f.write('echo "EXPORT_PROBE suffix=[${IMG_SUFFIX}]"\n')
+    done = subprocess.run(["./build.sh"], cwd=copy, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Build finished" in done.stdout, done.stdout[-1500:] + done.stderr[-1500:]
+    assert len(re.findall(r"Begin \S+/export-image$", done.stdout, re.M)) == 1, done.stdout
+    assert re.findall(r"^EXPORT_PROBE .*$", done.stdout, re.M) == ["EXPORT_PROBE suffix=[]"]
+
+
 # ---------------------------------------------------------------------- the real install
 def chroot_run(root: Path, *cmd: str, env: dict[str, str] | None = None, timeout: int = 900):
     base = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
