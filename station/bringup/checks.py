@@ -191,9 +191,13 @@ def disk(data_dir: Path, write_mib: int = WRITE_MIB) -> Result:
     """Free space in the data folder, and the card's write speed: ``write_mib`` MiB of random
     bytes (a compressing layer cannot shortcut them) written and fsynced to a file there, then
     removed."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    free_mb = shutil.disk_usage(data_dir).free // 2**20
-    figures: dict[str, Any] = {"folder": str(data_dir), "free_mb": free_mb, "written_mib": write_mib}
+    figures: dict[str, Any] = {"folder": str(data_dir), "written_mib": write_mib}
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        free_mb = figures["free_mb"] = shutil.disk_usage(data_dir).free // 2**20
+    except OSError as exc:
+        return Result("disk", "Disk", "fail", f"the data folder {data_dir} cannot be used: "
+                      f"{exc.strerror or exc}", figures)
     probe = data_dir / ".bringup-write-test"
     chunk = os.urandom(2**20)
     try:

@@ -47,7 +47,7 @@ class BringUp:
     :func:`station.runtime.model_choice.choose_model` on the station's data folder)."""
 
     def __init__(self, station: Station, *, port: int, host: str | None, sys_root: Path = Path("/sys"),
-                 run: checks.Runner = checks._run, measure_pose: Callable[[], dict[str, Any]] | None = None,
+                 run: checks.Runner | None = None, measure_pose: Callable[[], dict[str, Any]] | None = None,
                  camera_wait_s: float = CAMERA_WAIT_S, press_s: float = PRESS_S) -> None:
         self.station = station
         self.port, self.host = port, host
@@ -107,7 +107,7 @@ class BringUp:
             self.record(*(self.walk.check_virtual(step) for step in STEPS))
         else:
             self.record(*(self.walk.unanswered(step) for step in STEPS))
-        self.record(checks.thermal(self.sys_root), checks.clock(self._run),
+        self.record(checks.thermal(self.sys_root), checks.clock(self._run or checks._run),
                     checks.disk(self.station.data_dir))
         self.record(self._pose(), checks.network(self.port, self.host))
         return self.report()

@@ -41,6 +41,9 @@ SAMPLE_S = 0.0005  # the raw pin is read about every millisecond (sleep plus the
 BOUNCE_WINDOW_S = 0.05
 STABLE_S = 0.1  # released this long after a press: the press is over
 BEEPS = 6  # the buzzer beeps 6 x 0.5 s while its question is asked, then stops by itself
+# While a light's question waits, the coach's patterns do not touch the lights (someone moving
+# in front of the camera would change them); two minutes, then the wall is the coach's again.
+HOLD_S = 120.0
 
 
 @dataclass
@@ -114,7 +117,8 @@ class Walkthrough:
             raise RuntimeError("real pins: a person must answer this step")
         if name == "switch":
             return self._virtual_switch()
-        device = self.part(name)
+        part = self.part(name)
+        device = part.buzzer if name == "buzzer" else part  # the gpiozero device under our Buzzer
         lights = self.devices.lights
         # Under the lights' lock: the loop's pattern change cannot come between on and the read.
         with lights._lock:
@@ -157,7 +161,12 @@ class Walkthrough:
             return
         if name == "buzzer":
             device.buzzer.blink(on_time=0.25, off_time=0.25, n=BEEPS, background=True)
-        else:
+            return
+        lights = self.devices.lights
+        with lights._lock:
+            lights.held_until = time.monotonic() + HOLD_S  # the clock show() reads
+            for led in lights.leds:  # only the asked light on: "is the red one on?" means that one
+                led.off()
             device.on()
 
     def answer(self, name: str, yes: bool) -> Result:
@@ -179,6 +188,7 @@ class Walkthrough:
         lights = self.devices.lights
         with lights._lock:
             lights.pattern = ""
+            lights.held_until = 0.0
 
     def watch_press(self, seconds: float = PRESS_S,
                     stop: Callable[[], bool] = lambda: False) -> Result:

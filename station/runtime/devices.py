@@ -228,12 +228,15 @@ class FeedbackLights:
         self.pwm = pwm
         self.pattern = "off"
         self._lock = threading.Lock()
+        # Until this monotonic time the coach's patterns wait: the bring-up has a light on and
+        # asks a person whether it is (station/bringup/walkthrough.py).
+        self.held_until = 0.0
 
     def show(self, pattern: str) -> None:
         if pattern not in PATTERNS:
             raise ValueError(f"unknown light pattern {pattern!r}")
         with self._lock:
-            if pattern == self.pattern:
+            if pattern == self.pattern or time.monotonic() < self.held_until:
                 return
             self.pattern = pattern
             red, amber, green = self.leds.red, self.leds.amber, self.leds.green
