@@ -9,7 +9,8 @@ in four states as it happens: mid-rep, the result card, the set summary and the 
 (the phone's whole page, as it scrolls; the TV's screen at 1280 px wide).
 Then the staff pages, signed in as a demo account, at a laptop's (1280x800) and a phone's size:
 settings, history (over twelve made-up weeks of a gym's reps, written into the demo's rep log
-first, marked as such below), health, the kept sets and the replay of the set just done.
+first, marked as such below), health, the kept sets and the replay of the set just done; and the
+bring-up page at a phone's size after its checks ran (``--only bringup`` makes just that one).
 PNGs are posterised to 32 levels a channel and compressed hard (they are mostly flat colours).
 """
 
@@ -89,6 +90,8 @@ def staff_pictures(browser, url: str, st: Station, out: Path) -> None:
         first = page.locator("table a[href*='/staff/sets/']").first
         if first.count():
             shots["set"] = first.get_attribute("href") or ""
+        if size == "phone":
+            bringup_picture(page, url, out)
         for shot, path in shots.items():
             page.goto(url.rstrip("/") + path)
             page.wait_for_load_state("networkidle")
@@ -100,6 +103,36 @@ def staff_pictures(browser, url: str, st: Station, out: Path) -> None:
             optimise(target)
             print(f"{target}: {target.stat().st_size // 1024} KB")
         page.close()
+
+
+def bringup_picture(page, url: str, out: Path) -> None:
+    """The bring-up page, its checks run (the pose engine timed for real), the whole page."""
+    page.goto(url + "staff/bringup")
+    page.click("#run-again")
+    page.wait_for_selector("#check-network", timeout=60000)
+    page.wait_for_load_state("networkidle")
+    time.sleep(0.5)  # the live skeleton drawn
+    target = out / "staff-bringup-phone.png"
+    page.screenshot(path=str(target), full_page=True)
+    optimise(target)
+    print(f"{target}: {target.stat().st_size // 1024} KB")
+
+
+def only_bringup(browser, url: str, st: Station, out: Path) -> None:
+    """Just the bring-up picture (``--only bringup``): sign in at a phone's size, then the page."""
+    from station.web.auth import hash_password
+
+    name, password = DEMO_ACCOUNT
+    st.store.accounts.add(name, hash_password(password))
+    page = browser.new_page(viewport={"width": STAFF_SIZES["phone"][0], "height": STAFF_SIZES["phone"][1]})
+    page.goto(url + "staff/signin")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/staff/**")
+    st.start()
+    bringup_picture(page, url, out)
+    page.close()
 
 
 def optimise(path: Path, width: int = 1280) -> None:
@@ -117,6 +150,7 @@ def optimise(path: Path, width: int = 1280) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-o", "--out", type=Path, default=DOCS)
+    parser.add_argument("--only", choices=["bringup"], help="make only this picture")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -132,6 +166,10 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            if args.only == "bringup":
+                only_bringup(browser, url, st, args.out)
+                browser.close()
+                return 0
             pages = {name: browser.new_page(viewport={"width": w, "height": h})
                      for name, (w, h) in SIZES.items()}
             for page in pages.values():
