@@ -558,6 +558,11 @@ def boot_and_check(root: Path, scratch: Path, release: str, result: dict[str, An
         result["numpy"] = found.get("numpy")
         result["probe"] = found
         result["camera"] = health.get("camera")
+        # pose_model = auto times both landmark models before the first frame: its state says
+        # whether a missing figure is that measurement still running (slow under emulation).
+        choice = health.get("pose_model")
+        if isinstance(choice, dict) and choice.get("state"):
+            result["pose_model"] = f"{choice.get('setting')}: {choice['state']}"
         if health.get("service"):
             result["service"] = health["service"]
         if result["unit"] != "active" or status != 200:
@@ -656,7 +661,10 @@ def verdict(result: dict[str, Any], expect: dict[str, tuple[str, Any]] | None = 
         wrong.append(f"page {result['health']}")
     if not result["pose_ms"]:
         service = str(result.get("service") or "")
-        wrong.append(f"the pose models did not run ({service if 'pose' in service else 'no figure in time'})")
+        why = service if "pose" in service else "no figure in time"
+        if str(result.get("pose_model", "")).endswith("measuring"):
+            why += f"; pose_model {result['pose_model']}: the station was still timing the models"
+        wrong.append(f"the pose models did not run ({why})")
     if result["install"] != "ok":  # nothing was booted: the rest is not there to judge
         return wrong
     found = result.get("probe") or {}

@@ -86,3 +86,12 @@ def test_only_the_exact_unknown_pi_reason_is_accepted(pins) -> None:
     result = passing(pi, "bookworm")
     result["pins"] = pins
     assert pi.verdict(result, pi.probe_expected(ROOT, "bookworm")), pins
+
+
+def test_a_missing_pose_figure_says_when_the_model_choice_was_still_measuring() -> None:
+    pi = rig()
+    result = passing(pi, "trixie")
+    result.update(pose_ms=None, pose_model="auto: measuring")
+    wrong = pi.verdict(result, pi.probe_expected(ROOT, "trixie"))
+    assert wrong == ["the pose models did not run (no figure in time; pose_model auto: measuring: "
+                     "the station was still timing the models)"], wrong
