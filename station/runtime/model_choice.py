@@ -53,6 +53,15 @@ DOCUMENT = "pose_model_choice"
 # once per device (and again when the models or the thread count change).
 WARMUP = 5
 FRAMES = 30
+# A time budget, so that a very slow CPU still gets a choice in reasonable time: the warm-up stops
+# after WARMUP_BUDGET_S (at least one round) and the timed rounds after BUDGET_S (at least
+# MIN_FRAMES). On this machine and on a Pi the 30 rounds take well under it, so it never binds
+# there; under qemu (the arm64 rig, about 1.5 s a landmark step: docs/figures.md) 35 rounds of
+# both would take minutes before the first frame, and 3 rounds' medians still tell two models
+# apart whose speeds differ by tens of percent.
+WARMUP_BUDGET_S = 10.0
+BUDGET_S = 20.0
+MIN_FRAMES = 3
 # The frame: the camera's default size (settings.camera_width x camera_height); the ROI is a
 # square of the frame's height at its centre, about what a trainee standing at 2.5 m makes.
 FRAME_SIZE = (720, 1280)
@@ -94,23 +103,33 @@ def timing_frame() -> tuple[np.ndarray, Any]:
 
 
 def time_models(folder: Path, threads: int, names: list[str], *, frames: int = FRAMES,
-                warmup: int = WARMUP) -> dict[str, float]:
+                warmup: int = WARMUP, budget_s: float = BUDGET_S,
+                warmup_budget_s: float = WARMUP_BUDGET_S) -> dict[str, float]:
     """Median ms of a landmark step for each model in ``names`` (keys of models.POSE_MODELS),
-    loaded as the station loads them (without the segmentation decoder), rounds interleaved."""
+    loaded as the station loads them (without the segmentation decoder), rounds interleaved;
+    also ``"rounds"``, how many timed rounds fitted in the budget (see BUDGET_S)."""
     from station.pose.landmarker import Landmarker
 
     rgb, roi = timing_frame()
     engines = {name: Landmarker(folder / models.POSE_MODELS[name].name, threads, segmentation=False)
                for name in names}
     samples: dict[str, list[float]] = {name: [] for name in names}
-    for i in range(warmup + frames):
+    start = time.perf_counter()
+    for _ in range(warmup):
+        for engine in engines.values():
+            engine.run(rgb, roi)
+        if time.perf_counter() - start > warmup_budget_s:
+            break
+    start = time.perf_counter()
+    for i in range(frames):
         for name, engine in engines.items():
             t0 = time.perf_counter()
             engine.run(rgb, roi)
-            ms = (time.perf_counter() - t0) * 1000
-            if i >= warmup:
-                samples[name].append(ms)
-    return {name: round(statistics.median(v), 3) for name, v in samples.items()}
+            samples[name].append((time.perf_counter() - t0) * 1000)
+        if i + 1 >= MIN_FRAMES and time.perf_counter() - start > budget_s:
+            break
+    medians = {name: round(statistics.median(v), 3) for name, v in samples.items()}
+    return {**medians, "rounds": float(len(samples[names[0]]))}
 
 
 def fingerprint(folder: Path) -> dict[str, str | None]:
@@ -150,7 +169,8 @@ def choose_model(data_dir: Path, threads: int, *, folder: Path | None = None,
     model, reason = pick(medians[FLOAT], int8_ms, *([why] if why else []))
     choice: dict[str, Any] = {
         "model": model, "reason": reason, "float_ms": medians[FLOAT], "int8_ms": int8_ms,
-        "frames": frames, "warmup": WARMUP, "threads": threads, "measured_at": round(started, 3),
+        "frames": int(medians.get("rounds", frames)), "warmup": WARMUP, "threads": threads,
+        "measured_at": round(started, 3),
         "took_s": round(time.time() - started, 2), "hashes": fingerprint(folder),
     }
     documents.write(Path(data_dir), DOCUMENT, choice)

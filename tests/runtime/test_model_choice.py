@@ -191,3 +191,13 @@ def test_the_demo_times_no_model(tmp_path: Path) -> None:
         assert documents.read(tmp_path, DOCUMENT) is None
     finally:
         built.station.stop()
+
+
+def test_a_slow_cpu_stops_at_the_time_budget_with_the_fewest_rounds(model_folder: Path) -> None:
+    # A budget already spent (as on a CPU far slower than a Pi, e.g. the rig's emulator): one
+    # warm-up round, then MIN_FRAMES timed rounds, not FRAMES.
+    timed = model_choice.time_models(model_folder, 1, [FLOAT], budget_s=0.0, warmup_budget_s=0.0)
+    assert timed["rounds"] == model_choice.MIN_FRAMES < model_choice.FRAMES
+    assert timed[FLOAT] > 0
+    # With room in the budget every round is timed.
+    assert model_choice.time_models(model_folder, 1, [FLOAT], frames=4, budget_s=60.0)["rounds"] == 4
