@@ -453,8 +453,9 @@ def wait_unit(box: Booted, limit: float) -> str:
     return state
 
 
-def probe(box: Booted) -> dict[str, Any]:
-    """The probe under a copy of the station's unit (same user, sandbox, environment)."""
+def under_unit(box: Booted, name: str, command: str, timeout: float = 300) -> str:
+    """Run ``command`` once under a copy of the station's unit (same user, sandbox, environment)
+    named ``name``; what it printed."""
     unit = box.run("cat", "/etc/systemd/system/hinge-station.service").stdout
     lines = []
     for line in unit.splitlines():
@@ -463,21 +464,83 @@ def probe(box: Booted) -> dict[str, Any]:
         if key in ("Type", "NotifyAccess", "WatchdogSec", "Restart", "RestartSec", "RestartForceExitStatus"):
             continue
         if key == "ExecStart":
-            line = "ExecStart=/opt/hinge-station/venv/bin/python /rig/probe.py"
+            line = f"ExecStart={command}"
         lines.append(line)
         if line == "[Service]":
             # To a file as well as the journal: journald does not run in every emulated root.
-            lines += ["Type=oneshot", "StandardOutput=append:/run/hinge-probe.out"]
+            lines += ["Type=oneshot", f"StandardOutput=append:/run/{name}.out"]
     text = "\n".join(lines) + "\n"
-    write = f"cat > /etc/systemd/system/hinge-probe.service <<'EOF'\n{text}EOF\nsystemctl daemon-reload"
+    write = f"cat > /etc/systemd/system/{name}.service <<'EOF'\n{text}EOF\nsystemctl daemon-reload"
     box.run("sh", "-c", write)
-    box.run("systemctl", "start", "hinge-probe.service", timeout=300)
-    out = box.run("cat", "/run/hinge-probe.out").stdout
-    out += box.run("journalctl", "-u", "hinge-probe", "-o", "cat", "--no-pager").stdout
+    box.run("systemctl", "start", f"{name}.service", timeout=timeout)
+    out = box.run("cat", f"/run/{name}.out").stdout
+    return out + box.run("journalctl", "-u", name, "-o", "cat", "--no-pager").stdout
+
+
+def probe(box: Booted) -> dict[str, Any]:
+    """The probe under a copy of the station's unit (same user, sandbox, environment)."""
+    out = under_unit(box, "hinge-probe", "/opt/hinge-station/venv/bin/python /rig/probe.py")
     for line in out.splitlines():
         if line.startswith("PROBE "):
             return dict(json.loads(line[6:]))
     return {"error": out[-600:] or "no output"}
+
+
+def selftest(box: Booted) -> dict[str, Any]:
+    """``station selftest --json`` as an installer runs it over SSH: the service stopped (it holds
+    the camera and the pins), then the command under the service's own user, sandbox and data
+    folder. The report's first object and each check's outcome, or {"error": ...}."""
+    box.run("systemctl", "stop", "hinge-station.service", timeout=120)
+    out = under_unit(box, "hinge-selftest",
+                     "/opt/hinge-station/venv/bin/station selftest --json --data /var/lib/hinge-station",
+                     timeout=900)
+    objects = []
+    decoder = json.JSONDecoder()
+    text, at = out, out.find("{")
+    while at >= 0:
+        try:
+            value, end = decoder.raw_decode(text, at)
+        except ValueError:
+            at = text.find("{", at + 1)
+            continue
+        objects.append(value)
+        at = text.find("{", end)
+    head = next((o for o in objects if "counts" in o), None)
+    checks = {o["name"]: o for o in objects if "outcome" in o and "name" in o}
+    if head is None:
+        return {"error": out[-600:] or "no output"}
+    return {"counts": head.get("counts"), "complete": head.get("complete"),
+            "outcomes": {name: c["outcome"] for name, c in checks.items()},
+            "details": {name: c.get("detail", "") for name, c in checks.items()}}
+
+
+# What the rig's container can and cannot show the selftest: no gpiochip (the pins never open, for
+# PinUnknownPi alone, as the station's own pins), so the pins and the parts on them may fail only
+# for that reason, and no network but loopback (--private-network), so the address check may fail
+# only for having none; every other check must not fail.
+PIN_CHECKS = ("pins", "switch", "light_red", "light_amber", "light_green", "buzzer")
+
+
+def selftest_verdict(found: dict[str, Any]) -> list[str]:
+    """What is wrong with the rig's selftest run (empty: all right)."""
+    if "error" in found:
+        return [f"selftest did not report: {found['error']}"]
+    wrong = []
+    expected = {"camera", "pins", "switch", "light_red", "light_amber", "light_green", "buzzer",
+                "thermal", "clock", "disk", "pose", "network"}
+    missing = sorted(expected - set(found["outcomes"]))
+    if missing:
+        wrong.append(f"selftest lacks {', '.join(missing)}")
+    for name, outcome in found["outcomes"].items():
+        if outcome != "fail":
+            continue
+        detail = found["details"].get(name, "")
+        if name in PIN_CHECKS and UNKNOWN_PI in detail:
+            continue
+        if name == "network" and detail.startswith("no network address"):
+            continue  # the container runs with --private-network: loopback only
+        wrong.append(f"selftest {name} failed: {detail}")
+    return wrong
 
 
 def pose_ms(box: Booted, limit: float) -> tuple[float | None, dict[str, Any]]:
@@ -558,6 +621,7 @@ def boot_and_check(root: Path, scratch: Path, release: str, result: dict[str, An
         result["numpy"] = found.get("numpy")
         result["probe"] = found
         result["camera"] = health.get("camera")
+        result["selftest"] = selftest(box) if result["unit"] == "active" else {"error": "not run"}
         # pose_model = auto times both landmark models before the first frame: its state says
         # whether a missing figure is that measurement still running (slow under emulation).
         choice = health.get("pose_model")
@@ -679,6 +743,8 @@ def verdict(result: dict[str, Any], expect: dict[str, tuple[str, Any]] | None = 
     result["pins_verdict"] = pins_verdict(result)
     if result["pins_verdict"].startswith("wrong"):
         wrong.append(f"pins {result['pins_verdict']}")
+    if "selftest" in result:
+        wrong += selftest_verdict(result["selftest"])
     return wrong
 
 
@@ -752,6 +818,9 @@ def main(argv: list[str] | None = None) -> int:
         result["verdict"] = "PASS" if not wrong else "FAIL: " + "; ".join(wrong)
         say(f"{release}: {result['verdict']} ({result['seconds']} s)")
         say(f"{release}: probe {json.dumps(result.pop('probe', {}))}")
+        details = (result.get("selftest") or {}).pop("details", {})
+        for name, detail in details.items():
+            say(f"{release}: selftest {name}: {detail}")
         for key in ("install_tail", "journal_tail"):
             for line in result.pop(key, []):
                 say(f"{release}: | {line}")

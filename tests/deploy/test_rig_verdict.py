@@ -95,3 +95,24 @@ def test_a_missing_pose_figure_says_when_the_model_choice_was_still_measuring() 
     wrong = pi.verdict(result, pi.probe_expected(ROOT, "trixie"))
     assert wrong == ["the pose models did not run (no figure in time; pose_model auto: measuring: "
                      "the station was still timing the models)"], wrong
+
+
+def test_the_selftest_may_fail_only_where_the_container_cannot_show_a_pi() -> None:
+    pi_check = rig()
+    pins_off = f"the pins are not open: lgpio: the pins cannot be opened ({pi_check.UNKNOWN_PI})"
+    found = {"outcomes": {"camera": "pass", "pins": "fail", "switch": "fail", "light_red": "fail",
+                          "light_amber": "fail", "light_green": "fail", "buzzer": "skipped",
+                          "thermal": "skipped", "clock": "warn", "disk": "pass", "pose": "warn",
+                          "network": "fail"},
+             "details": {"pins": pins_off, "switch": pins_off, "light_red": pins_off,
+                         "light_amber": pins_off, "light_green": pins_off,
+                         "network": "no network address: is the Wi-Fi set"}}
+    assert pi_check.selftest_verdict(found) == []
+    found["details"]["switch"] = "the pins are not open: OSError: [Errno 30] Read-only file system"
+    found["outcomes"]["disk"] = "fail"
+    found["details"]["disk"] = "cannot write to /var/lib/hinge-station"
+    wrong = pi_check.selftest_verdict(found)
+    assert len(wrong) == 2 and "switch" in wrong[0] and "disk" in wrong[1]
+    del found["outcomes"]["camera"]
+    assert "selftest lacks camera" in pi_check.selftest_verdict(found)
+    assert pi_check.selftest_verdict({"error": "no output"}) == ["selftest did not report: no output"]
