@@ -506,7 +506,9 @@ def selftest(box: Booted) -> dict[str, Any]:
         objects.append(value)
         at = text.find("{", end)
     head = next((o for o in objects if "counts" in o), None)
-    checks = {o["name"]: o for o in objects if "outcome" in o and "name" in o}
+    # The report is one JSON object whose "checks" list holds each check (station/bringup/report.py).
+    listed = head.get("checks", []) if head else []
+    checks = {o["name"]: o for o in listed if isinstance(o, dict) and "outcome" in o and "name" in o}
     if head is None:
         return {"error": out[-600:] or "no output"}
     return {"counts": head.get("counts"), "complete": head.get("complete"),

@@ -116,3 +116,22 @@ def test_the_selftest_may_fail_only_where_the_container_cannot_show_a_pi() -> No
     del found["outcomes"]["camera"]
     assert "selftest lacks camera" in pi_check.selftest_verdict(found)
     assert pi_check.selftest_verdict({"error": "no output"}) == ["selftest did not report: no output"]
+
+
+def test_the_selftest_report_is_read_from_what_the_unit_printed(monkeypatch) -> None:
+    pi_check = rig()
+    report = {"counts": {"pass": 1, "fail": 1}, "complete": True,
+              "checks": [{"name": "disk", "outcome": "pass", "detail": "8 MiB written"},
+                         {"name": "pins", "outcome": "fail", "detail": "not open"}]}
+    printed = "a log line first\n" + json.dumps(report, indent=1) + "\n"
+    monkeypatch.setattr(pi_check, "under_unit", lambda box, name, command, timeout=0: printed)
+
+    class Box:
+        def run(self, *cmd: str, timeout: float = 0) -> None:
+            assert cmd[:2] == ("systemctl", "stop")
+
+    found = pi_check.selftest(Box())
+    assert found["outcomes"] == {"disk": "pass", "pins": "fail"}
+    assert found["details"]["disk"] == "8 MiB written" and found["counts"] == report["counts"]
+    monkeypatch.setattr(pi_check, "under_unit", lambda box, name, command, timeout=0: "Traceback: boom")
+    assert pi_check.selftest(Box()) == {"error": "Traceback: boom"}
