@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from station.bringup.results import Result
+from station.camera.picamera import describe_words
 from station.config.settings import Settings
 from station.runtime.devices import Devices, describe_pins, pi_model
 from station.runtime.thermal import read_thermal
@@ -55,7 +56,7 @@ def camera(state: str, source: Any, fps: float, settings: Settings, *, simulated
     figures: dict[str, Any] = {"source": getattr(source, "name", "?"), "state": state,
                                "fps": round(fps, 1), "fps_asked": asked, **described}
     if "focus" not in figures:
-        figures["focus"] = focus_words(settings, str(described.get("model", "")))
+        figures["focus"] = focus_words(settings)
     if simulated:
         return Result("camera", "Camera", "skipped",
                       "the demo's simulated trainee: no camera on this computer (its frames reached "
@@ -64,7 +65,7 @@ def camera(state: str, source: Any, fps: float, settings: Settings, *, simulated
         return Result("camera", "Camera", "fail",
                       f"the camera is {state}: no frames (see the health page's errors; is the ribbon "
                       "cable seated, the camera enabled, or the camera used by another program?)", figures)
-    what = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in described.items() if k != "focus")
+    what = describe_words(described)
     if fps < FPS_SHARE_OK * asked:
         return Result("camera", "Camera", "warn",
                       f"frames come at {fps:.1f} per second, asked for {asked:g} (a slow pose engine or a "
@@ -73,15 +74,14 @@ def camera(state: str, source: Any, fps: float, settings: Settings, *, simulated
                   f"{what}".rstrip("; "), figures)
 
 
-def focus_words(settings: Settings, model: str) -> str:
-    """The focus the station asks for, in words (Camera Module 3 is the one with a focus lens).
+def focus_words(settings: Settings) -> str:
+    """The focus the station asks for, in words, for a source that does not say its own (the Pi
+    camera's ``describe()`` does, decided by the controls it advertises, not by its name).
 
         >>> from station.config.settings import Settings
-        >>> focus_words(Settings(), "imx219")
-        'fixed lens'
+        >>> focus_words(Settings())
+        'continuous autofocus'
     """
-    if model and model.lower() != "imx708":
-        return "fixed lens"
     if settings.camera_focus_m <= 0:
         return "continuous autofocus"
     return f"fixed at {settings.camera_focus_m:g} m"

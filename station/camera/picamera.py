@@ -286,3 +286,23 @@ def _close_quietly(cam: Any) -> None:
         if method is not None:
             with contextlib.suppress(Exception):
                 method()
+
+
+def describe_words(info: Mapping[str, Any] | None) -> str:
+    """A camera's :meth:`PiCameraSource.describe` in words, for the health page and the bring-up.
+
+        >>> describe_words({"model": "imx708_wide", "field_of_view": {"width": 1.0, "height": 0.75},
+        ...                 "focus": "continuous autofocus", "picamera2": "0.3.36"})
+        'imx708_wide, field of view 100% x 75% of the sensor, continuous autofocus, picamera2 0.3.36'
+    """
+    if not info:
+        return ""
+    words = [str(info[k]) for k in ("model", "sensor_mode") if info.get(k)]
+    fov = info.get("field_of_view")
+    if fov:
+        words.append(f"field of view {fov['width']:.0%} x {fov['height']:.0%} of the sensor")
+    if info.get("focus"):
+        words.append(str(info["focus"]))
+    if info.get("picamera2"):
+        words.append(f"picamera2 {info['picamera2']}")
+    return ", ".join(words)

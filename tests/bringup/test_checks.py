@@ -107,13 +107,14 @@ class Camera:
     name = "Pi camera"
 
     def describe(self) -> dict:
-        return {"model": "imx708_wide", "sensor_mode": "2304x1296 10-bit", "field_of_view": "100% x 100%",
+        return {"model": "imx708_wide", "sensor_mode": "2304x1296 10-bit", "field_of_view": {"width": 1.0, "height": 1.0},
                 "picamera2": "0.3.25", "focus": "continuous autofocus"}
 
 
 def test_camera_reads_its_description_rate_and_state() -> None:
     ok = checks.camera("ok", Camera(), 29.5, Settings(), simulated=False)
-    assert ok.outcome == "pass" and "model imx708_wide" in ok.detail
+    assert ok.outcome == "pass" and "imx708_wide" in ok.detail
+    assert "field of view 100% x 100% of the sensor" in ok.detail  # words, not the dict
     assert ok.figures["focus"] == "continuous autofocus" and ok.figures["sensor_mode"] == "2304x1296 10-bit"
     assert checks.camera("ok", Camera(), 14.0, Settings(), simulated=False).outcome == "warn"
     assert checks.camera("offline", Camera(), 0.0, Settings(), simulated=False).outcome == "fail"

@@ -11,6 +11,7 @@ from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 
 from station.bringup import report as bringup_report
+from station.camera.picamera import describe_words
 from station.runtime.model_choice import words as model_words
 from station.web.auth import login_required
 from station.web.guard import MAX_RESTORE_BODY
@@ -103,16 +104,8 @@ def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _camera_words(info: dict[str, Any] | None) -> str:
     """The Pi camera's model, sensor mode, field of view, focus and picamera2 (issue 25)."""
-    if not info:
-        return ""
-    words = [info[k] for k in ("model", "sensor_mode") if info.get(k)]
-    fov = info.get("field_of_view")
-    if fov:
-        words.append(f"field of view {fov['width']:.0%} x {fov['height']:.0%} of the sensor")
-    words += [info[k] for k in ("focus",) if info.get(k)]
-    if info.get("picamera2"):
-        words.append(f"picamera2 {info['picamera2']}")
-    return ": " + ", ".join(str(w) for w in words)
+    words = describe_words(info)
+    return f": {words}" if words else ""
 
 
 def _thermal_words(heat: dict[str, Any] | None) -> str:
