@@ -107,7 +107,8 @@ class Camera:
     name = "Pi camera"
 
     def describe(self) -> dict:
-        return {"model": "imx708_wide", "sensor_mode": "2304x1296 10-bit", "field_of_view": {"width": 1.0, "height": 1.0},
+        return {"model": "imx708_wide", "sensor_mode": "2304x1296 10-bit",
+                "field_of_view": {"width": 1.0, "height": 1.0},
                 "picamera2": "0.3.25", "focus": "continuous autofocus"}
 
 
