@@ -9,9 +9,11 @@ A backup is one zip::
 :func:`write` makes one while the loop keeps writing (SQLite's online backup API, see
 :meth:`station.storage.database.Database.snapshot_to`). :func:`check` takes an uploaded one apart
 and refuses it, naming what is wrong, unless every part holds: the zip, the hashes, ``PRAGMA
-integrity_check``, a schema this station knows (older ones are migrated), at least one staff
-account, settings the Settings schema accepts. Only then may the caller swap it in
-(:meth:`Station.restore`).
+integrity_check``, a schema this station knows, at least one staff account one can sign in with,
+settings the Settings schema accepts. A backup carries data, never code: the check builds a fresh
+log in this station's own schema and copies the upload's rows into it (types and constraints
+checked); an upload holding triggers, views or tables a station never has is refused. Only then
+may the caller swap the fresh log in (:meth:`Station.restore`).
 
 The file holds password hashes and any MQTT password, as the rep log does: keep it as safe.
 """
@@ -24,7 +26,10 @@ import os
 import sqlite3
 import tempfile
 import time
+import urllib.parse
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +37,7 @@ from typing import IO, Any
 from station import __version__
 from station.config.settings import Settings, SettingsError
 from station.pose.models import sha256_of
+from station.storage import StoreError
 from station.storage.replog import RepLog
 from station.storage.schema import MIGRATIONS, migrate
 
@@ -43,7 +49,14 @@ SMALL_MEMBER = 64 * 1024  # the manifest and settings (settings exports are capp
 # The unpacked rep log at most: a zip bomb stops here. benchmarks/backup_size.py measures the
 # log at ~370 bytes a rep, so this is some 1.4 million reps (the 32 MiB upload cap, ~700,000).
 MAX_DB_BYTES = 512 * 2**20
-RESTORING = ".restoring"  # the checked copy waits beside the log under this name
+RESTORING = ".restoring"  # the fresh log built from a checked upload waits beside the log under this name
+UNPACKED = ".uploaded"  # the upload's own log, while its rows are copied out (then deleted)
+# A check (the copy included) stops after this long: a crafted file must not hold the one
+# restore slot for ever. benchmarks/restore_attacks.py times the copy of a 700,000-rep log (what
+# the 32 MiB upload cap holds) at well under this on a busy 2-core machine.
+CHECK_DEADLINE_S = 120.0
+PROGRESS_STEPS = 10_000  # SQLite instructions between looks at the deadline (microseconds each)
+COPY_BATCH = 1000  # rows read and written at a time: memory stays small whatever the log's size
 
 
 class BackupError(ValueError):
@@ -66,7 +79,15 @@ class Checked:
 
 def write(store: RepLog, settings: Settings, out: IO[bytes], work: Path) -> dict[str, Any]:
     """Write a backup zip of ``store`` and ``settings`` to ``out``; its manifest. ``work``: a
-    folder for the snapshot on its way into the zip (the data folder: /tmp may be RAM)."""
+    folder for the snapshot on its way into the zip (the data folder: /tmp may be RAM).
+    StoreError when the folder cannot hold it (gone, full): the pages say so, never a 500."""
+    try:
+        return _write(store, settings, out, work)
+    except OSError as exc:
+        raise StoreError(f"{work}: cannot make a backup there ({exc.strerror or exc})") from None
+
+
+def _write(store: RepLog, settings: Settings, out: IO[bytes], work: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=work, prefix=".backup-") as folder:
         db = Path(folder) / DB_MEMBER
         schema = store.db.snapshot_to(db)
@@ -87,19 +108,32 @@ def write(store: RepLog, settings: Settings, out: IO[bytes], work: Path) -> dict
     return manifest
 
 
-def check(upload: IO[bytes], log_path: Path) -> Checked:
+def check(upload: IO[bytes], log_path: Path, *,
+          can_sign_in: Callable[[str], bool] = lambda _: True) -> Checked:
     """Every check on an uploaded backup, before anything is replaced; BackupError naming the
-    first problem, and nothing left behind. The checked log waits beside ``log_path``."""
+    first problem, and nothing left behind. The upload's log is never used as it is: its rows are
+    copied into a fresh log in this station's own schema (:func:`_copy_log`), which waits beside
+    ``log_path`` for the swap. ``can_sign_in``: whether a stored password hash is one this station
+    can check (a log nobody could sign in to is refused). Within CHECK_DEADLINE_S."""
+    unpacked = log_path.with_name(log_path.name + UNPACKED)
     target = log_path.with_name(log_path.name + RESTORING)
+    deadline = time.monotonic() + CHECK_DEADLINE_S
     try:
         with _open_zip(upload) as z:
             manifest = _manifest(z)
             settings = _settings(_member_bytes(z, SETTINGS_MEMBER, manifest))
-            _unpack_db(z, manifest, target)
-        accounts, reps = _check_db(target, manifest)
+            _unpack_db(z, manifest, unpacked)
+        target.unlink(missing_ok=True)
+        accounts, reps = _copy_log(unpacked, target, manifest, can_sign_in, deadline)
+    except OSError as exc:  # the data folder, not the upload: gone, full, read-only
+        target.unlink(missing_ok=True)
+        why = exc.strerror or exc
+        raise StoreError(f"{log_path.parent}: cannot unpack the backup there ({why})") from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise
+    finally:
+        unpacked.unlink(missing_ok=True)
     return Checked(target, settings, manifest, accounts, reps)
 
 
@@ -120,8 +154,9 @@ def _open_zip(upload: IO[bytes]) -> zipfile.ZipFile:
 
 
 def _manifest(z: zipfile.ZipFile) -> dict[str, Any]:
+    data = _read_capped(z, MANIFEST, SMALL_MEMBER)
     try:
-        manifest = json.loads(_read_capped(z, MANIFEST, SMALL_MEMBER))
+        manifest = json.loads(data)
     except (ValueError, RecursionError):
         raise BackupError("manifest.json is not JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -137,13 +172,26 @@ def _manifest(z: zipfile.ZipFile) -> dict[str, Any]:
     return manifest
 
 
+# What reading a member of a damaged or unusual zip raises: a bad header, a short file, an unknown
+# compression, corrupt deflate data (zlib.error), a password-protected member (RuntimeError).
+ZIP_READ_ERRORS = (zipfile.BadZipFile, EOFError, NotImplementedError, zlib.error, RuntimeError, ValueError)
+
+
+def _zip_problem(exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return "it is encrypted: a station's backup never is"
+    if isinstance(exc, zlib.error):
+        return "its compressed data is damaged"
+    return str(exc)[:160] or type(exc).__name__
+
+
 def _read_capped(z: zipfile.ZipFile, name: str, cap: int) -> bytes:
     """A member's bytes, at most ``cap`` (its header's size is not trusted: a zip bomb lies)."""
     try:
         with z.open(name) as f:
             data = f.read(cap + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-        raise BackupError(f"{name} cannot be read from the zip ({exc})") from None
+    except ZIP_READ_ERRORS as exc:
+        raise BackupError(f"{name} cannot be read from the zip ({_zip_problem(exc)})") from None
     if len(data) > cap:
         raise BackupError(f"{name} is larger than a backup's ({cap // 1024} KiB at most)")
     return data
@@ -188,37 +236,169 @@ def _unpack_db(z: zipfile.ZipFile, manifest: dict[str, Any], target: Path) -> No
                 dst.write(chunk)
             dst.flush()
             os.fsync(dst.fileno())
-    except (zipfile.BadZipFile, EOFError, NotImplementedError) as exc:
-        raise BackupError(f"station.db cannot be read from the zip ({exc})") from None
+    except ZIP_READ_ERRORS as exc:
+        raise BackupError(f"station.db cannot be read from the zip ({_zip_problem(exc)})") from None
     _same_hash(DB_MEMBER, digest.hexdigest(), manifest)
 
 
-def _check_db(path: Path, manifest: dict[str, Any]) -> tuple[list[str], int]:
-    """integrity_check, a known schema (older: migrated here), accounts; (account names, reps)."""
+def _copy_log(upload: Path, target: Path, manifest: dict[str, Any], can_sign_in: Callable[[str], bool],
+              deadline: float) -> tuple[list[str], int]:
+    """A fresh log at ``target`` in this station's own schema, holding the upload's rows; (the
+    names of accounts one can sign in with, reps). Nothing of the upload's schema runs."""
+    src = _open_upload(upload, deadline)
     try:
-        db = sqlite3.connect(str(path), isolation_level=None)
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"station.db cannot be opened ({exc})") from None
-    try:
-        found = str(db.execute("PRAGMA integrity_check").fetchone()[0])
-        if found != "ok":
-            raise BackupError(f"station.db is damaged (SQLite's integrity check: {found[:160]})")
-        schema = int(db.execute("PRAGMA user_version").fetchone()[0])
-        _known_schema(schema, manifest)
-        migrate(db, path)
-        accounts = [r[0] for r in db.execute("SELECT name FROM accounts ORDER BY name")]
-        reps = int(db.execute("SELECT COUNT(*) FROM reps").fetchone()[0])
-        db.execute("PRAGMA journal_mode=DELETE")  # one file, as it was packed
+        fresh = sqlite3.connect(str(target), isolation_level=None)
+        try:
+            fresh.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+            migrate(fresh, target)  # this station's schema, not the upload's
+            found = str(src.execute("PRAGMA integrity_check").fetchone()[0])
+            if found != "ok":
+                raise BackupError(f"station.db is damaged (SQLite's integrity check: {found[:160]})")
+            _known_schema(int(src.execute("PRAGMA user_version").fetchone()[0]), manifest)
+            tables = _known_tables(fresh)
+            _only_data(src, tables)
+            fresh.execute("BEGIN IMMEDIATE")
+            for table, columns in tables.items():
+                _copy_table(src, fresh, table, columns, deadline)
+            fresh.execute("COMMIT")
+            _whole(fresh)
+            hashes = fresh.execute("SELECT name, password_hash FROM accounts ORDER BY name").fetchall()
+            reps = int(fresh.execute("SELECT COUNT(*) FROM reps").fetchone()[0])
+        finally:
+            fresh.close()
+    except sqlite3.OperationalError as exc:
+        if time.monotonic() > deadline or "interrupted" in str(exc):
+            raise BackupError(f"checking station.db took longer than {CHECK_DEADLINE_S:.0f} s, so it was "
+                              "stopped; a backup this station made checks in far less") from None
+        raise BackupError(f"station.db is damaged or not a rep log ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"station.db is damaged or not a rep log ({exc})") from None
     finally:
-        db.close()
-    if not accounts:
+        src.close()
+    if not hashes:
         raise BackupError("the backup has no staff accounts: restoring it would lock everyone out")
-    with open(path, "rb+") as f:  # the migration's writes, on disk before the swap
+    usable = [name for name, stored in hashes if can_sign_in(stored)]
+    if not usable:
+        raise BackupError(f"none of the backup's {len(hashes)} staff accounts has a password this station "
+                          "can check: restoring it would leave nobody able to sign in")
+    with open(target, "rb+") as f:  # on disk before the swap
         os.fsync(f.fileno())
-    return accounts, reps
+    return usable, reps
 
+
+def _open_upload(path: Path, deadline: float) -> sqlite3.Connection:
+    """The uploaded log, read-only, its schema distrusted: nothing in it may call a function
+    with side effects (``trusted_schema=OFF``), and this connection may only read (the
+    authorizer refuses ATTACH, writes and any pragma or function not listed), under ``deadline``.
+    Python 3.11's sqlite3 has no ``setconfig`` for SQLite's defensive mode: these do its job here."""
+    uri = f"file:{urllib.parse.quote(str(path))}?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"station.db cannot be opened ({exc})") from None
+    db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+    db.execute("PRAGMA trusted_schema=OFF")
+    db.execute("PRAGMA cell_size_check=ON")  # damage found as an error, not read as data
+    db.set_authorizer(_only_reading)
+    return db
+
+
+# What the check's own statements on the upload need, and nothing more.
+_READ_PRAGMAS = {"integrity_check", "user_version", "table_xinfo"}
+_READ_FUNCTIONS = {"count"}
+
+
+def _only_reading(action: int, arg1: str | None, arg2: str | None, _db: str | None,
+                  _trigger: str | None) -> int:
+    if action in (sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ):
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and arg1 in _READ_PRAGMAS and not (arg1 == "user_version" and arg2):
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_FUNCTION and arg2 in _READ_FUNCTIONS:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+def _known_tables(fresh: sqlite3.Connection) -> dict[str, dict[str, tuple[str, bool]]]:
+    """This station's tables, in the order the migrations made them (so a row's parent comes
+    first), each with its columns' declared types and whether they may be NULL."""
+    names = [r[0] for r in fresh.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY rowid")]
+    return {name: {c[1]: (str(c[2]).upper(), not c[3] and not c[5])
+                   for c in fresh.execute(f'PRAGMA table_info("{name}")')} for name in names}
+
+
+def _only_data(src: sqlite3.Connection, tables: dict[str, dict[str, tuple[str, bool]]]) -> None:
+    """Refuse an upload whose schema holds anything but this station's tables: a trigger or a
+    view is code that would run in the live log (a trigger that adds an account each time a rep is
+    written), and an unknown table is nothing a station wrote. Indexes are left behind: the fresh
+    log builds its own."""
+    foreign = []
+    for kind, name, sql in src.execute("SELECT type, name, sql FROM sqlite_master ORDER BY rowid"):
+        if kind == "table" and name in tables and not str(sql or "").upper().startswith("CREATE VIRTUAL"):
+            continue
+        if kind == "index" or (kind == "table" and str(name).startswith("sqlite_")):
+            continue  # the upload's indexes and SQLite's own tables: not copied
+        foreign.append(f"{'virtual table' if 'VIRTUAL' in str(sql or '').upper() else kind} {name!r}")
+    if foreign:
+        raise BackupError(f"station.db holds {', '.join(foreign)[:240]}, which a station's rep log never "
+                          "has: a backup carries data only, so this one was made or changed elsewhere")
+
+
+def _copy_table(src: sqlite3.Connection, fresh: sqlite3.Connection, table: str,
+                columns: dict[str, tuple[str, bool]], deadline: float) -> None:
+    """The upload's rows of ``table`` into the fresh log's, each value's type checked against
+    this station's column (the upload's declared types are not trusted), the fresh table's
+    constraints checked by SQLite as each row goes in."""
+    info = src.execute(f'PRAGMA table_xinfo("{table}")').fetchall()
+    if not info:
+        return  # an older log without this table: it stays empty
+    odd = [str(c[1]) for c in info if c[6] or c[1] not in columns]  # hidden: generated, computed on read
+    if odd:
+        raise BackupError(f"station.db's table {table} has columns a station's log never has "
+                          f"({', '.join(odd)[:160]})")
+    names = [c[1] for c in info]
+    quoted = ", ".join(f'"{n}"' for n in names)
+    rows = src.execute(f'SELECT {quoted} FROM "{table}"')
+    insert = f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(names))})'
+    kinds = [columns[n] for n in names]
+    done = 0
+    while batch := rows.fetchmany(COPY_BATCH):
+        for row in batch:
+            done += 1
+            for name, value, (declared, nullable) in zip(names, row, kinds, strict=True):
+                if not _fits(value, declared, nullable):
+                    raise BackupError(f"station.db's table {table}, row {done}: {name} holds "
+                                      f"{type(value).__name__}, not what a station writes there ({declared})")
+        try:
+            fresh.executemany(insert, batch)
+        except sqlite3.IntegrityError as exc:
+            raise BackupError(f"station.db's table {table} has rows a station's log refuses "
+                              f"({exc})") from None
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("interrupted")
+
+
+_TYPES: dict[str, tuple[type, ...]] = {"INTEGER": (int,), "REAL": (int, float), "TEXT": (str,),
+                                       "BLOB": (bytes,)}
+
+
+def _fits(value: object, declared: str, nullable: bool) -> bool:
+    if value is None:
+        return nullable
+    return isinstance(value, _TYPES.get(declared, (int, float, str, bytes)))
+
+
+def _whole(fresh: sqlite3.Connection) -> None:
+    """The fresh log passes SQLite's integrity and foreign-key checks."""
+    orphans = fresh.execute("PRAGMA foreign_key_check").fetchall()
+    if orphans:
+        table, rowid, parent, _ = orphans[0]
+        raise BackupError(f"station.db has {len(orphans)} rows that refer to rows it does not hold "
+                          f"(the first: {table} row {rowid}, whose {parent} row is missing)")
+    found = str(fresh.execute("PRAGMA integrity_check").fetchone()[0])
+    if found != "ok":
+        raise BackupError(f"the restored log fails SQLite's integrity check ({found[:160]})")
 
 def _known_schema(schema: int, manifest: dict[str, Any]) -> None:
     if schema != manifest.get("schema_version"):

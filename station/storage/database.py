@@ -247,7 +247,12 @@ class Database:
 
     def replace(self, new_file: Path) -> Path:
         """Make ``new_file`` (checked, synced, in the same folder) the log, atomically; the log it
-        replaces is kept as ``station.db.before-restore`` (returned). Writers wait meanwhile."""
+        replaces is kept as ``station.db.before-restore`` (returned). Writers wait meanwhile.
+
+        The id floor (every rep id the replaced log held) is written into ``new_file`` and synced
+        *before* the rename that swaps it in, so a process killed at any moment leaves either the
+        old log or the new one with its floor: new reps never reuse an id already published
+        (tests/storage/test_restore_kill.py kills a restore at each of RESTORE_STEPS)."""
         path = Path(str(self.path))
         aside = path.with_name(path.name + BEFORE_RESTORE)
         with self._lock:
@@ -255,18 +260,22 @@ class Database:
             if busy:  # a reader held the log: nothing has changed yet
                 raise StoreError("the rep log is busy (a long read); try the restore again")
             top = self._db.execute(f"SELECT {TOP_REP_ID}").fetchone()[0]
+            try:
+                _raise_floor(new_file, top)
+            except (OSError, sqlite3.DatabaseError) as exc:
+                raise StoreError(f"{path}: the restore failed, nothing changed ({exc})") from None
+            restore_step("floor written")
             self._db.close()
             swapped = False
             try:
                 _set_aside(path, aside)
+                restore_step("old log set aside")
                 os.replace(new_file, path)
                 swapped = True
+                restore_step("swapped")
                 _sync_folder(path.parent)
+                restore_step("folder synced")
                 self._db = self._connect()
-                self._db.execute(  # new reps continue above every id the replaced log held
-                    "INSERT INTO counters (name, value) VALUES (?, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
-                    (REP_ID_FLOOR, top))
             except (OSError, sqlite3.DatabaseError) as exc:
                 if swapped:
                     os.replace(aside, path)  # the old log back as it was
@@ -275,6 +284,36 @@ class Database:
             self.epoch += 1
             self.damage = None
         return aside
+
+
+# The named moments of a restore's swap, in order (a test kills the process at each).
+RESTORE_STEPS = ("floor written", "old log set aside", "swapped", "folder synced")
+
+
+def restore_step(step: str) -> None:
+    """Called at each of RESTORE_STEPS; does nothing. A test replaces it to kill the process
+    there (tests/storage/test_restore_kill.py): the one seam for that, not a setting."""
+
+
+def _raise_floor(new_file: Path, top: int) -> None:
+    """New reps in ``new_file`` continue above ``top`` (every id the replaced log held), committed
+    and synced in the file itself before it is swapped in."""
+    db = sqlite3.connect(str(new_file), isolation_level=None)
+    try:
+        db.execute("PRAGMA synchronous=FULL")
+        migrate(db, new_file)  # a file of an older schema gets the counters table first
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO counters (name, value) VALUES (?, ?) "
+                   "ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)", (REP_ID_FLOOR, top))
+        db.execute("COMMIT")
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode == "wal":  # its -wal would not travel with the rename: fold it into the file
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        db.close()
+    with open(new_file, "rb+") as f:
+        os.fsync(f.fileno())
 
 
 def _set_aside(path: Path, aside: Path) -> None:
