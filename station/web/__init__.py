@@ -176,6 +176,7 @@ def make_server(app: Flask, host: str, port: int) -> Any:
     from waitress.task import ThreadedTaskDispatcher
 
     from station.web.server import GuardedServer
+    from station.web.staff.backup_restore import restore_gate
 
     adj = Adjustments(host=host, port=port, threads=THREADS, connection_limit=400, asyncore_use_poll=True,
                       max_request_body_size=app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY,
@@ -183,4 +184,6 @@ def make_server(app: Flask, host: str, port: int) -> Any:
                       ident="hinge-station")
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
-    return GuardedServer(app, map={}, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
+    server = GuardedServer(app, map={}, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
+    server.body_gate = restore_gate(app)  # the restore body only for a verified staff request
+    return server

@@ -32,7 +32,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from station.web.guard import HashGate
+from station.web.guard import RESTORE_PATH, HashGate
 
 MIN_PASSWORD = 10
 MIN_DISTINCT = 4  # "aaaaaaaaaa", "ababababab": a length rule alone lets these through
@@ -72,6 +72,33 @@ def check_password(password: str, stored: str) -> bool:
 def needs_rehash(stored: str) -> bool:
     """Whether ``stored`` is in the legacy format, to be replaced at the next successful sign-in."""
     return stored.startswith(LEGACY_PREFIX)
+
+
+def can_check(stored: str) -> bool:
+    """Whether ``stored`` has the form of a hash this station checks passwords against (a
+    Werkzeug scrypt or pbkdf2 hash, or a legacy one), without hashing anything: a restored log
+    whose accounts all fail this would leave nobody able to sign in (web/staff/backup_restore.py).
+
+        >>> can_check(hash_password("x")), can_check("!"), can_check("argon2$abc$def")
+        (True, False, False)
+    """
+    if stored.startswith(LEGACY_PREFIX):
+        parts = stored.split("$")
+        return len(parts) == 6 and all(p.isdigit() for p in parts[1:4]) and all(parts[4:])
+    parts = stored.split("$")
+    if len(parts) != 3 or not parts[1] or not parts[2]:
+        return False
+    method, *args = parts[0].split(":")
+    try:
+        bytes.fromhex(parts[2])
+    except ValueError:
+        return False
+    if method == "scrypt":
+        return len(args) in (0, 3) and all(a.isdigit() for a in args)
+    if method == "pbkdf2":
+        return 1 <= len(args) <= 2 and args[0] in hashlib.algorithms_available and all(
+            a.isdigit() for a in args[1:])
+    return False
 
 
 def _check_legacy(password: str, stored: str) -> bool:
@@ -201,7 +228,10 @@ def check_csrf() -> None:
     """Every state-changing request carries the session's token (form field or header)."""
     if request.method in ("GET", "HEAD", "OPTIONS") or request.routing_exception is not None:
         return  # reads change nothing; no route (404, 405) is answered as such
-    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    sent = request.headers.get("X-CSRF-Token")
+    if sent is None and request.path != RESTORE_PATH:  # a restore's body is never parsed as a form
+        sent = request.form.get("csrf_token", "")
+    sent = sent or ""
     token = session.get("csrf", "")
     if not token or not hmac.compare_digest(sent.encode(), token.encode()):
         abort(403, description="missing or wrong CSRF token; reload the page and try again")

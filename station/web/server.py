@@ -15,13 +15,16 @@ Everything else is waitress's own adjustments (see :func:`make_server`).
 from __future__ import annotations
 
 import copy
+import functools
 import socket
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
+from waitress.utilities import BadRequest
 
 from station.web.guard import body_cap
 
@@ -49,18 +52,41 @@ REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Lengt
            b"Connection: close\r\n\r\n")
 
 
+# Asked about a large-body route's headers before its body is read: None to read it, else why not.
+BodyGate = Callable[[Mapping[str, str]], "str | None"]
+
+
+class Forbidden(BadRequest):
+    """waitress's answer to a request refused on its headers alone (its body left unread)."""
+
+    code = 403
+    reason = "Forbidden"
+
+
 class GuardedParser(HTTPRequestParser):
     """waitress's parser with the body cap of the request's route (guard.body_cap): waitress
-    compares Content-Length with it right after the headers, before reading any of the body."""
+    compares Content-Length with it right after the headers, before reading any of the body.
+    A route with a large cap (restore) is also put to ``gate`` first: refused, the request is
+    answered 403 at once and its body is never read (nothing of it reaches memory or disk)."""
 
     adj: Any  # waitress's Adjustments
+
+    def __init__(self, adj: Any, gate: BodyGate | None = None) -> None:
+        super().__init__(adj)
+        self.gate = gate
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
         cap = body_cap(self.command, self.path, self.adj.max_request_body_size)
-        if cap != self.adj.max_request_body_size:
-            self.adj = copy.copy(self.adj)  # this request's own; the server's stays as it was
-            self.adj.max_request_body_size = cap
+        if cap == self.adj.max_request_body_size:
+            return
+        refused = self.gate(self.headers) if self.gate is not None else None
+        if refused is not None:
+            self.error = Forbidden(refused)
+            self.body_rcv, self.content_length, self.chunked = None, 0, False  # read no body
+            return
+        self.adj = copy.copy(self.adj)  # this request's own; the server's stays as it was
+        self.adj.max_request_body_size = cap
 
 
 class GuardedChannel(HTTPChannel):
@@ -70,6 +96,8 @@ class GuardedChannel(HTTPChannel):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        gate = getattr(self.server, "body_gate", None)
+        self.parser_class = functools.partial(GuardedParser, gate=gate)  # type: ignore[assignment]
         self.request_began = self.creation_time  # the first request: from the connection
         self.answered_one = False
 
@@ -101,6 +129,7 @@ class GuardedServer(TcpWSGIServer):
     """waitress's TCP server with a per-address connection cap and a header deadline."""
 
     channel_class = GuardedChannel
+    body_gate: BodyGate | None = None  # set by web.make_server: backup_restore.restore_gate
     per_address = CONNECTIONS_PER_ADDRESS
     header_timeout = HEADER_TIMEOUT_S
     request_timeout = REQUEST_TIMEOUT_S

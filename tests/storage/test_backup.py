@@ -8,6 +8,8 @@ import hashlib
 import http.client
 import io
 import json
+import re
+import shutil
 import sqlite3  # raw SQL here checks the rep log from outside: what is on disk, or damage made to it
 import tempfile
 import time
@@ -204,7 +206,67 @@ REFUSALS = {
                     "no staff accounts"),
     "extra member": (lambda d, t: repack(d, **{"..%2Fevil": b"x"}), "files a backup never has"),
     "not a backup zip": (lambda d, t: zip_of({"notes.txt": b"hi"}), "it has no manifest.json"),
+    # A backup carries data, never code (issue 27): each of these restored before.
+    "trigger adding an account": (lambda d, t: repack(d, station_db=edit_db(d, t, MALLORY)),
+                                  "holds trigger 'mallory'"),
+    "trigger stopping reps": (lambda d, t: repack(d, station_db=edit_db(
+        d, t, "CREATE TRIGGER no_reps BEFORE INSERT ON reps BEGIN SELECT RAISE(ABORT, 'no'); END")),
+        "holds trigger 'no_reps'"),
+    "a view": (lambda d, t: repack(d, station_db=edit_db(d, t, "CREATE VIEW v AS SELECT * FROM reps")),
+               "holds view 'v'"),
+    "reps as a recursive view": (lambda d, t: repack(d, station_db=edit_db(d, t, *RECURSIVE_REPS)),
+                                 "holds view 'reps'"),
+    "unknown table": (lambda d, t: repack(d, station_db=edit_db(d, t, "CREATE TABLE notes (x)")),
+                      "holds table 'notes'"),
+    "unknown column": (lambda d, t: repack(d, station_db=edit_db(d, t, "ALTER TABLE reps ADD COLUMN x")),
+                       "table reps has columns a station's log never has (x)"),
+    "generated column": (lambda d, t: repack(d, station_db=edit_db(
+        d, t, "ALTER TABLE sets ADD COLUMN g INTEGER GENERATED ALWAYS AS (id * 2) VIRTUAL")),
+        "table sets has columns a station's log never has (g)"),
+    "text where a time goes": (lambda d, t: repack(d, station_db=edit_db(d, t, "UPDATE reps SET t = 'soon'")),
+                               "table reps, row 1: t holds str"),
+    "a rep of no set": (lambda d, t: repack(d, station_db=edit_db(d, t, "UPDATE reps SET set_id = 99")),
+                        "rows that refer to rows it does not hold (the first: reps row 1"),
+    "a verdict no station writes": (lambda d, t: repack(d, station_db=edit_db(
+        d, t, "PRAGMA ignore_check_constraints=ON", "UPDATE reps SET verdict = 'meh'")),
+        "table reps has rows a station's log refuses (CHECK"),
+    "nobody can sign in": (lambda d, t: repack(d, station_db=edit_db(
+        d, t, "UPDATE accounts SET password_hash = '!'")), "leave nobody able to sign in"),
+    "corrupt deflate data": (lambda d, t: spoil_deflate(d), "station.db cannot be read from the zip"),
+    "an encrypted member": (lambda d, t: encrypted(repack(d)), "manifest.json cannot be read from the zip "
+                                                             "(it is encrypted"),
 }
+
+MALLORY = ("CREATE TRIGGER mallory AFTER INSERT ON reps BEGIN INSERT OR IGNORE INTO accounts "
+           "(name, password_hash, created) VALUES ('mallory', 'scrypt:32768:8:1$x$00', 0); END")
+RECURSIVE_REPS = ("PRAGMA foreign_keys=OFF", "DROP TABLE rep_labels", "DROP TABLE reps",
+                  "CREATE VIEW reps AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                  "SELECT i AS id FROM n")
+
+
+def spoil_deflate(data: bytes) -> bytes:
+    """The backup zipped with deflate, station.db's compressed bytes then overwritten (the
+    manifest's hashes still match what the file held)."""
+    parts = members(data)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+        info = z.getinfo("station.db")
+    raw = bytearray(out.getvalue())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 8
+    raw[start:start + 64] = bytes((i * 89 + 7) % 256 for i in range(64))
+    return bytes(raw)
+
+
+def encrypted(data: bytes) -> bytes:
+    """The zip with each member flagged as password-protected in its central directory."""
+    raw = bytearray(data)
+    at = raw.find(b"PK\x01\x02")
+    while at >= 0:
+        raw[at + 8] |= 0x01
+        at = raw.find(b"PK\x01\x02", at + 4)
+    return bytes(raw)
 
 
 def corrupt(db: bytes) -> bytes:
@@ -228,10 +290,12 @@ def test_a_bad_backup_is_refused_by_name_and_changes_nothing(stocked, tmp_path, 
     spoil, says = REFUSALS[case]
     before = state(station)
     with pytest.raises(backup.BackupError, match=None) as refused:
-        backup.check(io.BytesIO(spoil(good, tmp_path)), Path(str(station.store.path)))
+        backup.check(io.BytesIO(spoil(good, tmp_path)), Path(str(station.store.path)),
+                     can_sign_in=auth.can_check)
     assert says in str(refused.value)
     assert state(station) == before
     assert not list(station.data_dir.glob("*.restoring"))  # nothing left behind
+    assert not list(station.data_dir.glob("*.uploaded"))
 
 
 def test_a_zip_bomb_stops_at_the_cap(stocked, monkeypatch) -> None:
@@ -241,13 +305,47 @@ def test_a_zip_bomb_stops_at_the_cap(stocked, monkeypatch) -> None:
         backup.check(io.BytesIO(good), Path(str(station.store.path)))
 
 
+def test_a_check_that_takes_too_long_is_stopped_and_leaves_nothing(stocked, monkeypatch) -> None:
+    station, good = stocked
+    monkeypatch.setattr(backup, "CHECK_DEADLINE_S", 0.0)  # the real one is 120 s: same code path
+    with pytest.raises(backup.BackupError, match="took longer than 0 s"):
+        backup.check(io.BytesIO(good), Path(str(station.store.path)))
+    assert not list(station.data_dir.glob("station.db.*"))
+
+
+def test_a_restored_log_has_this_stations_schema_only(stocked, tmp_path) -> None:
+    """An index of the upload's own is left behind, its rows are copied, nothing else comes."""
+    station, good = stocked
+    data = repack(good, station_db=edit_db(good, tmp_path, "CREATE INDEX mine ON reps(rep)"))
+    checked = backup.check(io.BytesIO(data), Path(str(station.store.path)))
+    station.restore(checked)
+    fresh = sqlite3.connect(":memory:", isolation_level=None)
+    from station.storage.schema import migrate
+    migrate(fresh, ":memory:")
+    own = sorted(fresh.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+    db = sqlite3.connect(str(station.store.path))
+    assert sorted(db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()) == own
+    assert [r[0] for r in db.execute("SELECT id FROM reps ORDER BY id")] == [1, 2]
+    db.close()
+
+
 # ---------------------------------------------------------------- through the web
-def test_download_and_restore_through_the_staff_routes(stocked) -> None:
-    station, _ = stocked
-    app = create_app(station)
+def signed_in(app):
     ann = app.test_client()
     ann.post("/staff/signin", data={"csrf_token": csrf_token(ann, "/staff/signin"), "name": "ann",
                                     "password": PASSWORD})
+    return ann
+
+
+def upload(client, token: str | None, body: bytes):
+    headers = {"X-CSRF-Token": token} if token else {}
+    return client.post("/staff/restore", data=body, content_type="application/zip", headers=headers)
+
+
+def test_download_and_restore_through_the_staff_routes(stocked) -> None:
+    station, _ = stocked
+    app = create_app(station)
+    ann = signed_in(app)
     assert app.test_client().get("/staff/backup").status_code == 302  # staff only
     r = ann.get("/staff/backup")
     assert r.status_code == 200 and r.mimetype == "application/zip"
@@ -255,47 +353,92 @@ def test_download_and_restore_through_the_staff_routes(stocked) -> None:
     data = r.get_data()
     station.apply_settings({"min_rep_s": 1.6, "pose_model": "full_int8"})
     station.store.accounts.add("bob", auth.hash_password(PASSWORD))
-    token = csrf_token(ann, "/staff/health")
-    upload = {"csrf_token": token, "backup": (io.BytesIO(b"not a zip"), "backup.zip")}
-    refused = ann.post("/staff/restore", data=upload, content_type="multipart/form-data")
-    html = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and "Not restored: nothing was changed: not a zip file" in html
-    assert 'aria-invalid="true"' in html and station.settings.min_rep_s == 1.6
-    no_token = ann.post("/staff/restore", data={"backup": (io.BytesIO(data), "b.zip")},
-                        content_type="multipart/form-data")
-    assert no_token.status_code == 403 and station.settings.min_rep_s == 1.6
-    done = ann.post("/staff/restore", data={"csrf_token": token, "backup": (io.BytesIO(data), "b.zip")},
-                    content_type="multipart/form-data")
+    station.store.reps.add(station.store.reps.start_set(20.0), 21.0, 1, "good", [], {})
+    token = csrf_token(ann, "/staff/settings")
+    refused = upload(ann, token, b"not a zip")
+    assert refused.status_code == 422 and "nothing was changed: not a zip file" in refused.get_json()["error"]
+    assert station.settings.min_rep_s == 1.6
+    # The token only as a form field is not enough: a restore's body is never parsed as a form.
+    as_form = ann.post("/staff/restore", data={"csrf_token": token, "backup": (io.BytesIO(data), "b.zip")},
+                       content_type="multipart/form-data")
+    assert as_form.status_code == 403 and station.settings.min_rep_s == 1.6
+
+    # Step one checks and names what would be replaced; nothing changes yet.
+    checked = upload(ann, token, data)
+    assert checked.status_code == 200, checked.get_data(as_text=True)
+    confirm_url = checked.get_json()["confirm"]
+    page = ann.get(confirm_url).get_data(as_text=True)
+    assert ("This replaces 4 reps and 2 staff accounts with 3 reps and 1 staff account; everyone will be "
+            "signed out.") in page
+    assert station.settings.min_rep_s == 1.6 and station.store.accounts.names() == ["ann", "bob"]
+    assert (station.data_dir / "station.db.restoring").exists()
+    pending = re.search(r'name="token" value="([^"]+)"', page).group(1)
+
+    # Cancel throws the checked upload away.
+    ann.post("/staff/restore/cancel", data={"csrf_token": token, "token": pending})
+    assert not (station.data_dir / "station.db.restoring").exists()
+    gone = ann.post("/staff/restore/confirm", data={"csrf_token": token, "token": pending})
+    assert gone.status_code == 302 and station.store.accounts.names() == ["ann", "bob"]
+
+    again = ann.get(upload(ann, token, data).get_json()["confirm"]).get_data(as_text=True)
+    pending = re.search(r'name="token" value="([^"]+)"', again).group(1)
+    done = ann.post("/staff/restore/confirm", data={"csrf_token": token, "token": pending})
     assert done.status_code == 302 and done.headers["Location"].endswith("/staff/signin")
     assert station.settings.min_rep_s == 1.3 and station.store.accounts.names() == ["ann"]
     page = ann.get("/staff/signin").get_data(as_text=True)
     assert "Every sign-in has ended: sign in with an account from the backup (ann)" in page
     assert "These restored settings take effect after a restart: pose model." in page
     assert ann.get("/staff/settings").status_code == 302  # this browser was signed out too
-    ann.post("/staff/signin", data={"csrf_token": csrf_token(ann, "/staff/signin"), "name": "ann",
-                                    "password": PASSWORD})
-    assert ann.get("/staff/settings").status_code == 200
+    assert not (station.data_dir / "station.db.restoring").exists()
+    signed_in(app)
+    assert signed_in(app).get("/staff/settings").status_code == 200
 
 
-def test_only_the_restore_route_takes_a_large_body(stocked, serve) -> None:
-    station, _ = stocked
-    port = serve(station).port
+def test_a_damaged_archive_or_a_vanished_folder_is_answered_without_a_500(stocked, tmp_path) -> None:
+    station, good = stocked
+    app = create_app(station)
+    ann = signed_in(app)
+    token = csrf_token(ann, "/staff/settings")
+    for spoiled in (spoil_deflate(good), encrypted(good)):
+        r = upload(ann, token, spoiled)
+        assert r.status_code == 422 and "cannot be read from the zip" in r.get_json()["error"]
+    shutil.rmtree(station.data_dir)
+    r = ann.get("/staff/backup")
+    assert r.status_code == 503 and "rep log" in r.get_data(as_text=True)
 
-    def post(path: str, length: int, body: bool) -> int:
+
+def test_the_restore_body_is_read_only_for_a_verified_staff_request(stocked, serve) -> None:
+    """The server answers an anonymous (or tokenless) restore from its headers, before reading
+    any of the body: a 1 MB body the client never sends still gets its 403."""
+    station, good = stocked
+    served = serve(station)
+    port, app = served.port, served.app
+    ann = signed_in(app)
+    token = csrf_token(ann, "/staff/settings")
+    cookie = ann.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+    def post(path: str, length: int, body: bytes | None, **headers: str) -> int:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.putrequest("POST", path)
-        conn.putheader("Content-Type", "application/octet-stream")
+        conn.putheader("Content-Type", "application/zip")
         conn.putheader("Content-Length", str(length))
+        for name, value in headers.items():
+            conn.putheader(name.replace("_", "-"), value)
         conn.endheaders()
-        if body:
-            conn.send(b"x" * length)
+        if body is not None:
+            conn.send(body)
         status = conn.getresponse().status
         conn.close()
         return status
 
-    assert post("/staff/settings/import", 1_000_000, body=False) == 413  # refused unread
-    assert post("/staff/restore", 300 * 2**20, body=False) == 413  # over the restore cap
-    assert post("/staff/restore", 1_000_000, body=True) == 403  # read; then no CSRF token
+    assert post("/staff/settings/import", 1_000_000, None) == 413  # refused unread
+    assert post("/staff/restore", 1_000_000, None) == 403  # anonymous: refused unread
+    assert post("/staff/restore", 1_000_000, None, Cookie=f"session={cookie}") == 403  # no token
+    assert post("/staff/restore", 1_000_000, None, Cookie=f"session={cookie}", X_CSRF_Token="wrong") == 403
+    assert post("/staff/restore", 1_000_000, None, Cookie=f"session={cookie}x", X_CSRF_Token=token) == 403
+    staff = {"Cookie": f"session={cookie}", "X_CSRF_Token": token}
+    assert post("/staff/restore", 300 * 2**20, None, **staff) == 413  # over the restore cap
+    assert post("/staff/restore", len(good), good, **staff) == 200  # staff: read and checked
 
 
 # ---------------------------------------------------------------- the swap under the loop's writers

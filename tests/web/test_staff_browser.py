@@ -93,6 +93,12 @@ def test_backup_download_then_restore_through_the_page(browser, staffed, tmp_pat
 
     page.set_input_files("#backup-file", str(saved))
     page.click("#restore")
+    page.wait_for_url("**/staff/restore/confirm*")  # the loss named first; nothing replaced yet
+    summary = page.locator("#restore-summary").inner_text()
+    assert "staff accounts with" in summary and "everyone will be signed out" in summary
+    assert station.store.accounts.names() == ["ann", "bob"]
+    assert axe(page) == []
+    page.click("#confirm-restore")
     page.wait_for_url("**/staff/signin")
     told = page.locator(".flash").inner_text()
     assert "Restored the backup" in told and "sign in with an account from the backup (ann)" in told
