@@ -274,6 +274,18 @@ def test_backup_size(tmp_path) -> None:
 
 
 @pytest.mark.bench
+def test_restore_attacks_short(tmp_path) -> None:
+    out = bench(tmp_path, "restore_attacks.py", "--crafted", "1", "--kills", "3", "--reps", "300",
+                "--bodies", "3")
+    has_line(out, r"^\| trigger adding a staff account \| 422 nothing was changed: station.db holds trigger "
+                  r"'mallory'.* \| reps stored in 8 s: \d+; accounts: ann; ann signs in: yes \|$")
+    has_line(out, rf"^kill during restore: 3 kills over a {NUM} ms swap of a 300-rep log .*"
+                  r"next rep id at or below one already published: 0 of 3$")
+    has_line(out, rf"^anonymous restore bodies: 3 POSTs of 32 MiB .* answers \{{'403': 3\}}; clients sent "
+                  rf"{NUM} MiB; station temp files peak 0.0 MiB, left after 0.0 MiB$")
+
+
+@pytest.mark.bench
 def test_history_page(tmp_path) -> None:
     out = bench(tmp_path, "history_page.py", "--reps", "800", "--runs", "1")
     for unit in ("week", "month", "day"):
