@@ -31,6 +31,7 @@ import io
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -64,6 +65,7 @@ CRAFTED = {
 }
 ANSWER_S = 20.0  # a restore not answered in this long is reported as never answering
 BODY = 32 * 2**20 - 4096  # under the restore cap (32 MiB), so the old tree reads it whole
+ANSWER_WAIT_S = 0.3  # an answer to the headers alone comes within ms on loopback
 
 
 # ---------------------------------------------------------------------------- crafted backups
@@ -302,20 +304,22 @@ def attack_body(tree: Path, work: Path, port: int, bodies: int) -> None:
 
 
 def _anonymous_post(port: int, source: str) -> tuple[str, int]:
-    """One anonymous restore POST that sends its whole body unless the server answers or closes
-    first; (the answer's status, bytes sent)."""
+    """One anonymous restore POST: its headers, then its whole body unless the server has answered
+    within ANSWER_WAIT_S of the headers; (the answer's status, body bytes sent). Waiting for an
+    answer first keeps the count honest: a body sent into a connection the server has already
+    answered and closed makes Linux reset it, and the answer can be lost."""
     s = socket.create_connection((HOST, port), timeout=30, source_address=(source, 0))
     sent = 0
     try:
         s.sendall(f"POST /staff/restore HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/zip\r\n"
                   f"Content-Length: {BODY}\r\n\r\n".encode())
-        chunk = b"\0" * 2**16
-        s.setblocking(True)
-        try:
-            while sent < BODY:
-                sent += s.send(chunk[: min(len(chunk), BODY - sent)])
-        except OSError:
-            pass  # the server answered and closed before the body was sent
+        if not select.select([s], [], [], ANSWER_WAIT_S)[0]:
+            chunk = b"\0" * 2**16
+            try:
+                while sent < BODY:
+                    sent += s.send(chunk[: min(len(chunk), BODY - sent)])
+            except OSError:
+                pass  # the server answered and closed before the body was sent
         try:
             head = s.recv(64).decode(errors="replace")
         except OSError:
