@@ -478,3 +478,18 @@ def test_a_set_begun_before_a_restore_goes_on_in_the_restored_log(tmp_path) -> N
     assert (tmp_path / "data" / "station.db.before-restore").exists()
     outbox.close()
     store.close()
+
+
+def test_a_checked_upload_waits_once_and_is_deleted_when_it_expires(stocked) -> None:
+    from station.web.staff import backup_restore
+
+    station, good = stocked
+    waiting = backup_restore.Waiting()
+    first = waiting.put(backup.check(io.BytesIO(good), Path(str(station.store.path))), "ann")
+    assert waiting.get(first.token) is first and waiting.get("another token") is None
+    second = waiting.put(backup.check(io.BytesIO(good), Path(str(station.store.path))), "ann")
+    assert second.checked.db.exists()  # the same file as the first's: not deleted with it
+    assert waiting.get(first.token) is None  # a newer upload replaced it
+    second.expires = 0.0  # as it is PENDING_S after the check
+    assert waiting.get(second.token) is None  # expired: the file goes with it
+    assert not second.checked.db.exists() and waiting.take(second.token) is None

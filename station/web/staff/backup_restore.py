@@ -91,12 +91,17 @@ class Waiting:
         self._timer: threading.Timer | None = None
 
     def put(self, checked: backup.Checked, by: str | None) -> Pending:
-        self.drop()
+        """``checked`` waits now, in place of any other (whose file goes, unless it is the same)."""
         pending = Pending(checked, secrets.token_urlsafe(16), by, time.monotonic() + PENDING_S)
         timer = threading.Timer(PENDING_S, self.drop, kwargs={"token": pending.token})
         timer.daemon = True
         with self._lock:
-            self._pending, self._timer = pending, timer
+            old, self._pending = self._pending, pending
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = timer
+        if old is not None and old.checked.db != checked.db:
+            old.checked.discard()
         timer.start()
         return pending
 
@@ -243,7 +248,8 @@ def restore_confirm() -> ResponseReturnValue:
     """Swap the waiting upload in; every sign-in ends (its accounts replace the current ones),
     and staff are told which accounts to sign in with."""
     if not _RESTORING.acquire(blocking=False):
-        return _refused("another restore is under way; try again when it is done", 409)
+        flash("Not restored yet: another upload is being checked; try again when it is done.", "error")
+        return redirect(url_for("staff.restore_confirm_page", token=request.form.get("token", "")))
     try:
         pending = waiting().take(request.form.get("token", ""))
         if pending is None:
