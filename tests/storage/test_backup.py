@@ -224,7 +224,7 @@ REFUSALS = {
         d, t, "ALTER TABLE sets ADD COLUMN g INTEGER GENERATED ALWAYS AS (id * 2) VIRTUAL")),
         "table sets has columns a station's log never has (g)"),
     "text where a time goes": (lambda d, t: repack(d, station_db=edit_db(d, t, "UPDATE reps SET t = 'soon'")),
-                               "table reps, row 1: t holds str"),
+                               "table reps: t holds text where a station writes REAL"),
     "a rep of no set": (lambda d, t: repack(d, station_db=edit_db(d, t, "UPDATE reps SET set_id = 99")),
                         "rows that refer to rows it does not hold (the first: reps row 1"),
     "a verdict no station writes": (lambda d, t: repack(d, station_db=edit_db(
