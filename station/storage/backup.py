@@ -51,10 +51,14 @@ SMALL_MEMBER = 64 * 1024  # the manifest and settings (settings exports are capp
 MAX_DB_BYTES = 512 * 2**20
 RESTORING = ".restoring"  # the fresh log built from a checked upload waits beside the log under this name
 UNPACKED = ".uploaded"  # the upload's own log, while its rows are copied out (then deleted)
-# A check (the copy included) stops after this long: a crafted file must not hold the one
-# restore slot for ever. benchmarks/restore_attacks.py times the copy of a 700,000-rep log (what
-# the 32 MiB upload cap holds) at well under this on a busy 2-core machine.
-CHECK_DEADLINE_S = 120.0
+# A check (the copy included) stops after CHECK_DEADLINE_S plus CHECK_S_PER_MIB for each MiB of
+# the unpacked log: a crafted file must not hold the one restore slot for ever, and every step of
+# the check reads the log a bounded number of times, so its time grows with the size. Measured
+# (benchmarks/backup_size.py --reps 100000): a 39 MiB log checks in 3.9-17 s on a 2-core x86
+# machine at load 2-24, 0.1-0.45 s a MiB; a Pi 4 is some 3 times slower, so 2 s a MiB is ample,
+# and 60 s covers the fixed part (zip, hashes, the fresh log's schema) with room.
+CHECK_DEADLINE_S = 60.0
+CHECK_S_PER_MIB = 2.0
 PROGRESS_STEPS = 10_000  # SQLite instructions between looks at the deadline (microseconds each)
 COPY_BATCH = 1000  # rows read and written at a time: memory stays small whatever the log's size
 
@@ -114,17 +118,18 @@ def check(upload: IO[bytes], log_path: Path, *,
     first problem, and nothing left behind. The upload's log is never used as it is: its rows are
     copied into a fresh log in this station's own schema (:func:`_copy_log`), which waits beside
     ``log_path`` for the swap. ``can_sign_in``: whether a stored password hash is one this station
-    can check (a log nobody could sign in to is refused). Within CHECK_DEADLINE_S."""
+    can check (a log nobody could sign in to is refused). Within a deadline that grows with the size."""
     unpacked = log_path.with_name(log_path.name + UNPACKED)
     target = log_path.with_name(log_path.name + RESTORING)
-    deadline = time.monotonic() + CHECK_DEADLINE_S
+    started = time.monotonic()
     try:
         with _open_zip(upload) as z:
             manifest = _manifest(z)
             settings = _settings(_member_bytes(z, SETTINGS_MEMBER, manifest))
-            _unpack_db(z, manifest, unpacked)
+            size = _unpack_db(z, manifest, unpacked)
         target.unlink(missing_ok=True)
-        accounts, reps = _copy_log(unpacked, target, manifest, can_sign_in, deadline)
+        limit = CHECK_DEADLINE_S + CHECK_S_PER_MIB * size / 2**20
+        accounts, reps = _copy_log(unpacked, target, manifest, can_sign_in, (started + limit, limit))
     except OSError as exc:  # the data folder, not the upload: gone, full, read-only
         target.unlink(missing_ok=True)
         why = exc.strerror or exc
@@ -223,8 +228,8 @@ def _settings(data: bytes) -> Settings:
         raise BackupError(f"settings.json has settings this station refuses ({wrong})") from None
 
 
-def _unpack_db(z: zipfile.ZipFile, manifest: dict[str, Any], target: Path) -> None:
-    """The log, copied out at most MAX_DB_BYTES, hashed on the way, synced to disk."""
+def _unpack_db(z: zipfile.ZipFile, manifest: dict[str, Any], target: Path) -> int:
+    """The log, copied out at most MAX_DB_BYTES, hashed on the way, synced to disk; its size."""
     digest, size = hashlib.sha256(), 0
     try:
         with z.open(DB_MEMBER) as src, open(target, "wb") as dst:
@@ -239,12 +244,15 @@ def _unpack_db(z: zipfile.ZipFile, manifest: dict[str, Any], target: Path) -> No
     except ZIP_READ_ERRORS as exc:
         raise BackupError(f"station.db cannot be read from the zip ({_zip_problem(exc)})") from None
     _same_hash(DB_MEMBER, digest.hexdigest(), manifest)
+    return size
 
 
 def _copy_log(upload: Path, target: Path, manifest: dict[str, Any], can_sign_in: Callable[[str], bool],
-              deadline: float) -> tuple[list[str], int]:
+              until: tuple[float, float]) -> tuple[list[str], int]:
     """A fresh log at ``target`` in this station's own schema, holding the upload's rows; (the
-    names of accounts one can sign in with, reps). Nothing of the upload's schema runs."""
+    names of accounts one can sign in with, reps). Nothing of the upload's schema runs.
+    ``until``: the deadline (``time.monotonic()``) and how long that is, for the message."""
+    deadline, limit = until
     src = _open_upload(upload, deadline)
     try:
         fresh = sqlite3.connect(str(target), isolation_level=None)
@@ -268,7 +276,7 @@ def _copy_log(upload: Path, target: Path, manifest: dict[str, Any], can_sign_in:
             fresh.close()
     except sqlite3.OperationalError as exc:
         if time.monotonic() > deadline or "interrupted" in str(exc):
-            raise BackupError(f"checking station.db took longer than {CHECK_DEADLINE_S:.0f} s, so it was "
+            raise BackupError(f"checking station.db took longer than {limit:.0f} s, so it was "
                               "stopped; a backup this station made checks in far less") from None
         raise BackupError(f"station.db is damaged or not a rep log ({exc})") from None
     except sqlite3.DatabaseError as exc:

@@ -307,7 +307,8 @@ def test_a_zip_bomb_stops_at_the_cap(stocked, monkeypatch) -> None:
 
 def test_a_check_that_takes_too_long_is_stopped_and_leaves_nothing(stocked, monkeypatch) -> None:
     station, good = stocked
-    monkeypatch.setattr(backup, "CHECK_DEADLINE_S", 0.0)  # the real one is 120 s: same code path
+    monkeypatch.setattr(backup, "CHECK_DEADLINE_S", 0.0)  # the real one is 60 s + 2 s a MiB: same path
+    monkeypatch.setattr(backup, "CHECK_S_PER_MIB", 0.0)
     with pytest.raises(backup.BackupError, match="took longer than 0 s"):
         backup.check(io.BytesIO(good), Path(str(station.store.path)))
     assert not list(station.data_dir.glob("station.db.*"))
