@@ -138,7 +138,8 @@ def check(upload: IO[bytes], log_path: Path, *,
         target.unlink(missing_ok=True)
         raise
     finally:
-        unpacked.unlink(missing_ok=True)
+        for leftover in (unpacked, Path(f"{unpacked}-wal"), Path(f"{unpacked}-shm")):
+            leftover.unlink(missing_ok=True)
     return Checked(target, settings, manifest, accounts, reps)
 
 
@@ -299,7 +300,9 @@ def _open_upload(path: Path, deadline: float) -> sqlite3.Connection:
     with side effects (``trusted_schema=OFF``), and this connection may only read (the
     authorizer refuses ATTACH, writes and any pragma or function not listed), under ``deadline``.
     Python 3.11's sqlite3 has no ``setconfig`` for SQLite's defensive mode: these do its job here."""
-    uri = f"file:{urllib.parse.quote(str(path))}?mode=ro"
+    # immutable: no locks and no -wal or -shm beside it, even for a file whose header says WAL
+    # (nothing else has this private copy open, so nothing can change it meanwhile).
+    uri = f"file:{urllib.parse.quote(str(path))}?mode=ro&immutable=1"
     try:
         db = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.DatabaseError as exc:

@@ -315,10 +315,13 @@ def test_a_check_that_takes_too_long_is_stopped_and_leaves_nothing(stocked, monk
 
 
 def test_a_restored_log_has_this_stations_schema_only(stocked, tmp_path) -> None:
-    """An index of the upload's own is left behind, its rows are copied, nothing else comes."""
+    """An index of the upload's own is left behind, its rows are copied, nothing else comes; an
+    upload in WAL mode leaves no -wal or -shm beside the log."""
     station, good = stocked
-    data = repack(good, station_db=edit_db(good, tmp_path, "CREATE INDEX mine ON reps(rep)"))
+    data = repack(good, station_db=edit_db(good, tmp_path, "CREATE INDEX mine ON reps(rep)",
+                                            "PRAGMA journal_mode=WAL"))
     checked = backup.check(io.BytesIO(data), Path(str(station.store.path)))
+    assert not list(station.data_dir.glob("*.uploaded*"))
     station.restore(checked)
     fresh = sqlite3.connect(":memory:", isolation_level=None)
     from station.storage.schema import migrate
