@@ -383,6 +383,11 @@ def _copy_table(src: sqlite3.Connection, fresh: sqlite3.Connection, table: str,
             raise sqlite3.OperationalError("interrupted")
 
 
+# Ids and counts a station writes stay far below 2^53 (a rep a second for 285 million years), the
+# largest integer a browser or an MQTT consumer's JSON keeps exactly; a crafted id near 2^63 would
+# make the next rep's id overflow, so no rep would be stored again.
+MAX_INTEGER = 2**53
+
 # SQLite's typeof() of a value each of this station's declared column types may hold.
 _TYPES: dict[str, tuple[str, ...]] = {"INTEGER": ("integer",), "REAL": ("integer", "real"), "TEXT": ("text",),
                                       "BLOB": ("blob",)}
@@ -403,6 +408,11 @@ def _same_types(src: sqlite3.Connection, table: str, columns: dict[str, tuple[st
         name, kind = next((n, k) for n, k in zip(allowed, row, strict=True) if k not in allowed[n])
         raise BackupError(f"station.db's table {table}: {name} holds {kind} where a station writes "
                           f"{columns[name][0] or 'a value'}{'' if columns[name][1] else ' (never empty)'}")
+    whole = [n for n, (declared, _) in columns.items() if declared == "INTEGER"]
+    beyond = " OR ".join(f'"{n}" > {MAX_INTEGER} OR "{n}" < -{MAX_INTEGER}' for n in whole)
+    if beyond and src.execute(f'SELECT 1 FROM "{table}" WHERE {beyond} LIMIT 1').fetchone():
+        raise BackupError(f"station.db's table {table} holds a number beyond 2^53, which no station writes "
+                          "(a rep id that large would stop new reps from being stored)")
 
 
 def _whole(fresh: sqlite3.Connection) -> None:
