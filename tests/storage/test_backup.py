@@ -226,7 +226,7 @@ REFUSALS = {
     "text where a time goes": (lambda d, t: repack(d, station_db=edit_db(d, t, "UPDATE reps SET t = 'soon'")),
                                "table reps: t holds text where a station writes REAL"),
     "a rep id near 2^63": (lambda d, t: repack(d, station_db=edit_db(
-        d, t, "UPDATE reps SET id = 9223372036854775000 WHERE id = 2")),
+        d, t, "UPDATE reps SET id = 9223372036854775807 WHERE id = 2")),
         "table reps holds a number beyond 2^53"),
     "a rep of no set": (lambda d, t: repack(d, station_db=edit_db(d, t, "UPDATE reps SET set_id = 99")),
                         "rows that refer to rows it does not hold (the first: reps row 1"),
