@@ -48,6 +48,7 @@ from station.coach.signals import (
     Smoother,
     measure,
     relative,
+    upright_enough,
     whole_body_seen,
 )
 from station.coach.vocabulary import CONTACTS, Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
@@ -156,7 +157,7 @@ class Coach:
         if self._view != View.SIDE:
             return False
         side = self._base.side if self._base else self._side_of(pose)
-        return whole_body_seen(pose, side)
+        return whole_body_seen(pose, side) and upright_enough(pose, side)
 
     def _side_of(self, pose: Pose) -> Side:
         sees = self.settings.camera_sees
@@ -255,7 +256,7 @@ class Coach:
         """
         while self._upright and t - self._upright[0][0] > th.UPRIGHT_MEMORY_S:
             self._upright.popleft()
-        if raw.hip_flexion < th.STANDING_HIP_MAX_ABS and raw.knee_flexion < th.STANDING_KNEE_MAX_ABS:
+        if _standing(raw):
             self._upright.append((t, raw))
             return None
         if not self._upright:
@@ -430,7 +431,7 @@ class Coach:
     def _hold_still(self, t: float, raw: Raw) -> bool:
         """Add a frame to the standing-still window; True once it spans ``ready_hold_s``."""
         s = self.settings
-        if raw.hip_flexion >= th.STANDING_HIP_MAX_ABS or raw.knee_flexion >= th.STANDING_KNEE_MAX_ABS:
+        if not _standing(raw):
             self._still.clear()
             return False
         self._still.append((t, raw))
@@ -497,6 +498,12 @@ class Coach:
         if off:
             return FAULTS[off[0].fault].cue
         return {Phase.HINGING: CUE_DOWN, Phase.AT_WALL: CUE_WALL}.get(self.phase, CUE_UP)
+
+
+def _standing(raw: Raw) -> bool:
+    """Hips, knees and trunk all near straight and upright: someone standing (see thresholds)."""
+    return (raw.hip_flexion < th.STANDING_HIP_MAX_ABS and raw.knee_flexion < th.STANDING_KNEE_MAX_ABS
+            and raw.torso_inclination < th.STANDING_TORSO_MAX_ABS)
 
 
 def _mean(frames: list[Raw], attr: str) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from station.coach.geometry import Line
+from station.coach.geometry import Line, inclination_from_vertical
 from station.coach.posture import joint_angles
 from station.coach.vocabulary import CONTACTS, Contact, Side
 from station.pose.landmarks import INDEX, Pose
@@ -23,6 +23,11 @@ LEG_MIN_VISIBILITY = 0.05
 # BlazePose places a joint just past the edge well (a camera framed tight at the feet puts the
 # ankles there); one far outside is a guess.
 LEG_OUTSIDE_MAX = 0.10
+# A trunk further than this from vertical (hip -> shoulder) hangs upside down: deeper than any
+# standing forward bend (the labelled standing toe-touch photo in ../shared/fixtures reads 121
+# deg, the spine fully flexed), so the body is upside down or the track is wrong (the untrimmed
+# real pistol-squat track reads 165-177 deg for 3.5 s while the camera is set up).
+INVERTED_TORSO_ABS = 150.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,12 @@ def whole_body_seen(pose: Pose, side: Side) -> bool:
         if w and h and not (-m * w <= x <= (1 + m) * w and -m * h <= y <= (1 + m) * h):
             return False
     return True
+
+
+def upright_enough(pose: Pose, side: Side) -> bool:
+    """The near side's trunk is not upside down (see ``INVERTED_TORSO_ABS``)."""
+    hip, shoulder = _pt(pose, f"{side}_hip"), _pt(pose, f"{side}_shoulder")
+    return inclination_from_vertical(hip, shoulder) <= INVERTED_TORSO_ABS
 
 
 def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:

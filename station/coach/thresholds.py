@@ -21,6 +21,11 @@ import math
 # flexion (22 and 24 on one of the shared fixture photos); beyond these nobody is standing.
 STANDING_HIP_MAX_ABS = 35.0
 STANDING_KNEE_MAX_ABS = 35.0
+# Standing, the thigh is near vertical, so the trunk leans from vertical by about the hip's own
+# flexion: the same limit. A trunk beyond it with straight hips and knees is a body lying, upside
+# down or mislabelled (the untrimmed real pistol-squat track: 165-177 deg while the member gets
+# into place, with hip and knee readings jumping 3-173 deg frame to frame), never a stand.
+STANDING_TORSO_MAX_ABS = STANDING_HIP_MAX_ABS
 # Still means no drift between the two halves of the hold: the hip may move this far and bend
 # this much more. Keypoint noise on the fixture photos is well under both.
 STILL_DRIFT_TORSO = 0.03
