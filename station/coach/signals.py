@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from station.coach.geometry import Line, inclination_from_vertical
-from station.coach.posture import joint_angles
+from station.coach.posture import joint_angles, view_yaw
 from station.coach.vocabulary import CONTACTS, Contact, Side
 from station.pose.landmarks import INDEX, Pose
 
@@ -41,6 +41,7 @@ class Raw:
     hip_x: float
     torso_px: float
     dowel_dist: dict[Contact, float] | None  # each contact's landmark from the dowel line, px
+    yaw: float = 0.0  # how far from profile the camera sees the member (posture.view_yaw)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:
             dx, dy = (x1 - x0) / length, (y1 - y0) / length
             dist = {c: abs(dx * (py - y0) - dy * (px - x0)) for c, (px, py) in at.items()}
     torso_px = math.hypot(shoulder[0] - hip[0], shoulder[1] - hip[1])
-    return Raw(a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine, hip[0], torso_px, dist)
+    return Raw(a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine, hip[0], torso_px, dist,
+               view_yaw(pose))
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Signals:
     head_spine: float  # beyond standing, positive = head dropped
     hip_travel: float  # towards the wall, torso lengths
     gaps: dict[Contact, float] | None  # each contact point's distance off the dowel, torso lengths
+    yaw: float = 0.0  # this frame's view from profile, degrees (unsmoothed: a rep takes its median)
 
 
 def relative(raw: Raw, base: Baseline) -> Signals:
@@ -149,6 +152,7 @@ def relative(raw: Raw, base: Baseline) -> Signals:
         raw.head_spine - base.head_spine,
         toward * (raw.hip_x - base.hip_x) / torso,
         gaps,
+        raw.yaw,
     )
 
 

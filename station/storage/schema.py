@@ -69,7 +69,23 @@ REP_ID_FLOOR = "rep_id_floor"
 TOP_REP_ID = ("MAX(COALESCE((SELECT MAX(id) FROM reps), 0), "
               f"COALESCE((SELECT value FROM counters WHERE name = '{REP_ID_FLOOR}'), 0))")
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
+# V7: a rep may be counted but not judged (coach Verdict.UNJUDGED: the camera could not see the
+# back or the dowel). SQLite cannot change a CHECK in place, so the table is rebuilt with its rows
+# and indexes; nothing refers to reps by foreign key.
+V7 = [
+    """CREATE TABLE reps_v7 (
+        id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL REFERENCES sets(id), t REAL NOT NULL,
+        rep INTEGER NOT NULL, verdict TEXT NOT NULL CHECK (verdict IN ('good', 'fault', 'unjudged')),
+        faults TEXT NOT NULL, metrics TEXT NOT NULL)""",
+    "INSERT INTO reps_v7 (id, set_id, t, rep, verdict, faults, metrics) "
+    "SELECT id, set_id, t, rep, verdict, faults, metrics FROM reps",
+    "DROP TABLE reps",
+    "ALTER TABLE reps_v7 RENAME TO reps",
+    "CREATE INDEX reps_t ON reps(t)",
+    "CREATE INDEX reps_t_trend ON reps(t, verdict, set_id, faults)",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7]
 
 
 def migrate(db: sqlite3.Connection, path: Path | str) -> None:

@@ -41,7 +41,7 @@ def test_vocabulary_crosses_into_json_as_plain_strings() -> None:
     data = rep(Verdict.FAULT, (FaultCode.SQUAT,)).as_dict()
     assert json.loads(json.dumps(data)) == {
         "event": "rep_finished", "t": 1.0, "set_no": 1, "rep": 1, "verdict": "fault",
-        "faults": ["squat"], "metrics": {"duration_s": 2.0}}
+        "faults": ["squat"], "metrics": {"duration_s": 2.0}, "unseen": []}
     assert json.dumps({Contact.UPPER_BACK: True}) == '{"upper_back": true}'
 
 
