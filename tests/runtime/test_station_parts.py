@@ -71,6 +71,8 @@ def test_a_rep_result_holds_on_the_lights_then_follows_the_phase(devices) -> Non
     assert devices.lights.values()["red"] == 1
     policy.after_step((), Phase.READY, now=11.6)
     assert devices.lights.values()["red"] == 0 and devices.lights.values()["green"] > 0
+    policy.after_step((rep(Verdict.UNJUDGED),), Phase.READY, now=11.7)
+    assert devices.lights.pattern == "unjudged"
     policy.after_step((rep(Verdict.GOOD),), Phase.READY, now=12.0)
     policy.after_step((), Phase.HINGING, now=12.1)  # a new rep ends the hold at once
     assert devices.lights.values() == {"red": 0.0, "amber": 1.0, "green": 0.0}
