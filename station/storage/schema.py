@@ -85,7 +85,21 @@ V7 = [
     "CREATE INDEX reps_t_trend ON reps(t, verdict, set_id, faults)",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7]
+# V8: staff's labels of a kept set's count (station/storage/kept_sets.py): a rep the coach
+# invented (one of its reps struck out) or one it missed (at a moment of the stream, with the
+# faults it truly had), so an exported set can teach counting as well as judging.
+V8 = [
+    """CREATE TABLE count_labels (
+        id INTEGER PRIMARY KEY,
+        set_id INTEGER NOT NULL REFERENCES kept_sets(set_id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('missed', 'invented')),
+        rep INTEGER, at REAL, faults TEXT NOT NULL, by TEXT NOT NULL, t REAL NOT NULL,
+        CHECK ((kind = 'invented' AND rep IS NOT NULL AND at IS NULL)
+               OR (kind = 'missed' AND at IS NOT NULL AND rep IS NULL)),
+        UNIQUE (set_id, rep))""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8]
 
 
 def migrate(db: sqlite3.Connection, path: Path | str) -> None:
