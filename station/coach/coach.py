@@ -48,9 +48,20 @@ from station.coach.signals import (
     Smoother,
     measure,
     relative,
+    upright_enough,
     whole_body_seen,
 )
-from station.coach.vocabulary import CONTACTS, Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
+from station.coach.vocabulary import (
+    CONTACTS,
+    Check,
+    Contact,
+    FaultCode,
+    Phase,
+    Side,
+    TouchedBy,
+    Verdict,
+    View,
+)
 from station.config.settings import Settings
 from station.pose.landmarks import Pose
 
@@ -62,6 +73,9 @@ CUE_GOOD = "Good rep! Go again"
 CUE_DOWN = "Hips back, keep the dowel on"
 CUE_WALL = "Drive the hips forward, stand tall"
 CUE_UP = "Stand all the way up"
+# After a rep counted but not judged: what would let the camera judge the next one.
+UNSEEN_CUE = {Check.BACK: "Turn side-on so the camera sees your back",
+              Check.DOWEL: "Keep the dowel on your back, in the camera's view"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,7 @@ class Coach:
         self.good = 0
         self.last_verdict: Verdict | None = None
         self.last_faults: tuple[FaultCode, ...] = ()
+        self.last_unseen: tuple[Check, ...] = ()
         self._base: Baseline | None = None
         self._still: deque[tuple[float, Raw]] = deque()
         self._smooth = Smoother(settings.smoothing_s)
@@ -156,7 +171,7 @@ class Coach:
         if self._view != View.SIDE:
             return False
         side = self._base.side if self._base else self._side_of(pose)
-        return whole_body_seen(pose, side)
+        return whole_body_seen(pose, side) and upright_enough(pose, side)
 
     def _side_of(self, pose: Pose) -> Side:
         sees = self.settings.camera_sees
@@ -240,7 +255,7 @@ class Coach:
         self._upright.clear()
         self.set_no += 1
         self.reps = self.good = 0
-        self.last_verdict, self.last_faults = None, ()
+        self.last_verdict, self.last_faults, self.last_unseen = None, (), ()
         self.phase = Phase.READY
         self._stand_t = self._last_end_t = t
         self._top = math.inf
@@ -255,7 +270,7 @@ class Coach:
         """
         while self._upright and t - self._upright[0][0] > th.UPRIGHT_MEMORY_S:
             self._upright.popleft()
-        if raw.hip_flexion < th.STANDING_HIP_MAX_ABS and raw.knee_flexion < th.STANDING_KNEE_MAX_ABS:
+        if _standing(raw):
             self._upright.append((t, raw))
             return None
         if not self._upright:
@@ -413,24 +428,25 @@ class Coach:
     def _finish(self, t: float, *, locked_out: bool, events: list[Event]) -> None:
         judge = self._judge
         assert judge is not None
-        faults, metrics = judge.decide(t_end=t, locked_out=locked_out)
+        faults, metrics, unseen = judge.decide(t_end=t, locked_out=locked_out)
         self.reps += 1
-        verdict = Verdict.FAULT if faults else Verdict.GOOD
+        # A fault seen is a fault; no fault seen is a good rep only when everything was seen.
+        verdict = Verdict.FAULT if faults else Verdict.UNJUDGED if unseen else Verdict.GOOD
         if verdict == Verdict.GOOD:
             self.good += 1
-        self.last_verdict, self.last_faults = verdict, faults
+        self.last_verdict, self.last_faults, self.last_unseen = verdict, faults, unseen
         self._judge = None
         self._last_end_t = t
         self._top = math.inf
         self.phase = Phase.READY if self._base is not None else Phase.AWAY
         events.append(RepFinished(t=t, set_no=self.set_no, rep=self.reps, verdict=verdict,
-                                  faults=faults, metrics=metrics))
+                                  faults=faults, metrics=metrics, unseen=unseen))
 
     # ------------------------------------------------------------------ helpers
     def _hold_still(self, t: float, raw: Raw) -> bool:
         """Add a frame to the standing-still window; True once it spans ``ready_hold_s``."""
         s = self.settings
-        if raw.hip_flexion >= th.STANDING_HIP_MAX_ABS or raw.knee_flexion >= th.STANDING_KNEE_MAX_ABS:
+        if not _standing(raw):
             self._still.clear()
             return False
         self._still.append((t, raw))
@@ -459,7 +475,7 @@ class Coach:
         v = (smoother or self._smooth)(t, values)
         gaps = {c: v[f"gap_{c}"] for c in CONTACTS} if sig.gaps is not None else None
         return Signals(v["hip_flexion"], v["knee_flexion"], v["torso_inclination"], v["head_spine"],
-                       v["hip_travel"], gaps)
+                       v["hip_travel"], gaps, sig.yaw)
 
     def _snapshot(self, t: float, pose: Pose | None, wall_contact: bool | None) -> Snapshot:
         s = self.settings
@@ -475,7 +491,7 @@ class Coach:
         return Snapshot(
             t=t, phase=self.phase, set_no=self.set_no, reps=self.reps, good=self.good,
             depth=round(depth, 3), contacts=contacts, cue=self._cue(contacts),
-            last_verdict=self.last_verdict, last_faults=self.last_faults,
+            last_verdict=self.last_verdict, last_faults=self.last_faults, last_unseen=self.last_unseen,
             view=self._view if pose is not None else None,
             facing=self._base.facing if self._base else None, wall_contact=wall_contact,
             size=pose.size if pose is not None else (0, 0),
@@ -491,12 +507,20 @@ class Coach:
                 return CUE_UP
             if self.last_verdict == Verdict.GOOD:
                 return CUE_GOOD
+            if self.last_verdict == Verdict.UNJUDGED:
+                return UNSEEN_CUE[self.last_unseen[0]]
             code = most_important(self.last_faults)
             return FAULTS[code].cue if code else CUE_GO
         off = [c for c in CONTACTS if contacts[c] is False]
         if off:
             return FAULTS[off[0].fault].cue
         return {Phase.HINGING: CUE_DOWN, Phase.AT_WALL: CUE_WALL}.get(self.phase, CUE_UP)
+
+
+def _standing(raw: Raw) -> bool:
+    """Hips, knees and trunk all near straight and upright: someone standing (see thresholds)."""
+    return (raw.hip_flexion < th.STANDING_HIP_MAX_ABS and raw.knee_flexion < th.STANDING_KNEE_MAX_ABS
+            and raw.torso_inclination < th.STANDING_TORSO_MAX_ABS)
 
 
 def _mean(frames: list[Raw], attr: str) -> float:

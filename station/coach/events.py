@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from station.coach.vocabulary import Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
+from station.coach.vocabulary import Check, Contact, FaultCode, Phase, Side, TouchedBy, Verdict, View
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,8 +28,9 @@ class Event:
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        if "faults" in data:
-            data["faults"] = list(data["faults"])
+        for key in ("faults", "unseen"):
+            if key in data:
+                data[key] = list(data[key])
         return {"event": self.name, **data}
 
 
@@ -61,13 +62,16 @@ class WallTouched(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class RepFinished(Event):
-    """A rep ended with its verdict, its faults (in cue order) and its metrics."""
+    """A rep ended with its verdict, its faults (in cue order) and its metrics; ``unseen`` names
+    the checks the camera could not make (never a guess: a rep with one and no fault is
+    :attr:`Verdict.UNJUDGED`)."""
 
     set_no: int
     rep: int
     verdict: Verdict
     faults: tuple[FaultCode, ...]
     metrics: dict[str, float]
+    unseen: tuple[Check, ...] = ()
     name: ClassVar[str] = "rep_finished"
 
 
@@ -99,9 +103,11 @@ class Snapshot:
     facing: Side | None
     wall_contact: bool | None
     size: tuple[int, int]
+    last_unseen: tuple[Check, ...] = ()  # the last rep's checks the camera could not make
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["last_faults"] = list(self.last_faults)
+        data["last_unseen"] = list(self.last_unseen)
         data["size"] = list(self.size)
         return data

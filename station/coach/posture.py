@@ -79,6 +79,18 @@ def view_of(pose: Pose) -> View:
     return View.FRONT if width / torso > FRONT_WIDTH else View.SIDE
 
 
+def view_yaw(pose: Pose) -> float:
+    """How far from profile the camera sees the member, degrees (0 in profile, 90 face-on), from
+    the shoulders' and hips' widths in the image (see ``FACE_ON_WIDTH_TORSO``).
+
+    A rough figure (the far side's landmarks are partly guessed), meant for a rep's median."""
+    torso = max(torso_length(pose), 1e-6)
+    xy = pose.xy
+    width = (abs(float(xy[INDEX["left_shoulder"], 0]) - float(xy[INDEX["right_shoulder"], 0]))
+             + abs(float(xy[INDEX["left_hip"], 0]) - float(xy[INDEX["right_hip"], 0]))) / 2 / torso
+    return math.degrees(math.asin(min(1.0, width / th.FACE_ON_WIDTH_TORSO)))
+
+
 def facing_of(pose: Pose) -> Side:
     """The way the member faces in the image.
 

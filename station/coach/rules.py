@@ -6,12 +6,13 @@ frame never fails a rep, a real movement always lasts longer than that.
 
 from __future__ import annotations
 
+import statistics
 from enum import StrEnum
 
 from station.coach import thresholds as th
-from station.coach.faults import FAULTS
+from station.coach.faults import FAULTS, SPINE_FAULTS
 from station.coach.signals import Signals
-from station.coach.vocabulary import CONTACTS, Contact, FaultCode, TouchedBy
+from station.coach.vocabulary import CONTACTS, Check, Contact, FaultCode, TouchedBy
 from station.config.settings import Settings
 
 
@@ -34,14 +35,26 @@ OFF_DOWEL = {Contact.HEAD: Condition.HEAD_OFF, Contact.UPPER_BACK: Condition.UPP
 # Head and sacrum off the dowel together, the torso past horizontal or the head dropped (no
 # dowel seen): each means the whole spine flexed, which the one fault ``rounded_back`` names.
 ROUNDING = {Condition.HEAD_AND_SACRUM_OFF, Condition.TORSO_OVER, Condition.HEAD_DROP}
+# The faults only the dowel can show: without it in view they are not judged (the head's is,
+# from the neck's flexion; the rounding too, from the head and the trunk).
+DOWEL_FAULTS = frozenset({FaultCode.UPPER_BACK_OFF_DOWEL, FaultCode.SACRUM_OFF_DOWEL})
+
+# What a rep's verdict says of each check: (faults found, the checks the camera could not make).
+Judged = tuple[tuple[FaultCode, ...], dict[str, float], tuple[Check, ...]]
 
 
 class RepJudge:
     """Collects one rep's evidence; :meth:`decide` turns it into faults and metrics.
 
         >>> judge = RepJudge(Settings(), t_start=0.0)
-        >>> judge.decide(t_end=2.0, locked_out=True)[0]
-        (<FaultCode.NO_WALL_TOUCH: 'no_wall_touch'>,)
+        >>> faults, metrics, unseen = judge.decide(t_end=2.0, locked_out=True)
+        >>> faults, unseen  # nothing was seen: no spine fault is claimed, and none is ruled out
+        ((<FaultCode.NO_WALL_TOUCH: 'no_wall_touch'>,), (<Check.DOWEL: 'dowel'>,))
+
+    The spine is judged only from what the camera saw: a rep seen too far from profile
+    (``SPINE_MAX_YAW``) names no spine fault and leaves the back unjudged; a rep whose dowel was in
+    view for less than ``JUDGED_SHARE`` of its frames leaves the dowel unjudged unless a contact
+    was seen off it anyway.
     """
 
     def __init__(self, settings: Settings, t_start: float, *, from_bottom: bool = False) -> None:
@@ -60,6 +73,8 @@ class RepJudge:
         self.max = {"hip_flexion": 0.0, "knee_flexion": 0.0, "torso_inclination": 0.0,
                     "hip_travel": 0.0, "head_spine": 0.0}
         self.max_gap = dict.fromkeys(Contact, 0.0)
+        self._yaws: list[float] = []  # each seen frame's view from profile, for the rep's median
+        self._dowel_frames = 0  # seen frames with the dowel in view
 
     # -- evidence
     def unseen(self, t: float) -> None:
@@ -117,7 +132,9 @@ class RepJudge:
                 self.flags.add(name)
         for key in self.max:
             self.max[key] = max(self.max[key], getattr(sig, key))
+        self._yaws.append(sig.yaw)
         if sig.gaps is not None:
+            self._dowel_frames += 1
             for c in CONTACTS:
                 self.max_gap[c] = max(self.max_gap[c], sig.gaps[c])
         at_wall_by_camera = max(sig.hip_travel, travel_now or 0.0) >= s.wall_travel
@@ -132,8 +149,9 @@ class RepJudge:
             self.touched_by = by
 
     # -- verdict
-    def decide(self, t_end: float, locked_out: bool) -> tuple[tuple[FaultCode, ...], dict[str, float]]:
-        """The rep's faults (in cue order) and metrics, when it ended at ``t_end``."""
+    def decide(self, t_end: float, locked_out: bool) -> Judged:
+        """The rep's faults (in cue order), metrics and the checks it could not make, when it ended
+        at ``t_end``."""
         s, f = self.s, self.flags
         faults: set[FaultCode] = set()
         if f & ROUNDING:
@@ -158,6 +176,15 @@ class RepJudge:
                 faults.add(FaultCode.NO_LOCKOUT)
             if duration < s.min_rep_s and not self.from_bottom:
                 faults.add(FaultCode.TOO_FAST)
+        yaw = statistics.median(self._yaws) if self._yaws else 0.0
+        dowel_share = self._dowel_frames / len(self._yaws) if self._yaws else 0.0
+        unseen: list[Check] = []
+        if yaw > th.SPINE_MAX_YAW:
+            # Seen from too far off profile, angles and gaps are the view's, not the spine's.
+            faults -= SPINE_FAULTS
+            unseen = [Check.BACK, Check.DOWEL]
+        elif dowel_share < th.JUDGED_SHARE and not faults & DOWEL_FAULTS:
+            unseen = [Check.DOWEL]
         metrics = {
             "duration_s": round(duration, 3),
             **{f"max_{k}": round(v, 2) for k, v in self.max.items()},
@@ -165,5 +192,7 @@ class RepJudge:
             "lost_s": round(self.lost_s, 3),
             "wall_by_switch": float(self.touched_by == TouchedBy.SWITCH),
             "wall_by_camera": float(self.camera_touch),
+            "view_yaw_deg": round(yaw, 1),
+            "seen_dowel": round(dowel_share, 3),
         }
-        return tuple(code for code in FaultCode if code in faults), metrics
+        return tuple(code for code in FaultCode if code in faults), metrics, tuple(unseen)

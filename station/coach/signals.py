@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from station.coach.geometry import Line
-from station.coach.posture import joint_angles
+from station.coach.geometry import Line, inclination_from_vertical
+from station.coach.posture import joint_angles, view_yaw
 from station.coach.vocabulary import CONTACTS, Contact, Side
 from station.pose.landmarks import INDEX, Pose
 
@@ -23,6 +23,11 @@ LEG_MIN_VISIBILITY = 0.05
 # BlazePose places a joint just past the edge well (a camera framed tight at the feet puts the
 # ankles there); one far outside is a guess.
 LEG_OUTSIDE_MAX = 0.10
+# A trunk further than this from vertical (hip -> shoulder) hangs upside down: deeper than any
+# standing forward bend (the labelled standing toe-touch photo in ../shared/fixtures reads 121
+# deg, the spine fully flexed), so the body is upside down or the track is wrong (the untrimmed
+# real pistol-squat track reads 165-177 deg for 3.5 s while the camera is set up).
+INVERTED_TORSO_ABS = 150.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Raw:
     hip_x: float
     torso_px: float
     dowel_dist: dict[Contact, float] | None  # each contact's landmark from the dowel line, px
+    yaw: float = 0.0  # how far from profile the camera sees the member (posture.view_yaw)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,12 @@ def whole_body_seen(pose: Pose, side: Side) -> bool:
     return True
 
 
+def upright_enough(pose: Pose, side: Side) -> bool:
+    """The near side's trunk is not upside down (see ``INVERTED_TORSO_ABS``)."""
+    hip, shoulder = _pt(pose, f"{side}_hip"), _pt(pose, f"{side}_shoulder")
+    return inclination_from_vertical(hip, shoulder) <= INVERTED_TORSO_ABS
+
+
 def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:
     """The raw signals of one frame."""
     at = {c: _pt(pose, name) for c, name in _CONTACT_POINTS[side]}
@@ -109,7 +121,8 @@ def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:
             dx, dy = (x1 - x0) / length, (y1 - y0) / length
             dist = {c: abs(dx * (py - y0) - dy * (px - x0)) for c, (px, py) in at.items()}
     torso_px = math.hypot(shoulder[0] - hip[0], shoulder[1] - hip[1])
-    return Raw(a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine, hip[0], torso_px, dist)
+    return Raw(a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine, hip[0], torso_px, dist,
+               view_yaw(pose))
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,7 @@ class Signals:
     head_spine: float  # beyond standing, positive = head dropped
     hip_travel: float  # towards the wall, torso lengths
     gaps: dict[Contact, float] | None  # each contact point's distance off the dowel, torso lengths
+    yaw: float = 0.0  # this frame's view from profile, degrees (unsmoothed: a rep takes its median)
 
 
 def relative(raw: Raw, base: Baseline) -> Signals:
@@ -138,6 +152,7 @@ def relative(raw: Raw, base: Baseline) -> Signals:
         raw.head_spine - base.head_spine,
         toward * (raw.hip_x - base.hip_x) / torso,
         gaps,
+        raw.yaw,
     )
 
 

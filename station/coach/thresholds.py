@@ -21,6 +21,11 @@ import math
 # flexion (22 and 24 on one of the shared fixture photos); beyond these nobody is standing.
 STANDING_HIP_MAX_ABS = 35.0
 STANDING_KNEE_MAX_ABS = 35.0
+# Standing, the thigh is near vertical, so the trunk leans from vertical by about the hip's own
+# flexion: the same limit. A trunk beyond it with straight hips and knees is a body lying, upside
+# down or mislabelled (the untrimmed real pistol-squat track: 165-177 deg while the member gets
+# into place, with hip and knee readings jumping 3-173 deg frame to frame), never a stand.
+STANDING_TORSO_MAX_ABS = STANDING_HIP_MAX_ABS
 # Still means no drift between the two halves of the hold: the hip may move this far and bend
 # this much more. Keypoint noise on the fixture photos is well under both.
 STILL_DRIFT_TORSO = 0.03
@@ -81,6 +86,22 @@ def head_off_dowel_deg(contact_tolerance: float) -> float:
     """
     return math.degrees(math.asin(min(1.0, contact_tolerance / OCCIPUT_TO_NECK_PIVOT_TORSO)))
 
+
+# --- what the camera can judge (the verdict abstains rather than guess; coach/rules.py)
+# How far from profile the camera sees the member, from the image alone (posture.view_yaw): the
+# shoulders' and hips' widths in torso lengths against their width face-on. Face-on they average
+# 0.52 torso lengths: shoulders 0.58-0.70 and hips 0.36-0.47 by BlazePose's world landmarks on the
+# labelled fixture photos. The image alone, so a recorded stream (no world landmarks) replays the
+# same.
+FACE_ON_WIDTH_TORSO = 0.52
+# The spine's checks need the back in profile. A sagittal angle t seen y off profile reads
+# atan(tan t * cos y): 30 deg off, a 45 deg angle reads 41 (4 deg short, a quarter of the 16 deg
+# head limit below); 45 deg off it reads 35, and a squat filmed that way read as a rounded back.
+# Side-on real tracks read 1-23 deg here (each rep's median; the landmarks' own jitter).
+SPINE_MAX_YAW = 30.0
+# A check is made for a rep when what it needs was seen in at least this share of the rep's
+# frames: a rep seen for less may hide its bottom, where the spine is loaded most and faults show.
+JUDGED_SHARE = 0.5
 
 # --- hinge or squat: the pattern, as coaches tell them apart (hips back vs hips down)
 # In a squat the knees bend about as much as the hips (both near 100 deg at parallel in published

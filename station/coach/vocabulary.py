@@ -29,10 +29,24 @@ class Phase(StrEnum):
 
 
 class Verdict(StrEnum):
-    """A finished rep: good, or at least one fault."""
+    """A finished rep: good, at least one fault, or counted but not judged: no fault was seen, yet
+    the camera could not see enough of the back or the dowel to call the rep good (the rep's
+    ``unseen`` checks say which)."""
 
     GOOD = "good"
     FAULT = "fault"
+    UNJUDGED = "unjudged"
+
+
+class Check(StrEnum):
+    """What the camera must see for a rep's spine to be judged (see :mod:`station.coach.rules`).
+
+    ``BACK``: the back in profile (the rounding and the head, from the landmarks);
+    ``DOWEL``: the dowel along it (its three contact points).
+    """
+
+    BACK = "back"
+    DOWEL = "dowel"
 
 
 class FaultCode(StrEnum):

@@ -2,9 +2,11 @@
 
 Every kept set whose reps staff have all labelled becomes a pose stream (``set-<id>.jsonl``, the
 lines as kept) and an entry in ``labels.json`` in the format of :mod:`station.streams.evaluate`: the
-coach's count as the expected count (staff judge each rep, not the count), every fault code judged
-(staff ticked the true ones among all of them), the true faults per rep from the labels, and each
-rep's middle moment in the stream as its time (so a miscount still pairs reps by time).
+true count (the coach's reps, less those staff struck out as invented, plus those staff added as
+missed), every fault code judged (staff ticked the true ones among all of them), the true faults
+per rep, each rep's moment in the stream (the middle of a counted rep, the moment staff gave for a
+missed one; so a miscount still pairs reps by time), and the coaching settings in force when the
+set was kept (``station evaluate`` replays with them).
 
     >>> import io, zipfile
     >>> out = io.BytesIO(); labels = write_zip(out, [], "front-desk")
@@ -14,6 +16,7 @@ rep's middle moment in the stream as its time (so a miscount still pairs reps by
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import zipfile
@@ -21,29 +24,48 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from station.coach.vocabulary import FaultCode
+from station.config.settings import Settings
 from station.storage.kept_sets import KeptSets
 
 MOVEMENT = "the dowel drill at the station's wall (kept by the station)"
 
 
+def coaching_settings(saved: Any) -> dict[str, Any]:
+    """The coaching settings (the coach's thresholds) that saved values make, every one of them:
+    what a replay needs, and nothing of the station's pins, names or passwords."""
+    settings, _ = Settings.load(saved if saved is not None else {})
+    return {f.name: getattr(settings, f.name) for f in dataclasses.fields(Settings)
+            if f.metadata.get("group") == "coaching"}
+
+
 def recording(kept: dict[str, Any], station: str) -> dict[str, Any]:
-    """The labels.json entry of one labelled kept set (from :meth:`KeptSets.get`)."""
-    reps = kept["reps"]
-    by = sorted({rep["label"]["by"] for rep in reps})
+    """The labels.json entry of one labelled kept set (from :meth:`KeptSets.get`): the coach's reps
+    staff did not strike out, with their labels, and the reps staff added as missed, in time
+    order."""
+    counted = [rep for rep in kept["reps"] if rep["struck"] is None]
+    truth = sorted([((rep["start"] + rep["end"]) / 2, rep["label"]["faults"]) for rep in counted]
+                   + [(m["at"], m["faults"]) for m in kept["missed"]], key=lambda x: x[0])
+    by = sorted({rep["label"]["by"] for rep in counted} | {m["by"] for m in kept["missed"]}
+                | {rep["struck"]["by"] for rep in kept["reps"] if rep["struck"]})
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(kept["t_start"]))
     name = f"set-{kept['set_id']}"
     return {
         "name": name, "file": f"{name}.jsonl", "movement": MOVEMENT,
-        "expected_reps": len(reps),
+        "expected_reps": len(truth),
         "judged": [str(c) for c in FaultCode],
-        "rep_faults": [rep["label"]["faults"] for rep in reps],
-        "rep_times": [round((rep["start"] + rep["end"]) / 2, 3) for rep in reps],
-        "rep_times_by": "the station's coach (the middle of each rep it counted)",
+        "rep_faults": [faults for _, faults in truth],
+        "rep_times": [round(t, 3) for t, _ in truth],
+        "rep_times_by": "the station's coach (the middle of each rep it counted) and staff (the "
+                        "deepest moment of each rep it missed)",
         "labelled_by": f"station {station}, labelled by {', '.join(by)}",
+        "settings": coaching_settings(kept["settings"]),
         "source": {"station": station, "set_id": kept["set_id"], "kept_at": when,
                    "frames": kept["frames"], "truncated": kept["truncated"]},
         "coach": [{"rep": rep["rep"], "verdict": rep["verdict"], "faults": rep["faults"],
-                   "verdict_right": rep["label"]["verdict_right"]} for rep in reps],
+                   "struck": rep["struck"] is not None,
+                   "verdict_right": rep["label"]["verdict_right"] if rep["label"] else None}
+                  for rep in kept["reps"]],
+        "missed": [{"at": m["at"], "faults": m["faults"]} for m in kept["missed"]],
         "licence": "the gym's own recording: poses only, no pictures; ask the gym before sharing",
     }
 

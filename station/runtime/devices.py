@@ -26,7 +26,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from station.config.settings import Settings
 
-PATTERNS = ("off", "away", "ready", "hinging", "at_wall", "good", "fault", "camera_offline")
+PATTERNS = ("off", "away", "ready", "hinging", "at_wall", "good", "fault", "unjudged", "camera_offline")
 
 
 # The same file twice: /proc/device-tree links to the sysfs one, and a sandbox may hide either
@@ -250,6 +250,13 @@ class FeedbackLights:
                 else:
                     red.blink(on_time=0.5, off_time=0.5)
                 return
+            if pattern == "unjudged":
+                # Counted, not judged: amber flashing, apart from the steady amber of a hinge in
+                # progress and from the red and green verdicts (the member looks at the page).
+                red.off()
+                green.off()
+                amber.blink(on_time=0.25, off_time=0.25)
+                return
             for led, value in zip((red, amber, green), on, strict=True):
                 if self.pwm:
                     led.value = value
@@ -267,12 +274,16 @@ class FeedbackLights:
 
 
 class Buzzer:
-    """An optional buzzer: one short beep for a good rep, two for a fault."""
+    """An optional buzzer: one short beep for a good rep, two for a fault, one long tone for a rep
+    counted but not judged."""
 
     def __init__(self, pin: int, *, factory: Any) -> None:
         self.buzzer = _GpioBuzzer(pin, pin_factory=factory)
 
     def beep(self, verdict: str) -> None:
+        if verdict == "unjudged":  # counted, not judged: one long tone, neither verdict's
+            self.buzzer.blink(on_time=0.4, off_time=0.1, n=1, background=True)
+            return
         n = 1 if verdict == "good" else 2
         self.buzzer.blink(on_time=0.08, off_time=0.08, n=n, background=True)
 

@@ -24,6 +24,8 @@ from station.runtime.devices import Devices
 # The pattern each phase shows (devices.PATTERNS); coming back up looks like going down.
 PHASE_PATTERN = {Phase.AWAY: "away", Phase.READY: "ready", Phase.HINGING: "hinging",
                  Phase.AT_WALL: "at_wall", Phase.RETURNING: "hinging"}
+# The pattern each verdict shows while it is held (devices.PATTERNS).
+RESULT_PATTERN = {Verdict.GOOD: "good", Verdict.FAULT: "fault", Verdict.UNJUDGED: "unjudged"}
 
 
 class LightPolicy:
@@ -41,7 +43,7 @@ class LightPolicy:
         lights, buzzer = self.devices.lights, self.devices.buzzer
         for e in events:
             if isinstance(e, RepFinished):
-                lights.show("good" if e.verdict == Verdict.GOOD else "fault")
+                lights.show(RESULT_PATTERN[e.verdict])
                 self._result_until = now + self.hold_s
                 if buzzer is not None:
                     buzzer.beep(e.verdict)

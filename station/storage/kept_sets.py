@@ -107,7 +107,9 @@ class KeptSets(LogReader):
         """Newest first: time, reps, good and faulty reps, labelled reps, frames and length."""
         rows = self._query(
             """SELECT k.set_id, k.t_start, k.frames, k.duration_s, k.truncated, k.rep_times,
-                      (SELECT COUNT(*) FROM rep_labels l WHERE l.set_id = k.set_id) AS labelled
+                      (SELECT COUNT(*) FROM (SELECT rep FROM rep_labels l WHERE l.set_id = k.set_id
+                       UNION SELECT rep FROM count_labels c WHERE c.set_id = k.set_id
+                       AND c.kind = 'invented')) AS labelled
                FROM kept_sets k ORDER BY k.t_start DESC, k.set_id DESC LIMIT ? OFFSET ?""",
             (limit, offset))
         out = []
@@ -116,7 +118,8 @@ class KeptSets(LogReader):
             good = sum(rep["verdict"] == Verdict.GOOD for rep in reps)
             out.append({"set_id": r["set_id"], "t_start": r["t_start"], "frames": r["frames"],
                         "duration_s": r["duration_s"], "truncated": bool(r["truncated"]),
-                        "reps": len(reps), "good": good, "fault": len(reps) - good,
+                        "reps": len(reps), "good": good,
+                        "fault": sum(rep["verdict"] == Verdict.FAULT for rep in reps),
                         "labelled": min(r["labelled"], len(reps))})
         return out
 
@@ -129,24 +132,44 @@ class KeptSets(LogReader):
             return None
         r = rows[0]
         facing = self._query("SELECT facing FROM sets WHERE id = ?", (set_id,))
+        missed = self._query("SELECT id, at, faults, by, t FROM count_labels WHERE set_id = ? "
+                             "AND kind = 'missed' ORDER BY at, id", (set_id,))
         return {"set_id": set_id, "t_start": r["t_start"], "frames": r["frames"],
                 "duration_s": r["duration_s"], "truncated": bool(r["truncated"]),
                 "facing": facing[0]["facing"] if facing else None,
-                "reps": self._reps(set_id, _rep_times(r["rep_times"]))}
+                "reps": self._reps(set_id, _rep_times(r["rep_times"])),
+                "missed": [{"id": m["id"], "at": m["at"], "faults": json.loads(m["faults"]),
+                            "by": m["by"], "t": m["t"]} for m in missed],
+                "settings": self._settings_at(r["t_start"])}
+
+    def _settings_at(self, t: float) -> Any:
+        """The settings saved last before ``t`` (as stored: a dict, or None when none was saved
+        or the row does not read): those the coach ran with when the set was kept."""
+        rows = self._query('SELECT "values" FROM settings WHERE t <= ? ORDER BY version DESC LIMIT 1', (t,))
+        if not rows:
+            return None
+        try:
+            return json.loads(rows[0]["values"])
+        except (ValueError, TypeError, RecursionError):
+            return None
 
     def _reps(self, set_id: int, times: dict[int, tuple[float, float]]) -> list[dict[str, Any]]:
         rows = self._query("SELECT rep, verdict, faults FROM reps WHERE set_id = ? ORDER BY rep, id",
                            (set_id,))
         labels = {r["rep"]: r for r in self._query(
             "SELECT rep, verdict_right, faults, by, t FROM rep_labels WHERE set_id = ?", (set_id,))}
+        struck = {r["rep"]: r for r in self._query(
+            "SELECT rep, by, t FROM count_labels WHERE set_id = ? AND kind = 'invented'", (set_id,))}
         out = []
         for r in rows:
             if r["rep"] not in times:
                 continue  # finished after the set's frames were capped: not in the stream
             label = labels.get(r["rep"])
             start, end = times[r["rep"]]
+            gone = struck.get(r["rep"])
             out.append({"rep": r["rep"], "verdict": r["verdict"], "faults": json.loads(r["faults"]),
                         "start": start, "end": end,
+                        "struck": None if gone is None else {"by": gone["by"], "t": gone["t"]},
                         "label": None if label is None else {
                             "verdict_right": bool(label["verdict_right"]),
                             "faults": json.loads(label["faults"]), "by": label["by"], "t": label["t"]}})
@@ -164,7 +187,8 @@ class KeptSets(LogReader):
         return text.split("\n") if text else []
 
     def label(self, set_id: int, labels: Mapping[int, tuple[bool, Sequence[str]]], by: str) -> int:
-        """Store staff's labels: rep number -> (the verdict was right, the rep's true faults).
+        """Store staff's labels: rep number -> (the verdict was right, the rep's true faults); for a
+        rep the coach did not judge, "right" means it was truly good.
         LabelProblem (nothing stored) when one contradicts itself; how many reps were labelled."""
         kept = self.get(set_id)
         if kept is None:
@@ -180,13 +204,58 @@ class KeptSets(LogReader):
                      "VALUES (?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
+    def strike(self, set_id: int, rep: int, by: str, struck: bool = True) -> None:
+        """Mark one of the coach's reps as invented (no rep happened there), or take that back.
+        LabelProblem when the set or the rep is not kept."""
+        kept = self.get(set_id)
+        if kept is None:
+            raise LabelProblem(f"set {set_id} is not kept")
+        if rep not in {r["rep"] for r in kept["reps"]}:
+            raise LabelProblem(f"rep {rep} is not in set {set_id}")
+        if struck:
+            self._change("INSERT OR IGNORE INTO count_labels (set_id, kind, rep, at, faults, by, t) "
+                         "VALUES (?, 'invented', ?, NULL, '[]', ?, ?)", [(set_id, rep, by, time.time())])
+        else:
+            self._change("DELETE FROM count_labels WHERE set_id = ? AND kind = 'invented' AND rep = ?",
+                         [(set_id, rep)])
+
+    def add_missed(self, set_id: int, at: float, faults: Sequence[str], by: str) -> None:
+        """A rep the coach missed, at its deepest moment ``at`` (seconds into the set's stream),
+        with the faults it truly had (none for a good rep). LabelProblem when it does not fit."""
+        kept = self.get(set_id)
+        if kept is None:
+            raise LabelProblem(f"set {set_id} is not kept")
+        if not 0.0 <= at <= kept["duration_s"]:
+            raise LabelProblem(f"a missed rep must lie within the set's {kept['duration_s']:.1f} s")
+        for rep in kept["reps"]:
+            if rep["start"] <= at <= rep["end"] and rep["struck"] is None:
+                raise LabelProblem(f"rep {rep['rep']} is under way at {at:.1f} s: label that rep instead")
+        unknown = set(faults) - FAULT_CODES
+        if unknown:
+            raise LabelProblem(f"the missed rep: unknown fault {sorted(unknown)[0]!r}")
+        codes = [str(c) for c in FaultCode if c in set(faults)]
+        self._change("INSERT INTO count_labels (set_id, kind, rep, at, faults, by, t) "
+                     "VALUES (?, 'missed', NULL, ?, ?, ?, ?)",
+                     [(set_id, round(at, 2), json.dumps(codes), by, time.time())])
+
+    def remove_missed(self, set_id: int, label_id: int) -> bool:
+        """Take back a missed rep staff added; False when there was none."""
+        return self._change("DELETE FROM count_labels WHERE set_id = ? AND id = ? AND kind = 'missed'",
+                            [(set_id, label_id)]) > 0
+
     def labelled(self) -> list[int]:
-        """Sets (oldest first) whose every rep in the stream is labelled, and that have reps."""
+        """Sets (oldest first) whose every rep in the stream is labelled or struck out, and that
+        have reps (the coach's or ones staff added)."""
         # Labels exist only for reps in the stream (label() checks), so counting them is enough.
+        # A rep struck out as invented needs no verdict label; a set the coach counted nothing in
+        # is labelled once staff added the reps it missed.
         rows = self._query(
-            """SELECT k.set_id FROM kept_sets k WHERE json_array_length(k.rep_times) > 0
-               AND (SELECT COUNT(*) FROM rep_labels l WHERE l.set_id = k.set_id)
-                   >= json_array_length(k.rep_times)
+            """SELECT k.set_id FROM kept_sets k
+               WHERE (json_array_length(k.rep_times) > 0 OR EXISTS (SELECT 1 FROM count_labels c
+                      WHERE c.set_id = k.set_id AND c.kind = 'missed'))
+               AND (SELECT COUNT(*) FROM (SELECT rep FROM rep_labels l WHERE l.set_id = k.set_id
+                      UNION SELECT rep FROM count_labels c WHERE c.set_id = k.set_id
+                      AND c.kind = 'invented')) >= json_array_length(k.rep_times)
                ORDER BY k.t_start, k.set_id""")
         return [int(r["set_id"]) for r in rows]
 
@@ -196,7 +265,9 @@ def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list
     unknown = set(faults) - FAULT_CODES
     if unknown:
         raise LabelProblem(f"rep {rep}: unknown fault {sorted(unknown)[0]!r}")
-    truly_good = (verdict == Verdict.GOOD) == right
+    # A rep the coach did not judge has no verdict to be right about: its "right" means "truly
+    # good", as if the coach had called it good (the page words it so).
+    truly_good = (verdict in (Verdict.GOOD, Verdict.UNJUDGED)) == right
     if truly_good and faults:
         raise LabelProblem(f"rep {rep}: a rep that was truly good has no faults to tick")
     if not truly_good and not faults:

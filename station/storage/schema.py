@@ -69,7 +69,37 @@ REP_ID_FLOOR = "rep_id_floor"
 TOP_REP_ID = ("MAX(COALESCE((SELECT MAX(id) FROM reps), 0), "
               f"COALESCE((SELECT value FROM counters WHERE name = '{REP_ID_FLOOR}'), 0))")
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
+# V7: a rep may be counted but not judged (coach Verdict.UNJUDGED: the camera could not see the
+# back or the dowel). SQLite cannot change a CHECK in place, so the table is rebuilt with its rows
+# and indexes; nothing refers to reps by foreign key.
+V7 = [
+    """CREATE TABLE reps_v7 (
+        id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL REFERENCES sets(id), t REAL NOT NULL,
+        rep INTEGER NOT NULL, verdict TEXT NOT NULL CHECK (verdict IN ('good', 'fault', 'unjudged')),
+        faults TEXT NOT NULL, metrics TEXT NOT NULL)""",
+    "INSERT INTO reps_v7 (id, set_id, t, rep, verdict, faults, metrics) "
+    "SELECT id, set_id, t, rep, verdict, faults, metrics FROM reps",
+    "DROP TABLE reps",
+    "ALTER TABLE reps_v7 RENAME TO reps",
+    "CREATE INDEX reps_t ON reps(t)",
+    "CREATE INDEX reps_t_trend ON reps(t, verdict, set_id, faults)",
+]
+
+# V8: staff's labels of a kept set's count (station/storage/kept_sets.py): a rep the coach
+# invented (one of its reps struck out) or one it missed (at a moment of the stream, with the
+# faults it truly had), so an exported set can teach counting as well as judging.
+V8 = [
+    """CREATE TABLE count_labels (
+        id INTEGER PRIMARY KEY,
+        set_id INTEGER NOT NULL REFERENCES kept_sets(set_id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('missed', 'invented')),
+        rep INTEGER, at REAL, faults TEXT NOT NULL, by TEXT NOT NULL, t REAL NOT NULL,
+        CHECK ((kind = 'invented' AND rep IS NOT NULL AND at IS NULL)
+               OR (kind = 'missed' AND at IS NOT NULL AND rep IS NULL)),
+        UNIQUE (set_id, rep))""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8]
 
 
 def migrate(db: sqlite3.Connection, path: Path | str) -> None:

@@ -11,6 +11,13 @@ are neither right nor wrong (nobody labelled them). ``rep_faults`` (one list per
 null when only the count is known) holds the true faults among ``judged``. Fault codes are plain
 strings, so a label may name a fault the coach does not have yet (it then only has misses).
 ``rep_times`` (optional) gives each expected rep's deepest moment, in seconds of the stream.
+``settings`` (optional) are the station's settings where the recording was made (a kept set's, as
+exported): it replays with them. ``tags`` (optional, e.g. ``{"camera": "20 deg off", "body":
+"tall"}``) group the summary: it is given for all, then for each value of each tag.
+
+Where the coach abstains (a check it could not make, such as the back seen too far from profile:
+the rep's ``unseen``), it neither names nor clears that check's faults; the summary says how often
+it abstained, and how often a rep it judged in full had faults other than the labels'.
 
 How labelled reps meet the coach's reps: with ``rep_times``, a labelled rep pairs with the coach's
 rep that was under way then (from its start to its finish, give or take :data:`SLACK_S`); without
@@ -41,7 +48,7 @@ from station.coach.events import RepFinished, RepStarted
 from station.coach.run import coach_over
 from station.coach.tally import FaultTally
 from station.coach.vocabulary import Verdict
-from station.config.settings import Settings
+from station.config.settings import RENAMED, Settings, SettingsError
 from station.streams.format import StreamFrames, read_stream
 
 LABELS = "labels.json"
@@ -67,6 +74,11 @@ class Recording:
     rep_faults: list[frozenset[str]] | None  # one per expected rep; None: only the count is known
     labelled_by: str = ""
     rep_times: list[float] | None = None  # each expected rep's deepest moment, s
+    # The settings in force where it was recorded (a kept set's), over the defaults; None: the
+    # settings ``station evaluate`` runs with.
+    settings: dict[str, Any] | None = None
+    # What a rendered recording varies (camera angle, body...): the summary is also given by each.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class CountedRep:
     faults: tuple[str, ...]
     start: float
     end: float
+    unseen: tuple[str, ...] = ()  # the checks the coach could not make (it abstained on them)
 
 
 @dataclass(frozen=True)
@@ -112,8 +125,15 @@ def _recording(folder: Path, item: Any) -> Recording:
         stray = set().union(*rep_faults) - judged if rep_faults else set()
         if stray:
             raise LabelError(f"{name}: rep_faults name {sorted(stray)}, which are not in judged")
+    settings = item.get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise LabelError(f"{name}: settings must be an object of setting names and values")
+    tags = item.get("tags") or {}
+    if not isinstance(tags, dict):
+        raise LabelError(f"{name}: tags must be an object of names and values")
     return Recording(name, folder / file, str(item.get("movement", "")), reps, judged, rep_faults,
-                     str(item.get("labelled_by", "")), _rep_times(name, item.get("rep_times"), reps))
+                     str(item.get("labelled_by", "")), _rep_times(name, item.get("rep_times"), reps),
+                     settings, {str(k): str(v) for k, v in tags.items()})
 
 
 def _rep_times(name: str, raw: Any, reps: int) -> list[float] | None:
@@ -140,8 +160,23 @@ def load_labels(folder: Path) -> list[Recording]:
     return [_recording(folder, item) for item in items]
 
 
+def settings_for(recording: Recording, settings: Settings) -> Settings:
+    """The settings to replay ``recording`` with: its own where it has them (a kept set carries
+    those in force when it was kept), over ``settings``; LabelError when they are not valid."""
+    if recording.settings is None:
+        return settings
+    try:
+        # Names as a newer or older station saved them: renamed ones followed, unknown ones ignored.
+        values = {RENAMED.get(k, k): v for k, v in recording.settings.items()}
+        return settings.changed(**{k: v for k, v in values.items() if k in Settings.__dataclass_fields__})
+    except (SettingsError, TypeError, ValueError) as exc:
+        raise LabelError(f"{recording.name}: its settings are not valid ({exc})") from None
+
+
 def run_recording(recording: Recording, settings: Settings) -> Result:
-    """A fresh coach over one stream, with its dowel and wall contact as recorded (mostly none)."""
+    """A fresh coach over one stream, with its dowel and wall contact as recorded (mostly none),
+    and the recording's own settings where it has them."""
+    settings = settings_for(recording, settings)
     reps: list[CountedRep] = []
     start = 0.0
     with recording.path.open(encoding="utf-8", errors="replace") as lines:
@@ -151,7 +186,8 @@ def run_recording(recording: Recording, settings: Settings) -> Result:
                 start = event.t
             elif isinstance(event, RepFinished):
                 faults = tuple(str(c) for c in event.faults)
-                reps.append(CountedRep(str(event.verdict), faults, min(start, event.t), event.t))
+                reps.append(CountedRep(str(event.verdict), faults, min(start, event.t), event.t,
+                                       tuple(str(c) for c in event.unseen)))
     return Result(recording, reps, stream.frames, stream.bad_lines)
 
 
@@ -165,6 +201,12 @@ class Score(FaultTally):
     expected_reps: int = 0
     counted_reps: int = 0
     judged: set[str] = field(default_factory=set)
+    # Of the coach's reps paired with a labelled one: those where it abstained on a check, those
+    # it judged in full, and of those the ones whose faults differ from the labels'.
+    abstained: int = 0
+    judged_in_full: int = 0
+    wrong_in_full: int = 0
+    unseen: Counter[str] = field(default_factory=Counter)  # abstentions by check
 
     def add(self, result: Result) -> None:
         rec = result.recording
@@ -173,6 +215,8 @@ class Score(FaultTally):
         self.expected_reps += rec.expected_reps
         self.counted_reps += len(result.reps)
         self.judged |= rec.judged
+        for rep in result.reps:
+            self.unseen.update(rep.unseen)
         if rec.rep_faults is None:
             return
         pairs = pair_reps(rec, result.reps)
@@ -185,7 +229,13 @@ class Score(FaultTally):
                 self.unpaired(frozenset(rep.faults) & rec.judged)
         for i, j in pairs.items():
             truth, rep = rec.rep_faults[i], result.reps[j]
-            self.paired(truth, frozenset(rep.faults) & rec.judged, rep.verdict)
+            named = frozenset(rep.faults) & rec.judged
+            self.paired(truth, named, rep.verdict)
+            if rep.unseen:
+                self.abstained += 1
+            else:
+                self.judged_in_full += 1
+                self.wrong_in_full += named != truth
 
 
 def pair_reps(recording: Recording, reps: list[CountedRep]) -> dict[int, int]:
@@ -229,10 +279,24 @@ def evaluate(folder: Path, settings: Settings | None = None) -> tuple[list[Resul
     settings = settings or Settings()
     with unpacked(folder) as where:
         results = [run_recording(rec, settings) for rec in load_labels(where)]
+    return results, score_of(results)
+
+
+def score_of(results: list[Result]) -> Score:
     score = Score()
     for result in results:
         score.add(result)
-    return results, score
+    return score
+
+
+def by_tag(results: list[Result]) -> dict[str, dict[str, Score]]:
+    """The score of the recordings that share each value of each tag (camera angle, body...)."""
+    groups: dict[str, dict[str, list[Result]]] = {}
+    for result in results:
+        for key, value in result.recording.tags.items():
+            groups.setdefault(key, {}).setdefault(value, []).append(result)
+    return {key: {value: score_of(rs) for value, rs in sorted(values.items())}
+            for key, values in sorted(groups.items())}
 
 
 def _tally(faults: list[tuple[str, ...]] | list[frozenset[str]]) -> dict[str, int]:
@@ -248,6 +312,9 @@ def result_dict(result: Result) -> dict[str, Any]:
             "expected_faults": None if rec.rep_faults is None else _tally(rec.rep_faults),
             "counted_faults": _tally([rep.faults for rep in result.reps]),
             "good": sum(rep.verdict == Verdict.GOOD for rep in result.reps),
+            "unjudged": sum(rep.verdict == Verdict.UNJUDGED for rep in result.reps),
+            "unseen": _tally([rep.unseen for rep in result.reps]),
+            "tags": rec.tags,
             "paired_reps": None if rec.rep_faults is None else len(pair_reps(rec, result.reps)),
             "frames": result.frames, "bad_lines": result.bad_lines}
 
@@ -257,8 +324,15 @@ def summary_dict(score: Score) -> dict[str, Any]:
     faults = {code: {"precision": _round(score.precision(code)), "recall": _round(score.recall(code)),
                      "tp": score.tp[code], "fp": score.fp[code], "fn": score.fn[code]}
               for code in sorted(score.judged)}
+    paired = score.abstained + score.judged_in_full
     return {"sets": score.sets, "count_exact": score.exact_sets, "expected_reps": score.expected_reps,
             "counted_reps": score.counted_reps, "spine_fault_reps_judged_good": score.spine_judged_good,
+            "paired_reps": paired, "abstained_reps": score.abstained,
+            "abstain_rate": _round(score.abstained / paired if paired else None),
+            "unseen": dict(sorted(score.unseen.items())),
+            "judged_in_full": score.judged_in_full, "wrong_in_full": score.wrong_in_full,
+            "wrong_rate_in_full": _round(score.wrong_in_full / score.judged_in_full
+                                         if score.judged_in_full else None),
             "faults": faults}
 
 
@@ -285,14 +359,30 @@ def print_text(results: list[Result], score: Score, out: TextIO) -> None:
         mark = "ok" if row["count_exact"] else "WRONG COUNT"
         out.write(f"{row['name']}  ({row['movement']}; labels: {row['labelled_by']})\n"
                   f"  reps     expected {row['expected_reps']:3d}  counted {row['counted_reps']:3d}  {mark}"
-                  f"  ({row['good']} good, {row['frames']} frames)\n"
+                  f"  ({row['good']} good, {row['unjudged']} not judged, {row['frames']} frames)\n"
                   f"  faults   expected: {_faults_text(row['expected_faults'])}{_paired(row)}\n"
                   f"           counted:  {_faults_text(row['counted_faults'])}"
                   f"  (judged here: {', '.join(row['judged']) or 'none'})\n")
-    s = summary_dict(score)
-    out.write(f"\nrep count exact in {s['count_exact']} of {s['sets']} sets "
+    out.write("\n")
+    _summary_text(summary_dict(score), out)
+    for key, values in by_tag(results).items():
+        for value, part in values.items():
+            out.write(f"\n-- {key} = {value}\n")
+            _summary_text(summary_dict(part), out)
+
+
+def _pct(rate: float | None) -> str:
+    return "-" if rate is None else f"{100 * rate:.0f} %"
+
+
+def _summary_text(s: dict[str, Any], out: TextIO) -> None:
+    unseen = ", ".join(f"{k} {v}" for k, v in s["unseen"].items()) or "none"
+    out.write(f"rep count exact in {s['count_exact']} of {s['sets']} sets "
               f"({s['counted_reps']} reps counted, {s['expected_reps']} expected)\n"
               f"reps with a spine fault judged good: {s['spine_fault_reps_judged_good']}\n"
+              f"abstained on {s['abstained_reps']} of {s['paired_reps']} paired reps "
+              f"({_pct(s['abstain_rate'])}; checks not made: {unseen}); judged in full "
+              f"{s['judged_in_full']}, wrong {s['wrong_in_full']} ({_pct(s['wrong_rate_in_full'])})\n"
               f"{'fault':22s} {'precision':>9s} {'recall':>7s} {'tp':>4s} {'fp':>4s} {'fn':>4s}\n")
     for code, f in s["faults"].items():
         p = "-" if f["precision"] is None else f"{f['precision']:.3f}"
@@ -315,7 +405,9 @@ def run(folder: Path, out: TextIO, err: TextIO, as_json: bool = False,
     if as_json:
         for result in results:
             out.write(json.dumps({"event": "recording", **result_dict(result)}) + "\n")
-        out.write(json.dumps({"event": "summary", **summary_dict(score)}) + "\n")
+        groups = {key: {value: summary_dict(part) for value, part in values.items()}
+                  for key, values in by_tag(results).items()}
+        out.write(json.dumps({"event": "summary", **summary_dict(score), "by_tag": groups}) + "\n")
     else:
         print_text(results, score, out)
     return 0

@@ -98,7 +98,7 @@ def _legend(chart: Chart, items: list[dict[str, Any]]) -> None:
 
 
 def bars(chart: Chart, labels: Sequence[str], good: Sequence[int], faulty: Sequence[int]) -> Chart:
-    """Stacked bars per period: good reps below, reps with a fault on top."""
+    """Stacked bars per period: good reps below, the others (a fault, or not judged) on top."""
     top, step = nice_top(max([g + f for g, f in zip(good, faulty, strict=True)] + [0]))
     band = _frame(chart, labels, top, step, "")
     width = min(band * 0.7, 40)
@@ -109,7 +109,7 @@ def bars(chart: Chart, labels: Sequence[str], good: Sequence[int], faulty: Seque
         chart.bars.append({"x": round(x, 1), "w": round(width, 1), "label": labels[i], "good": g,
                            "faulty": f, "y_good": round(y_good, 1), "h_good": round(h_good, 1),
                            "y_fault": round(y_good - h_fault, 1), "h_fault": round(h_fault, 1)})
-    _legend(chart, [{"label": "good reps", "kind": "good"}, {"label": "reps with a fault", "kind": "faulty"}])
+    _legend(chart, [{"label": "good reps", "kind": "good"}, {"label": "reps not good", "kind": "faulty"}])
     if not any(good) and not any(faulty):
         chart.note = "No reps in these periods."
     return chart

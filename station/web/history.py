@@ -39,8 +39,8 @@ def view(store: RepLog, unit: str, now: float) -> dict[str, Any]:
                "good_rate": _rate(good, reps), "span": dict((v, s) for v, _, s in VIEWS)[unit]}
     counts = charts.Chart(
         "reps-chart", f"Reps per {noun}",
-        f"Stacked bars, one per {noun} of the {summary['span']}: good reps below, reps with a fault "
-        "above. The table after the chart has the same numbers.", "reps", _x_title(unit))
+        f"Stacked bars, one per {noun} of the {summary['span']}: good reps below, the others (a fault, "
+        "or not judged) above. The table after the chart has the same numbers.", "reps", _x_title(unit))
     charts.bars(counts, shown, [r["good"] for r in rows], [r["reps"] - r["good"] for r in rows])
     rates = charts.Chart(
         "fault-chart", f"Fault rate per {noun}",

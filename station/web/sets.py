@@ -91,10 +91,19 @@ def _found(kept: KeptSets, set_id: int) -> dict[str, Any]:
     return found
 
 
+# How each verdict reads in staff's list of a set's reps.
+VERDICT_WORDS = {"good": "good", "fault": "fault", "unjudged": "not judged (the camera could not see enough)"}
+
+
+def _page(found: dict[str, Any], errors: dict[str, str]) -> str:
+    return render_template("set.html", s=found, faults=_faults(), errors=errors,
+                           verdict_words=VERDICT_WORDS)
+
+
 @sets.get("/<int:set_id>")
 @login_required
 def one(set_id: int) -> ResponseReturnValue:
-    return render_template("set.html", s=_found(_kept(), set_id), faults=_faults(), errors={})
+    return _page(_found(_kept(), set_id), {})
 
 
 @sets.get("/<int:set_id>/poses.json")
@@ -132,19 +141,62 @@ def labels(set_id: int) -> ResponseReturnValue:
     kept = _kept()
     found = _found(kept, set_id)
     given: dict[int, tuple[bool, list[str]]] = {}
+    strike: dict[int, bool] = {}
     for rep in found["reps"]:
         n = rep["rep"]
+        struck = request.form.get(f"struck-{n}") == "1"
+        if struck != (rep["struck"] is not None):
+            strike[n] = struck
         choice = request.form.get(f"verdict-{n}", "")
+        faults = request.form.getlist(f"faults-{n}")
+        if struck:
+            continue  # no rep happened: nothing to judge
         if choice in ("right", "wrong"):
-            given[n] = (choice == "right", request.form.getlist(f"faults-{n}"))
-    if not given:
-        flash("Nothing saved: mark at least one rep's verdict right or wrong.", "error")
+            given[n] = (choice == "right", faults)
+    if not given and not strike:
+        flash("Nothing saved: mark at least one rep's verdict right or wrong, or a rep as not a rep.",
+              "error")
         return redirect(url_for("sets.one", set_id=set_id))
+    by = staff_user() or "?"
     try:
-        stored = kept.label(set_id, given, staff_user() or "?")
+        stored = kept.label(set_id, given, by) if given else 0
+        for n, struck in strike.items():
+            kept.strike(set_id, n, by, struck)
     except LabelProblem as exc:
-        return render_template("set.html", s=found, faults=_faults(), errors={"labels": str(exc)}), 422
-    flash(f"Labels saved for {stored} rep(s).")
+        return _page(found, {"labels": str(exc)}), 422
+    gone = sum(strike.values())
+    flash(f"Labels saved for {stored} rep(s)" + (f"; {gone} struck out as not a rep." if gone else "."))
+    return redirect(url_for("sets.one", set_id=set_id))
+
+
+@sets.post("/<int:set_id>/missed")
+@login_required
+def add_missed(set_id: int) -> ResponseReturnValue:
+    """A rep the station missed, at a moment of the replay, with its true faults."""
+    kept = _kept()
+    found = _found(kept, set_id)
+    text = request.form.get("at", "").strip().replace(",", ".")  # a decimal comma is a decimal
+    try:
+        at = float(text)
+    except ValueError:
+        return _page(found, {"missed": "The moment must be a number of seconds, e.g. 12.5."}), 422
+    try:
+        kept.add_missed(set_id, at, request.form.getlist("faults"), staff_user() or "?")
+    except LabelProblem as exc:
+        return _page(found, {"missed": str(exc)}), 422
+    flash(f"Added a rep the station missed, at {at:.1f} s.")
+    return redirect(url_for("sets.one", set_id=set_id))
+
+
+@sets.post("/<int:set_id>/missed/<int:label_id>/remove")
+@login_required
+def remove_missed(set_id: int, label_id: int) -> ResponseReturnValue:
+    kept = _kept()
+    _found(kept, set_id)
+    if kept.remove_missed(set_id, label_id):
+        flash("Removed the missed rep.")
+    else:
+        flash("That missed rep was already removed.", "error")
     return redirect(url_for("sets.one", set_id=set_id))
 
 

@@ -4,6 +4,7 @@ makes: keep a set of the simulated trainee, label it, export it, ``station evalu
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import signal
@@ -394,3 +395,77 @@ def test_a_restore_mid_set_drops_that_set_and_the_kept_sets_follow_the_new_log(t
     reader.save(set_id, time.time(), ['{"t":0.0}'], [], False, reader.epoch())
     assert sqlite3.connect(tmp_path / DB_NAME).execute("SELECT set_id FROM kept_sets").fetchall() == [
         (set_id,)]
+
+
+def test_staff_label_the_count_too_and_the_settings_in_force_go_with_the_set(tmp_path) -> None:
+    log = RepLog.open(tmp_path)
+    now = time.time()
+    # Settings saved before the set was kept are the ones it ran with; later ones are not.
+    log.saved_settings.add({"min_rep_s": 3.5, "mqtt_password": "secret"}, by="ann")
+    set_id = log.reps.start_set(now + 10)
+    for n in (1, 2):
+        log.reps.add(set_id, now + 10 + n, n, Verdict.GOOD if n == 1 else Verdict.UNJUDGED, [], {})
+    kept = KeptSets(log.path)
+    kept.save(set_id, now + 10, ['{"t":0.0}', '{"t":9.0}'], [(1, 0.5, 2.5), (2, 3.0, 5.0)], False)
+    with pytest.raises(LabelProblem, match=r"within the set.s 9\.0 s"):
+        kept.add_missed(set_id, 9.5, [], "ann")
+    with pytest.raises(LabelProblem, match=r"rep 2 is under way at 4\.0 s"):
+        kept.add_missed(set_id, 4.0, [], "ann")
+    with pytest.raises(LabelProblem, match="rep 3 is not in set"):
+        kept.strike(set_id, 3, "ann")
+    kept.add_missed(set_id, 7.25, ["squat"], "bob")
+    kept.strike(set_id, 2, "bob")  # nothing happened there: the coach invented it
+    assert kept.labelled() == []  # rep 1 still wants its verdict
+    # A rep the coach did not judge: "right" is "truly good", so faults contradict it.
+    with pytest.raises(LabelProblem, match="rep 2: a rep that was truly good"):
+        kept.label(set_id, {2: (True, ["squat"])}, "ann")
+    kept.label(set_id, {1: (True, [])}, "ann")
+    assert kept.labelled() == [set_id]
+    got = kept.get(set_id)
+    assert [r["struck"] is not None for r in got["reps"]] == [False, True]
+    assert [(m["at"], m["faults"], m["by"]) for m in got["missed"]] == [(7.25, ["squat"], "bob")]
+    assert got["settings"] == {"min_rep_s": 3.5, "mqtt_password": "secret"}
+    from station.kept_sets.export import recording
+
+    entry = recording(got, "front-desk")
+    assert entry["expected_reps"] == 2 and entry["rep_faults"] == [[], ["squat"]]
+    assert entry["rep_times"] == [1.5, 7.25]
+    assert entry["settings"]["min_rep_s"] == 3.5 and "mqtt_password" not in entry["settings"]
+    assert set(entry["settings"]) == {f for f in Settings.__dataclass_fields__
+                                      if Settings.__dataclass_fields__[f].metadata.get("group") == "coaching"}
+    assert [c["struck"] for c in entry["coach"]] == [False, True]
+    assert entry["labelled_by"].endswith("labelled by ann, bob")
+    kept.strike(set_id, 2, "bob", struck=False)  # taken back: rep 2 needs a label again
+    assert kept.labelled() == []
+    (missed,) = kept.get(set_id)["missed"]
+    assert kept.remove_missed(set_id, missed["id"]) and not kept.remove_missed(set_id, missed["id"])
+
+
+def test_the_set_page_strikes_a_rep_and_adds_a_missed_one(make_sim_station) -> None:
+    station = kept_station(make_sim_station)
+    app = create_app(station)
+    staff = app.test_client()
+    create_account(staff, app)
+    set_id = KeptSets(station.store.path).page()[0]["set_id"]
+    got = KeptSets(station.store.path).get(set_id)
+    after = round(got["reps"][-1]["end"] + 0.3, 1)  # past the last rep, inside the stream
+    assert after < got["duration_s"]
+    form = _rep_form(staff, set_id, {1: ("right", []), 3: ("right", got["reps"][2]["faults"])})
+    form["struck-2"] = "1"
+    assert staff.post(f"/staff/sets/{set_id}/labels", data=form).status_code == 302
+    token = csrf_token(staff, f"/staff/sets/{set_id}")
+    r = staff.post(f"/staff/sets/{set_id}/missed", data={"csrf_token": token, "at": "x"})
+    assert r.status_code == 422 and "must be a number of seconds" in r.get_data(as_text=True)
+    r = staff.post(f"/staff/sets/{set_id}/missed",
+                   data={"csrf_token": token, "at": f"{after}".replace(".", ","), "faults": ["too_fast"]})
+    assert r.status_code == 302
+    page = staff.get(f"/staff/sets/{set_id}").get_data(as_text=True)
+    assert f"At {after:.1f} s: too fast" in page and 'id="struck-2" checked' in page
+    got = KeptSets(station.store.path).get(set_id)
+    assert got["reps"][1]["struck"]["by"] == "ann" and got["missed"][0]["faults"] == ["too_fast"]
+    assert KeptSets(station.store.path).labelled() == [set_id]
+    r = staff.get("/staff/sets/export.zip")
+    with zipfile.ZipFile(io.BytesIO(r.data)) as zf:
+        (entry,) = json.loads(zf.read("labels.json"))["recordings"]
+    assert entry["expected_reps"] == 3 and entry["rep_times"][-1] == after
+    assert entry["rep_faults"][-1] == ["too_fast"] and entry["settings"]["wall_travel"] > 0

@@ -68,6 +68,20 @@ def test_camera_offline_pulses_red(factory) -> None:
     lights.close()
 
 
+def test_a_rep_not_judged_flashes_amber_alone(factory) -> None:
+    # Apart from a hinge in progress (steady amber) and from both verdicts (red, green).
+    lights = FeedbackLights(5, 6, 13, pwm=True, factory=factory)
+    lights.show("unjudged")
+    seen = set()
+    for _ in range(30):
+        time.sleep(0.03)
+        values = lights.values()
+        seen.add(values["amber"])
+        assert values["red"] == 0 and values["green"] == 0
+    assert seen == {0.0, 1.0}
+    lights.close()
+
+
 def test_without_pwm_lights_are_on_or_off(factory) -> None:
     lights = FeedbackLights(5, 6, 13, pwm=False, factory=factory)
     lights.show("ready")

@@ -41,7 +41,7 @@ def test_vocabulary_crosses_into_json_as_plain_strings() -> None:
     data = rep(Verdict.FAULT, (FaultCode.SQUAT,)).as_dict()
     assert json.loads(json.dumps(data)) == {
         "event": "rep_finished", "t": 1.0, "set_no": 1, "rep": 1, "verdict": "fault",
-        "faults": ["squat"], "metrics": {"duration_s": 2.0}}
+        "faults": ["squat"], "metrics": {"duration_s": 2.0}, "unseen": []}
     assert json.dumps({Contact.UPPER_BACK: True}) == '{"upper_back": true}'
 
 
@@ -71,6 +71,8 @@ def test_a_rep_result_holds_on_the_lights_then_follows_the_phase(devices) -> Non
     assert devices.lights.values()["red"] == 1
     policy.after_step((), Phase.READY, now=11.6)
     assert devices.lights.values()["red"] == 0 and devices.lights.values()["green"] > 0
+    policy.after_step((rep(Verdict.UNJUDGED),), Phase.READY, now=11.7)
+    assert devices.lights.pattern == "unjudged"
     policy.after_step((rep(Verdict.GOOD),), Phase.READY, now=12.0)
     policy.after_step((), Phase.HINGING, now=12.1)  # a new rep ends the hold at once
     assert devices.lights.values() == {"red": 0.0, "amber": 1.0, "green": 0.0}

@@ -154,7 +154,8 @@ def test_an_older_schema_is_migrated_on_restore(make_sim_station, tmp_path) -> N
     station.store.accounts.add("ann", auth.hash_password(PASSWORD))
     data = make_backup(station)
     old = edit_db(data, tmp_path, "DROP TABLE outbox", "DROP INDEX reps_t_trend", "DROP TABLE rep_labels",
-                  "DROP TABLE kept_sets", "PRAGMA user_version=2")  # as a V2 log was: no V3-V5
+                  "DROP TABLE count_labels", "DROP TABLE kept_sets",
+                  "PRAGMA user_version=2")  # as a V2 log was: no V3-V5 (nor V8)
     checked = backup.check(io.BytesIO(repack(data, station_db=old, manifest={"schema_version": 2})),
                            Path(str(station.store.path)))
     station.restore(checked)

@@ -204,7 +204,7 @@ def test_history_page_draws_axes_legends_and_words(staff_client, sim_station, un
         assert 'role="img"' in text and 'aria-label="' in text and "<title>" in text and "<desc" in text
         assert f'rotate(-90)" text-anchor="middle">{y_title}</text>' in text
         assert f">{x_title}</text>" in text and 'class="legend"' in text
-    assert ">good reps</text>" in html and ">reps with a fault</text>" in html
+    assert ">good reps</text>" in html and ">reps not good</text>" in html
     assert ">Head off the dowel</text>" in html and ">Squatted, hips went down</text>" in html
     assert "head_off_dowel" not in html and "Good rate" in html
     assert 'aria-current="page">By ' + unit in html

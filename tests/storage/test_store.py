@@ -203,3 +203,33 @@ def test_ping_says_false_when_the_file_stops_being_a_database(tmp_path) -> None:
     log.db._db.close()  # the open connection swapped for one on garbage: no public way to do it
     log.db._db = sqlite3.connect(str(garbage), check_same_thread=False, isolation_level=None)
     assert log.db.ping() is False
+
+
+def test_a_rep_counted_but_not_judged_is_stored_and_an_older_log_keeps_its_reps(tmp_path) -> None:
+    from station.storage.schema import V7
+
+    path = tmp_path / DB_NAME
+    # A log as a station before V7 left it: its reps must come through the table's rebuild.
+    db = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[: MIGRATIONS.index(V7)]:
+        for statement in migration:
+            db.execute(statement)
+    db.execute("INSERT INTO sets (id, t_start, facing) VALUES (1, 10.0, 'left')")
+    db.execute("INSERT INTO reps (id, set_id, t, rep, verdict, faults, metrics) "
+               "VALUES (7, 1, 12.0, 1, 'fault', '[\"squat\"]', '{}')")
+    with pytest.raises(sqlite3.IntegrityError):  # what V7 is for: the old CHECK refuses the verdict
+        db.execute("INSERT INTO reps (set_id, t, rep, verdict, faults, metrics) "
+                   "VALUES (1, 13.0, 2, 'unjudged', '[]', '{}')")
+    db.execute(f"PRAGMA user_version={MIGRATIONS.index(V7)}")
+    db.close()
+    log = RepLog(path)
+    rep_id = log.reps.add(1, 14.0, 2, Verdict.UNJUDGED, [], {"view_yaw_deg": 41.0})
+    assert rep_id == 8
+    assert [(r["id"], r["verdict"], r["faults"]) for r in log.reps.newest_first()] == [
+        (8, "unjudged", []), (7, "fault", ["squat"])]
+    assert log.history.totals()["reps"] == {"good": 0, "fault": 1, "unjudged": 1}
+    assert log.db.integrity() == "ok"
+    log.close()
+    plan = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE tbl_name = 'reps' "
+                                         "AND type = 'index' ORDER BY name").fetchall()
+    assert plan == [("reps_t",), ("reps_t_trend",)]

@@ -27,6 +27,7 @@ from station.streams.evaluate import (
     pair_reps,
     run,
     run_recording,
+    summary_dict,
 )
 from station.streams.format import StreamFrame, StreamFrames, read_stream, write_frame
 
@@ -155,6 +156,8 @@ def test_text_and_json_reports(tmp_path: Path) -> None:
     ('{"recordings": [{"name": "a", "file": "a", "expected_reps": 1, "rep_faults": [["squat"]]}]}',
      "not in judged"),
     ('{"recordings": [{"name": "a", "file": "a", "expected_reps": 1, "rep_times": ["x"]}]}', "rep_times"),
+    ('{"recordings": [{"name": "a", "file": "a", "expected_reps": 1, "settings": [1]}]}', "settings must"),
+    ('{"recordings": [{"name": "a", "file": "a", "expected_reps": 1, "tags": "side"}]}', "tags must"),
 ])
 def test_unusable_labels_say_why(tmp_path: Path, labels: str, message: str) -> None:
     (tmp_path / "labels.json").write_text(labels, encoding="utf-8")
@@ -245,3 +248,40 @@ def test_every_real_set_with_continuous_reps_is_counted_exactly() -> None:
         score.add(run_recording(rec, Settings()))
     assert (score.exact_sets, score.counted_reps) == (score.sets, score.expected_reps)
     assert score.spine_judged_good == 0
+
+
+def test_a_recording_replays_with_its_own_settings_and_tags_group_the_summary(tmp_path: Path) -> None:
+    _write_set(tmp_path)
+    labels = json.loads((tmp_path / "labels.json").read_text(encoding="utf-8"))
+    first = labels["recordings"][0]
+    # The same stream twice: as recorded, and with the settings of a station where a rep must
+    # take 10 s (every simulated rep, 2-4 s, too fast there): the recording's own settings decide.
+    slow = {**first, "name": "kept", "settings": {"min_rep_s": 10.0}, "tags": {"camera": "side-on"}}
+    labels["recordings"] = [{**first, "tags": {"camera": "side-on"}}, slow]
+    (tmp_path / "labels.json").write_text(json.dumps(labels), encoding="utf-8")
+    results, _ = evaluate(tmp_path)
+    fast = [sum("too_fast" in rep.faults for rep in r.reps) for r in results]
+    assert fast[0] < len(results[0].reps) and fast[1] == len(results[1].reps) > 0
+    out = io.StringIO()
+    assert run(tmp_path, out, io.StringIO(), as_json=True) == 0
+    summary = json.loads(out.getvalue().splitlines()[-1])
+    assert list(summary["by_tag"]) == ["camera"] and summary["by_tag"]["camera"]["side-on"]["sets"] == 2
+    bad = {**slow, "settings": {"min_rep_s": -1}}
+    (tmp_path / "labels.json").write_text(json.dumps({"recordings": [bad]}), encoding="utf-8")
+    with pytest.raises(LabelError, match="kept: its settings are not valid"):
+        evaluate(tmp_path)
+
+
+def test_abstentions_are_counted_apart_from_reps_judged_in_full() -> None:
+    rec = Recording("a", Path("a"), "hinge", 3, frozenset({"rounded_back", "squat"}),
+                    [frozenset({"rounded_back"}), frozenset(), frozenset({"squat"})],
+                    rep_times=[2.0, 5.0, 8.0])
+    reps = [CountedRep("unjudged", (), 1.0, 3.0, ("back", "dowel")),  # abstained: neither right nor wrong
+            CountedRep("good", (), 4.0, 6.0),
+            CountedRep("fault", ("rounded_back",), 7.0, 9.0)]  # judged in full, and wrong
+    score = Score()
+    score.add(Result(rec, reps, 100, 0))
+    assert (score.abstained, score.judged_in_full, score.wrong_in_full) == (1, 2, 1)
+    assert score.unseen == {"back": 1, "dowel": 1}
+    summary = summary_dict(score)
+    assert summary["abstain_rate"] == 0.333 and summary["wrong_rate_in_full"] == 0.5

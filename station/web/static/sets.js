@@ -65,11 +65,12 @@
     setPlaying(false); seek(Number(b.dataset.t)); canvas.scrollIntoView({ block: "nearest" });
   }));
   window.addEventListener("resize", render);
+  $("missed-now").addEventListener("click", () => { $("missed-at").value = view.t.toFixed(1); });
 
   // Marking a verdict sets the boxes to what it implies; staff then change them as they see fit.
   document.querySelectorAll("fieldset.rep").forEach((set) => {
     const coach = (set.dataset.faults || "").split(" ").filter(Boolean);
-    const boxes = set.querySelectorAll('input[type="checkbox"]');
+    const boxes = set.querySelectorAll('input[name^="faults-"]');
     set.querySelectorAll('input[type="radio"]').forEach((radio) => radio.addEventListener("change", () => {
       const right = radio.value === "right";
       boxes.forEach((box) => { box.checked = right ? coach.includes(box.value) : false; });
