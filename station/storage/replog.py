@@ -20,7 +20,7 @@ from pathlib import Path
 
 from station.storage import StoreError
 from station.storage.accounts import Accounts
-from station.storage.database import DB_NAME, Database
+from station.storage.database import DB_NAME, Database, clean_leftovers
 from station.storage.error_log import ErrorTable
 from station.storage.history import History
 from station.storage.reps import Reps
@@ -44,11 +44,13 @@ class RepLog:
 
     @classmethod
     def open(cls, data_dir: Path) -> RepLog:
-        """The rep log of a data directory (created if new)."""
+        """The rep log of a data directory (created if new), after removing what a killed backup
+        or restore left there (:func:`~station.storage.database.clean_leftovers`)."""
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{data_dir}: cannot create the data directory ({exc.strerror})") from None
+        clean_leftovers(data_dir)
         return cls(data_dir / DB_NAME)
 
     @property
