@@ -28,9 +28,9 @@ Message = dict[str, Any]
 
 # Reps kept in memory while the log refuses them. A rep of the drill takes 2-4 s (see
 # kept_sets/keeper.py), so 5,000 is 3-5 hours of one member hinging without a break, more than
-# a busy wall's day (sets of 10 every few minutes for 16 hours is some 2,000). Each waits as a
-# few hundred bytes (benchmarks/storage_faults.py prints the figure): a few MB at most, far
-# inside the unit's MemoryMax. Beyond it a rep is counted as not kept and reported.
+# a busy wall's day (sets of 10 every few minutes for 16 hours is some 2,000). Each waits as
+# about 1.2 KB (benchmarks/storage_faults.py prints it): 6 MiB at the bound, 1 % of the unit's
+# MemoryMax (640M). Beyond it a rep is counted as not kept and reported.
 MAX_WAITING_REPS = 5000
 # While reps wait, the loop tries again this often even when no event comes (a full disk's
 # write fails in well under a millisecond, so trying costs the loop nothing).
