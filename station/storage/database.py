@@ -238,6 +238,7 @@ class Database:
         with self._lock:
             self._db.close()
             self._db = self._start_fresh(problem)
+            self._note_files()  # the fresh file is the log now, not a replacement of it
         return self.damage
 
     def close(self) -> None:
