@@ -41,6 +41,11 @@ DB_NAME = "station.db"
 BEFORE_RESTORE = ".before-restore"
 # Tables whose rows are copied out of a damaged log into the fresh one, as far as they read.
 SALVAGED = ("accounts", "settings")
+# A page's read waits at most this long for the log's lock. The longest hold in normal work is a
+# long read itself (the history CSV of a big log, seconds on a Pi) or a restore's swap (under a
+# second); a lock held longer is a write stuck on a stalled card (the issue saw 40 s freezes),
+# and a page thread waiting through it is one thread fewer for everyone.
+READ_WAIT_S = 10.0
 # The log's own file and SQLite's two beside it (WAL mode).
 SUFFIXES = ("", "-wal", "-shm")
 # Left in the data folder by a backup or restore that was killed (SIGKILL, power cut) part way:
@@ -295,11 +300,16 @@ class Database:
                 raise StoreError(f"{self.path}: write failed ({exc})") from None
 
     def read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, args).fetchall()
-            except sqlite3.DatabaseError as exc:  # a damaged page: the pages say so, never a 500
-                raise StoreError(f"{self.path}: read failed ({exc})") from None
+        """Rows of one query; StoreError when the lock is not free within READ_WAIT_S (a write
+        stuck on a stalled card: the page answers 503 and its thread is free again)."""
+        if not self._lock.acquire(timeout=READ_WAIT_S):
+            raise StoreError(f"{self.path}: storage busy (no answer for {READ_WAIT_S:.0f} s)")
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:  # a damaged page: the pages say so, never a 500
+            raise StoreError(f"{self.path}: read failed ({exc})") from None
+        finally:
+            self._lock.release()
 
     def ping(self, wait_s: float = 1.0) -> bool | None:
         """The database answers a query (the storage watch, for health and the ``database ok``

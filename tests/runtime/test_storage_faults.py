@@ -127,6 +127,17 @@ def test_health_never_waits_on_the_logs_lock_and_says_busy(tmp_path: Path) -> No
     station.store.close()
 
 
+def test_a_page_read_gives_up_on_a_stuck_lock_with_a_store_error(tmp_path: Path, monkeypatch) -> None:
+    from station.storage import StoreError, database
+
+    monkeypatch.setattr(database, "READ_WAIT_S", 0.2)
+    store = RepLog.open(tmp_path)
+    with store.db.write_lock, pytest.raises(StoreError, match="storage busy"):  # the app answers 503
+        store.reps.newest_first()
+    assert store.reps.newest_first() == []
+    store.close()
+
+
 def test_a_deleted_data_folder_is_noticed_and_the_log_put_back(tmp_path: Path) -> None:
     data = tmp_path / "data"
     store = RepLog.open(data)
