@@ -57,7 +57,8 @@ LEFTOVER_FILES = (f"{DB_NAME}.restoring", f"{DB_NAME}.recovering", ".*.tmp")
 
 def clean_leftovers(data_dir: Path) -> list[str]:
     """Remove what a killed backup or restore left in ``data_dir`` (call at start, before the log
-    is opened, while no backup or restore can be under way); the names removed.
+    is opened, holding :func:`hold_folder`: no backup or restore can be under way); the names
+    removed.
 
         >>> import tempfile; folder = Path(tempfile.mkdtemp())
         >>> (folder / ".backup-x1y2").mkdir(); _ = (folder / ".backup-x1y2" / DB_NAME).write_bytes(b"1")
@@ -81,6 +82,28 @@ def clean_leftovers(data_dir: Path) -> list[str]:
     if removed:
         log.warning("removed what a killed backup or restore left behind: %s", ", ".join(removed))
     return removed
+
+
+FOLDER_LOCK = ".station.lock"
+
+
+def hold_folder(data_dir: Path) -> int | None:
+    """An open file holding an exclusive ``flock`` on ``data_dir``'s lock file for as long as it is
+    open (close it with :func:`os.close`), or None when another process holds it: a second
+    process on the same folder (``station selftest`` beside the service) must not remove what the
+    running station is writing. flock, not fcntl: closing it never drops SQLite's own locks."""
+    import fcntl
+
+    try:
+        fd = os.open(data_dir / FOLDER_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 class TimedLock:

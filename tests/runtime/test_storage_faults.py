@@ -180,14 +180,20 @@ def test_a_log_replaced_while_running_is_put_back_and_the_other_file_kept_aside(
 
 
 def test_leftovers_of_a_killed_backup_and_restore_are_removed_at_start(tmp_path: Path) -> None:
-    RepLog.open(tmp_path).close()
+    running = RepLog.open(tmp_path)  # a station runs on the folder
     (tmp_path / ".backup-k1ll3d").mkdir()
     (tmp_path / ".backup-k1ll3d" / "station.db").write_bytes(b"\0" * 65536)
     (tmp_path / "station.db.restoring").write_bytes(b"half a log")
     (tmp_path / ".bringup.abc123.tmp").write_text("{")
-    store = RepLog.open(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("station.db")) == []
-    assert not (tmp_path / "station.db.restoring").exists()
+    probe = subprocess.run([sys.executable, "-c", "import pathlib, sys; from station.storage.replog import "
+                            "RepLog; RepLog.open(pathlib.Path(sys.argv[1])).close()", str(tmp_path)],
+                           capture_output=True, text=True, check=False)
+    assert probe.returncode == 0, probe.stderr  # a second process on the folder touches nothing
+    assert (tmp_path / "station.db.restoring").exists() and (tmp_path / ".backup-k1ll3d").exists()
+    running.close()
+    store = RepLog.open(tmp_path)  # the station's next start: they go
+    left = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("station.db"))
+    assert left == [".station.lock"] and not (tmp_path / "station.db.restoring").exists()
     store.close()
 
 
