@@ -9,6 +9,13 @@ WAL mode with ``synchronous=FULL``: a write is committed to disk before :meth:`D
 returns, so a rep the member saw survives a power cut. A file SQLite calls damaged is kept aside
 and a fresh log started, with what still reads of its accounts and settings.
 
+The file under the open log is watched: before each write (and at the storage watch's look,
+:mod:`station.runtime.storage_watch`) the file at the log's path must still be the one opened
+(device and inode); a log deleted (the whole data folder, even) or replaced while running is put
+back at its path from the open connection, which still reads it, instead of taking writes nobody
+will see again. The lock says since when it is held, so health can say "storage busy" without
+waiting for it, and a page's read gives up after READ_WAIT_S.
+
     >>> db = Database(":memory:")
     >>> db.write("INSERT INTO errors (t, source, message) VALUES (1, 'camera', 'no frame')").lastrowid
     1
