@@ -23,6 +23,7 @@ tens of milliseconds).
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 import time
@@ -33,10 +34,13 @@ from dataclasses import dataclass, field
 from station.coach import thresholds as th
 from station.coach.events import Event, RepFinished, RepStarted, SetEnded, SetStarted
 from station.coach.geometry import Line
+from station.kept_sets import clock
 from station.pose.landmarks import Pose
 from station.storage import StoreError, StoreReplaced
 from station.storage.kept_sets import KeptSets
 from station.streams.format import StreamFrame, frame_to_dict
+
+log = logging.getLogger("station")
 
 # The run-up kept before a set starts: the coach starts a set after ``ready_hold_s`` of standing
 # still (at most 5 s, its setting's range) or from the upright frames of the last
@@ -69,8 +73,11 @@ class SetKeeper:
     """The loop's side (:meth:`frame`, :meth:`event`) and the writer thread (:meth:`start`)."""
 
     def __init__(self, kept: KeptSets, on_error: Callable[[str, str], None], *, days: int,
-                 max_frames: int = MAX_FRAMES) -> None:
+                 max_frames: int = MAX_FRAMES,
+                 clock_synchronised: Callable[[], bool | None] = clock.synchronised) -> None:
         self.kept = kept
+        self.clock_synchronised = clock_synchronised
+        self.prune_waits: str | None = None  # why pruning waits (an unsynchronised clock), for health
         self.days = days
         self.max_frames = max_frames
         self._on_error = on_error
@@ -179,7 +186,16 @@ class SetKeeper:
                 self.prune()
 
     def prune(self) -> int:
-        """Forget sets kept longer than the retention; how many went."""
+        """Forget sets kept longer than the retention; how many went. Not while the wall clock
+        is known to be unsynchronised (clock.py: a clock set ahead would forget every set); with
+        no way to tell (not Linux: a laptop keeps its time with a battery), it prunes."""
+        if self.clock_synchronised() is False:
+            if self.prune_waits is None:
+                self.prune_waits = ("kept sets are not pruned while the clock is not synchronised "
+                                    "with network time (they are pruned once it is)")
+                log.warning("%s", self.prune_waits)  # a log line, not an error: nothing is wrong yet
+            return 0
+        self.prune_waits = None
         try:
             return self.kept.prune(time.time() - self.days * 86400)
         except StoreError as exc:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from station.runtime.devices import Devices, WallSwitch
     from station.runtime.hub import Subscription
     from station.runtime.rep_recorder import RepRecorder
+    from station.runtime.storage_watch import StorageWatch
     from station.storage.replog import RepLog
 
 log = logging.getLogger("station")
@@ -168,6 +168,7 @@ class Watched(Protocol):
     source: FrameSource
     devices: Devices
     recorder: RepRecorder
+    storage_watch: StorageWatch
     figures: LoopFigures
     errors: ErrorLog
     demo: bool
@@ -188,14 +189,13 @@ class Watched(Protocol):
 
 
 def report(station: Watched) -> dict[str, Any]:
-    """The health dict: status, figures, errors, disk, the rep log, and each of ``health_parts``."""
-    try:
-        disk: int | None = shutil.disk_usage(station.data_dir).free // 2**20
-    except OSError:
-        disk = None
-    db = Path(str(station.store.path))
+    """The health dict: status, figures, errors, disk, the rep log, and each of ``health_parts``.
+
+    Nothing here touches the data folder's disk or waits on the rep log's lock: the storage
+    figures are the storage watch's last look (a frozen SD card must not hold a web thread)."""
+    storage = station.storage_watch.figures()
     subs = station.subscribers
-    warnings = station.warnings()
+    warnings = station.warnings() + storage_warnings(station, storage)
     service = station.service
     camera = station.camera
     degraded = bool(service or warnings or camera != "ok")
@@ -211,14 +211,29 @@ def report(station: Watched) -> dict[str, Any]:
         # CPU temperature and the firmware's throttled flags (two small sysfs files)
         "thermal": thermal.read_thermal(thermal.SYS).as_dict(),
         "last_error": station.errors.last(), "errors": station.errors.recent(),
-        "disk_free_mb": disk, "db_size_mb": round(db.stat().st_size / 2**20, 2) if db.exists() else None,
-        "database_ok": database_ok(station),
+        **storage, "database_ok": not station.recorder.failed and storage["database_ok"],
+        # reps made while the log refused them (a full disk), waiting in memory to be written
+        "reps_waiting_to_store": station.recorder.waiting_reps, "reps_not_kept": station.recorder.not_kept,
     } | {k: v for part in station.health_parts for k, v in part().items()}
 
 
+def storage_warnings(station: Watched, storage: dict[str, Any]) -> list[str]:
+    """What staff must hear about the rep log's disk: busy, its file gone, reps waiting."""
+    out = [storage["storage_busy"]] if storage["storage_busy"] else []
+    if storage["log_file_problem"]:
+        out.append(storage["log_file_problem"])
+    if waiting := station.recorder.waiting_reps:
+        out.append(f"{waiting} reps wait in memory to be stored (at most "
+                   f"{station.recorder.max_waiting}); they are written once the disk takes them")
+    if station.recorder.not_kept:
+        out.append(f"{station.recorder.not_kept} reps were not kept: more than "
+                   f"{station.recorder.max_waiting} waited for the disk")
+    return out
+
+
 def database_ok(station: Watched) -> bool:
-    """The rep log answers, and the loop's last write to it went through."""
-    return not station.recorder.failed and station.store.db.ping()
+    """The rep log answered the storage watch's last look, and the loop's last write went through."""
+    return not station.recorder.failed and bool(station.storage_watch.figures()["database_ok"])
 
 
 def switch_health(switch: WallSwitch | None) -> dict[str, Any]:

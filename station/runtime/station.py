@@ -45,6 +45,7 @@ from station.runtime.hub import Hub, LoopView, Message, Subscription
 from station.runtime.lights import LightPolicy
 from station.runtime.notify import Notifier
 from station.runtime.rep_recorder import RepRecorder
+from station.runtime.storage_watch import StorageWatch
 from station.storage.kept_sets import KeptSets
 from station.storage.replog import RepLog
 
@@ -80,6 +81,7 @@ class Station:
         self.figures = LoopFigures()
         self.lights_policy = LightPolicy(self.devices, settings.result_hold_s)
         self.recorder = RepRecorder(self.store, self.errors.add, on_rep)
+        self.storage_watch = StorageWatch(self.store, self.data_dir)  # health reads it, never the disk
         self.keeper = SetKeeper(KeptSets.of(self.store), self.errors.add, days=settings.keep_sets_days)
         self.estimator = LazyEstimator(estimator_factory, on_problem=lambda why: self.errors.add("pose", why))
         if self.devices.switch is not None:
@@ -153,6 +155,7 @@ class Station:
         self._thread.start()
         threading.Thread(target=self._check_daily, name="log-check", daemon=True).start()
         self.keeper.start()
+        self.storage_watch.start()
 
     def _check_daily(self) -> None:
         while not self._stopped.wait(CHECK_EVERY_S):
@@ -171,6 +174,7 @@ class Station:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self.storage_watch.stop()
         with contextlib.suppress(Exception):
             self.keeper.close()  # after the loop: the sets that ended are written
         with contextlib.suppress(Exception):
@@ -283,6 +287,7 @@ class Station:
         while self._running.is_set():
             now = time.monotonic()
             self.notifier.watchdog(now)
+            self.recorder.tick(now)  # reps that waited for the disk go to the log once it takes them
             if not camera.opened:
                 self._offline(now)
                 camera.retry(now)

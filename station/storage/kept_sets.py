@@ -27,6 +27,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ class LabelProblem(ValueError):
 class KeptSets(LogReader):
     """Kept sets and their labels, on a connection of its own to the rep log at ``path``."""
 
-    def __init__(self, path: Path | str, write_lock: threading.Lock | None = None,
+    def __init__(self, path: Path | str, write_lock: AbstractContextManager[Any] | None = None,
                  epoch: Callable[[], int] | None = None) -> None:
         # The rep log's own lock (Database.write_lock), held around each write of this connection,
         # and its restore count (Database.epoch): a set begun before a restore is not in the log.

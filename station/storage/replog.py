@@ -16,11 +16,13 @@ job, so a caller names what it works on: ``log.reps.add(...)``, ``log.accounts.g
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from station.storage import StoreError
 from station.storage.accounts import Accounts
-from station.storage.database import DB_NAME, Database
+from station.storage.database import DB_NAME, Database, clean_leftovers, hold_folder
 from station.storage.error_log import ErrorTable
 from station.storage.history import History
 from station.storage.reps import Reps
@@ -41,15 +43,28 @@ class RepLog:
         self.saved_settings = SavedSettings(self.db)
         self.accounts = Accounts(self.db)
         self.errors = ErrorTable(self.db)
+        self._folder_lock: int | None = None  # see open()
 
     @classmethod
     def open(cls, data_dir: Path) -> RepLog:
-        """The rep log of a data directory (created if new)."""
+        """The rep log of a data directory (created if new), after removing what a killed backup
+        or restore left there (:func:`~station.storage.database.clean_leftovers`) unless another
+        process holds the folder (:func:`~station.storage.database.hold_folder`)."""
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{data_dir}: cannot create the data directory ({exc.strerror})") from None
-        return cls(data_dir / DB_NAME)
+        held = hold_folder(data_dir)  # None: another process runs on this folder: leave its files
+        if held is not None:
+            clean_leftovers(data_dir)
+        try:
+            log = cls(data_dir / DB_NAME)
+        except BaseException:
+            if held is not None:
+                os.close(held)
+            raise
+        log._folder_lock = held
+        return log
 
     @property
     def path(self) -> Path | str:
@@ -58,3 +73,7 @@ class RepLog:
 
     def close(self) -> None:
         self.db.close()
+        if self._folder_lock is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._folder_lock)
+            self._folder_lock = None

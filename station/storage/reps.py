@@ -49,6 +49,18 @@ class NewSet(NamedTuple):
     reps: Sequence[NewRep]
 
 
+class LateSet(NamedTuple):
+    """A set whose rows could not be written when they happened (a full or lost disk), written
+    by :meth:`Reps.catch_up`: ``set_id`` when its start is in the log (same restore epoch), else
+    None and a new set row is made from ``t_start`` and ``facing``."""
+
+    set_id: int | None
+    t_start: float
+    t_end: float | None
+    facing: Side | str | None
+    reps: Sequence[NewRep]
+
+
 def rep_dict(row: sqlite3.Row) -> dict[str, Any]:
     """A ``reps`` row as the pages, the API and the MQTT events carry it (faults and metrics read)."""
     return {"id": row["id"], "set_id": row["set_id"], "t": row["t"], "rep": row["rep"],
@@ -62,7 +74,7 @@ class Reps:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def start_set(self, t: float, facing: Side | None = None) -> int:
+    def start_set(self, t: float, facing: Side | str | None = None) -> int:
         """A new set begun at ``t``; its id."""
         return int(self._db.write(START_SET, (t, None, facing)).lastrowid or 0)
 
@@ -89,6 +101,24 @@ class Reps:
                                                    faults=r.faults, metrics=r.metrics) for r in s.reps])
                 written += len(s.reps)
         return written
+
+    def catch_up(self, sets: Sequence[LateSet], *, epoch: int | None = None) -> list[tuple[int, list[int]]]:
+        """Write what waited, in one transaction (one sync for all of it): each set's start (when
+        not in the log), end and reps; per set, its id and its reps' ids. With ``epoch`` (the
+        log's when the sets' ids were taken), StoreReplaced if a restore came since."""
+        out = []
+        with self._db.transaction(epoch=epoch) as db:
+            for s in sets:
+                set_id = s.set_id
+                if set_id is None:
+                    set_id = int(db.execute(START_SET, (s.t_start, s.t_end, s.facing)).lastrowid or 0)
+                elif s.t_end is not None:
+                    db.execute("UPDATE sets SET t_end = ? WHERE id = ?", (s.t_end, set_id))
+                ids = [int(db.execute(ADD_REP, _rep_args(set_id, rep_t=r.t, rep=r.rep, verdict=r.verdict,
+                                                         faults=r.faults, metrics=r.metrics)).lastrowid or 0)
+                       for r in s.reps]
+                out.append((set_id, ids))
+        return out
 
     def newest_first(self, *, since: float | None = None, until: float | None = None,
                      limit: int = 1000) -> list[dict[str, Any]]:

@@ -10,12 +10,18 @@ byte received, so a client that sends one byte every few seconds holds a connect
   byte (or from the connection, for a client that sends nothing at all), checked every second.
 
 Everything else is waitress's own adjustments (see :func:`make_server`).
+
+Every deadline counts on the monotonic clock. waitress counts on the wall clock, so a clock set
+back (a Pi with no battery before network time arrives) would stop its clean-up schedule until
+the clock caught up again, slowloris protection with it; a clock set forward would close every
+idle connection at once.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import math
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -95,15 +101,27 @@ class GuardedChannel(HTTPChannel):
     parser_class = GuardedParser
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.last_active = time.monotonic()
         super().__init__(*args, **kwargs)
         gate = getattr(self.server, "body_gate", None)
         self.parser_class = functools.partial(GuardedParser, gate=gate)  # type: ignore[assignment]
-        self.request_began = self.creation_time  # the first request: from the connection
+        self.request_began = time.monotonic()  # the first request: from the connection
         self.answered_one = False
+
+    # waitress stamps ``last_activity`` with the wall clock wherever a byte moves; each stamp also
+    # notes the monotonic time (``last_active``), which the deadlines below compare.
+    @property
+    def last_activity(self) -> float:
+        return self._last_activity
+
+    @last_activity.setter
+    def last_activity(self, value: float) -> None:
+        self._last_activity = value
+        self.last_active = time.monotonic()
 
     def received(self, data: bytes) -> bool:
         if self.request is None and data and self.answered_one:
-            self.request_began = time.time()  # the next request on a kept-alive connection
+            self.request_began = time.monotonic()  # the next request on a kept-alive connection
         result = super().received(data)
         if self.requests:
             self.answered_one = True
@@ -112,13 +130,13 @@ class GuardedChannel(HTTPChannel):
     def overdue(self, now: float, headers_s: float, request_s: float, idle_s: float) -> bool:
         """Still reading a request's headers ``headers_s`` after it began, or its body
         ``request_s`` after, or kept alive with nothing to do for ``idle_s``; a request being
-        answered (a live stream) is never overdue."""
+        answered (a live stream) is never overdue. ``now``: :func:`time.monotonic`."""
         if self.requests:
             return False
         took = now - self.request_began
         if self.request is None:  # between requests
             if self.answered_one:
-                return not self.total_outbufs_len and now - self.last_activity > idle_s
+                return not self.total_outbufs_len and now - self.last_active > idle_s
             return took > headers_s  # connected and never said anything
         if not self.request.headers_finished:
             return took > headers_s
@@ -155,8 +173,21 @@ class GuardedServer(TcpWSGIServer):
             return
         self.channel_class(self, conn, addr, self.adj, map=self._map)
 
+    _next_look = 0.0  # monotonic: when the deadlines are looked at next
+
+    def readable(self) -> bool:
+        """waitress's, with the deadlines looked at on the monotonic clock (its own schedule,
+        on the wall clock, is switched off)."""
+        self.next_channel_cleanup = math.inf
+        now = time.monotonic()
+        if now >= self._next_look:
+            self._next_look = now + self.adj.cleanup_interval
+            self.maintenance(now)
+        return bool(super().readable())
+
     def maintenance(self, now: float) -> None:
-        super().maintenance(now)
+        """Mark overdue connections to close (``now``: monotonic). waitress's own idle rule
+        (silent for ``channel_timeout`` between requests) is the ``idle_s`` below when not busy."""
         channels = list(self.active_channels.values())
         busy = len(channels) >= self.adj.connection_limit // 2
         headers_s = min(self.header_timeout, BUSY_HEADER_TIMEOUT_S) if busy else self.header_timeout
@@ -165,7 +196,7 @@ class GuardedServer(TcpWSGIServer):
             if channel.overdue(now, headers_s, self.request_timeout, idle_s):
                 channel.will_close = True
         if busy:  # look again sooner than cleanup_interval (whole seconds in waitress)
-            self.next_channel_cleanup = now + BUSY_TICK_S
+            self._next_look = now + BUSY_TICK_S
 
 
 def _refuse(conn: socket.socket) -> None:

@@ -162,14 +162,14 @@ def test_retention_forgets_old_sets_and_their_labels_at_start(tmp_path) -> None:
         log.reps.add(set_id, t + 3, 1, Verdict.FAULT, [FaultCode.SQUAT], {})
         kept.save(set_id, t, ['{"t":0.0}', '{"t":5.0}'], [(1, 1.0, 3.0)], False)
         kept.label(set_id, {1: (True, ["squat"])}, "ann")
-    keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30, clock_synchronised=lambda: True)
     keeper.start()  # prunes at once
     keeper.close()
     assert [r["set_id"] for r in kept.page()] == [new] and kept.labelled() == [new]
     labels = sqlite3.connect(log.path).execute("SELECT set_id FROM rep_labels").fetchall()
     assert labels == [(new,)]
     assert len(log.reps.newest_first()) == 2  # the rep log itself keeps its reps
-    keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30)
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: None, days=30, clock_synchronised=lambda: True)
     keeper.start()
     keeper.retain(1)  # staff shorten the retention, keeping off
     keeper.close()  # the writer pruned before it stopped, not a day later
@@ -469,3 +469,26 @@ def test_the_set_page_strikes_a_rep_and_adds_a_missed_one(make_sim_station) -> N
         (entry,) = json.loads(zf.read("labels.json"))["recordings"]
     assert entry["expected_reps"] == 3 and entry["rep_times"][-1] == after
     assert entry["rep_faults"][-1] == ["too_fast"] and entry["settings"]["wall_travel"] > 0
+
+
+@pytest.mark.parametrize("synchronised", [False, True])
+def test_pruning_waits_for_a_synchronised_clock(tmp_path, synchronised: bool) -> None:
+    """A Pi without a battery whose clock is years ahead before network time: nothing is forgotten."""
+    log = RepLog.open(tmp_path)
+    kept = KeptSets(log.path)
+    set_id = log.reps.start_set(time.time())
+    kept.save(set_id, time.time(), ['{"t":0.0}', '{"t":5.0}'], [], False)
+    seen: list[str] = []
+    keeper = SetKeeper(KeptSets.of(log), lambda source, why: seen.append(why), days=30,
+                       clock_synchronised=lambda: synchronised)
+    real = time.time
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time", lambda: real() + 10 * 365 * 86400)  # the clock ten years ahead
+        assert keeper.prune() == (1 if synchronised else 0)
+    assert kept.count() == (0 if synchronised else 1)
+    if synchronised:
+        assert keeper.prune_waits is None
+    else:
+        assert keeper.prune_waits and "not synchronised" in keeper.prune_waits and seen == []
+    keeper.close()
+

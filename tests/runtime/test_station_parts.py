@@ -108,7 +108,8 @@ def test_the_recorder_stores_before_telling_and_survives_a_failing_store(tmp_pat
     assert store.reps.sets()[0]["reps"] == 1 and store.reps.sets()[0]["t_end"] is not None
     store.close()
     message = recorder.record(rep(Verdict.FAULT, (FaultCode.TOO_FAST,)))
-    assert "id" not in message and errors and errors[0][0] == "store"
+    assert "id" not in message and errors and errors[0][0] == "store"  # not stored: it waits
+    assert recorder.waiting_reps == 1 and recorder.failed and len(heard) == 1
 
 
 def test_a_broken_listener_is_reported_and_the_rep_is_kept(tmp_path: Path) -> None:

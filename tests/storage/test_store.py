@@ -132,6 +132,7 @@ def test_the_daily_check_swaps_in_a_fresh_log_when_the_open_one_is_damaged(tmp_p
     assert log.saved_settings.newest() == (1, {"min_rep_s": 2.0})
     log.reps.add(log.reps.start_set(5.0), 6.0, 1, Verdict.GOOD, [], {})
     assert len(log.reps.newest_first()) == 1 and log.db.check() is None
+    assert log.db.file_problem is None  # the fresh file is the log, not a stranger replacing it
     log.close()
 
 

@@ -324,3 +324,18 @@ def test_setup_mediapipe_env_script_parses() -> None:
     assert bash, "bash is needed to check the script"
     done = subprocess.run([bash, "-n", str(BENCH / "setup_mediapipe_env.sh")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.bench
+def test_storage_faults(tmp_path) -> None:
+    out = bench(tmp_path, "storage_faults.py", "--seconds", "1", "--hold", "2")
+    found = has_line(out, r"^disk full \((a real tmpfs filled to its last byte|PRAGMA max_page_count)\) for "
+                          rf"{NUM} s: (\d+) reps made while full, health said (\d+) waiting; (\d+) reps made "
+                          r"in all, (\d+) in the log after space returned, lost (\d+)$")
+    assert int(found[4]) > 0, "no rep was made: nothing was checked"
+    has_line(out, rf"^rep log's lock held {NUM} s, 96 anonymous health requests: slowest health {NUM} s; "
+                  rf"member page {NUM} s \(HTTP \d+\); sign-in page {NUM} s \(HTTP \d+\)$")
+    has_line(out, r"^data folder deleted while running: \d+ reps before, \d+ after; health status \w+; "
+                  r"\d+ of \d+ in the log a restart finds, lost \d+$")
+    has_line(out, rf"^reps waiting in memory: \d+ \(the bound\), \d+ beyond it not kept; {NUM} MiB held, "
+                  r"\d+ bytes a rep$")
