@@ -64,10 +64,11 @@ MAX_KEYS = 10_000  # keys remembered per budget (bounded memory under a flood of
 @dataclass(frozen=True)
 class Verdict:
     """An attempt's answer: ``wait_s`` 0 means go ahead (then :meth:`Lockout.succeeded` or nothing);
-    else which budget is spent (``budget``) and the seconds until a try is free again."""
+    else the seconds until a try is free again and which budget is spent (``kind``: ``device``,
+    ``name_address``, ``address`` or ``name``)."""
 
     wait_s: float
-    budget: Budget | None = None
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class Lockout:
             for budget, key in keys:
                 wait = self._w[budget].wait(key, now)
                 if wait:
-                    return Verdict(wait, self._w[budget].budget)
+                    return Verdict(wait, budget)
             for budget, key in keys:
                 self._w[budget].take(key, now)
         return Verdict(0.0)

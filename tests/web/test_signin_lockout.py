@@ -9,13 +9,28 @@ import re
 import threading
 import time
 
+import pytest
+
 from station.runtime.switch_hold import Hold
 from station.web import auth
 from station.web.guard import HashGate
-from station.web.lockout import NAME
+from station.web.lockout import NAME, NAME_ADDRESS, Budget, Lockout
 from tests.helpers.accounts import PASSWORD, csrf_token, sign_in
 
 NEW = "orange dowel forty two"
+# Smaller budgets where a test is about which budget counts, not its size: each try is a real
+# scrypt hash (a few tenths of a second here).
+TWO_TYPOS = Budget(2, NAME_ADDRESS.window_s, NAME_ADDRESS.what)
+FOUR_FROM_THE_NETWORK = Budget(4, NAME.window_s, NAME.what)
+
+
+@pytest.fixture
+def sim_station(make_sim_station):
+    """A started demo station at a camera's pace (sign-in tests need no sets at full speed, and
+    the hashing gets the CPU)."""
+    station = make_sim_station(fast=False, press_switch=False)
+    station.start()
+    return station
 
 
 def visitor(app, address: str):
@@ -46,14 +61,16 @@ def test_five_wrong_passwords_lock_that_account_from_that_computer_only(app, sta
 
 def test_an_accounts_guesses_are_bounded_whatever_the_number_of_addresses(app, staff_client,
                                                                           monkeypatch) -> None:
+    app.extensions["hinge_lockout"] = budget = Lockout(name=FOUR_FROM_THE_NETWORK)
+    limit = budget._w["name"].budget.limit
     own = visitor(app, "10.0.9.9")
     sign_in(own, "ann")  # this browser has signed in before: it is known for ann
     checked = []
     real = auth.check_password
     monkeypatch.setattr(auth, "check_password", lambda p, h: checked.append(p) or real(p, h))
     codes = [try_sign_in(visitor(app, f"10.1.{i // 250}.{i % 250 + 1}"), "ann", f"guess {i}").status_code
-             for i in range(NAME.limit + 10)]
-    assert codes == [401] * NAME.limit + [429] * 10 and len(checked) == NAME.limit
+             for i in range(limit + 10)]
+    assert codes == [401] * limit + [429] * 10 and len(checked) == limit
     late = try_sign_in(visitor(app, "10.2.0.1"), "ann", PASSWORD)  # right, but from a new browser
     assert late.status_code == 429
     assert "too many wrong passwords from the network" in late.get_data(as_text=True)
@@ -77,17 +94,20 @@ def test_a_forged_known_device_cookie_gets_no_lane(app, staff_client) -> None:
     assert cookie is not None and cookie.http_only and cookie.expires.timestamp() - time.time() > 300 * 86400
     thief = visitor(app, "10.0.7.7")
     thief.set_cookie(auth.DEVICE_COOKIE, cookie.value[:-2] + "xx", path="/staff")
-    for _ in range(5):
+    app.extensions["hinge_lockout"] = Lockout(name_address=TWO_TYPOS)
+    for _ in range(2):
         try_sign_in(thief, "ann", "wrong password")
     assert try_sign_in(thief, "ann", PASSWORD).status_code == 429  # the typo budget of an unknown browser
 
 
 def test_a_colleague_sees_and_clears_a_lock(app, staff_client) -> None:
+    app.extensions["hinge_lockout"] = Lockout(name_address=TWO_TYPOS)
     desk = visitor(app, "10.0.0.5")
-    for _ in range(5):
+    for _ in range(2):
         try_sign_in(desk, "ann", "wrong password")
+    assert try_sign_in(desk, "ann", PASSWORD).status_code == 429
     page = staff_client.get("/staff/accounts").get_data(as_text=True)
-    assert "5 wrong passwords from 10.0.0.5; waits 1" in page
+    assert "2 wrong passwords from 10.0.0.5; waits 1" in page
     token = csrf_token(staff_client, "/staff/accounts")
     r = staff_client.post("/staff/accounts/unlock", data={"csrf_token": token, "account": "ann"})
     assert r.status_code == 302
@@ -96,10 +116,12 @@ def test_a_colleague_sees_and_clears_a_lock(app, staff_client) -> None:
 
 
 def test_a_colleague_sets_a_new_password_with_their_own(app, staff_client, sim_station) -> None:
+    app.extensions["hinge_lockout"] = Lockout(name_address=TWO_TYPOS)
     sim_station.store.accounts.add("bob", auth.hash_password("bob forgot this one long ago"))
     bob = visitor(app, "10.0.0.8")
-    for _ in range(5):
+    for _ in range(2):
         try_sign_in(bob, "bob", "wrong password")
+    assert try_sign_in(bob, "bob", "bob forgot this one long ago").status_code == 429
     token = csrf_token(staff_client, "/staff/accounts")
     form = {"csrf_token": token, "name": "bob", "new_password": NEW, "new_password2": NEW, "password": "nope"}
     assert staff_client.post("/staff/accounts/reset", data=form).status_code == 422  # ann's own, wrong

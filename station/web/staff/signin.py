@@ -16,7 +16,6 @@ from station.storage import StoreError
 from station.web import auth
 from station.web.auth import staff_user
 from station.web.humane import duration
-from station.web.lockout import ADDRESS, NAME, NAME_ADDRESS, Budget
 from station.web.staff.accounts import account_errors
 from station.web.staff.common import busy, client_address, current_station, staff, wait_page
 from station.web.staff.recover import presence_code_taken
@@ -91,7 +90,7 @@ def signin() -> ResponseReturnValue:
     device = auth.device_for(name)
     verdict = auth.lockout().attempt(name, address, device)  # counted before the password is checked
     if verdict.wait_s:
-        return locked_page(name, verdict.budget, verdict.wait_s, known=device is not None)
+        return locked_page(name, verdict.kind, verdict.wait_s)
     store = current_station().store
     account = store.accounts.get(name)
     stored = account["password_hash"] if account else auth.dummy_hash()  # same time either way
@@ -111,17 +110,19 @@ def signin() -> ResponseReturnValue:
     return auth.remember_device(response, name)
 
 
-def locked_page(name: str, budget: Budget | None, wait_s: float, known: bool) -> Response:
-    """Why this sign-in waits, until when in words, and the ways back (429)."""
+def locked_page(name: str, kind: str, wait_s: float) -> Response:
+    """Why this sign-in waits (``kind``: the budget spent, web/lockout.py), until when in words,
+    and the ways back (429)."""
     until = time.strftime("%H:%M", time.localtime(time.time() + wait_s))
     when = f"Try again in {duration(wait_s)} (at {until})"
-    if budget is NAME_ADDRESS or known:
-        why = f"Too many wrong passwords for {name} from this {'browser' if known else 'computer'}."
+    if kind in ("name_address", "device"):
+        where = "browser" if kind == "device" else "computer"
+        why = f"Too many wrong passwords for {name} from this {where}."
         others = "Other accounts can still sign in here."
-    elif budget is ADDRESS:
+    elif kind == "address":
         why = "Too many wrong passwords from this computer, for several accounts."
         others = "A browser that has signed in before can still sign in."
-    elif budget is NAME:
+    elif kind == "name":
         why = (f"The account {name} has had too many wrong passwords from the network in the last hour "
                "(someone may be guessing).")
         others = "It can still sign in from a browser that has signed in to it before."
