@@ -59,6 +59,9 @@ NAME = Budget(20, 3600.0, "this account from browsers that have not signed in to
 # A browser that has signed in to the account before: its own typo budget, nobody else's.
 DEVICE = Budget(5, 900.0, "this account from this browser")
 MAX_KEYS = 10_000  # keys remembered per budget (bounded memory under a flood of names or addresses)
+# The accounts' own budgets are never forgotten to make room (a flood of made-up names must not
+# push an account's count out); there are only as many as there are accounts. Made-up names have
+# a bounded budget of their own, of the same size, so the answers do not say which names exist.
 
 
 @dataclass(frozen=True)
@@ -85,15 +88,15 @@ class Lock:
 class _Windows:
     """Failure times per key within one budget's window (keys bounded, oldest forgotten)."""
 
-    def __init__(self, budget: Budget) -> None:
-        self.budget = budget
+    def __init__(self, budget: Budget, max_keys: int | None = MAX_KEYS) -> None:
+        self.budget, self.max_keys = budget, max_keys
         self.fails: OrderedDict[object, deque[float]] = OrderedDict()
 
     def _live(self, key: object, now: float) -> deque[float]:
         fails = self.fails.get(key)
         if fails is None:
             fails = self.fails[key] = deque()
-            while len(self.fails) > MAX_KEYS:
+            while self.max_keys is not None and len(self.fails) > self.max_keys:
                 self.fails.popitem(last=False)
         while fails and now - fails[0] >= self.budget.window_s:
             fails.popleft()
@@ -121,28 +124,30 @@ class Lockout:
     def __init__(self, name_address: Budget = NAME_ADDRESS, address: Budget = ADDRESS, name: Budget = NAME,
                  device: Budget = DEVICE) -> None:
         self._w = {"name_address": _Windows(name_address), "address": _Windows(address),
-                   "name": _Windows(name), "device": _Windows(device)}
+                   "name": _Windows(name, max_keys=None), "unknown_name": _Windows(name),
+                   "device": _Windows(device)}
         self._lock = threading.Lock()
 
-    def attempt(self, account: str, address: str, device: str | None = None,
-                now: float | None = None) -> Verdict:
+    def attempt(self, account: str, address: str, device: str | None = None, now: float | None = None,
+                exists: bool = True) -> Verdict:
         """Count one try for ``account`` from ``address`` (``device``: the id of a known-device
-        cookie that names this account) before its password is checked."""
+        cookie that names this account; ``exists``: whether the account does) before its password
+        is checked."""
         now = time.monotonic() if now is None else now
-        keys = self._keys(account, address, device)
+        keys = self._keys(account, address, device, exists)
         with self._lock:
             for budget, key in keys:
                 wait = self._w[budget].wait(key, now)
                 if wait:
-                    return Verdict(wait, budget)
+                    return Verdict(wait, "name" if budget == "unknown_name" else budget)
             for budget, key in keys:
                 self._w[budget].take(key, now)
         return Verdict(0.0)
 
-    def give_back(self, account: str, address: str, device: str | None = None) -> None:
+    def give_back(self, account: str, address: str, device: str | None = None, exists: bool = True) -> None:
         """Take back the newest try (it was not checked: the server was busy)."""
         with self._lock:
-            for budget, key in self._keys(account, address, device):
+            for budget, key in self._keys(account, address, device, exists):
                 self._w[budget].give_back(key)
 
     def succeeded(self, account: str, address: str, device: str | None = None) -> None:
@@ -189,16 +194,18 @@ class Lockout:
         return out
 
     @staticmethod
-    def _keys(account: str, address: str, device: str | None) -> list[tuple[str, object]]:
+    def _keys(account: str, address: str, device: str | None,
+              exists: bool = True) -> list[tuple[str, object]]:
         if device is not None:
             return [("device", (device, account))]
-        return [("name_address", (account, address)), ("address", address), ("name", account)]
+        return [("name_address", (account, address)), ("address", address),
+                ("name" if exists else "unknown_name", account)]
 
 
 def _matches(budget: str, key: object, account: str | None, address: str | None) -> bool:
     if budget == "address":
         return address is not None and key == address
-    if budget == "name":
+    if budget in ("name", "unknown_name"):
         return account is not None and key == account
     pair = key if isinstance(key, tuple) else (None, None)
     if budget == "device":

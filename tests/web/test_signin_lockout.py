@@ -14,7 +14,7 @@ import pytest
 from station.runtime.switch_hold import Hold
 from station.web import auth
 from station.web.guard import HashGate
-from station.web.lockout import NAME, NAME_ADDRESS, Budget, Lockout
+from station.web.lockout import MAX_KEYS, NAME, NAME_ADDRESS, Budget, Lockout
 from tests.helpers.accounts import PASSWORD, csrf_token, sign_in
 
 NEW = "orange dowel forty two"
@@ -75,6 +75,18 @@ def test_an_accounts_guesses_are_bounded_whatever_the_number_of_addresses(app, s
     assert late.status_code == 429
     assert "too many wrong passwords from the network" in late.get_data(as_text=True)
     assert try_sign_in(own, "ann", PASSWORD).status_code == 302  # ann's own browser: its own lane
+
+
+def test_a_flood_of_made_up_names_never_pushes_out_an_accounts_count() -> None:
+    lock = Lockout(name=FOUR_FROM_THE_NETWORK)
+    for i in range(4):
+        lock.attempt("ann", f"10.3.0.{i + 1}", now=float(i))
+    for i in range(MAX_KEYS + 10):  # more made-up names than any budget remembers
+        lock.attempt(f"nobody{i}", f"10.4.{i // 250}.{i % 250 + 1}", now=10.0, exists=False)
+    verdict = lock.attempt("ann", "10.5.0.1", now=11.0)
+    assert verdict.wait_s > 0 and verdict.kind == "name"
+    made_up = [lock.attempt("nobody-new", f"10.6.0.{i + 1}", now=12.0, exists=False).kind for i in range(5)]
+    assert made_up == ["", "", "", "", "name"]  # the same budget and answer as a real name's
 
 
 def test_a_known_browser_gets_a_hashing_slot_when_a_flood_holds_the_others(app, staff_client) -> None:

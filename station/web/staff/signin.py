@@ -87,16 +87,17 @@ def signin() -> ResponseReturnValue:
     name = auth.normal_name(request.form.get("name", ""))[:80]
     password = request.form.get("password", "")
     address = client_address()
-    device = auth.device_for(name)
-    verdict = auth.lockout().attempt(name, address, device)  # counted before the password is checked
-    if verdict.wait_s:
-        return locked_page(name, verdict.kind, verdict.wait_s)
     store = current_station().store
     account = store.accounts.get(name)
+    device = auth.device_for(name) if account is not None else None
+    exists = account is not None
+    verdict = auth.lockout().attempt(name, address, device, exists=exists)  # before the password is checked
+    if verdict.wait_s:
+        return locked_page(name, verdict.kind, verdict.wait_s)
     stored = account["password_hash"] if account else auth.dummy_hash()  # same time either way
     with auth.hashes().slot(priority=device is not None) as free:
         if not free:
-            auth.lockout().give_back(name, address, device)
+            auth.lockout().give_back(name, address, device, exists=exists)
             return wait_page(2, "Busy", 503)
         right = auth.check_password(password, stored) and account is not None
         if right and auth.needs_rehash(stored):
