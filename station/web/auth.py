@@ -228,12 +228,14 @@ def check_csrf() -> None:
 
 
 def _boot_id() -> str:
-    """This boot of the machine: the kernel's boot id (a new one at every boot), else one for
-    this process (then a restart of the station ends every sign-in, which is the safe side)."""
+    """This boot of the machine, from the kernel's boot id (a new one at every boot; hashed, so
+    the cookie does not carry it), else one for this process (then a restart of the station ends
+    every sign-in, which is the safe side)."""
     try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or secrets.token_hex(16)
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
-        return secrets.token_hex(16)
+        boot = ""
+    return hashlib.sha256(boot.encode()).hexdigest()[:16] if boot else secrets.token_hex(8)
 
 
 # A sign-in's age is read on the monotonic clock, which counts from boot and never jumps: a Pi
