@@ -46,6 +46,7 @@ from station.runtime.lights import LightPolicy
 from station.runtime.notify import Notifier
 from station.runtime.rep_recorder import RepRecorder
 from station.runtime.storage_watch import StorageWatch
+from station.runtime.switch_hold import Hold, SwitchHold
 from station.storage.kept_sets import KeptSets
 from station.storage.replog import RepLog
 
@@ -90,6 +91,7 @@ class Station:
         # More health, e.g. the MQTT publisher's: each returns a dict merged into health().
         self.health_parts: list[Callable[[], dict[str, Any]]] = []
         self.view = LoopView()
+        self.switch_hold = SwitchHold()  # the wall switch held by hand: staff at the station
         self.calibration = CalibrationOrders()
         self.camera_keeper = CameraKeeper(source, self.errors, self.figures,
                                           stall_s=lambda: self.settings.camera_stall_s,
@@ -270,6 +272,12 @@ class Station:
         asked, or stopped)."""
         return self.calibration.progress(self.view)
 
+    @property
+    def hold(self) -> Hold:
+        """The newest long hold of the wall switch with no set in progress (the loop replaces it
+        whole; web/staff/recover.py shows a one-time code on the station's own screen for it)."""
+        return self.switch_hold.last
+
     def restart_pending(self) -> list[str]:
         """Saved settings that are read only at start and differ from what this process started
         with: they wait for a restart."""
@@ -307,6 +315,8 @@ class Station:
         self._running.clear()
 
     def _offline(self, now: float) -> None:
+        switch = self.devices.switch  # staff may prove they are here while the camera is out
+        self.switch_hold.step(now, switch.pressed if switch is not None else None, in_rep=False)
         self.lights_policy.camera_offline()
         self.camera_keeper.offline(now)
 
@@ -349,7 +359,11 @@ class Station:
         phase = step.snapshot.phase
         if switch is not None and phase.in_rep:
             switch.note_activity()
-        self.lights_policy.after_step(step.events, phase, time.monotonic())
+        now = time.monotonic()
+        # A wall measurement under way is a member's hold at the wall, not staff's proof.
+        measuring_wall = measuring is not None and measuring.state in ("starting", "stand", "hold")
+        self.switch_hold.step(now, wall, phase.in_rep or measuring_wall)
+        self.lights_policy.after_step(step.events, phase, now)
         self._publish(snap, events)
         self._observe(inference_ms, coach_ms, events)
 
@@ -391,7 +405,8 @@ class Station:
         if snap is None:
             snap = dict(self._snapshot)
         snap.update(type="snapshot", camera=self.camera, demo=self.demo, lights=self.lights(),
-                    service=self.service, keep_sets_days=self.keep_sets_days)
+                    service=self.service, keep_sets_days=self.keep_sets_days,
+                    hold=self.switch_hold.last.count)
         self._snapshot = snap
         self.hub.publish(snap, events)
 

@@ -5,7 +5,9 @@ its account's generation; signing out or a new password bumps it, so every older
 
     >>> from station.storage.database import Database
     >>> accounts = Accounts(Database(":memory:"))
-    >>> accounts.add("ann", "hash"); accounts.add("bob", "hash")
+    >>> accounts.add_first("ann", "hash"), accounts.add_first("eve", "hash")  # only while there is none
+    (True, False)
+    >>> accounts.add("bob", "hash")
     >>> accounts.end_sessions("ann"); accounts.get("ann")["generation"]
     1
     >>> accounts.remove("bob"), accounts.remove("ann"), accounts.names()  # never the last one
@@ -36,6 +38,13 @@ class Accounts:
             if "UNIQUE" in str(exc):
                 raise StoreError(f"an account named {name!r} exists already") from None
             raise
+
+    def add_first(self, name: str, password_hash: str) -> bool:
+        """The first account, only while there is none: the count is checked in the same
+        statement, so of two setups at once one adds it. True if it was added."""
+        cur = self._db.write("INSERT INTO accounts (name, password_hash, created) SELECT ?, ?, ? "
+                             "WHERE NOT EXISTS (SELECT 1 FROM accounts)", (name, password_hash, time.time()))
+        return cur.rowcount == 1
 
     def set_password_hash(self, name: str, password_hash: str, *, end_sessions: bool = True) -> None:
         """Replace an account's password hash; a new password ends every session of the account

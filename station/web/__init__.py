@@ -23,6 +23,8 @@ from station.storage import StoreError
 from station.web import auth
 from station.web.guard import HashGate, HostCheck, StreamGate, body_cap
 from station.web.humane import duration
+from station.web.lockout import Lockout
+from station.web.presence import PresenceCodes, own_screen
 
 if TYPE_CHECKING:
     from station.fleet.prometheus import StationMetrics
@@ -78,6 +80,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     auth.dummy_hash()  # made now, not by the first burst of sign-ins
     app.extensions.update(
         hinge_station=station, hinge_throttle=auth.Throttle(), hinge_hashes=HashGate(),
+        hinge_lockout=Lockout(), hinge_presence=PresenceCodes(),
         hinge_metrics=metrics or StationMetrics.attach(station),
         hinge_streams=StreamGate(app.config.get("SSE_MAX_STREAMS", MAX_STREAMS),
                                  app.config.get("SSE_STREAMS_PER_ADDRESS", STREAMS_PER_ADDRESS)),
@@ -92,7 +95,8 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
     app.before_request(check_host)
     app.before_request(auth.check_csrf)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, staff_user=auth.staff_user,
-                                 station_warnings=station.warnings)
+                                 station_warnings=station.warnings,
+                                 own_screen=lambda: own_screen(request.remote_addr))
     app.jinja_env.filters["duration"] = duration  # every duration on a staff page, in words
     _error_handlers(app)
     return app

@@ -24,31 +24,28 @@ import threading
 import time
 import unicodedata
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from station.web.guard import RESTORE_PATH, HashGate
+from station.web.lockout import Lockout
 
 MIN_PASSWORD = 10
-MIN_DISTINCT = 4  # "aaaaaaaaaa", "ababababab": a length rule alone lets these through
 MAX_PASSWORD = 1024  # hashing longer input only costs the station time
 MAX_THROTTLED = 10000  # addresses remembered by the throttle (bounded memory under a flood)
-# Common passwords that pass the length rule (from the top of the public breach lists: SecLists'
-# 10k-most-common, NCSC's top 100k), compared case-insensitively and without spaces.
-_COMMON = """
-1234567890 0123456789 1234512345 1q2w3e4r5t 1qaz2wsx3edc qwertyuiop qwertyuiop1 asdfghjkl1
-password12 password123 password1234 passw0rd123 iloveyou12 letmein123 welcome123 changeme123
-administrator admin12345 admin123456 adminadmin 1111111111 0987654321 abcdefghij abc1234567
-qwerty1234 qwerty12345 1234qwer5678 zaq12wsxcde football123 baseball12 sunshine12 princess12
-trustno1234 starwars12 monkey1234 dragon1234 superman12 michael123 whatever12 gymgymgym1
-hingestation hinge12345 station123 station1234 kettlebell deadlift123 fitness123 gympassword
-"""
-COMMON_PASSWORDS = frozenset(_COMMON.split())
+# zxcvbn's score (0-4) a new password needs: 3 is "safely unguessable" in its authors' words, an
+# estimated 10^8 guesses or more; at the 20 guesses an hour an account allows from the network
+# (web/lockout.py) that is some 570 years. It refuses Password1! (score 1) and Summer2024! (2).
+MIN_STRENGTH = 3
+# Words a guesser would try first here: the station's own, beside the account name.
+STATION_WORDS = ("hinge", "station", "hingestation", "gym", "dowel", "coach", "staff", "admin")
 SETUP_CODE_FILE = "setup_code"
 SECRET_KEY_FILE = "secret_key"
 P = ParamSpec("P")
@@ -159,8 +156,31 @@ def setup_code(data_dir: Path, has_accounts: bool) -> str | None:
     return code
 
 
-def use_setup_code(data_dir: Path) -> None:
-    (data_dir / SETUP_CODE_FILE).unlink(missing_ok=True)
+_SETUP_LOCK = threading.Lock()
+
+
+def take_setup_code(given: str) -> bool:
+    """Whether ``given`` is the app's setup code, used up in the same step: of eight concurrent
+    setups with the right code exactly one gets True (the code is forgotten and its file removed
+    before the lock is let go). The caller gives it back (:func:`give_back_setup_code`) if the
+    account could not be made after all."""
+    with _SETUP_LOCK:
+        code = current_app.config.get("SETUP_CODE") or ""
+        if not code or not hmac.compare_digest(given.encode(), code.encode()):
+            return False
+        current_app.config["SETUP_CODE"] = None
+        current_app.config["SETUP_CODE_TAKEN"] = code
+        (Path(current_app.config["DATA_DIR"]) / SETUP_CODE_FILE).unlink(missing_ok=True)
+        return True
+
+
+def give_back_setup_code() -> None:
+    """The account was not made (the hash could not run): the code works again."""
+    with _SETUP_LOCK:
+        code = current_app.config.pop("SETUP_CODE_TAKEN", None)
+        if code and current_app.extensions["hinge_station"].store.accounts.count() == 0:
+            current_app.config["SETUP_CODE"] = code
+            _private_file(Path(current_app.config["DATA_DIR"]) / SETUP_CODE_FILE, code)
 
 
 class Throttle:
@@ -237,17 +257,49 @@ def check_csrf() -> None:
         abort(403, description="missing or wrong CSRF token; reload the page and try again")
 
 
+def _boot_id() -> str:
+    """This boot of the machine, from the kernel's boot id (a new one at every boot; hashed, so
+    the cookie does not carry it), else one for this process (then a restart of the station ends
+    every sign-in, which is the safe side)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    return hashlib.sha256(boot.encode()).hexdigest()[:16] if boot else secrets.token_hex(8)
+
+
+# A sign-in's age is read on the monotonic clock, which counts from boot and never jumps: a Pi
+# without a battery starts with its clock wrong until network time arrives, and the wall clock
+# must not make a sign-in older or younger than it is. The monotonic clock means nothing after
+# a reboot, so a sign-in from an earlier boot has ended (staff sign in again after a reboot; a
+# restart of the station alone keeps them signed in). The cookie's own expiry stays wall-clock:
+# the browser keeps it by its own clock, and the server decides by this one.
+BOOT_ID = _boot_id()
+
+
+def session_age(data: Mapping[str, Any] | None = None) -> float | None:
+    """Seconds since this session signed in, by the monotonic clock; None when it was signed in
+    during another boot (or carries no age): then it has ended."""
+    seen: Mapping[str, Any] = session if data is None else data
+    mono = seen.get("mono")
+    if seen.get("boot") != BOOT_ID or not isinstance(mono, (int, float)):
+        return None
+    age = time.monotonic() - mono
+    return age if age >= 0 else None
+
+
 def staff_user() -> str | None:
     """The signed-in staff name, if the cookie's sign-in still stands: its account exists, has
-    not signed out or changed password since (generation), and it is less than a day old."""
+    not signed out or changed password since (generation), and it is younger than a long day
+    (SESSION_MAX_S, by the monotonic clock: :func:`session_age`)."""
     name = session.get("staff")
     if name is None:
         return None
     if "staff_checked" in g:
         return g.staff_checked
     account = current_app.extensions["hinge_station"].store.accounts.get(name)
-    since = session.get("since", 0)
-    fresh = time.time() - since < current_app.config["SESSION_MAX_S"]
+    age = session_age()
+    fresh = age is not None and age < current_app.config["SESSION_MAX_S"]
     valid = account is not None and account["generation"] == session.get("gen") and fresh
     g.staff_checked = name if valid else None
     if not valid:
@@ -260,7 +312,8 @@ def sign_in(name: str) -> None:
     account = current_app.extensions["hinge_station"].store.accounts.get(name)
     session.clear()
     session.permanent = True  # PERMANENT_SESSION_LIFETIME, renewed by each request
-    session.update(staff=name, gen=account["generation"] if account else -1, since=time.time())
+    session.update(staff=name, gen=account["generation"] if account else -1, boot=BOOT_ID,
+                   mono=time.monotonic())
 
 
 def sign_out() -> None:
@@ -271,22 +324,36 @@ def sign_out() -> None:
     session.clear()
 
 
-# The rules password_problem applies, in words, shown beside every new-password field.
-PASSWORD_RULES = (f"At least {MIN_PASSWORD} characters (spaces not counted) and {MIN_DISTINCT} different "
-                  "ones; not a common password and not containing the account name.")
+# The rules password_problem applies, in words, shown beside every new-password field before anything
+# is typed.
+PASSWORD_RULES = (f"At least {MIN_PASSWORD} characters, and hard to guess: a few unrelated words or a long "
+                  "mix, not a common password with a number or symbol added, and not containing the "
+                  "account name.")
 
 
 def password_problem(password: str, name: str = "") -> str | None:
-    """Why ``password`` is too weak, or None."""
+    """Why ``password`` is too weak, or None: too short, too long, or guessable by zxcvbn's
+    estimate (common passwords, words with predictable changes, dates, keyboard patterns, the
+    account name and the station's own words).
+
+        >>> password_problem("Password1!"), password_problem("Summer2024!") is not None
+        ('too easy to guess: this is similar to a commonly used password', True)
+        >>> password_problem("orange dowel forty two", "ann") is None
+        True
+    """
     folded = "".join(password.split()).casefold()
     if len(password) < MIN_PASSWORD or len(folded) < MIN_PASSWORD:
         return f"at least {MIN_PASSWORD} characters (spaces not counted)"
     if len(password) > MAX_PASSWORD:
         return f"at most {MAX_PASSWORD} characters"
-    if len(set(folded)) < MIN_DISTINCT:
-        return f"at least {MIN_DISTINCT} different characters"
-    if folded in COMMON_PASSWORDS or (name and name.casefold() in folded):
-        return "too easy to guess (a common password, or it contains the name)"
+    if name and name.casefold() in folded:
+        return "too easy to guess: it contains the account name"
+    # zxcvbn's matching grows with the length; the first 100 characters decide (a longer
+    # password that is weak in its first 100 is weak).
+    found = zxcvbn(password[:100], user_inputs=[name, *STATION_WORDS] if name else list(STATION_WORDS))
+    if found["score"] < MIN_STRENGTH:
+        why = found["feedback"]["warning"] or "add another word or two that do not belong together"
+        return f"too easy to guess: {why[0].lower()}{why[1:].rstrip('.')}"
     return None
 
 
@@ -350,6 +417,58 @@ def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
 
 def throttle() -> Throttle:
     return current_app.extensions["hinge_throttle"]
+
+
+def lockout() -> Lockout:
+    return current_app.extensions["hinge_lockout"]
+
+
+# A browser that signed in before carries a signed, long-lived cookie naming the accounts that
+# signed in from it (web/lockout.py: its own lane of guesses, and of hashing). Chromium keeps a
+# cookie at most 400 days (the cookie draft RFC 6265bis caps Max-Age there), so it lasts that
+# long; the expiry is signed with the wall clock, which only lets it die early or late: what it
+# grants is a budget of guesses, never a sign-in.
+DEVICE_COOKIE = "hinge_device"
+DEVICE_MAX_AGE_S = 400 * 86400
+DEVICE_NAMES = 8  # accounts one browser remembers (a shared front-desk computer)
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or b"", salt="known-device")
+
+
+def known_device() -> tuple[str, list[str]] | None:
+    """This browser's known-device id and the accounts that signed in from it, when its cookie
+    is genuine (signed with this station's key) and younger than :data:`DEVICE_MAX_AGE_S`."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value or len(value) > 2048:
+        return None
+    try:
+        data = _device_signer().loads(value, max_age=DEVICE_MAX_AGE_S)
+    except BadSignature:  # forged, from another station, or expired (SignatureExpired)
+        return None
+    if not isinstance(data, dict):
+        return None
+    if not isinstance(data.get("id"), str) or not isinstance(data.get("names"), list):
+        return None
+    return data["id"], [n for n in data["names"] if isinstance(n, str)]
+
+
+def device_for(name: str) -> str | None:
+    """The known-device id of this browser if ``name`` signed in from it before, else None."""
+    known = known_device()
+    return known[0] if known is not None and name in known[1] else None
+
+
+def remember_device(response: Response, name: str) -> Response:
+    """After a right password: this browser is known for ``name`` from now on."""
+    known = known_device()
+    device, names = known if known is not None else (secrets.token_urlsafe(16), [])
+    names = [name, *(n for n in names if n != name)][:DEVICE_NAMES]
+    response.set_cookie(DEVICE_COOKIE, _device_signer().dumps({"id": device, "names": names}),
+                        max_age=DEVICE_MAX_AGE_S, httponly=True, samesite="Lax", path="/staff",
+                        secure=request.is_secure)
+    return response
 
 
 def hashes() -> HashGate:

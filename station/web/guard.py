@@ -73,35 +73,49 @@ class StreamGate:
 
 class HashGate:
     """At most ``running`` password hashes at a time and ``waiting`` requests queued for one;
-    beyond that a request is told to come back (so sign-ins cannot hold the server's threads)."""
+    beyond that a request is told to come back (so sign-ins cannot hold the server's threads).
+
+    A priority lane (``slot(priority=True)``: a browser that has signed in before, web/lockout.py)
+    has a slot and a queue of its own, so a flood of guesses that fills the shared slots never
+    makes staff wait for one.
+
+        >>> gate = HashGate(running=1, waiting=0, wait_s=0.01)
+        >>> with gate.slot() as a, gate.slot() as b, gate.slot(priority=True) as c:
+        ...     a, b, c
+        (True, False, True)
+    """
 
     # 2 running: 64 MiB of scrypt at most, and two staff signing in at once do not wait; 4 waiting
     # for up to 3 s: a shift change; beyond that it is a burst, and a thread each would starve pages.
-    def __init__(self, running: int = 2, waiting: int = 4, wait_s: float = 3.0) -> None:
-        self._slots = threading.BoundedSemaphore(running)
+    # The priority lane: 1 running (32 MiB more), 2 waiting (two staff browsers at once).
+    def __init__(self, running: int = 2, waiting: int = 4, wait_s: float = 3.0, priority_running: int = 1,
+                 priority_waiting: int = 2) -> None:
+        self._slots = {False: threading.BoundedSemaphore(running),
+                       True: threading.BoundedSemaphore(priority_running)}
         self._lock = threading.Lock()
-        self._queued = 0
-        self.limit, self.wait_s = running + waiting, wait_s
+        self._queued = {False: 0, True: 0}
+        self._limit = {False: running + waiting, True: priority_running + priority_waiting}
+        self.wait_s = wait_s
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[bool]:
+    def slot(self, priority: bool = False) -> Iterator[bool]:
         """Yields True with a slot held, False when busy (the caller answers 503)."""
         with self._lock:
-            admitted = self._queued < self.limit
-            self._queued += admitted
+            admitted = self._queued[priority] < self._limit[priority]
+            self._queued[priority] += admitted
         if not admitted:
             yield False
             return
         try:
-            got = self._slots.acquire(timeout=self.wait_s)
+            got = self._slots[priority].acquire(timeout=self.wait_s)
             try:
                 yield got
             finally:
                 if got:
-                    self._slots.release()
+                    self._slots[priority].release()
         finally:
             with self._lock:
-                self._queued -= 1
+                self._queued[priority] -= 1
 
 
 class HostCheck:

@@ -199,6 +199,14 @@ def test_lan_attacks_short(tmp_path) -> None:
 
 
 @pytest.mark.bench
+def test_signin_attack_short(tmp_path) -> None:
+    out = bench(tmp_path, "signin_attack.py", "--addresses", "50", "--seconds", "5", "--threads", "4")
+    has_line(out, rf"^guesses checked: \d+ in \d+ s = {NUM}/s .*; against ann: \d+$")
+    has_line(out, r"^ann from her browser \(signed in before\): \d+/\d+ signed in")
+    has_line(out, r"^ann from a new browser each time \(never signed in\): \d+/\d+ signed in")
+
+
+@pytest.mark.bench
 def test_mqtt_outage(tmp_path) -> None:
     from tests.helpers.engines import MOSQUITTO
 

@@ -60,7 +60,7 @@ def test_accounts_are_listed_with_when_they_were_made(staff_client, sim_station)
     rows = re.findall(r'<tr id="account-\d+">\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>', html)
     assert [name for name, _ in rows] == ["ann (you)", "bob"]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \(\d+ s ago\)", made) for _, made in rows)
-    assert html.count(auth.PASSWORD_RULES) == 2  # beside both new-password fields
+    assert html.count(auth.PASSWORD_RULES) == 3  # beside every new-password field (a colleague's too)
     assert 'aria-label="Remove bob"' in html
 
 
@@ -70,7 +70,14 @@ def test_removing_an_account_ends_its_sessions(app, staff_client, sim_station) -
     sign_in(bob, "bob")
     assert bob.get("/staff/settings").status_code == 200
     token = csrf_token(staff_client, "/staff/accounts")
-    r = staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "bob"})
+    asked = staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "bob"})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Remove the account bob?" in page
+    assert "It can no longer sign in" in page
+    assert sim_station.store.accounts.names() == ["ann", "bob"]  # nothing removed until confirmed
+    assert bob.get("/staff/settings").status_code == 200
+    confirmed = {"csrf_token": token, "name": "bob", "confirm": "yes"}
+    r = staff_client.post("/staff/accounts/remove", data=confirmed)
     assert r.status_code == 302 and sim_station.store.accounts.names() == ["ann"]
     assert "Account bob removed" in staff_client.get("/staff/accounts").get_data(as_text=True)
     assert bob.get("/staff/settings").status_code == 302  # bob's sign-in ended with the account
@@ -78,7 +85,11 @@ def test_removing_an_account_ends_its_sessions(app, staff_client, sim_station) -
 
 def test_the_last_account_is_never_removed(staff_client, sim_station) -> None:
     token = csrf_token(staff_client, "/staff/accounts")
-    staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "ann"})
+    asked = staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "ann"})
+    assert asked.status_code == 409
+    assert "is the last account and cannot be removed" in asked.get_data(as_text=True)
+    assert 'id="confirm-remove"' not in asked.get_data(as_text=True)
+    staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "ann", "confirm": "yes"})
     assert sim_station.store.accounts.names() == ["ann"]
     page = staff_client.get("/staff/accounts").get_data(as_text=True)
     assert "ann is the last account: add another first" in page
@@ -89,7 +100,12 @@ def test_the_last_account_is_never_removed(staff_client, sim_station) -> None:
 def test_removing_yourself_signs_you_out(staff_client, sim_station) -> None:
     sim_station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     token = csrf_token(staff_client, "/staff/accounts")
-    r = staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "ann"})
+    asked = staff_client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "ann"}).get_data(
+        as_text=True)
+    assert "This is your own account: you are signed out at once." in asked
+    assert "bob can still sign in" in asked
+    confirmed = {"csrf_token": token, "name": "ann", "confirm": "yes"}
+    r = staff_client.post("/staff/accounts/remove", data=confirmed)
     assert r.status_code == 302 and r.headers["Location"].endswith("/staff/signin")
     assert sim_station.store.accounts.names() == ["bob"]
     assert "Your account ann was removed; you are signed out" in staff_client.get(
@@ -101,7 +117,8 @@ def test_removal_needs_staff_and_the_csrf_token(client, staff_client, sim_statio
     sim_station.store.accounts.add("bob", auth.hash_password(PASSWORD))
     assert staff_client.post("/staff/accounts/remove", data={"name": "bob"}).status_code == 403
     token = csrf_token(client, "/staff/signin")
-    assert client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "bob"}).status_code == 302
+    assert client.post("/staff/accounts/remove", data={"csrf_token": token, "name": "bob",
+                                                       "confirm": "yes"}).status_code == 302
     assert sim_station.store.accounts.names() == ["ann", "bob"]
 
 

@@ -118,6 +118,7 @@ def test_accounts_and_health_pages_are_accessible_and_an_account_is_removed(brow
     accounts_problems = axe(page)
     assert health_problems == [] and accounts_problems == [], (health_problems, accounts_problems)
     page.click("button[aria-label='Remove bob']")
+    page.click("#confirm-remove")  # the confirmation names bob and what is lost
     page.wait_for_selector("text=Account bob removed")
     assert page.locator("#accounts tbody tr").count() == 1
     assert page.locator("#accounts").inner_text().count("the last account cannot be removed") == 1

@@ -27,7 +27,7 @@ def test_setup_code_creates_the_first_account_once(client, app, sim_station) -> 
     t = token(client)
     wrong = client.post("/staff/setup", data={"csrf_token": t, "setup_code": "nope", "name": "ann",
                                               "password": PASSWORD, "password2": PASSWORD})
-    assert wrong.status_code == 403 and "wrong setup code" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 403 and "wrong or expired code" in wrong.get_data(as_text=True)
     assert station.store.accounts.count() == 0
     create_account(client, app)
     assert station.store.accounts.count() == 1 and not code.exists()

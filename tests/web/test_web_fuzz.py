@@ -16,7 +16,7 @@ from station.camera.sources import SimSource
 from station.config.settings import Settings
 from station.runtime.station import Station
 from station.web import create_app
-from station.web.auth import hash_password
+from station.web.auth import BOOT_ID, hash_password
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def web(tmp_path_factory):
     app = create_app(station)
     client = app.test_client()
     with client.session_transaction() as s:
-        s.update(staff="ann", gen=0, since=time.time(), csrf="fuzz-token")
+        s.update(staff="ann", gen=0, boot=BOOT_ID, mono=time.monotonic(), csrf="fuzz-token")
     yield app, client
     station.stop()
 

@@ -2,7 +2,9 @@
 one module per area:
 
 - :mod:`.signin`: the staff home, the first account with the setup code, sign-in and sign-out;
-- :mod:`.accounts`: the accounts, adding and removing one, changing your password;
+- :mod:`.recover`: a forgotten password reset with the code the station's own screen shows;
+- :mod:`.accounts`: the accounts, adding and removing one, changing your password, a colleague's
+  password reset and sign-in locks cleared;
 - :mod:`.settings`: the settings page, export and import;
 - :mod:`.restart`: the Restart button;
 - :mod:`.calibration`: the calibration steps, the wall measurement and the preview;
@@ -24,6 +26,7 @@ from station.web.staff import (  # noqa: F401  (imported for their routes)
     calibration,
     health,
     history_page,
+    recover,
     restart,
     settings,
     signin,

@@ -3,12 +3,14 @@ again later" answers, the restart card and settings values in words."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
 from station.config.settings import Settings
 from station.web import auth
+from station.web.humane import duration
 
 if TYPE_CHECKING:
     from station.runtime.restart import Restarter
@@ -28,9 +30,11 @@ def client_address() -> str:
 
 
 def wait_page(seconds: int, title: str = "Too many tries", status: int = 429) -> Response:
-    """Come back in ``seconds``: too many failed attempts (429), or the station is busy."""
-    message = (f"Too many failed attempts. Try again in {seconds} s." if status == 429
-               else f"The station is busy. Try again in {seconds} s.")
+    """Come back in ``seconds``: too many failed attempts (429), or the station is busy; when, in
+    words ("Try again in 4 min 58 s (at 14:32)")."""
+    until = time.strftime("%H:%M", time.localtime(time.time() + seconds))
+    message = (f"Too many failed attempts. Try again in {duration(seconds)} (at {until})." if status == 429
+               else f"The station is busy. Try again in {duration(seconds)}.")
     body = render_template("message.html", title=title, message=message)
     return Response(body, status=status, headers={"Retry-After": str(seconds)})
 
