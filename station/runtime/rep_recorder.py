@@ -3,6 +3,10 @@
 A set's start and end and every finished rep go to the SQLite rep log as the coach reports them;
 the message that then goes to the pages carries the rep's id in the log, so a reader can tell
 duplicates apart. A store that fails is reported, and coaching goes on.
+
+The set number members and staff see is the set's id in the rep log (:attr:`RepRecorder.set_no`):
+the coach's own count restarts with the station, the log's does not, so the wall's "Set 52" is
+staff's Set 52. Each event's ``set_no`` is rewritten to it before the pages hear of it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class RepRecorder:
         self._on_error = on_error
         self._on_rep = on_rep
         self._set_id: int | None = None
+        self._last_set_id: int | None = None  # the set under way, else the one that ended last
         self._epoch = store.db.epoch  # the log the set is in (a restore starts another)
         self.failing: str | None = None  # why the last write failed; None once one goes through
 
@@ -39,13 +44,17 @@ class RepRecorder:
         try:
             if isinstance(event, SetStarted):
                 self._start_set(event.facing)
+                self._number(data)
             elif isinstance(event, RepFinished):
                 data["id"] = self._add_rep(event)
+                self._number(data)
                 self._tell(data)
             elif isinstance(event, SetEnded) and self._set_id is not None:
+                self._number(data)
                 self._end_set(self._set_id)
             else:
                 wrote = False
+                self._number(data)
         except StoreError as exc:
             self.failing = str(exc)
             self._on_error("store", str(exc))
@@ -54,9 +63,15 @@ class RepRecorder:
                 self.failing = None
         return {"type": "event", **data}
 
+    def _number(self, data: Message) -> None:
+        """The event's set number is its set's id in the rep log, when the set was stored."""
+        if "set_no" in data and self._set_id is not None:
+            data["set_no"] = self._set_id
+
     def _start_set(self, facing: Side | None) -> int:
         self._epoch = self.store.db.epoch
         self._set_id = self.store.reps.start_set(time.time(), facing)
+        self._last_set_id = self._set_id
         return self._set_id
 
     def _end_set(self, set_id: int) -> None:
@@ -81,6 +96,12 @@ class RepRecorder:
     def set_id(self) -> int | None:
         """The rep log's id of the set under way (None between sets, or when it was not stored)."""
         return self._set_id
+
+    @property
+    def set_no(self) -> int | None:
+        """The set number the pages show: the rep log's id of the set under way, else of the set
+        that ended last (None before the first stored set of this run)."""
+        return self._last_set_id
 
     @property
     def failed(self) -> bool:
