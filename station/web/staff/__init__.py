@@ -1,7 +1,8 @@
 """Staff pages under one blueprint, :data:`staff` (``/staff/...``; endpoints ``staff.<view>``),
 one module per area:
 
-- :mod:`.signin`: the staff home, the first account with the setup code, sign-in and sign-out;
+- :mod:`.signin`: the first account with the setup code, sign-in and sign-out;
+- :mod:`.home`: the staff home (the station's state, the first-run checklist) and the staff guide;
 - :mod:`.accounts`: the accounts, adding and removing one, changing your password;
 - :mod:`.settings`: the settings page, export and import;
 - :mod:`.restart`: the Restart button;
@@ -24,6 +25,7 @@ from station.web.staff import (  # noqa: F401  (imported for their routes)
     calibration,
     health,
     history_page,
+    home,
     restart,
     settings,
     signin,

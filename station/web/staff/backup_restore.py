@@ -17,6 +17,7 @@ from station.web import auth
 from station.web.auth import login_required, staff_user
 from station.web.staff.common import current_station, staff
 from station.web.staff.health import health_page
+from station.web.staff.home import note_here
 
 
 def _restart_note(before: Settings, after: Settings) -> str:
@@ -35,6 +36,7 @@ def backup_download() -> ResponseReturnValue:
     station = current_station()
     out = tempfile.SpooledTemporaryFile(max_size=8 * 2**20, dir=str(station.data_dir))  # noqa: SIM115
     backup.write(station.store, station.settings, out, station.data_dir)  # closed by send_file
+    note_here("backup")  # the staff home's "last backup" and its checklist
     out.seek(0)
     name = f"hinge-backup-{time.strftime('%Y%m%d-%H%M')}.zip"
     response = send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)

@@ -17,7 +17,7 @@ def home() -> ResponseReturnValue:
         return redirect(url_for("staff.setup"))
     if staff_user() is None:
         return redirect(url_for("staff.signin"))
-    return redirect(url_for("staff.settings"))
+    return redirect(url_for("staff.station_home"))
 
 
 @staff.route("/setup", methods=["GET", "POST"])
@@ -77,7 +77,7 @@ def signin() -> ResponseReturnValue:
     auth.throttle().reset(key)
     auth.sign_in(name)
     target = request.args.get("next", "")
-    return redirect(target if target.startswith("/staff") else url_for("staff.settings"))
+    return redirect(target if target.startswith("/staff") else url_for("staff.station_home"))
 
 
 @staff.post("/signout")

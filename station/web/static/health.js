@@ -65,8 +65,15 @@
       show(await r.json());
       last = Date.now();
       failing = false;
+      if (window.stationLive) window.stationLive.ok();
     } catch {
-      failing = true; // signed out or the station is down: the line says so, the figures stay
+      // Signed out or the station is down: the badge no longer claims UP, the line says since when,
+      // and staff_live.js greys the figures (they are from the last answer, not now).
+      failing = true;
+      const status = document.getElementById("status");
+      status.textContent = "not answering";
+      status.className = "status stale";
+      if (window.stationLive) window.stationLive.failed();
     }
     since();
   }
