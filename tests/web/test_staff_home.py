@@ -157,3 +157,15 @@ def test_sets_cut_by_a_stop_are_listed_as_cut(app, sim_station, staff_client) ->
     before = sim_station.store.reps.start_set(time.time() - 3600)  # a set a stop left open
     html = staff_client.get("/staff/sets/").get_data(as_text=True)
     assert f'id="cut-{before}"' in html and "Cut short" in html
+
+
+def test_a_lockout_says_its_time_in_words(app, staff_client) -> None:
+    client = app.test_client()
+    token = csrf_token(client, "/staff/signin")
+    for _ in range(8):
+        r = client.post("/staff/signin", data={"csrf_token": token, "name": "ann", "password": "wrong"})
+        if r.status_code == 429:
+            break
+    text = r.get_data(as_text=True)
+    assert r.status_code == 429 and re.search(r"Try again in \d+ min( \d+ s)? \(at \d\d:\d\d\)", text)
+    assert "298 s" not in text and "Page not found" not in text

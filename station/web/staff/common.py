@@ -3,12 +3,14 @@ again later" answers, the restart card and settings values in words."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
 from station.config.settings import Settings
 from station.web import auth
+from station.web.humane import at_words, duration
 
 if TYPE_CHECKING:
     from station.runtime.restart import Restarter
@@ -29,8 +31,10 @@ def client_address() -> str:
 
 def wait_page(seconds: int, title: str = "Too many tries", status: int = 429) -> Response:
     """Come back in ``seconds``: too many failed attempts (429), or the station is busy."""
-    message = (f"Too many failed attempts. Try again in {seconds} s." if status == 429
-               else f"The station is busy. Try again in {seconds} s.")
+    # In words, and when (issue 26: "Try again in 298 s." read as a puzzle, not a time).
+    when = f"in {duration(seconds)}" + (f" ({at_words(time.time() + seconds)})" if seconds >= 60 else "")
+    message = (f"Too many failed attempts. Try again {when}." if status == 429
+               else f"The station is busy. Try again {when}.")
     body = render_template("message.html", title=title, message=message)
     return Response(body, status=status, headers={"Retry-After": str(seconds)})
 

@@ -106,7 +106,8 @@ def wall_calibration(wall_travel: float, record: dict[str, Any] | None) -> dict[
     why = (f"The wall is at the default {DEFAULT_WALL_TRAVEL} torso lengths, not measured on this wall, so "
            "the depth gauge can read AT THE WALL before the hips reach it (about half a second early where "
            "the wall measured 0.56).")
-    return {"done": False, "text": f"NOT CALIBRATED. {why} Calibrate the wall with a member.", "why": why}
+    return {"done": False, "text": "NOT CALIBRATED: the wall is at its default, not measured; the gauge "
+            "reads AT THE WALL early until it is", "why": why}
 
 
 def _tiles(h: dict[str, Any], backup: dict[str, Any] | None,
@@ -155,8 +156,7 @@ def _tiles(h: dict[str, Any], backup: dict[str, Any] | None,
         ("camera", "Camera", (f"{h['camera']} ({h['camera_name']})", camera_bad), "staff.health"),
         ("switch", "Wall switch", wall, "staff.bringup_page"),
         ("lights", "Lights", (light_words, pins_bad), "staff.bringup_page"),
-        ("pose", "Pose speed", (f"{h['inference_ms']} ms a frame, {h['fps']} frames a second", False),
-         "staff.health"),
+        ("pose", "Pose speed", (_pose_words(h), False), "staff.health"),
         ("throttling", "Throttling", throttling, "staff.health"),
         ("disk", "Disk", disk_words, "staff.health"),
         ("backup", "Last backup", backup_words, "staff.health"),
@@ -168,13 +168,22 @@ def _tiles(h: dict[str, Any], backup: dict[str, Any] | None,
             for key, label, (text, bad), where in rows]
 
 
+def _pose_words(h: dict[str, Any]) -> str:
+    """The pose engine's time a frame and the frames a second reached."""
+    if not h.get("inference_ms"):
+        engine = "no pose engine: the demo's simulated trainee gives the poses" if h.get("demo") else (
+            "not measured yet")
+        return f"{engine}; {h['fps']} frames a second"
+    return f"{h['inference_ms']} ms a frame, {h['fps']} frames a second"
+
+
 def _steps(accounts: int, bringup: dict[str, Any] | None, calibration: dict[str, Any],
            backup: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The first-run checklist in its order; the first step not done is the next one."""
     if bringup is None:
         bring = (False, "Not run yet: check the camera, the wall switch, each light and the buzzer on site.")
     elif bringup.get("passed"):
-        bring = (True, f"{bringup_report.summary(bringup)}, {_iso_words(bringup.get('updated'))}.")
+        bring = (True, f"{bringup_report.summary(bringup)}, {iso_words(bringup.get('updated'))}.")
     else:
         bring = (False, f"{bringup_report.summary(bringup)}: fix what failed and run it again.")
     steps = [
@@ -198,7 +207,8 @@ def _steps(accounts: int, bringup: dict[str, Any] | None, calibration: dict[str,
     return out
 
 
-def _iso_words(stamp: str | None) -> str:
+@staff.app_template_filter("iso_words")
+def iso_words(stamp: str | None) -> str:
     """The bring-up report's ISO time in words ("3 days ago")."""
     try:
         return ago_words(datetime.fromisoformat(str(stamp)).timestamp())
