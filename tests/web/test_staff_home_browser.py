@@ -6,7 +6,12 @@ answering and greys what it shows, and a settings save keeps what was typed."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +19,10 @@ from station.runtime.restart import Restarter
 from station.sim.plan import RepPlan, SetPlan
 from station.sim.trainee import Body
 from station.web import auth
-from tests.helpers.accounts import PASSWORD
+from tests.helpers.accounts import PASSWORD, create_account_in_browser
 from tests.helpers.browser import axe, collect_errors
+from tests.helpers.engines import free_port
+from tests.helpers.paths import ROOT
 from tests.helpers.served import ServedStation
 
 LIVE_PAGES = ("/staff/home", "/staff/health", "/staff/calibrate", "/staff/bringup", "/staff/settings")
@@ -79,34 +86,57 @@ def test_restart_while_a_member_is_mid_set_asks_and_waits(browser, make_sim_stat
     assert served.errors == []
 
 
-def test_a_stopped_station_is_seen_on_every_live_page_and_a_save_keeps_its_edits(browser, staffed) -> None:
+def _wait_for(path: Path, pattern: str, timeout: float = 60.0) -> re.Match:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(pattern, path.read_text() if path.exists() else "")
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{pattern!r} not in {path}: {path.read_text()[-800:]}")
+
+
+@pytest.mark.slow  # about 15 s: a real `station run` started, then killed
+def test_a_stopped_station_is_seen_on_every_live_page_and_a_save_keeps_its_edits(browser, tmp_path) -> None:
+    """The station's process killed (as a crash or a pulled plug would): every socket closes at
+    once, and each open staff page must notice by itself."""
+    port, out = free_port(), tmp_path / "out.txt"
+    env = {k: v for k, v in os.environ.items() if k not in ("INVOCATION_ID", "NOTIFY_SOCKET")}
+    env["PYTHONPATH"] = str(ROOT)
+    with out.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "station", "run", "--sim", "--host", "127.0.0.1",
+                                 "--port", str(port), "--data", str(tmp_path / "data")],
+                                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     context = browser.new_context(viewport={"width": 1280, "height": 800})  # one sign-in, five tabs
-    pages = [context.new_page() for _ in LIVE_PAGES]
-    for page in pages:
-        collect_errors(page, staffed.errors)
-    staffed.sign_in(pages[0])
     try:
-        _every_live_page_goes_stale(staffed, pages)
+        code = _wait_for(out, r"setup code \(one time, creates the first account\): (\S+)").group(1)
+        url = f"http://127.0.0.1:{port}"
+        pages = [context.new_page() for _ in LIVE_PAGES]
+        errors: list[str] = []
+        for page in pages:
+            collect_errors(page, errors)
+        create_account_in_browser(pages[0], url, code)
+        for page, path in zip(pages, LIVE_PAGES, strict=True):
+            page.goto(url + path)
+            assert not page.locator("#live-state").is_visible()
+        settings = pages[-1]
+        settings.fill("#f-min_rep_s", "2,5")
+        proc.kill()
+        proc.wait(10)
+        for page, path in zip(pages, LIVE_PAGES, strict=True):
+            page.wait_for_selector("#live-state:visible", timeout=10000)
+            text = page.inner_text("#live-state")
+            assert text.startswith("Station not answering since "), (path, text)
+            assert page.evaluate("document.body.classList.contains('stale')"), path
+        health = pages[1]
+        health.wait_for_function("document.getElementById('status').textContent === 'not answering'")
+        settings.click("#save")
+        settings.wait_for_selector(".save-failed:visible")
+        assert "Not saved" in settings.inner_text(".save-failed")
+        assert settings.input_value("#f-min_rep_s") == "2,5"  # still there, in the same page
+        assert axe(health) == []  # greyed, yet still readable
     finally:
         context.close()
-
-
-def _every_live_page_goes_stale(staffed: ServedStation, pages: list) -> None:
-    for page, path in zip(pages, LIVE_PAGES, strict=True):
-        page.goto(staffed.url + path)
-        assert not page.locator("#live-state").is_visible()
-    settings = pages[-1]
-    settings.fill("#f-min_rep_s", "2,5")
-    staffed.station.stop()
-    staffed.server.close()  # the station's process is gone: nothing answers on its port
-    for page, path in zip(pages, LIVE_PAGES, strict=True):
-        page.wait_for_selector("#live-state:visible", timeout=15000)
-        text = page.inner_text("#live-state")
-        assert text.startswith("Station not answering since "), (path, text)
-        assert page.evaluate("document.body.classList.contains('stale')"), path
-    assert pages[1].text_content("#status") == "not answering"  # no green UP beside it
-    settings.click("#save")
-    settings.wait_for_selector(".save-failed:visible")
-    assert "Not saved" in settings.inner_text(".save-failed")
-    assert settings.input_value("#f-min_rep_s") == "2,5"  # still there, in the same page
-    assert axe(pages[1]) == []  # greyed, yet still readable
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

@@ -60,7 +60,8 @@
 
   async function refresh() {
     try {
-      const r = await fetch(url, {cache: "no-store", credentials: "same-origin"});
+      // Not answered in 4 s is not answered: a vanished station can leave a request hanging.
+      const r = await fetch(url, {cache: "no-store", credentials: "same-origin", signal: AbortSignal.timeout(4000)});
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       show(await r.json());
       last = Date.now();

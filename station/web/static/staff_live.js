@@ -9,6 +9,10 @@
 
 (function () {
   const EVERY_MS = 4000; // a few seconds: staff notice a stopped station before they act on old figures
+  // A station gone without a word (a Wi-Fi drop, a pulled plug on the way) can leave a request
+  // hanging rather than refused, for as long as TCP waits: an answer slower than this counts as
+  // none. (A killed process is refused at once: benchmarks/stale_notice.py, docs/figures.md.)
+  const ANSWER_MS = 3000;
   const banner = document.getElementById("live-state");
   if (!banner) {
     return;
@@ -66,7 +70,8 @@
 
   async function beat() {
     try {
-      const r = await fetch(heartbeat, {cache: "no-store", credentials: "same-origin"});
+      const r = await fetch(heartbeat, {cache: "no-store", credentials: "same-origin",
+                                        signal: AbortSignal.timeout(ANSWER_MS)});
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       live.ok();
     } catch {
