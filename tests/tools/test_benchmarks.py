@@ -312,3 +312,14 @@ def test_setup_mediapipe_env_script_parses() -> None:
     assert bash, "bash is needed to check the script"
     done = subprocess.run([bash, "-n", str(BENCH / "setup_mediapipe_env.sh")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.bench
+def test_stale_notice(tmp_path) -> None:
+    from tests.helpers.browser import chromium_path
+
+    chromium_path()  # Debian's Chromium, or a skip that says so (a failure in CI)
+    out = bench(tmp_path, "stale_notice.py", "--rounds", "1")
+    # Each page noticed by itself (the script fails when a banner does not come within 30 s).
+    has_line(out, rf"^round 1: home {NUM} s, health {NUM} s$")
+    has_line(out, rf"^stale banner after the station stopped: median {NUM} s, worst {NUM} s over 2 pages$")
