@@ -2,7 +2,7 @@
 // never reaches the station (it stopped, the Wi-Fi dropped) leaves the page and everything typed in
 // it as it was, with a message saying nothing was saved, instead of the browser's error page and
 // the edits lost (issue 26). Once the station answers, the page goes on as a plain form post would:
-// a redirect (saved) is followed; a page of errors is asked for again the browser's way and shown. Without JavaScript the forms post as
+// a redirect (saved) is followed; a page of errors is shown in place of this one. Without JavaScript the forms post as
 // usual.
 "use strict";
 
@@ -54,16 +54,27 @@
       window.location.assign(form.dataset.after || window.location.pathname);
       return;
     }
-    // The station answered with a page (errors at their fields, too many tries...): send the form
-    // again the browser's own way, so that page is shown as usual. A refused save changed nothing,
-    // so sending it twice is harmless; the button pressed goes with it.
-    if (submitter && submitter.name) {
-      const pressed = document.createElement("input");
-      pressed.type = "hidden";
-      pressed.name = submitter.name;
-      pressed.value = submitter.value;
-      form.append(pressed);
+    // The station answered with a page (errors at their fields): show it as a plain form post
+    // would have, without sending the form twice. Its main part replaces this one (its scripts do
+    // not run again: this page's are still here), keeping the live banner and its watch.
+    const html = await response.text();
+    const fresh = new DOMParser().parseFromString(html, "text/html");
+    const main = document.querySelector("main");
+    const next = fresh.querySelector("main");
+    if (!main || !next) {
+      document.open();
+      document.write(html);
+      document.close();
+      return;
     }
-    HTMLFormElement.prototype.submit.call(form);
+    const banner = document.getElementById("live-state");
+    main.replaceWith(next);
+    const drawn = document.getElementById("live-state");
+    if (banner && drawn) drawn.replaceWith(banner);
+    document.title = fresh.title;
+    const summary = document.getElementById("error-summary");
+    if (summary) {
+      summary.focus();
+    }
   });
 }());
