@@ -11,6 +11,8 @@ Then the staff pages, signed in as a demo account, at a laptop's (1280x800) and 
 settings, history (over twelve made-up weeks of a gym's reps, written into the demo's rep log
 first, marked as such below), health, the kept sets and the replay of the set just done; and the
 bring-up page at a phone's size after its checks ran (``--only bringup`` makes just that one).
+``--only home``: the staff home (a new station: uncalibrated, its checklist at the bring-up) and
+the restart confirmation while the simulated member is mid-set, at TV and phone sizes.
 PNGs are posterised to 32 levels a channel and compressed hard (they are mostly flat colours).
 """
 
@@ -135,6 +137,52 @@ def only_bringup(browser, url: str, st: Station, out: Path) -> None:
     page.close()
 
 
+def home_pictures(browser, out: Path) -> None:
+    """The staff home and the restart confirmation (``--only home``), at TV and phone sizes: a station
+    of its own whose member does one long set, with a restarter nobody acts on (no process is
+    replaced), so Restart meets a member mid-set."""
+    from station.runtime.restart import Restarter
+    from station.web.auth import hash_password
+
+    reps = tuple(RepPlan(duration=3.0, pause_after=1.0) for _ in range(30))
+    source = SimSource(seed=4, sets=iter([(Body(), SetPlan(reps=reps, approach_s=1.0, leave=False))]))
+    st = Station(Settings(), source, data_dir=Path(tempfile.mkdtemp()), demo=True)
+    switch = st.devices.switch
+    if switch is not None:
+        source.press = lambda closed: switch.press() if closed else switch.release()
+    name, password = DEMO_ACCOUNT
+    st.store.accounts.add(name, hash_password(password))
+    server = make_server(create_app(st, restarter=Restarter(env={})), "127.0.0.1", 0)
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{server.effective_port}/"
+    st.start()
+    try:
+        for size, (w, h) in SIZES.items():
+            page = browser.new_page(viewport={"width": w, "height": h})
+            page.goto(url + "staff/signin")
+            page.fill("#name", name)
+            page.fill("#password", password)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/staff/home")
+            page.wait_for_function("document.getElementById('updated').textContent.startsWith('updated ')")
+            for shot in ("home", "restart-confirm"):
+                if shot == "restart-confirm":
+                    page.goto(url + "staff/settings")
+                    page.wait_for_function("() => true")
+                    while st.snapshot().get("phase") in (None, "away"):
+                        time.sleep(0.1)
+                    page.click("#restart")
+                    page.wait_for_selector("#restart-confirm")
+                target = out / f"staff-{shot}-{size}.png"
+                page.screenshot(path=str(target), full_page=size == "phone")
+                optimise(target)
+                print(f"{target}: {target.stat().st_size // 1024} KB")
+            page.close()
+    finally:
+        st.stop()
+        server.close()
+
+
 def optimise(path: Path, width: int = 1280) -> None:
     """Fewer bytes: no wider than ``width``, 32 levels a channel (the page is mostly flat colours),
     zlib's best."""
@@ -150,7 +198,7 @@ def optimise(path: Path, width: int = 1280) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-o", "--out", type=Path, default=DOCS)
-    parser.add_argument("--only", choices=["bringup"], help="make only this picture")
+    parser.add_argument("--only", choices=["bringup", "home"], help="make only these pictures")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -170,6 +218,10 @@ def main() -> int:
                 only_bringup(browser, url, st, args.out)
                 browser.close()
                 return 0
+            if args.only == "home":
+                home_pictures(browser, args.out)
+                browser.close()
+                return 0
             pages = {name: browser.new_page(viewport={"width": w, "height": h})
                      for name, (w, h) in SIZES.items()}
             for page in pages.values():
@@ -187,6 +239,7 @@ def main() -> int:
             for page in pages.values():
                 page.close()
             staff_pictures(browser, url, st, args.out)
+            home_pictures(browser, args.out)
             browser.close()
     finally:
         st.stop()

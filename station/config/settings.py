@@ -77,19 +77,23 @@ def setting(
     pattern: str | None = None,
     secret: bool = False,
     label: str = "",
+    rule: str = "",
 ) -> Any:
     """A dataclass field that carries its own description for validation and the staff pages.
 
     ``restart``: the running station reads it only when it starts (pins, camera mode, port).
     ``pattern``: a regular expression a text value must match whole. ``secret``: write-only (a
     password): the pages and the API never show its value, only whether one is set. ``label``:
-    its name for people; the unit is added, "Camera stall timeout" becomes "... (s)".
+    its name for people; the unit is added, "Camera stall timeout" becomes "... (s)". ``rule``: the
+    ``pattern`` in words, shown beside the field before anything is typed and in its error.
     """
     assert group in GROUPS, group
     assert label, "every setting needs a label for the staff pages and error messages"
+    assert rule or not pattern, "a pattern needs its rule in words: staff never see the pattern"
     shown = f"{label} ({UNIT_WORDS.get(unit, unit)})" if unit else label
     meta = {"group": group, "help": help, "unit": unit, "min": min, "max": max, "choices": choices,
-            "restart": restart, "pattern": pattern, "secret": secret, "label": shown}
+            "restart": restart, "pattern": pattern, "secret": secret, "label": shown,
+            "rule": rule}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -269,24 +273,32 @@ class Settings:
 
     # --- fleet: Prometheus metrics at /metrics and rep events over MQTT (see deploy/fleet/)
     station_name: str = setting(
-        "", "fleet", "this station's name in metrics and MQTT topics (empty: the host name)",
-        pattern=r"[A-Za-z0-9_.-]{0,64}", label="Station name")
+        "", "fleet", "this station's name in metrics and MQTT topics, where anything but letters, "
+        "digits and . _ - becomes - (empty: the host name)",
+        pattern=r"[\w .'-]{0,64}", label="Station name",
+        rule="up to 64 letters, digits, spaces and . _ - '")
     metrics_token: str = setting(
         "", "fleet", "bearer token Prometheus must send for /metrics (empty: open, as is usual)",
-        pattern=r"[\x21-\x7e]{0,200}", secret=True, label="Metrics token")
+        pattern=r"[\x21-\x7e]{0,200}", secret=True, label="Metrics token",
+        rule="up to 200 printable ASCII characters, no spaces")
     mqtt_url: str = setting(
         "", "fleet", "MQTT broker for rep events, mqtt://host:1883 or mqtts://host:8883 (empty: off)",
-        pattern=r"(mqtts?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?/?)?", label="MQTT broker URL")
+        pattern=r"(mqtts?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?/?)?", label="MQTT broker URL",
+        rule="empty, or mqtt://host or mqtts://host with an optional :port")
     mqtt_ca_file: str = setting(
         "", "fleet", "CA certificate file (PEM) for mqtts:// (empty: the system's CAs)",
-        pattern=r"[^\x00-\x1f]{0,4096}", label="MQTT CA certificate file")
+        pattern=r"[^\x00-\x1f]{0,4096}", label="MQTT CA certificate file",
+        rule="one line, up to 4096 characters")
     mqtt_user: str = setting("", "fleet", "user name at the broker (empty: none)",
-                             pattern=r"[^\x00-\x1f]{0,200}", label="MQTT user name")
+                             pattern=r"[^\x00-\x1f]{0,200}", label="MQTT user name",
+                             rule="one line, up to 200 characters")
     mqtt_password: str = setting("", "fleet", "password at the broker (write-only)",
-                                 pattern=r"[^\x00-\x1f]{0,200}", secret=True, label="MQTT password")
+                                 pattern=r"[^\x00-\x1f]{0,200}", secret=True, label="MQTT password",
+                                 rule="one line, up to 200 characters")
     mqtt_topic_prefix: str = setting(
         "", "fleet", "topics start with this (empty: hinge-station/<station name>)",
-        pattern=r"([^\x00-\x1f#+/]+(/[^\x00-\x1f#+/]+)*)?", label="MQTT topic prefix")
+        pattern=r"([^\x00-\x1f#+/]+(/[^\x00-\x1f#+/]+)*)?", label="MQTT topic prefix",
+        rule="parts separated by single slashes, without # or +")
     mqtt_health_s: float = setting(
         60.0, "fleet", "how often a health summary goes to <prefix>/health", "s", 5, 3600,
         label="MQTT health summary every")
@@ -295,7 +307,8 @@ class Settings:
         "(MQTT discovery)", label="Home Assistant discovery")
     home_assistant_prefix: str = setting(
         "homeassistant", "fleet", "Home Assistant's discovery prefix",
-        pattern=r"[^\x00-\x1f#+/]+(/[^\x00-\x1f#+/]+)*", label="Home Assistant discovery prefix")
+        pattern=r"[^\x00-\x1f#+/]+(/[^\x00-\x1f#+/]+)*", label="Home Assistant discovery prefix",
+        rule="parts separated by single slashes, without # or +")
 
     @classmethod
     def describe(cls) -> list[dict[str, Any]]:
@@ -461,7 +474,7 @@ def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
         raise ValueError("must be one of " + ", ".join(choices))
     pattern = f.metadata.get("pattern")
     if pattern and re.fullmatch(pattern, raw) is None:
-        raise ValueError(f"is not valid here: {f.metadata['help']}")
+        raise ValueError(f"allowed: {f.metadata['rule']}")
     if f.name == "web_host_names":
         return _host_names(raw)
     return raw
@@ -469,9 +482,11 @@ def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
 
 def _number(f: dataclasses.Field[Any], raw: Any, kind: str) -> float | int:
     meta = f.metadata
-    wanted = "a whole number" if kind == "int" else "a number"
+    wanted = "a whole number" if kind == "int" else "a number, like 0.25 or 0,25"
     if isinstance(raw, bool) or (isinstance(raw, str) and len(raw) > MAX_NUMBER_TEXT):
         raise ValueError(f"must be {wanted}")
+    if isinstance(raw, str) and raw.count(",") == 1 and "." not in raw:
+        raw = raw.replace(",", ".")  # a decimal comma ("0,25"), as much of the world writes it
     try:
         value = float(raw) if kind == "float" else _as_int(raw)
     except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond a float's range

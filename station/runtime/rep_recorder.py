@@ -9,6 +9,11 @@ set and rep wait in memory, in order, at most :data:`MAX_WAITING_REPS` reps, and
 together (one transaction) at the next event or within :data:`RETRY_EVERY_S`, once the disk
 takes them again. Their page messages go out at once without an ``"id"``; whoever listens for
 stored reps (``on_rep``, the MQTT outbox that reads the log) hears them when they are written.
+
+The set number members and staff see is the set's id in the rep log (:attr:`RepRecorder.set_no`):
+the coach's own count restarts with the station, the log's does not, so the wall's "Set 52" is
+staff's Set 52. Each event's ``set_no`` is rewritten to it before the pages hear of it (a set that
+waits for a full disk keeps the coach's number until it is written).
 """
 
 from __future__ import annotations
@@ -64,25 +69,35 @@ class RepRecorder:
         self._waiting: list[_Set] = []  # sets with rows not yet in the log, oldest first
         self._tried = time.monotonic()
         self.not_kept = 0  # reps lost because more than max_waiting waited
+        self._last_set_id: int | None = None  # the set under way, else the one that ended last
         self.failing: str | None = None  # why the last write failed; None once one goes through
 
     def record(self, event: Event) -> Message:
         """Store what must survive, then return the event as a message for the pages."""
         data = event.as_dict()
         if not isinstance(event, (SetStarted, RepFinished, SetEnded)):
+            self._number(data)
             return {"type": "event", **data}
         now = time.time()
         self._catch_up()  # what waits goes first: the log keeps the order things happened in
         if isinstance(event, SetStarted):
             self._start_set(now, event.facing)
+            self._number(data)
         elif isinstance(event, RepFinished):
             rep_id = self._add_rep(event, now, data)
+            self._number(data)
             if rep_id is not None:  # "id" only once stored: what counts stored reps goes by it
                 data["id"] = rep_id
                 self._tell(data)
         elif self._set is not None:
+            self._number(data)
             self._end_set(self._set, now)
         return {"type": "event", **data}
+
+    def _number(self, data: Message) -> None:
+        """The event's set number is its set's id in the rep log, once the set is stored."""
+        if "set_no" in data and self._set is not None and self._set.set_id is not None:
+            data["set_no"] = self._set.set_id
 
     def tick(self, now: float) -> None:
         """The loop, every frame or idle turn (``now``: monotonic): writes what waits, at most
@@ -97,7 +112,7 @@ class RepRecorder:
             self._wait(current)
             return current
         try:
-            current.set_id = self.store.reps.start_set(t, facing)
+            current.set_id = self._last_set_id = self.store.reps.start_set(t, facing)
         except StoreError as exc:
             self._failed(exc)
             self._wait(current)
@@ -185,8 +200,9 @@ class RepRecorder:
         told: list[Message] = []
         for s, (set_id, ids) in zip(self._waiting, written, strict=True):
             s.set_id, s.epoch, s.waiting = set_id, epoch, False
+            self._last_set_id = set_id
             for (_, data), rep_id in zip(s.reps, ids, strict=True):
-                told.append({**data, "id": rep_id})
+                told.append({**data, "id": rep_id, "set_no": set_id})
             s.reps = []
         self._waiting = []
         self.failing = None
@@ -202,6 +218,12 @@ class RepRecorder:
     def set_id(self) -> int | None:
         """The rep log's id of the set under way (None between sets, or when it was not stored)."""
         return self._set.set_id if self._set is not None else None
+
+    @property
+    def set_no(self) -> int | None:
+        """The set number the pages show: the rep log's id of the set under way, else of the set
+        that ended last (None before the first stored set of this run)."""
+        return self._last_set_id
 
     @property
     def failed(self) -> bool:

@@ -351,6 +351,8 @@ class Station:
             events.append(self.recorder.record(event))
             self.keeper.event(event, self.recorder.set_id)
         snap = step.snapshot.as_dict()
+        if self.recorder.set_no is not None:  # one set number: the rep log's (rep_recorder.py)
+            snap["set_no"] = self.recorder.set_no
         if pose is not None:
             snap["landmarks"] = pose.to_dict(0)
             snap["size"] = list(pose.size)

@@ -260,6 +260,23 @@ class KeptSets(LogReader):
                ORDER BY k.t_start, k.set_id""")
         return [int(r["set_id"]) for r in rows]
 
+    def cut(self, *, since: float | None = None, before: float | None = None,
+            under_way: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Sets the station stopped in the middle of (a restart, a crash, a power cut), newest first:
+        never ended in the rep log and not kept, begun in ``since <= t_start < before``;
+        ``under_way`` is the set going on now (not cut). Each with its reps and good reps counted
+        (those reps are in the log: only the set's end and its poses are missing)."""
+        rows = self._query(
+            """SELECT s.id AS set_id, s.t_start, COUNT(r.id) AS reps,
+                      COALESCE(SUM(r.verdict = 'good'), 0) AS good
+               FROM sets s LEFT JOIN reps r ON r.set_id = s.id
+               WHERE s.t_end IS NULL AND s.id != ? AND s.t_start >= ? AND s.t_start < ?
+                 AND NOT EXISTS (SELECT 1 FROM kept_sets k WHERE k.set_id = s.id)
+               GROUP BY s.id ORDER BY s.t_start DESC, s.id DESC LIMIT ?""",
+            (under_way if under_way is not None else -1, since if since is not None else -1e18,
+             before if before is not None else 1e18, limit))
+        return [dict(r, cut=True) for r in rows]
+
 
 def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list[str]:
     """The true faults, in the coach's order, when they agree with "the verdict was right"."""

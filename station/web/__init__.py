@@ -138,14 +138,16 @@ def _error_handlers(app: Flask) -> None:
             if retry_after:
                 response.headers["Retry-After"] = retry_after
             return response
-        return exc
+        if exc.code is None or exc.code < 400:
+            return exc
+        return error_page(exc.code, exc.description or exc.name, exc.get_headers())
 
     @app.errorhandler(Exception)
     def crash(exc: Exception) -> ResponseReturnValue:
         app.logger.exception("request failed")
         if request.path.startswith("/api/"):
             return jsonify({"error": "internal error", "status": 500}), 500
-        return "Internal error: see the station's log.", 500
+        return error_page(500, "")
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -153,6 +155,28 @@ def _error_handlers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+# What each error page says first, in words a member or staff member can act on.
+ERROR_TITLES = {404: "Page not found", 405: "Not a page to open like that", 413: "Too large",
+                429: "Too many tries", 500: "Something went wrong", 503: "The station is busy"}
+
+
+def error_page(code: int, description: str,
+               headers: list[tuple[str, str]] | None = None) -> ResponseReturnValue:
+    """A styled error page with the way back (the member page, staff home or sign-in); a crash's
+    details stay in the log. The response keeps the error's own headers (Retry-After, Allow)."""
+    words = {404: "There is no page at this address. It may have been typed wrongly or moved.",
+             500: "The station could not show this page. It keeps coaching; the problem is in its log, "
+                  "on the Health page."}.get(code, description)
+    kept = [(k, v) for k, v in (headers or []) if k.lower() != "content-type"]
+    try:
+        body = render_template("error.html", code=code, title=ERROR_TITLES.get(code, "Cannot do that"),
+                               words=words)
+    except Exception:  # the page itself failed (a broken template or session): plain words then
+        current_app.logger.exception("the error page failed")
+        body = f"Error {code}: {words} Go to / for the member page."
+    return body, code, kept
 
 
 def _favicon() -> ResponseReturnValue:

@@ -45,3 +45,53 @@ def ago(t: float | None, now: float | None = None) -> str:
     if t is None:
         return "never"
     return duration((time.time() if now is None else now) - t) + " ago"
+
+
+def ago_words(t: float | None, now: float | None = None) -> str:
+    """How long ago the epoch time ``t`` was, as staff say it: one unit, rounded, in words.
+
+    >>> [ago_words(1000.0 - s, now=1000.0) for s in (3, 45, 200, 5400, 90000, 3 * 86400)]
+    ['just now', '45 seconds ago', '3 minutes ago', '2 hours ago', 'yesterday', '3 days ago']
+    >>> ago_words(None), ago_words(1060.0, now=1000.0)
+    ('never', 'just now')
+    """
+    if t is None:
+        return "never"
+    s = max(0.0, (time.time() if now is None else now) - t)
+    if s < 10:
+        return "just now"
+    if s < 60:
+        return f"{round(s)} seconds ago"
+    for limit, unit, one, many in ((3600, 60, "a minute ago", "minutes"),
+                                   (86400, 3600, "an hour ago", "hours")):
+        if s < limit:
+            n = round(s / unit)
+            return one if n == 1 else f"{n} {many} ago"
+    days = round(s / 86400)
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def at_words(t: float, now: float | None = None) -> str:
+    """When the epoch time ``t`` is (a lockout's end, a backup's time) in the station's local time:
+    "at 14:05" today, "tomorrow at 09:00", "yesterday at 22:10", else "on Mon 7 Dec at 14:05".
+
+    >>> noon = time.mktime((2025, 12, 6, 12, 0, 0, 0, 0, -1))  # a Saturday noon, local time
+    >>> at_words(noon + 300, now=noon), at_words(noon + 86400, now=noon), at_words(noon - 86400 * 3, now=noon)
+    ('at 12:05', 'tomorrow at 12:00', 'on Wed 3 Dec at 12:00')
+    """
+    local = time.localtime(t)
+    today = time.localtime(time.time() if now is None else now)
+    days = (_day_number(local) - _day_number(today))
+    clock = time.strftime("%H:%M", local)
+    if days == 0:
+        return f"at {clock}"
+    if days in (1, -1):
+        return f"{'tomorrow' if days == 1 else 'yesterday'} at {clock}"
+    return f"on {time.strftime('%a', local)} {local.tm_mday} {time.strftime('%b', local)} at {clock}"
+
+
+def _day_number(t: time.struct_time) -> int:
+    """Days since the epoch of the local calendar day (so midnight, not 24 h, divides days)."""
+    import datetime
+
+    return datetime.date(t.tm_year, t.tm_mon, t.tm_mday).toordinal()

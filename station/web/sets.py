@@ -77,10 +77,25 @@ def listing() -> ResponseReturnValue:
     total = kept.count()
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    settings = _station().settings
-    return render_template("sets.html", sets=kept.page((page - 1) * PER_PAGE, PER_PAGE), page=page,
+    station = _station()
+    settings = station.settings
+    shown = kept.page((page - 1) * PER_PAGE, PER_PAGE)
+    cut = _cut_sets(kept, station, shown, page, pages)
+    rows = sorted(shown + cut, key=lambda s: (s["t_start"], s["set_id"]), reverse=True)
+    return render_template("sets.html", sets=rows, page=page, cut=len(cut),
                            pages=pages, total=total, keeping=settings.keep_sets,
                            days=settings.keep_sets_days, labelled=len(kept.labelled()))
+
+
+def _cut_sets(kept: KeptSets, station: Station, shown: list[dict[str, Any]], page: int,
+              pages: int) -> list[dict[str, Any]]:
+    """The sets a stop cut short, among this page's kept sets by time (the first page has the
+    newest, the last the oldest), so a gap in the set numbers is explained where it is."""
+    snap = station.snapshot()
+    under_way = snap.get("set_no") if snap.get("phase") not in (None, "away") else None
+    before = shown[0]["t_start"] if shown and page > 1 else None
+    since = shown[-1]["t_start"] if shown and page < pages else None
+    return kept.cut(since=since, before=None if before is None else before + 1e-6, under_way=under_way)
 
 
 def _found(kept: KeptSets, set_id: int) -> dict[str, Any]:

@@ -46,10 +46,10 @@ def sign_in(client: Any, name: str, password: str = PASSWORD) -> None:
 
 
 def sign_in_in_browser(page: Any, url: str, name: str = "ann", then: str | None = None) -> None:
-    """Sign in through the form in a browser ``page``; it ends on ``then`` (default: the settings,
-    where a sign-in without a ``next`` lands)."""
+    """Sign in through the form in a browser ``page``; it ends on ``then`` (default: the staff
+    home, where a sign-in without a ``next`` lands)."""
     page.goto(url + "/staff/signin" + (f"?next={then}" if then else ""))
     page.fill("#name", name)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**" + (then or "/staff/settings"))
+    page.wait_for_url("**" + (then or "/staff/home"))

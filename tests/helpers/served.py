@@ -51,7 +51,7 @@ class ServedStation:
         create_account_in_browser(page, self.url, self.app.config["SETUP_CODE"], name)
 
     def sign_in(self, page: Any, name: str = "ann", then: str | None = None) -> None:
-        """Sign ``page`` in through the form; it ends on ``then`` (default: the settings)."""
+        """Sign ``page`` in through the form; it ends on ``then`` (default: the staff home)."""
         sign_in_in_browser(page, self.url, name, then)
 
     def close(self) -> None:

@@ -347,3 +347,13 @@ def test_storage_faults(tmp_path) -> None:
                   r"\d+ of \d+ in the log a restart finds, lost \d+$")
     has_line(out, rf"^reps waiting in memory: \d+ \(the bound\), \d+ beyond it not kept; {NUM} MiB held, "
                   r"\d+ bytes a rep$")
+
+
+def test_stale_notice(tmp_path) -> None:
+    from tests.helpers.browser import chromium_path
+
+    chromium_path()  # Debian's Chromium, or a skip that says so (a failure in CI)
+    out = bench(tmp_path, "stale_notice.py", "--rounds", "1")
+    # Each page noticed by itself (the script fails when a banner does not come within 30 s).
+    has_line(out, rf"^round 1: home {NUM} s, health {NUM} s$")
+    has_line(out, rf"^stale banner after the station stopped: median {NUM} s, worst {NUM} s over 2 pages$")

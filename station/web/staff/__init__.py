@@ -1,7 +1,8 @@
 """Staff pages under one blueprint, :data:`staff` (``/staff/...``; endpoints ``staff.<view>``),
 one module per area:
 
-- :mod:`.signin`: the staff home, the first account with the setup code, sign-in and sign-out;
+- :mod:`.signin`: the first account with the setup code, sign-in and sign-out;
+- :mod:`.home`: the staff home (the station's state, the first-run checklist) and the staff guide;
 - :mod:`.recover`: a forgotten password reset with the code the station's own screen shows;
 - :mod:`.accounts`: the accounts, adding and removing one, changing your password, a colleague's
   password reset and sign-in locks cleared;
@@ -26,6 +27,7 @@ from station.web.staff import (  # noqa: F401  (imported for their routes)
     calibration,
     health,
     history_page,
+    home,
     recover,
     restart,
     settings,

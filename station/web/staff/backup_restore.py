@@ -51,6 +51,7 @@ from station.storage import StoreError, backup
 from station.web import auth
 from station.web.auth import login_required, staff_user
 from station.web.staff.common import current_station, staff
+from station.web.staff.home import note_here
 
 # A checked upload waits this long for staff to confirm it: reading the summary takes a minute;
 # longer, they have walked away, and the file (up to backup.MAX_DB_BYTES) should not stay.
@@ -178,6 +179,7 @@ def backup_download() -> ResponseReturnValue:
     station = current_station()
     out = tempfile.SpooledTemporaryFile(max_size=8 * 2**20, dir=str(station.data_dir))  # noqa: SIM115
     backup.write(station.store, station.settings, out, station.data_dir)  # closed by send_file
+    note_here("backup")  # the staff home's "last backup" and its checklist
     out.seek(0)
     name = f"hinge-backup-{time.strftime('%Y%m%d-%H%M')}.zip"
     response = send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)

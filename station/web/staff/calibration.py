@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from station.config.settings import Settings, SettingsError
 from station.web.auth import login_required, staff_user
 from station.web.staff.common import current_station, plain, staff
+from station.web.staff.home import milestones, note_here, wall_calibration
 
 
 @staff.route("/calibrate", methods=["GET", "POST"])
@@ -26,7 +27,9 @@ def calibrate() -> ResponseReturnValue:
         if step in ("wall", "done"):  # the wall is measured over a hold: the page follows it
             return redirect(url_for("staff.calibrate") + ("#wall-measure" if step == "wall" else ""))
     wall = station.wall_progress()
+    state = wall_calibration(station.settings.wall_travel, milestones(station.data_dir).get("calibrated"))
     return render_template("calibrate.html", result=result, demo=station.demo, wall=wall,
+                           uncalibrated=None if state["done"] else state["why"],
                            rows=_suggestion_rows((result or {}).get("suggest") or {}),
                            wall_rows=_suggestion_rows(wall.suggest if wall and wall.suggest else {}))
 
@@ -34,8 +37,17 @@ def calibrate() -> ResponseReturnValue:
 def _suggestion_rows(suggest: dict[str, Any]) -> list[dict[str, Any]]:
     """Each suggested setting beside its current value, as the Apply table shows them."""
     current = current_station().settings.public()
+    fields = {f["name"]: f for f in Settings.describe()}
     return [{"name": name, "label": Settings.label(name), "current": plain(current.get(name, "")),
-             "value": value} for name, value in suggest.items()]
+             "value": value, "choices": fields.get(name, {}).get("choices"),
+             "range": _range_words(fields.get(name, {}))} for name, value in suggest.items()]
+
+
+def _range_words(field: dict[str, Any]) -> str:
+    """A number's allowed range as the Apply table states it up front ("0.1 to 1.5")."""
+    if field.get("min") is None:
+        return ""
+    return f"{plain(field['min'])} to {plain(field['max'])}"
 
 
 def _apply_calibration() -> ResponseReturnValue:
@@ -43,6 +55,8 @@ def _apply_calibration() -> ResponseReturnValue:
     values = {k[4:]: v for k, v in request.form.items() if k.startswith("set_")}
     try:
         current_station().apply_settings(values, by=staff_user())
+        if "wall_travel" in values:  # the staff home's checklist: the wall was measured and applied
+            note_here("calibrated", wall_travel=values["wall_travel"])
         flash("Calibration applied: " + ", ".join(f"{Settings.label(k)} = {v}" for k, v in values.items()))
     except SettingsError as exc:
         flash("Not applied: " + exc.for_people(), "error")

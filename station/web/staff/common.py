@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from station.config.settings import Settings
 from station.web import auth
-from station.web.humane import duration
+from station.web.humane import at_words, duration
 
 if TYPE_CHECKING:
     from station.runtime.restart import Restarter
@@ -30,11 +30,11 @@ def client_address() -> str:
 
 
 def wait_page(seconds: int, title: str = "Too many tries", status: int = 429) -> Response:
-    """Come back in ``seconds``: too many failed attempts (429), or the station is busy; when, in
-    words ("Try again in 4 min 58 s (at 14:32)")."""
-    until = time.strftime("%H:%M", time.localtime(time.time() + seconds))
-    message = (f"Too many failed attempts. Try again in {duration(seconds)} (at {until})." if status == 429
-               else f"The station is busy. Try again in {duration(seconds)}.")
+    """Come back in ``seconds``: too many failed attempts (429), or the station is busy."""
+    # In words, and when (issue 26: "Try again in 298 s." read as a puzzle, not a time).
+    when = f"in {duration(seconds)}" + (f" ({at_words(time.time() + seconds)})" if seconds >= 60 else "")
+    message = (f"Too many failed attempts. Try again {when}." if status == 429
+               else f"The station is busy. Try again {when}.")
     body = render_template("message.html", title=title, message=message)
     return Response(body, status=status, headers={"Retry-After": str(seconds)})
 

@@ -17,6 +17,7 @@ from station.web.auth import login_required
 from station.web.guard import MAX_RESTORE_BODY
 from station.web.humane import ago, duration
 from station.web.staff.common import current_station, restart_card, staff
+from station.web.staff.home import iso_words
 
 
 @staff.get("/health")
@@ -62,7 +63,7 @@ def _bringup_words(data_dir: Path) -> str:
     kept = bringup_report.load(data_dir)
     if kept is None:
         return "not run yet on this station"
-    return f"{bringup_report.summary(kept)} ({kept.get('updated', '?')})"
+    return f"{bringup_report.summary(kept)} ({iso_words(kept.get('updated'))})"
 
 
 def _figures(h: dict[str, Any]) -> list[dict[str, Any]]:

@@ -84,4 +84,4 @@ def recover() -> ResponseReturnValue:
                                client_address())
     auth.sign_in(name)
     flash(f"The password of {name} is reset; you are signed in. Every other sign-in of {name} has ended.")
-    return auth.remember_device(make_response(redirect(url_for("staff.settings"))), name)
+    return auth.remember_device(make_response(redirect(url_for("staff.station_home"))), name)

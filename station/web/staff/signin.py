@@ -27,7 +27,7 @@ def home() -> ResponseReturnValue:
         return redirect(url_for("staff.setup"))
     if staff_user() is None:
         return redirect(url_for("staff.signin"))
-    return redirect(url_for("staff.settings"))
+    return redirect(url_for("staff.station_home"))
 
 
 def _setup_page(errors: dict[str, str], name: str = "", code: str = "",
@@ -77,7 +77,7 @@ def setup() -> ResponseReturnValue:
         return redirect(url_for("staff.signin"))
     auth.sign_in(name)
     flash(f"Account {name} created; you are signed in.")
-    return auth.remember_device(make_response(redirect(url_for("staff.settings"))), name)
+    return auth.remember_device(make_response(redirect(url_for("staff.station_home"))), name)
 
 
 @staff.route("/signin", methods=["GET", "POST"])
@@ -107,7 +107,8 @@ def signin() -> ResponseReturnValue:
     auth.lockout().succeeded(name, address, device)
     auth.sign_in(name)
     target = request.args.get("next", "")
-    response = make_response(redirect(target if target.startswith("/staff") else url_for("staff.settings")))
+    landing = target if target.startswith("/staff") else url_for("staff.station_home")
+    response = make_response(redirect(landing))
     return auth.remember_device(response, name)
 
 

@@ -60,13 +60,21 @@
 
   async function refresh() {
     try {
-      const r = await fetch(url, {cache: "no-store", credentials: "same-origin"});
+      // Not answered in 4 s is not answered: a vanished station can leave a request hanging.
+      const r = await fetch(url, {cache: "no-store", credentials: "same-origin", signal: AbortSignal.timeout(4000)});
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       show(await r.json());
       last = Date.now();
       failing = false;
+      if (window.stationLive) window.stationLive.ok();
     } catch {
-      failing = true; // signed out or the station is down: the line says so, the figures stay
+      // Signed out or the station is down: the badge no longer claims UP, the line says since when,
+      // and staff_live.js greys the figures (they are from the last answer, not now).
+      failing = true;
+      const status = document.getElementById("status");
+      status.textContent = "not answering";
+      status.className = "status stale";
+      if (window.stationLive) window.stationLive.failed();
     }
     since();
   }

@@ -37,8 +37,11 @@
         .then((r) => (r.ok ? r.json() : null))
         .then((p) => {
           if (!p) {
+            if (window.stationLive) window.stationLive.failed(); // signed out, or the station fails
+            window.setTimeout(poll, 2000);
             return;
           }
+          if (window.stationLive) window.stationLive.ok();
           if (!["starting", "stand", "hold"].includes(p.state)) {
             window.location.reload();
             return;
@@ -49,7 +52,10 @@
           bar.value = p.held_s;
           window.setTimeout(poll, 500);
         })
-        .catch(() => window.setTimeout(poll, 2000));
+        .catch(() => {
+          if (window.stationLive) window.stationLive.failed(); // staff_live.js: "not answering since"
+          window.setTimeout(poll, 2000);
+        });
     };
     window.setTimeout(poll, 500);
   }
