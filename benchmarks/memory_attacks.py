@@ -6,8 +6,9 @@
 Each attack gets a fresh ``station run --sim`` (the simulated trainee at a camera's pace) on
 127.0.0.1 with a data folder made for it, and a staff account; the station's ``VmRSS`` is read
 10 times a second from /proc. Printed per attack: resident memory before it, the peak during it
-(``VmHWM``, the kernel's own high-water mark), what stays 3 s after it, what the station answered,
-and whether the peak stayed under half the unit's ``MemoryMax`` (640 MiB: 320 MiB).
+(``VmHWM``, the kernel's own high-water mark, reset when the attack begins), what stays 3 s after
+it, what the station answered, and whether the peak stayed under half the unit's ``MemoryMax``
+(640 MiB: 320 MiB).
 
 - ``broker``: an MQTT broker (a tiny one here: the attacker) that answers CONNECT, then sends one
   PUBLISH of 256 MiB, on each of the station's first three connections.
@@ -86,6 +87,11 @@ class Station(LanStation):
 
     def peak_mib(self) -> float:
         return self.status()["VmHWM"] / 1024
+
+    def reset_peak(self) -> None:
+        """Start VmHWM again from the present VmRSS (Linux: 5 to clear_refs), so the peak is the
+        attack's, not the start's."""
+        Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")  # type: ignore[union-attr]
 
 
 class Sampler:
@@ -292,6 +298,7 @@ def run(name: str, args: argparse.Namespace, env: dict[str, str]) -> None:
         st.start()
         time.sleep(2)
         before = st.rss_mib()
+        st.reset_peak()
         with Sampler(st):
             answer = attacks[name]()
         time.sleep(3)
