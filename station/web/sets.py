@@ -44,6 +44,7 @@ PER_PAGE = 25  # sets a list page shows: a busy day's sets, one screen or two
 SPOOL_BYTES = 8 * 2**20
 # A replay is sent this many frames at a time (some 60 KB of JSON).
 FRAMES_PER_PIECE = 300
+COMPACT = (",", ":")  # JSON without spaces, as Flask's own JSON answers
 # Set ids are SQLite integers: a larger number in the address is no set (not a 500).
 MAX_ID = 2**63 - 1
 
@@ -128,18 +129,18 @@ def replay_json(head: dict[str, Any], side: str, lines: Iterable[str]) -> Iterat
     (:func:`near_side`), in pieces of FRAMES_PER_PIECE frames as ``lines`` come.
 
         >>> b"".join(replay_json({"facing": None}, "left", ['{"t": 0.5}']))
-        b'{"facing": null, "frames": [{"t": 0.5, "pose": null, "dowel": null}]}'
+        b'{"facing":null,"frames":[{"t":0.5,"pose":null,"dowel":null}]}'
     """
-    yield json.dumps(head)[:-1].encode() + (b', "frames": [' if head else b'"frames": [')
+    yield json.dumps(head, separators=COMPACT)[:-1].encode() + (b',"frames":[' if head else b'"frames":[')
     piece: list[str] = []
     first = True
     for frame in replay_frames(lines, side):
-        piece.append(json.dumps(frame))
+        piece.append(json.dumps(frame, separators=COMPACT))
         if len(piece) == FRAMES_PER_PIECE:
-            yield (b"" if first else b", ") + ", ".join(piece).encode()
+            yield (b"" if first else b",") + ",".join(piece).encode()
             piece, first = [], False
     if piece:
-        yield (b"" if first else b", ") + ", ".join(piece).encode()
+        yield (b"" if first else b",") + ",".join(piece).encode()
     yield b"]}"
 
 
