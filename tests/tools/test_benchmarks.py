@@ -312,3 +312,11 @@ def test_setup_mediapipe_env_script_parses() -> None:
     assert bash, "bash is needed to check the script"
     done = subprocess.run([bash, "-n", str(BENCH / "setup_mediapipe_env.sh")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.bench
+def test_memory_attacks_short(tmp_path) -> None:
+    out = bench(tmp_path, "memory_attacks.py", "--only", "broker")
+    has_line(out, r"^station from .*, MALLOC_ARENA_MAX=2; MiB resident, half the cap 320$")
+    has_line(out, r"^\| broker \| \d+ \| \d+ \| \d+ \| (held|NOT held) \| 3 connections; MiB of the PUBLISH "
+                  r"sent before the station closed: ")
