@@ -20,7 +20,7 @@ from paho.mqtt.properties import Properties
 
 from station.fleet.attach import Fleet
 from station.fleet.packet_guard import MAX_PACKET, Framing, PacketTooLarge
-from tests.fleet.test_fleet import eventually, sim_station
+from tests.helpers.fleet import eventually, sim_station
 
 CONNACK_V5 = b"\x20\x03\x00\x00\x00"  # success, no properties
 CONNACK_V311 = b"\x20\x02\x00\x00"
