@@ -405,6 +405,8 @@ class Publisher:
         """Stopping: send what the log still holds, for a moment (the rest waits for next time)."""
         deadline = time.monotonic() + DRAIN_S
         while session.lost is None and session.refused is None and time.monotonic() < deadline:
+            if self._unacknowledged(session):
+                return  # this broker does not acknowledge: waiting on it is no use
             sent, _ = self._send_more(session, cfg, sent)
             session.client.loop(0.02)
             self._advance(session)

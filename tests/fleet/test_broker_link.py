@@ -62,7 +62,8 @@ class HostileBroker:
     """Accepts connections and answers CONNECT, then behaves as ``how`` says:
 
     - ``drop``: closes the connection at once;
-    - ``no-acks``: takes every PUBLISH and acknowledges none (answers pings);
+    - ``no-acks``: takes every rep and acknowledges none (acknowledges the status and answers
+      pings, so the connection looks alive);
     - ``huge``: sends a PUBLISH header announcing 256 MiB, then its body a MiB at a time for as
       long as the station reads.
     """
@@ -99,8 +100,11 @@ class HostileBroker:
             return
         while True:
             kind, body = read_packet(conn)
-            if kind == 3:
-                self.publishes += 1  # and no PUBACK, ever
+            topic = body[2:2 + int.from_bytes(body[:2], "big")] if kind == 3 else b""
+            if kind == 3 and topic.endswith(b"/status"):
+                conn.sendall(b"\x40\x02" + body[2 + len(topic):4 + len(topic)])  # PUBACK: status only
+            elif kind == 3:
+                self.publishes += 1  # a rep: no PUBACK, ever
             elif kind == 12:
                 conn.sendall(b"\xd0\x00")
 
