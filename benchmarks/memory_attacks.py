@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -321,6 +322,7 @@ def run(name: str, args: argparse.Namespace, env: dict[str, str]) -> None:
         st.stop()
         if broker is not None:
             broker.close()
+        shutil.rmtree(data, ignore_errors=True)  # a 200,000-rep log is some 80 MB
 
 
 def main() -> int:
