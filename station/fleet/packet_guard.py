@@ -3,7 +3,7 @@
 paho-mqtt (2.2.0, the locked version) enforces no maximum on what it receives: it reads a packet's
 remaining length, then asks the socket for all of it at once and grows one ``bytes`` by
 concatenation as the data comes. A broker that sends one PUBLISH of 256 MiB (the most MQTT's
-four-byte length can frame) took the station to 857 MiB resident (benchmarks/memory_attacks.py),
+four-byte length can frame) took the station to 873 MiB resident (benchmarks/memory_attacks.py),
 past the unit's ``MemoryMax``. paho's only hook on that path is the socket read
 (``Client._sock_recv``), so :class:`GuardedClient` follows MQTT's framing on the bytes paho reads
 (:class:`Framing`) and ends the connection the moment a fixed header announces a packet over
