@@ -1,9 +1,9 @@
 """Heavy staff downloads (kept-set replays, the history CSV, backups, the labelled-sets export):
 at most :data:`AT_ONCE` at a time, each answered as a stream of bounded pieces.
 
-Built whole in memory, ten replays at once took the station to 707-761 MiB resident and a 200,000-rep
-CSV to hundreds more (benchmarks/memory_attacks.py), past half the unit's ``MemoryMax``; and
-glibc keeps much of such peaks afterwards. Now each route yields its body piece by piece
+Built whole in memory, ten replays at once took the station to 707-761 MiB resident, and a
+200,000-rep CSV with three backups to 360 MiB (benchmarks/memory_attacks.py), past half the unit's
+``MemoryMax``; and glibc keeps much of such peaks afterwards. Now each route yields its body piece by piece
 (a replay a few hundred frames at a time, the CSV a thousand rows at a time, a backup or an export
 64 KiB at a time from its spooled file), and a download beyond the limit is answered at once with
 503 and ``Retry-After`` instead of queueing behind the others.
