@@ -20,6 +20,14 @@ It runs on its own thread with a fresh paho client per connection (so nothing pa
 an old connection is sent out of order), reconnects with a growing back-off, and never touches
 the loop: the loop only sets a flag when a rep is stored.
 
+What a broker can do to the station is bounded: a packet over
+:data:`~station.fleet.packet_guard.MAX_PACKET` ends the connection before its body is read
+(:mod:`station.fleet.packet_guard`); a connection that ends within :data:`STABLE_S` of opening
+counts as a failure, so a broker that accepts and drops at once is met with the growing back-off,
+not a reconnect storm; and a rep left unacknowledged for :data:`ACK_TIMEOUT_S` ends the
+connection (a broker that takes reps and never acknowledges them would otherwise keep the station
+"connected" while the backlog grows).
+
     publisher = Publisher(station)          # the URL from settings, or Publisher(station, url=...)
     station.observers.append(publisher); station.health_parts.append(publisher.health)
     publisher.start(); ...; publisher.stop()
@@ -43,6 +51,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from station import __version__
 from station.fleet.broker import BrokerConfig, broker_config
+from station.fleet.packet_guard import MAX_PACKET, GuardedClient, connect_properties
 from station.storage import StoreError, documents
 from station.storage.outbox import Outbox
 
@@ -55,6 +64,14 @@ WINDOW = 20  # reps in flight at once: bounds memory, keeps a backlog moving at 
 KEEPALIVE_S = 30
 CONNACK_TIMEOUT_S = 10.0
 MAX_BACKOFF_S = 10.0  # a broker back after an outage is used within 10 s
+# A connection counts as served (the back-off starts again from 1 s) once it has lasted this long:
+# one keep-alive interval, time for the broker to have answered a ping. One that ends sooner is a
+# failure, so a broker that accepts and drops at once gets a reconnect at most every MAX_BACKOFF_S.
+STABLE_S = float(KEEPALIVE_S)
+# A rep sent and not acknowledged for this long ends the connection (and counts as a failure): the
+# patience paho itself gives a broker's answer to a ping (KEEPALIVE_S) before it calls the
+# connection lost. A broker that is there acknowledges a QoS 1 publish in milliseconds.
+ACK_TIMEOUT_S = float(KEEPALIVE_S)
 MARK_EVERY_S = 0.5  # the outbox mark is written at most this often (and when stopping)
 POLL_S = 0.25  # the longest a stored rep waits before the publisher looks (without a wake-up)
 OUTBOX = "mqtt"
@@ -81,10 +98,12 @@ class _Session:
         self.client = client
         self.connack: mqtt.ReasonCode | None = None
         self.lost: str | None = None  # why the connection ended
-        self.inflight: collections.deque[list[int]] = collections.deque()  # [rep id, mid, acked]
-        self.by_mid: dict[int, list[int]] = {}
+        self.inflight: collections.deque[list[Any]] = collections.deque()  # [rep id, mid, acked, sent at]
+        self.by_mid: dict[int, list[Any]] = {}
         self.refused: str | None = None  # a PUBACK with a failure reason (MQTT 5)
         self.timed_out = False  # no CONNACK in time
+        self.stalled = False  # a rep went unacknowledged for ACK_TIMEOUT_S
+        self.began = time.monotonic()
 
 
 class Publisher:
@@ -112,6 +131,9 @@ class Publisher:
             self.state, self.reason = "error", str(exc)
         self.acked = 0
         self.connects = 0
+        self.backoff_s = 1.0  # the wait before the next attempt after a failure (doubles each time)
+        self.stable_s = STABLE_S
+        self.ack_timeout_s = ACK_TIMEOUT_S
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -150,7 +172,8 @@ class Publisher:
         return {"state": self.state, "reason": self.reason, "broker": self.broker,
                 "protocol": "5" if self.protocol == mqtt.MQTTv5 else "3.1.1", "retain": self.retain,
                 "reps_waiting": self.reps_waiting, "last_ack_id": self.last_ack_id,
-                "last_ack_t": self.last_ack_t, "acked": self.acked, "connects": self.connects}
+                "last_ack_t": self.last_ack_t, "acked": self.acked, "connects": self.connects,
+                "backoff_s": self.backoff_s}
 
     def health(self) -> dict[str, Any]:
         return {"mqtt": self.figures()}
@@ -174,7 +197,6 @@ class Publisher:
         self.state, self.reason = state, reason
 
     def _run(self) -> None:
-        backoff = 1.0
         while not self._stop.is_set():
             cfg = self._config()
             if cfg is None:
@@ -192,9 +214,13 @@ class Publisher:
                 served = False
             if self._stop.is_set():
                 break
-            backoff = 1.0 if served else min(backoff * 2, MAX_BACKOFF_S)
-            # Jitter, so a chain's stations do not all knock at once after the broker's restart.
-            self._pause(backoff * random.uniform(0.75, 1.0) if not served else 0.2)
+            if served:
+                self.backoff_s = 1.0
+                self._pause(0.2)
+            else:
+                # Jitter, so a chain's stations do not all knock at once after the broker's restart.
+                self._pause(self.backoff_s * random.uniform(0.75, 1.0))
+                self.backoff_s = min(self.backoff_s * 2, MAX_BACKOFF_S)
         self.state = "stopped"
 
     def _pause(self, seconds: float) -> None:
@@ -206,10 +232,10 @@ class Publisher:
             self._wake.clear()
             self._stop.wait(min(left, 0.5))
 
-    def _client(self, cfg: BrokerConfig) -> mqtt.Client:
+    def _client(self, cfg: BrokerConfig) -> GuardedClient:
         clean = {"clean_session": True} if self.protocol != mqtt.MQTTv5 else {}
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hinge-station-{cfg.station}",
-                             protocol=self.protocol, **clean)  # type: ignore[arg-type]
+        client = GuardedClient(CallbackAPIVersion.VERSION2, client_id=f"hinge-station-{cfg.station}",
+                               protocol=self.protocol, max_packet=MAX_PACKET, **clean)
         if cfg.user:
             client.username_pw_set(cfg.user, cfg.password or None)
         if cfg.tls:
@@ -221,7 +247,8 @@ class Publisher:
 
     def _session(self, cfg: BrokerConfig) -> bool:
         """Connect, publish until the connection ends or the settings change; True if it served
-        (connected and no rep refused), for the back-off."""
+        (connected for STABLE_S or until the settings changed, every rep acknowledged in time and
+        none refused), for the back-off."""
         self._set("connecting", self.reason)
         try:
             session = _Session(self._client(cfg))
@@ -230,8 +257,10 @@ class Publisher:
             self._set("error", f"CA file {cfg.ca_file!r} cannot be used: {why}")
             return False
         self._callbacks(session)
+        # MQTT 5: the broker is told the largest packet this station takes (3.1.1 cannot say it).
+        props = connect_properties(MAX_PACKET) if self.protocol == mqtt.MQTTv5 else None
         try:
-            session.client.connect(cfg.host, cfg.port, keepalive=KEEPALIVE_S)
+            session.client.connect(cfg.host, cfg.port, keepalive=KEEPALIVE_S, properties=props)
         except ssl.SSLCertVerificationError as exc:
             against = cfg.ca_file or "the system's CAs"
             self._set("retrying", f"TLS with {cfg.url}: the broker's certificate failed verification "
@@ -248,8 +277,10 @@ class Publisher:
         self.connects += 1
         self._set("connected")
         self._announce(session, cfg)
-        self._publish_loop(session, cfg)
-        return session.refused is None  # a refused rep is retried after a back-off, not at once
+        changed = self._publish_loop(session, cfg)
+        if session.refused is not None or session.stalled:
+            return False  # retried after a back-off, not at once
+        return changed or time.monotonic() - session.began >= self.stable_s
 
     def _callbacks(self, session: _Session) -> None:
         def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -260,7 +291,9 @@ class Publisher:
             self.window = max(1, min(WINDOW, getattr(props, "ReceiveMaximum", WINDOW)))
 
         def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-            session.lost = str(reason) if reason is not None else "connection closed"
+            too_large = getattr(client, "too_large", None)
+            session.lost = (f"{too_large}; connection closed" if too_large
+                            else str(reason) if reason is not None else "connection closed")
 
         def on_publish(client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
             entry = session.by_mid.pop(mid, None)
@@ -322,9 +355,11 @@ class Publisher:
                and time.monotonic() < deadline and not self._stop.is_set()):
             session.client.loop(0.02)
 
-    def _publish_loop(self, session: _Session, cfg: BrokerConfig) -> None:
+    def _publish_loop(self, session: _Session, cfg: BrokerConfig) -> bool:
+        """Publish until the connection ends; True when it ended because the settings changed."""
         client = session.client
         sent = self.last_ack_id
+        changed = False
         look, looked, next_health = True, 0.0, time.monotonic() + cfg.health_s
         while not self._stop.is_set() and session.lost is None and session.refused is None:
             # Look in the log when the loop stored a rep, while a backlog drains, and now and then
@@ -342,17 +377,36 @@ class Publisher:
                 client.publish(f"{cfg.prefix}/health", self._health_message(cfg), qos=0)
                 if cfg.home_assistant:
                     self._publish_state(session, cfg)
+            if self._unacknowledged(session):
+                break
             if self._config() != cfg:
                 self._set("connecting", "settings changed; reconnecting")
+                changed = True
                 break
         if self._stop.is_set():
             self._drain(session, cfg, sent)
         self._end(session, cfg)
+        return changed
+
+    def _unacknowledged(self, session: _Session) -> bool:
+        """The oldest rep in flight has waited ACK_TIMEOUT_S for its PUBACK: the session is
+        marked stalled (it ends, and is sent again on the next connection)."""
+        if not session.inflight or session.inflight[0][2]:
+            return False
+        waited = time.monotonic() - session.inflight[0][3]
+        if waited < self.ack_timeout_s:
+            return False
+        session.stalled = True
+        self._set("retrying", f"the broker did not acknowledge rep {session.inflight[0][0]} within "
+                  f"{self.ack_timeout_s:g} s; reconnecting")
+        return True
 
     def _drain(self, session: _Session, cfg: BrokerConfig, sent: int) -> None:
         """Stopping: send what the log still holds, for a moment (the rest waits for next time)."""
         deadline = time.monotonic() + DRAIN_S
         while session.lost is None and session.refused is None and time.monotonic() < deadline:
+            if self._unacknowledged(session):
+                return  # this broker does not acknowledge: waiting on it is no use
             sent, _ = self._send_more(session, cfg, sent)
             session.client.loop(0.02)
             self._advance(session)
@@ -372,7 +426,7 @@ class Publisher:
             return sent, False
         for rep in reps:
             info = session.client.publish(f"{cfg.prefix}/rep", rep_message(rep, cfg.station), qos=1)
-            entry = [rep["id"], info.mid, 0]
+            entry = [rep["id"], info.mid, 0, time.monotonic()]
             session.inflight.append(entry)
             session.by_mid[info.mid] = entry
             sent = rep["id"]
@@ -411,7 +465,10 @@ class Publisher:
                       f"{cfg.prefix}/rep")
         elif session.lost is not None:
             self._set("retrying", f"connection to {cfg.url} lost: {session.lost}")
-        if session.lost is None:
+        if session.stalled and session.lost is None:
+            client.disconnect()  # no "offline" first: it would wait for the same silent broker
+            client.loop(0.1)
+        elif session.lost is None:
             info = client.publish(f"{cfg.prefix}/status", "offline", qos=1, retain=self.retain)
             deadline = time.monotonic() + 2.0
             while not info.is_published() and session.lost is None and time.monotonic() < deadline:

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from station.coach.vocabulary import FaultCode
 from station.config.settings import Settings
-from station.storage.kept_sets import KeptSets
+from station.storage.kept_sets import KeptSets, unpacked_lines
 
 MOVEMENT = "the dowel drill at the station's wall (kept by the station)"
 
@@ -70,11 +70,12 @@ def recording(kept: dict[str, Any], station: str) -> dict[str, Any]:
     }
 
 
-KeptSet = tuple[dict[str, Any], list[str]]  # a kept set (KeptSets.get) and its pose-stream lines
+KeptSet = tuple[dict[str, Any], Iterable[str]]  # a kept set (KeptSets.get) and its pose-stream lines
 
 
 def write_zip(out: IO[bytes], sets: Iterable[KeptSet], station: str) -> dict[str, Any]:
-    """Write the zip of ``sets`` (each kept set with its lines) to ``out``; its labels.json."""
+    """Write the zip of ``sets`` (each kept set with its lines, written into the zip as they come)
+    to ``out``; its labels.json."""
     labels: dict[str, Any] = {
         "about": f"Sets kept and labelled at station {station}, exported {time.strftime('%Y-%m-%d %H:%M')};"
                  " run `station evaluate` on this zip or its folder.",
@@ -82,21 +83,23 @@ def write_zip(out: IO[bytes], sets: Iterable[KeptSet], station: str) -> dict[str
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for kept, lines in sets:
             entry = recording(kept, station)
-            zf.writestr(entry["file"], "\n".join(lines) + "\n")
+            with zf.open(entry["file"], "w") as member:
+                for line in lines:
+                    member.write(line.encode("utf-8") + b"\n")
             labels["recordings"].append(entry)
         zf.writestr("labels.json", json.dumps(labels, indent=1))
     return labels
 
 
 def export(kept: KeptSets, out: IO[bytes], station: str) -> int:
-    """Write the zip of every fully labelled kept set to ``out`` (one set in memory at a time);
-    how many sets it holds."""
+    """Write the zip of every fully labelled kept set to ``out`` (a set's packed poses in memory,
+    unpacked a line at a time); how many sets it holds."""
     ids = kept.labelled()
 
     def sets() -> Iterator[KeptSet]:
         for set_id in ids:
-            one = kept.get(set_id)
-            if one is not None:  # pruned meanwhile
-                yield one, kept.lines(set_id)
+            one, packed = kept.get(set_id), kept.packed(set_id)
+            if one is not None and packed is not None:  # pruned meanwhile
+                yield one, unpacked_lines(packed, set_id)
 
     return len(write_zip(out, sets(), station)["recordings"])

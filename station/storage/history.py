@@ -19,15 +19,16 @@ Apart from :mod:`station.storage.reps` because it only reads, in bulk, and its o
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
 from station.coach.faults import fault_words
 from station.coach.vocabulary import Verdict
 from station.storage.database import Database
-from station.storage.reps import Reps
+from station.storage.reps import Reps, rep_dict
 
 # The trend's queries, after a WITH clause that names the spans b(i, lo, hi): per span, reps,
 # good reps and sets; then reps per fault code (the spans' edges are plain Unix times).
@@ -38,6 +39,12 @@ TREND_FAULTS = """SELECT b.i, f.value AS code, COUNT(*) AS n
                   FROM b JOIN reps r ON r.t >= b.lo AND r.t < b.hi
                   JOIN json_each(r.faults) f WHERE r.verdict = 'fault'
                   GROUP BY b.i, f.value ORDER BY b.i, n DESC"""
+
+
+# The CSV reads this many reps per query: each holds the log's lock for a moment (milliseconds),
+# and no more than these rows (some 1 MB as Python objects) are in memory at once.
+CSV_BATCH = 1000
+CSV_ROWS = "SELECT * FROM reps WHERE t >= ? AND (t, id) > (?, ?) ORDER BY t, id LIMIT ?"
 
 
 def _spans(spans: Sequence[tuple[float, float]]) -> tuple[str, list[float]]:
@@ -97,14 +104,40 @@ class History:
 
     def export_csv(self, out: TextIO, *, since: float | None = None) -> int:
         """Every rep as CSV (oldest first); the number of rows written."""
-        reps = list(reversed(self._reps.newest_first(since=since, limit=10**9)))
-        keys = sorted({k for r in reps for k in r["metrics"]})
-        writer = csv.writer(out)
+        written = 0
+        for text, rows in self._csv_pieces(since=since, batch=CSV_BATCH):
+            out.write(text)
+            written += rows
+        return written
+
+    def csv_chunks(self, *, since: float | None = None, batch: int = CSV_BATCH) -> Iterator[str]:
+        """Every rep as CSV (oldest first), as pieces of text of ``batch`` rows: the header, then
+        the reps read ``batch`` at a time in (time, id) order, so a log of any size is never
+        whole in memory (a web download streams the pieces as they come)."""
+        for text, _ in self._csv_pieces(since=since, batch=batch):
+            yield text
+
+    def _csv_pieces(self, *, since: float | None, batch: int) -> Iterator[tuple[str, int]]:
+        lower = since if since is not None else -1e18
+        keys = sorted(str(r[0]) for r in self._db.read(
+            "SELECT DISTINCT m.key FROM reps r, json_each(r.metrics) m WHERE r.t >= ?", (lower,)))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
         # fault_names goes last, so a reader that counts columns still finds the metrics where they were
         writer.writerow(["time", "set_id", "rep", "verdict", "faults", *keys, "fault_names"])
-        for r in reps:
-            when = datetime.fromtimestamp(r["t"]).isoformat(timespec="seconds")
-            writer.writerow([when, r["set_id"], r["rep"], r["verdict"], ";".join(r["faults"]),
-                             *[r["metrics"].get(k, "") for k in keys],
-                             "; ".join(fault_words(c) for c in r["faults"])])
-        return len(reps)
+        after = (lower, -1)
+        while True:
+            # t >= the last time read: a range on the index on t, not a scan from the start.
+            rows = self._db.read(CSV_ROWS, (max(lower, after[0]), after[0], after[1], batch))
+            for row in rows:
+                r = rep_dict(row)
+                when = datetime.fromtimestamp(r["t"]).isoformat(timespec="seconds")
+                writer.writerow([when, r["set_id"], r["rep"], r["verdict"], ";".join(r["faults"]),
+                                 *[r["metrics"].get(k, "") for k in keys],
+                                 "; ".join(fault_words(c) for c in r["faults"])])
+            yield buffer.getvalue(), len(rows)
+            buffer.seek(0)
+            buffer.truncate()
+            if len(rows) < batch:
+                return
+            after = (rows[-1]["t"], rows[-1]["id"])

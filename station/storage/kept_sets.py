@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,8 @@ from station.storage.replog import RepLog
 FAULT_CODES = frozenset(str(c) for c in FaultCode)
 # zlib level 6 (its default): pose lines shrink about fivefold; 9 saves little more for more CPU.
 ZLIB_LEVEL = 6
+# Decompressed at most this much at a time when a set's lines are read one by one.
+UNPACK_BYTES = 64 * 1024
 
 
 class LabelProblem(ValueError):
@@ -178,14 +180,14 @@ class KeptSets(LogReader):
 
     def lines(self, set_id: int) -> list[str]:
         """The set's pose-stream lines (empty when it is not kept)."""
+        packed = self.packed(set_id)
+        return list(unpacked_lines(packed, set_id)) if packed is not None else []
+
+    def packed(self, set_id: int) -> bytes | None:
+        """The set's pose-stream lines as kept (zlib-compressed; None when it is not kept): read
+        them one at a time with :func:`unpacked_lines`, never all at once."""
         rows = self._query("SELECT poses FROM kept_sets WHERE set_id = ?", (set_id,))
-        if not rows:
-            return []
-        try:
-            text = zlib.decompress(rows[0]["poses"]).decode("utf-8")
-        except (zlib.error, UnicodeDecodeError) as exc:
-            raise StoreError(f"kept set {set_id}: its poses do not read ({exc})") from None
-        return text.split("\n") if text else []
+        return bytes(rows[0]["poses"]) if rows else None
 
     def label(self, set_id: int, labels: Mapping[int, tuple[bool, Sequence[str]]], by: str) -> int:
         """Store staff's labels: rep number -> (the verdict was right, the rep's true faults); for a
@@ -276,6 +278,38 @@ class KeptSets(LogReader):
             (under_way if under_way is not None else -1, since if since is not None else -1e18,
              before if before is not None else 1e18, limit))
         return [dict(r, cut=True) for r in rows]
+
+
+def unpacked_lines(packed: bytes, set_id: int = 0) -> Iterator[str]:
+    """The lines of a kept set's packed poses (:meth:`KeptSets.packed`), one at a time: at most
+    UNPACK_BYTES of text is unpacked ahead, so a capped set (some 8 MB of text) is never whole in
+    memory. StoreError when the data do not read.
+
+        >>> list(unpacked_lines(zlib.compress(b'{"t":0.0}\\n{"t":3.0}')))
+        ['{"t":0.0}', '{"t":3.0}']
+    """
+    unpack = zlib.decompressobj()
+    rest, view, start = b"", memoryview(packed), 0
+    try:
+        while True:
+            if unpack.unconsumed_tail:
+                text = unpack.decompress(unpack.unconsumed_tail, UNPACK_BYTES)
+            elif start < len(view):
+                text = unpack.decompress(view[start:start + UNPACK_BYTES], UNPACK_BYTES)
+                start += UNPACK_BYTES
+            else:
+                text = unpack.flush()
+                if not unpack.eof:
+                    raise zlib.error("the data end before the compressed stream does")
+            if not text and not unpack.unconsumed_tail and start >= len(view):
+                break
+            *whole, rest = (rest + text).split(b"\n")
+            for line in whole:
+                yield line.decode("utf-8")
+        if rest:
+            yield rest.decode("utf-8")
+    except (zlib.error, UnicodeDecodeError) as exc:
+        raise StoreError(f"kept set {set_id}: its poses do not read ({exc})") from None
 
 
 def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from flask import (
@@ -29,8 +30,9 @@ from flask.typing import ResponseReturnValue
 from station.coach.faults import FAULTS, fault_words
 from station.fleet.broker import station_name
 from station.kept_sets.export import export
-from station.storage.kept_sets import KeptSets, LabelProblem
+from station.storage.kept_sets import KeptSets, LabelProblem, unpacked_lines
 from station.web.auth import login_required, staff_user
+from station.web.downloads import file_chunks, heavy
 from station.web.live import DRAWN, pose_points
 
 if TYPE_CHECKING:
@@ -40,6 +42,11 @@ sets = Blueprint("sets", __name__)
 PER_PAGE = 25  # sets a list page shows: a busy day's sets, one screen or two
 # The export is built in a temporary file; up to this much of it stays in memory.
 SPOOL_BYTES = 8 * 2**20
+# A replay is sent this many frames at a time (some 60 KB of JSON).
+FRAMES_PER_PIECE = 300
+COMPACT = (",", ":")  # JSON without spaces, as Flask's own JSON answers
+# Set ids are SQLite integers: a larger number in the address is no set (not a 500).
+MAX_ID = 2**63 - 1
 
 
 @sets.record_once
@@ -100,7 +107,7 @@ def _cut_sets(kept: KeptSets, station: Station, shown: list[dict[str, Any]], pag
 
 def _found(kept: KeptSets, set_id: int) -> dict[str, Any]:
     """The kept set, or a 404 that says why it may be gone."""
-    found = kept.get(set_id)
+    found = kept.get(set_id) if set_id <= MAX_ID else None
     if found is None:
         abort(404, description="no such kept set (it may have passed its retention)")
     return found
@@ -124,30 +131,67 @@ def one(set_id: int) -> ResponseReturnValue:
 @sets.get("/<int:set_id>/poses.json")
 @login_required
 def poses(set_id: int) -> ResponseReturnValue:
-    """The set's frames as the replay draws them: time, the near side's points, the dowel."""
-    kept = _kept()
-    found = _found(kept, set_id)
-    frames = replay_frames(kept.lines(set_id))
-    return {"facing": found["facing"], "duration_s": found["duration_s"], "frames": frames,
-            "reps": [{**{k: r[k] for k in ("rep", "verdict", "faults", "start", "end")},
-                      "fault_words": [fault_words(c) for c in r["faults"]]} for r in found["reps"]]}
+    """The set's frames as the replay draws them: time, the near side's points, the dowel; sent
+    as it is made, a few hundred frames at a time (a heavy download: web/downloads.py)."""
+    def answer() -> Response:
+        kept = _kept()
+        found = _found(kept, set_id)
+        packed = kept.packed(set_id) or b""  # compressed: about a fifth of the lines' text
+        head = {"facing": found["facing"], "duration_s": found["duration_s"],
+                "reps": [{**{k: r[k] for k in ("rep", "verdict", "faults", "start", "end")},
+                          "fault_words": [fault_words(c) for c in r["faults"]]} for r in found["reps"]]}
+        # The first pass here, before the answer starts: poses that do not read are a 503 page
+        # (StoreError), not a cut-off 200.
+        side = near_side(unpacked_lines(packed, set_id))
+        return Response(replay_json(head, side, unpacked_lines(packed, set_id)), mimetype="application/json")
+
+    return heavy(answer)
 
 
-def replay_frames(lines: list[str]) -> list[dict[str, Any]]:
-    """Pose-stream lines as the member page's compact frames, with one near side for the whole set
-    (the side seen best over it), so the figure never flips side mid-set."""
-    decoded = [json.loads(line) for line in lines if line.strip()]
+def replay_json(head: dict[str, Any], side: str, lines: Iterable[str]) -> Iterator[bytes]:
+    """The replay's JSON object, ``head``'s keys and then ``frames`` drawn from ``side``
+    (:func:`near_side`), in pieces of FRAMES_PER_PIECE frames as ``lines`` come.
+
+        >>> b"".join(replay_json({"facing": None}, "left", ['{"t": 0.5}']))
+        b'{"facing":null,"frames":[{"t":0.5,"pose":null,"dowel":null}]}'
+    """
+    yield json.dumps(head, separators=COMPACT)[:-1].encode() + (b',"frames":[' if head else b'"frames":[')
+    piece: list[str] = []
+    first = True
+    for frame in replay_frames(lines, side):
+        piece.append(json.dumps(frame, separators=COMPACT))
+        if len(piece) == FRAMES_PER_PIECE:
+            yield (b"" if first else b",") + ",".join(piece).encode()
+            piece, first = [], False
+    if piece:
+        yield (b"" if first else b",") + ",".join(piece).encode()
+    yield b"]}"
+
+
+def near_side(lines: Iterable[str]) -> str:
+    """The side seen best over the whole set, so the figure never flips side mid-set."""
     seen = {"left": 0.0, "right": 0.0}
-    for f in decoded:
-        for side in seen:
-            seen[side] += sum((f.get("landmarks") or {}).get(f"{side}_{n}", (0, 0, 0))[2] for n in DRAWN)
-    side = max(seen, key=lambda s: seen[s])
-    out = []
-    for f in decoded:
+    for line in lines:
+        if line.strip():
+            marks = json.loads(line).get("landmarks") or {}
+            for side in seen:
+                seen[side] += sum(marks.get(f"{side}_{n}", (0, 0, 0))[2] for n in DRAWN)
+    return max(seen, key=lambda s: seen[s])
+
+
+def replay_frames(lines: Iterable[str], side: str | None = None) -> Iterator[dict[str, Any]]:
+    """Pose-stream lines as the member page's compact frames, one at a time, drawn from ``side``
+    (None: :func:`near_side` of the lines, which must then be a list)."""
+    if side is None:
+        lines = list(lines)
+        side = near_side(lines)
+    for line in lines:
+        if not line.strip():
+            continue
+        f = json.loads(line)
         marks, dowel = f.get("landmarks"), f.get("dowel")
-        out.append({"t": f["t"], "pose": pose_points(marks, side) if marks else None,
-                    "dowel": [round(v) for p in dowel for v in p] if dowel else None})
-    return out
+        yield {"t": f["t"], "pose": pose_points(marks, side) if marks else None,
+               "dowel": [round(v) for p in dowel for v in p] if dowel else None}
 
 
 @sets.post("/<int:set_id>/labels")
@@ -218,19 +262,23 @@ def remove_missed(set_id: int, label_id: int) -> ResponseReturnValue:
 @sets.get("/export.zip")
 @login_required
 def export_zip() -> ResponseReturnValue:
-    """Every fully labelled set: pose streams and labels.json, for ``station evaluate``."""
-    name = station_name(_station().settings.station_name)
-    # Closed by _chunks once the response is sent (a with-block would close it before that).
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-    count = export(_kept(), spool, name)
-    spool.seek(0)
-    stamp = time.strftime("%Y%m%d-%H%M")
-    headers = {"Content-Disposition": f"attachment; filename=hinge-sets-{name}-{stamp}.zip",
-               "X-Sets": str(count)}
-    return Response(_chunks(spool), mimetype="application/zip", headers=headers)
+    """Every fully labelled set: pose streams and labels.json, for ``station evaluate`` (a heavy
+    download: web/downloads.py)."""
+    def answer() -> Response:
+        name = station_name(_station().settings.station_name)
+        # Closed once the response is (a with-block would close it before it is sent).
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+        try:
+            count = export(_kept(), spool, name)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        stamp = time.strftime("%Y%m%d-%H%M")
+        headers = {"Content-Disposition": f"attachment; filename=hinge-sets-{name}-{stamp}.zip",
+                   "X-Sets": str(count)}
+        response = Response(file_chunks(spool), mimetype="application/zip", headers=headers)
+        response.call_on_close(spool.close)
+        return response
 
-
-def _chunks(spool: Any, size: int = 64 * 1024) -> Any:
-    with spool:
-        while chunk := spool.read(size):
-            yield chunk
+    return heavy(answer)

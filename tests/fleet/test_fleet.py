@@ -7,20 +7,17 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
-from station.camera.sources import SimSource
-from station.config.settings import SECRET, Settings
+from station.config.settings import SECRET
 from station.fleet.attach import Fleet
-from station.runtime.devices import Devices, pin_factory
 from station.runtime.station import Station
-from station.sim import Body, RepPlan, SetPlan
 from tests.helpers.accounts import create_account
 from tests.helpers.engines import MOSQUITTO, Listener, Mosquitto, Prometheus, make_certs
+from tests.helpers.fleet import eventually, log_ids, sim_station
 from tests.helpers.paths import missing
 from tests.helpers.served import ServedStation
 
@@ -41,35 +38,6 @@ def promtool() -> str:
     if path is None:
         missing("promtool is not installed (apt-get install prometheus)")
     return str(path)
-
-
-def sim_station(folder: Path, reps: int, seed: int = 5, **settings) -> Station:
-    """A demo station whose simulated member does ``reps`` good reps in one set, then stops."""
-    cfg = Settings(station_name="test-wall", **settings)
-    devices = Devices.from_settings(cfg, factory=pin_factory(mock=True))
-    switch = devices.switch
-
-    def press(closed: bool) -> None:
-        switch.press() if closed else switch.release()
-
-    plan = [(Body(), SetPlan(reps=tuple(RepPlan() for _ in range(reps))))]
-    source = SimSource(seed=seed, fast=True, sets=iter(plan), press=press)
-    return Station(cfg, source, data_dir=folder, devices=devices, demo=True)
-
-
-def eventually(read: Callable[[], T], ok: Callable[[T], bool], timeout: float = 10.0) -> T:
-    """``read()`` polled until ``ok`` holds of its value or ``timeout`` seconds pass: the last value
-    read, for the test's asserts (which then fail on it, showing it)."""
-    deadline = time.monotonic() + timeout
-    value = read()
-    while not ok(value) and time.monotonic() < deadline:
-        time.sleep(0.02)
-        value = read()
-    return value
-
-
-def log_ids(station: Station) -> list[int]:
-    return sorted(r["id"] for r in station.store.reps.newest_first(limit=10**6))
 
 
 def test_reps_arrive_once_in_order_with_the_logs_ids_and_status_is_retained(mosquitto_bin, tmp_path) -> None:

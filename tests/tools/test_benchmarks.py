@@ -357,3 +357,10 @@ def test_stale_notice(tmp_path) -> None:
     # Each page noticed by itself (the script fails when a banner does not come within 30 s).
     has_line(out, rf"^round 1: home {NUM} s, health {NUM} s$")
     has_line(out, rf"^stale banner after the station stopped: median {NUM} s, worst {NUM} s over 2 pages$")
+
+
+def test_memory_attacks_short(tmp_path) -> None:
+    out = bench(tmp_path, "memory_attacks.py", "--only", "broker")
+    has_line(out, r"^station from .*, MALLOC_ARENA_MAX=2; MiB resident, half the cap 320$")
+    has_line(out, r"^\| broker \| \d+ \| \d+ \| \d+ \| (held|NOT held) \| 3 connections; MiB of the PUBLISH "
+                  r"sent before the station closed: ")

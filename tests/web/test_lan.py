@@ -276,7 +276,7 @@ def test_10_a_rep_log_that_cannot_be_read_is_a_503_not_a_500(app, station, monke
         raise StoreError("station.db: read failed (database disk image is malformed)")
 
     monkeypatch.setattr(station.store.history, "trend", broken)  # what the history page reads
-    monkeypatch.setattr(station.store.history, "export_csv", broken)
+    monkeypatch.setattr(station.store.history, "csv_chunks", broken)
     assert client.get("/staff/history").status_code == 503
     assert client.get("/staff/history.csv").status_code == 503
     station.store.db.damage = "the rep log was damaged; kept as station.db.damaged-x"

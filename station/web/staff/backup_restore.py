@@ -32,13 +32,13 @@ from typing import Any
 
 from flask import (
     Flask,
+    Response,
     current_app,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -50,6 +50,7 @@ from station.config.settings import Settings
 from station.storage import StoreError, backup
 from station.web import auth
 from station.web.auth import login_required, staff_user
+from station.web.downloads import file_chunks, heavy
 from station.web.staff.common import current_station, staff
 from station.web.staff.home import note_here
 
@@ -175,16 +176,28 @@ def restore_gate(app: Flask) -> Callable[[Mapping[str, str]], str | None]:
 @staff.get("/backup")
 @login_required
 def backup_download() -> ResponseReturnValue:
-    """A zip of the rep log (a consistent snapshot), the settings and a manifest."""
+    """A zip of the rep log (a consistent snapshot), the settings and a manifest; built in a
+    spooled file, then sent 64 KiB at a time (a heavy download: web/downloads.py)."""
     station = current_station()
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 2**20, dir=str(station.data_dir))  # noqa: SIM115
-    backup.write(station.store, station.settings, out, station.data_dir)  # closed by send_file
-    note_here("backup")  # the staff home's "last backup" and its checklist
-    out.seek(0)
-    name = f"hinge-backup-{time.strftime('%Y%m%d-%H%M')}.zip"
-    response = send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "no-store"  # password hashes: never kept by a cache
-    return response
+
+    def answer() -> Response:
+        out = tempfile.SpooledTemporaryFile(max_size=8 * 2**20, dir=str(station.data_dir))  # noqa: SIM115
+        try:
+            backup.write(station.store, station.settings, out, station.data_dir)
+        except BaseException:
+            out.close()
+            raise
+        note_here("backup")  # the staff home's "last backup" and its checklist
+        size = out.tell()
+        out.seek(0)
+        name = f"hinge-backup-{time.strftime('%Y%m%d-%H%M')}.zip"
+        response = Response(file_chunks(out), mimetype="application/zip", headers={
+            "Content-Disposition": f"attachment; filename={name}", "Content-Length": str(size),
+            "Cache-Control": "no-store"})  # password hashes: never kept by a cache
+        response.call_on_close(out.close)
+        return response
+
+    return heavy(answer)
 
 
 def _refused(message: str, status: int) -> ResponseReturnValue:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import itertools
 import time
 
 from flask import Response, abort, render_template, request
@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from station.storage import periods
 from station.web import history as history_view
 from station.web.auth import login_required
+from station.web.downloads import heavy
 from station.web.staff.common import current_station, staff
 
 
@@ -26,7 +27,16 @@ def history() -> ResponseReturnValue:
 @staff.get("/history.csv")
 @login_required
 def history_csv() -> ResponseReturnValue:
-    out = io.StringIO()
-    current_station().store.history.export_csv(out)
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=hinge-reps.csv"})
+    """Every rep as CSV, sent a thousand rows at a time as they are read (a heavy download:
+    web/downloads.py)."""
+    history = current_station().store.history
+
+    def answer() -> Response:
+        pieces = history.csv_chunks()
+        # The first piece (the header and a thousand rows) before the answer starts: a log that
+        # cannot be read is a 503 page (StoreError), not a cut-off 200.
+        first = next(pieces)
+        return Response((text.encode() for text in itertools.chain([first], pieces)), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=hinge-reps.csv"})
+
+    return heavy(answer)

@@ -78,11 +78,20 @@
     }));
   });
 
-  fetch(canvas.dataset.src, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
+  const load = () => fetch(canvas.dataset.src, { credentials: "same-origin" }).then((r) => {
+    // The station is sending other downloads (503): it says when to come back.
+    if (r.status === 503) {
+      setTimeout(load, 1000 * (Number(r.headers.get("Retry-After")) || 5));
+      return null;
+    }
+    return r.json();
+  }).then((data) => {
+    if (!data) return;
     view.frames = data.frames; view.reps = data.reps; view.facing = data.facing;
     view.duration = data.duration_s || (data.frames.length ? data.frames[data.frames.length - 1].t : 0);
     view.crop = cropOf(data.frames.map((f) => ({ pose: f.pose, dowel: f.dowel })));
     canvas.dataset.ready = "1";
     render();
   });
+  load();
 })();
