@@ -5,8 +5,10 @@
 Starts a demo station (the simulated trainee in real time: a set of three reps, the second with
 the head off the dowel, then the member leaves) on a free loopback port, opens the member page in
 Debian's Chromium at TV (1920x1080) and phone (390x844) sizes side by side, and saves each page
-in four states as it happens: mid-rep, the result card, the set summary and the idle screen
-(the phone's whole page, as it scrolls; the TV's screen at 1280 px wide).
+in four states as it happens: mid-rep, the rep's verdict flash, the set summary and the idle screen
+(the phone's whole page, as it scrolls; the TV's screen at 1280 px wide); and, through a relay that
+drops the link in the first rep (tests/helpers/served.DroppedLink: what a lost Wi-Fi does), the
+stale page.
 Then the staff pages, signed in as a demo account, at a laptop's (1280x800) and a phone's size:
 settings, history (over twelve made-up weeks of a gym's reps, written into the demo's rep log
 first, marked as such below), health, the kept sets and the replay of the set just done; and the
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -40,7 +43,8 @@ DEMO_ACCOUNT = ("demo", "screenshots-only-password")
 STATES = {  # name: what the page shows when it is time to take that picture
     "rep": "document.body.classList.contains('phase-at_wall') && document.getElementById('skeleton')"
            ".offsetParent !== null",
-    "result": "document.getElementById('card').classList.contains('fault')",
+    "result": "document.getElementById('band').classList.contains('fault')"
+              " && document.getElementById('band').getAnimations().length === 0",
     "summary": "!document.getElementById('set-summary').hidden",
     "idle": "!document.getElementById('idle').hidden && performance.now() > 0",
 }
@@ -135,6 +139,22 @@ def only_bringup(browser, url: str, st: Station, out: Path) -> None:
     page.close()
 
 
+def stale_pictures(pages: dict, link, out: Path) -> None:
+    """The member pages behind ``link`` (tests/helpers/served.DroppedLink) mid-rep: the link drops,
+    and each is taken once it says the station is not answering."""
+    for page in pages.values():
+        page.wait_for_function(STATES["rep"], timeout=40000)
+    link.passing.clear()
+    for name, page in pages.items():
+        page.wait_for_selector("#link", state="visible", timeout=10000)
+        path = out / f"member-{name}-stale.png"
+        page.screenshot(path=str(path), full_page=name == "phone")
+        optimise(path)
+        print(f"{path}: {path.stat().st_size // 1024} KB")
+        page.close()
+    link.close()
+
+
 def optimise(path: Path, width: int = 1280) -> None:
     """Fewer bytes: no wider than ``width``, 32 levels a channel (the page is mostly flat colours),
     zlib's best."""
@@ -160,7 +180,8 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     st = station()
-    server = make_server(create_app(st), "127.0.0.1", 0)
+    # The member page says "not answering" after 2 s here, not 12, so the set goes on meanwhile.
+    server = make_server(create_app(st, config={"MEMBER_STALE_S": 2.0}), "127.0.0.1", 0)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}/"
     try:
@@ -174,9 +195,19 @@ def main() -> int:
                      for name, (w, h) in SIZES.items()}
             for page in pages.values():
                 page.goto(url)
+            sys.path.insert(0, str(DOCS.parent))  # the tests' relay, the same that tests the page
+            from tests.helpers.served import DroppedLink
+
+            link = DroppedLink(server.effective_port)
+            stale = {name: browser.new_page(viewport={"width": w, "height": h})
+                     for name, (w, h) in SIZES.items()}
+            for page in stale.values():
+                page.goto(f"http://127.0.0.1:{link.port}/")
             st.start()
+            stale_pictures(stale, link, args.out)  # in the first rep; the others are for the rest
             for state, ready in STATES.items():
                 for name, page in pages.items():
+                    print(f"waiting for {state} on the {name}", flush=True)
                     page.wait_for_function(ready, timeout=40000)
                     if state == "idle":
                         time.sleep(1.2)  # the animated rep, hips back near the wall

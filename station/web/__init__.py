@@ -75,6 +75,7 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         # few seconds is not an outage, a dropped link is seen within ~12 s).
         SSE_ALIVE_S=4.0,
         MEMBER_STALE_S=12.0,
+        MEMBER_RETRY_S=5.0,  # a refused member page asks again after 5-10 s (the 503 says 10)
         SSE_LIFETIME_S=STREAM_LIFETIME_S,
         PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
         SESSION_REFRESH_EACH_REQUEST=True,

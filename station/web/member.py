@@ -28,6 +28,7 @@ def page() -> ResponseReturnValue:
     station = current_app.extensions["hinge_station"]
     timing = {"hold_s": current_app.config.get("MEMBER_RESULT_S", 6.0),
               "summary_s": current_app.config.get("MEMBER_SUMMARY_S", 15.0),
-              "stale_s": current_app.config["MEMBER_STALE_S"]}
+              "stale_s": current_app.config["MEMBER_STALE_S"],
+              "retry_s": current_app.config["MEMBER_RETRY_S"]}
     return render_template("member.html", demo=station.demo, vocabulary={**vocabulary(), **timing},
                            keep_days=station.keep_sets_days)
