@@ -12,7 +12,8 @@ stale page.
 Then the staff pages, signed in as a demo account, at a laptop's (1280x800) and a phone's size:
 settings, history (over twelve made-up weeks of a gym's reps, written into the demo's rep log
 first, marked as such below), health, the kept sets and the replay of the set just done; and the
-bring-up page at a phone's size after its checks ran (``--only bringup`` makes just that one).
+bring-up page at a phone's size after its checks ran (``--only bringup`` makes just that one;
+``--only member`` the member page's alone).
 PNGs are posterised to 32 levels a channel and compressed hard (they are mostly flat colours).
 """
 
@@ -41,10 +42,12 @@ STAFF_PAGES = {  # name: path (the set's page is found from the list)
 }
 DEMO_ACCOUNT = ("demo", "screenshots-only-password")
 STATES = {  # name: what the page shows when it is time to take that picture
-    "rep": "document.body.classList.contains('phase-at_wall') && document.getElementById('skeleton')"
-           ".offsetParent !== null",
-    "result": "document.getElementById('band').classList.contains('fault')"
-              " && document.getElementById('band').getAnimations().length === 0",
+    "rep": "['phase-hinging', 'phase-at_wall'].some((c) => document.body.classList.contains(c))"
+           " && document.getElementById('skeleton').offsetParent !== null"
+           " && +document.getElementById('gauge').getAttribute('aria-valuenow') >= 60",
+    "result": "['good', 'fault'].some((c) => document.getElementById('band').classList.contains(c))"
+              " && !document.getElementById('live').hidden"
+              " && document.getElementById('band').getAnimations().length === 0",  # the flash, settled
     "summary": "!document.getElementById('set-summary').hidden",
     "idle": "!document.getElementById('idle').hidden && performance.now() > 0",
 }
@@ -139,14 +142,20 @@ def only_bringup(browser, url: str, st: Station, out: Path) -> None:
     page.close()
 
 
-def stale_pictures(pages: dict, link, out: Path) -> None:
-    """The member pages behind ``link`` (tests/helpers/served.DroppedLink) mid-rep: the link drops,
-    and each is taken once it says the station is not answering."""
+def drop_in_rep(pages: dict, link) -> None:
+    """Drop ``link`` (tests/helpers/served.DroppedLink) once the member pages behind it are in the
+    first rep: they keep that frame, and say the station is not answering (stale_pictures)."""
+    in_rep = ("['phase-hinging', 'phase-at_wall'].some((c) => document.body.classList.contains(c))"
+              " && document.getElementById('skeleton').offsetParent !== null")
     for page in pages.values():
-        page.wait_for_function(STATES["rep"], timeout=40000)
+        page.wait_for_function(in_rep, timeout=40000)
     link.passing.clear()
+
+
+def stale_pictures(pages: dict, link, out: Path) -> None:
+    """The pages behind the dropped link, once each says the station is not answering."""
     for name, page in pages.items():
-        page.wait_for_selector("#link", state="visible", timeout=10000)
+        page.wait_for_selector("#link", state="visible", timeout=20000)
         path = out / f"member-{name}-stale.png"
         page.screenshot(path=str(path), full_page=name == "phone")
         optimise(path)
@@ -170,7 +179,8 @@ def optimise(path: Path, width: int = 1280) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-o", "--out", type=Path, default=DOCS)
-    parser.add_argument("--only", choices=["bringup"], help="make only this picture")
+    parser.add_argument("--only", choices=["bringup", "member"],
+                        help="make only this picture (bringup) or the member page's (member)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -180,8 +190,10 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     st = station()
-    # The member page says "not answering" after 2 s here, not 12, so the set goes on meanwhile.
-    server = make_server(create_app(st, config={"MEMBER_STALE_S": 2.0}), "127.0.0.1", 0)
+    # The member page says "not answering" after 4 s here, not 12, so the set goes on meanwhile
+    # (and the stream says "still here" as much sooner).
+    config = {"MEMBER_STALE_S": 4.0, "SSE_ALIVE_S": 0.5}
+    server = make_server(create_app(st, config=config), "127.0.0.1", 0)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}/"
     try:
@@ -204,10 +216,9 @@ def main() -> int:
             for page in stale.values():
                 page.goto(f"http://127.0.0.1:{link.port}/")
             st.start()
-            stale_pictures(stale, link, args.out)  # in the first rep; the others are for the rest
+            drop_in_rep(stale, link)  # in the first rep; they are taken after the others
             for state, ready in STATES.items():
                 for name, page in pages.items():
-                    print(f"waiting for {state} on the {name}", flush=True)
                     page.wait_for_function(ready, timeout=40000)
                     if state == "idle":
                         time.sleep(1.2)  # the animated rep, hips back near the wall
@@ -215,9 +226,11 @@ def main() -> int:
                     page.screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
                     optimise(path)
                     print(f"{path}: {path.stat().st_size // 1024} KB")
+            stale_pictures(stale, link, args.out)
             for page in pages.values():
                 page.close()
-            staff_pictures(browser, url, st, args.out)
+            if args.only != "member":
+                staff_pictures(browser, url, st, args.out)
             browser.close()
     finally:
         st.stop()
