@@ -55,7 +55,7 @@ STATES = {  # name: what the page shows when it is time to take that picture
 
 def station() -> Station:
     reps = (RepPlan(duration=3.0, pause_after=2.5), RepPlan(frozenset({"head_off_dowel"}), 3.0, 3.5),
-            RepPlan(duration=3.0, pause_after=1.5))
+            RepPlan(duration=3.0, pause_after=3.0))
     sets = iter([(Body(), SetPlan(reps=reps, approach_s=1.5, noise_px=0.8))])
     source = SimSource(seed=4, sets=sets)
     # Keeping sets on, so the staff pictures have a set to replay.
@@ -218,10 +218,11 @@ def main() -> int:
             st.start()
             drop_in_rep(stale, link)  # in the first rep; they are taken after the others
             for state, ready in STATES.items():
-                for name, page in pages.items():
+                for page in pages.values():  # both first, then both pictures: the same moment
                     page.wait_for_function(ready, timeout=40000)
-                    if state == "idle":
-                        time.sleep(1.2)  # the animated rep, hips back near the wall
+                if state == "idle":
+                    time.sleep(1.2)  # the animated rep, hips back near the wall
+                for name, page in pages.items():
                     path = args.out / f"member-{name}-{state}.png"
                     page.screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
                     optimise(path)
