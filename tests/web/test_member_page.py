@@ -204,4 +204,4 @@ def test_the_idle_screens_rep_is_the_simulators_and_the_readme_pictures_exist() 
     phases = {f["phase"] for f in committed["frames"]}
     assert {"ready", "hinging", "at_wall", "returning"} <= phases
     pictures = re.findall(r"\(docs/(member-[a-z]+-[a-z]+\.png)\)", (root / "README.md").read_text())
-    assert len(pictures) == 8 and all((root / "docs" / name).stat().st_size < 150_000 for name in pictures)
+    assert len(pictures) == 10 and all((root / "docs" / name).stat().st_size < 150_000 for name in pictures)
