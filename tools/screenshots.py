@@ -222,9 +222,12 @@ def main() -> int:
                     page.wait_for_function(ready, timeout=40000)
                 if state == "idle":
                     time.sleep(1.2)  # the animated rep, hips back near the wall
-                for name, page in pages.items():
+                taken = []
+                for name in sorted(pages, reverse=True):  # the phone's first: the TV's takes longer
                     path = args.out / f"member-{name}-{state}.png"
-                    page.screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
+                    pages[name].screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
+                    taken.append(path)
+                for path in taken:
                     optimise(path)
                     print(f"{path}: {path.stat().st_size // 1024} KB")
             stale_pictures(stale, link, args.out)
