@@ -5,12 +5,15 @@
 Starts a demo station (the simulated trainee in real time: a set of three reps, the second with
 the head off the dowel, then the member leaves) on a free loopback port, opens the member page in
 Debian's Chromium at TV (1920x1080) and phone (390x844) sizes side by side, and saves each page
-in four states as it happens: mid-rep, the result card, the set summary and the idle screen
-(the phone's whole page, as it scrolls; the TV's screen at 1280 px wide).
+in four states as it happens: mid-rep, the rep's verdict flash, the set summary and the idle screen
+(the phone's whole page, as it scrolls; the TV's screen at 1280 px wide); and, through a relay that
+drops the link in the first rep (tests/helpers/served.DroppedLink: what a lost Wi-Fi does), the
+stale page.
 Then the staff pages, signed in as a demo account, at a laptop's (1280x800) and a phone's size:
 settings, history (over twelve made-up weeks of a gym's reps, written into the demo's rep log
 first, marked as such below), health, the kept sets and the replay of the set just done; and the
-bring-up page at a phone's size after its checks ran (``--only bringup`` makes just that one).
+bring-up page at a phone's size after its checks ran (``--only bringup`` makes just that one;
+``--only member`` the member page's alone).
 ``--only home``: the staff home (a new station: uncalibrated, its checklist at the bring-up) and
 the restart confirmation while the simulated member is mid-set, at TV and phone sizes.
 PNGs are posterised to 32 levels a channel and compressed hard (they are mostly flat colours).
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -40,9 +44,12 @@ STAFF_PAGES = {  # name: path (the set's page is found from the list)
 }
 DEMO_ACCOUNT = ("demo", "screenshots-only-password")
 STATES = {  # name: what the page shows when it is time to take that picture
-    "rep": "document.body.classList.contains('phase-at_wall') && document.getElementById('skeleton')"
-           ".offsetParent !== null",
-    "result": "document.getElementById('card').classList.contains('fault')",
+    "rep": "['phase-hinging', 'phase-at_wall'].some((c) => document.body.classList.contains(c))"
+           " && document.getElementById('skeleton').offsetParent !== null"
+           " && +document.getElementById('gauge').getAttribute('aria-valuenow') >= 60",
+    "result": "['good', 'fault'].some((c) => document.getElementById('band').classList.contains(c))"
+              " && !document.getElementById('live').hidden"
+              " && document.getElementById('band').getAnimations().length === 0",  # the flash, settled
     "summary": "!document.getElementById('set-summary').hidden",
     "idle": "!document.getElementById('idle').hidden && performance.now() > 0",
 }
@@ -50,7 +57,7 @@ STATES = {  # name: what the page shows when it is time to take that picture
 
 def station() -> Station:
     reps = (RepPlan(duration=3.0, pause_after=2.5), RepPlan(frozenset({"head_off_dowel"}), 3.0, 3.5),
-            RepPlan(duration=3.0, pause_after=1.5))
+            RepPlan(duration=3.0, pause_after=3.0))
     sets = iter([(Body(), SetPlan(reps=reps, approach_s=1.5, noise_px=0.8))])
     source = SimSource(seed=4, sets=sets)
     # Keeping sets on, so the staff pictures have a set to replay.
@@ -183,6 +190,28 @@ def home_pictures(browser, out: Path) -> None:
         server.close()
 
 
+def drop_in_rep(pages: dict, link) -> None:
+    """Drop ``link`` (tests/helpers/served.DroppedLink) once the member pages behind it are in the
+    first rep: they keep that frame, and say the station is not answering (stale_pictures)."""
+    in_rep = ("['phase-hinging', 'phase-at_wall'].some((c) => document.body.classList.contains(c))"
+              " && document.getElementById('skeleton').offsetParent !== null")
+    for page in pages.values():
+        page.wait_for_function(in_rep, timeout=40000)
+    link.passing.clear()
+
+
+def stale_pictures(pages: dict, link, out: Path) -> None:
+    """The pages behind the dropped link, once each says the station is not answering."""
+    for name, page in pages.items():
+        page.wait_for_selector("#link", state="visible", timeout=20000)
+        path = out / f"member-{name}-stale.png"
+        page.screenshot(path=str(path), full_page=name == "phone")
+        optimise(path)
+        print(f"{path}: {path.stat().st_size // 1024} KB")
+        page.close()
+    link.close()
+
+
 def optimise(path: Path, width: int = 1280) -> None:
     """Fewer bytes: no wider than ``width``, 32 levels a channel (the page is mostly flat colours),
     zlib's best."""
@@ -198,7 +227,9 @@ def optimise(path: Path, width: int = 1280) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-o", "--out", type=Path, default=DOCS)
-    parser.add_argument("--only", choices=["bringup", "home"], help="make only these pictures")
+    parser.add_argument("--only", choices=["bringup", "home", "member"],
+                        help="make only this picture (bringup), the staff home's (home) or the member "
+                             "page's (member)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -208,7 +239,10 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     st = station()
-    server = make_server(create_app(st), "127.0.0.1", 0)
+    # The member page says "not answering" after 4 s here, not 12, so the set goes on meanwhile
+    # (and the stream says "still here" as much sooner).
+    config = {"MEMBER_STALE_S": 4.0, "SSE_ALIVE_S": 0.5}
+    server = make_server(create_app(st, config=config), "127.0.0.1", 0)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}/"
     try:
@@ -226,20 +260,35 @@ def main() -> int:
                      for name, (w, h) in SIZES.items()}
             for page in pages.values():
                 page.goto(url)
+            sys.path.insert(0, str(DOCS.parent))  # the tests' relay, the same that tests the page
+            from tests.helpers.served import DroppedLink
+
+            link = DroppedLink(server.effective_port)
+            stale = {name: browser.new_page(viewport={"width": w, "height": h})
+                     for name, (w, h) in SIZES.items()}
+            for page in stale.values():
+                page.goto(f"http://127.0.0.1:{link.port}/")
             st.start()
+            drop_in_rep(stale, link)  # in the first rep; they are taken after the others
             for state, ready in STATES.items():
-                for name, page in pages.items():
+                for page in pages.values():  # both first, then both pictures: the same moment
                     page.wait_for_function(ready, timeout=40000)
-                    if state == "idle":
-                        time.sleep(1.2)  # the animated rep, hips back near the wall
+                if state == "idle":
+                    time.sleep(1.2)  # the animated rep, hips back near the wall
+                taken = []
+                for name in sorted(pages, reverse=True):  # the phone's first: the TV's takes longer
                     path = args.out / f"member-{name}-{state}.png"
-                    page.screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
+                    pages[name].screenshot(path=str(path), full_page=name == "phone")  # a phone scrolls
+                    taken.append(path)
+                for path in taken:
                     optimise(path)
                     print(f"{path}: {path.stat().st_size // 1024} KB")
+            stale_pictures(stale, link, args.out)
             for page in pages.values():
                 page.close()
-            staff_pictures(browser, url, st, args.out)
-            home_pictures(browser, args.out)
+            if args.only != "member":
+                staff_pictures(browser, url, st, args.out)
+                home_pictures(browser, args.out)
             browser.close()
     finally:
         st.stop()

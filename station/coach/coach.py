@@ -483,7 +483,9 @@ class Coach:
         contacts: dict[Contact, bool | None] = dict.fromkeys(CONTACTS)
         depth = 0.0
         if sig is not None:
-            if sig.gaps is not None:
+            # Contacts only from a pose seen in this frame: the last signals of a member who walked
+            # out of view are not what is on the dowel now (they read ON for seconds otherwise).
+            if sig.gaps is not None and pose is not None:
                 contacts = {c: sig.gaps[c] <= s.contact_tolerance for c in CONTACTS}
             depth = min(1.0, max(0.0, sig.hip_travel / max(s.wall_travel, 1e-6)))
         if self.phase == Phase.AT_WALL or (wall_contact and self.phase != Phase.AWAY):

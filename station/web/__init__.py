@@ -37,6 +37,8 @@ MAX_BODY = 64 * 1024  # bytes: settings files and forms are small
 MAX_STREAMS = 60
 # A phone with two tabs and the wall's kiosk; more from one address is one client hoarding.
 STREAMS_PER_ADDRESS = 4
+# Of MAX_STREAMS, kept for the station's own screen (guard.own_screen): the wall has one kiosk.
+STREAMS_KEPT_FOR_SCREEN = 1
 THREADS = MAX_STREAMS + 20
 # A live stream ends after this long and the page reconnects by itself (SSE ``retry``), so a
 # stream slot is never held for ever by one connection.
@@ -70,6 +72,12 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         DATA_DIR=data_dir,
         SSE_MAX_RATE=15.0,  # snapshots per second per live page
         SSE_HEARTBEAT_S=10.0,
+        # The member page's stream says "still here" this often when nothing changes, and the page
+        # greys out after MEMBER_STALE_S without a word (three of these missed: Wi-Fi jitter of a
+        # few seconds is not an outage, a dropped link is seen within ~12 s).
+        SSE_ALIVE_S=4.0,
+        MEMBER_STALE_S=12.0,
+        MEMBER_RETRY_S=5.0,  # a refused member page asks again after 5-10 s (the 503 says 10)
         SSE_LIFETIME_S=STREAM_LIFETIME_S,
         PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
         SESSION_REFRESH_EACH_REQUEST=True,
@@ -83,7 +91,8 @@ def create_app(station: Station, *, data_dir: Path | None = None, config: dict[s
         hinge_lockout=Lockout(), hinge_presence=PresenceCodes(),
         hinge_metrics=metrics or StationMetrics.attach(station),
         hinge_streams=StreamGate(app.config.get("SSE_MAX_STREAMS", MAX_STREAMS),
-                                 app.config.get("SSE_STREAMS_PER_ADDRESS", STREAMS_PER_ADDRESS)),
+                                 app.config.get("SSE_STREAMS_PER_ADDRESS", STREAMS_PER_ADDRESS),
+                                 app.config.get("SSE_STREAMS_KEPT", STREAMS_KEPT_FOR_SCREEN)),
         hinge_hosts=HostCheck(station.settings.web_host_names), hinge_restarter=restarter)
     app.register_blueprint(member)
     app.register_blueprint(staff, url_prefix="/staff")

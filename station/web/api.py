@@ -111,8 +111,7 @@ def stream():
     address = request.remote_addr or "?"
     gate: StreamGate = current_app.extensions["hinge_streams"]
     if not gate.enter(address):
-        abort(503, description="too many live pages open; this page reconnects by itself",
-              retry_after=10)
+        abort(503, description=REFUSED[gate.refusal(address) or "total"], retry_after=10)
     left = threading.Event()
 
     def leave() -> None:  # once, whether the stream ran, ended or never started
@@ -130,9 +129,29 @@ def stream():
     return response
 
 
+REFUSED = {
+    "address": "this address has as many live pages open as one address may; close one, and this "
+               "page joins by itself",
+    "total": "the station's live pages are all in use; this page joins when one closes",
+}
+
+
+@api.get("/stream/room")
+def stream_room():
+    """Whether this client may open one more live stream now, and if not, why (``refused``:
+    "address", "total" or null; ``per_address``: how many one address may have). The member page
+    asks after its stream was refused: a browser's EventSource cannot read a 503's body."""
+    gate: StreamGate = current_app.extensions["hinge_streams"]
+    return jsonify({"refused": gate.refusal(request.remote_addr or "?"), "per_address": gate.per_address})
+
+
 def _messages(station: Any, leave: Any, compact: _Changes | None) -> Iterator[bytes]:
     min_gap = 1.0 / current_app.config["SSE_MAX_RATE"]
-    heartbeat = current_app.config["SSE_HEARTBEAT_S"]
+    # The member page hears something at least this often, even from a station with nothing new
+    # to show (compact streams send only changes): an empty message, which the page takes as
+    # "still answering" (a comment would not reach its script). Other streams get a comment.
+    heartbeat = current_app.config["SSE_ALIVE_S" if compact else "SSE_HEARTBEAT_S"]
+    alive = b"data: {}\n\n" if compact else b": keep-alive\n\n"
     ends = time.monotonic() + current_app.config["SSE_LIFETIME_S"]
     sub = station.subscribe()
     try:
@@ -147,7 +166,7 @@ def _messages(station: Any, leave: Any, compact: _Changes | None) -> Iterator[by
             if msg is None:
                 if time.monotonic() - quiet_since > heartbeat:
                     quiet_since = time.monotonic()
-                    yield b": keep-alive\n\n"
+                    yield alive
                 time.sleep(min_gap)
                 continue
             kind = "snapshot" if msg.get("type") == "snapshot" else "event"

@@ -3,7 +3,8 @@
 - :class:`HostCheck`: only the station's own names and addresses are served (a page on a
   member's phone cannot reach the station through a name it controls: DNS rebinding).
 - :class:`StreamGate`: live streams in total and per client address, each holding a server
-  thread while it lasts, so the pool always keeps threads for pages.
+  thread while it lasts, so the pool always keeps threads for pages; one slot is kept for the
+  station's own screen (the wall's kiosk, :func:`own_screen`).
 - :class:`HashGate`: password hashes (scrypt, 32 MiB and ~0.1 s each) at most two at a time.
 - :func:`body_cap`: request bodies are small (forms, settings files), except a backup being
   restored, on its own route only.
@@ -13,6 +14,8 @@
     (True, False, True, False)
     >>> gate.leave("10.0.0.5"); gate.enter("10.0.0.7")
     True
+    >>> gate.refusal("10.0.0.8"), gate.refusal("10.0.0.7")
+    ('total', 'address')
 """
 
 from __future__ import annotations
@@ -43,20 +46,60 @@ def body_cap(method: str, path: str, small: int) -> int:
     return MAX_RESTORE_BODY if method == "POST" and path == RESTORE_PATH else small
 
 
-class StreamGate:
-    """Counts live streams; :meth:`enter` says whether one more may start."""
+# The wall's own screen is the kiosk on the station itself (deploy/kiosk: Chromium on
+# http://localhost:8000/), so its streams come from the loopback address `localhost` names. No
+# client on the network can have that source address (RFC 1122 3.2.1.3: 127/8 never leaves a host;
+# Linux drops such packets as martians), so it cannot be claimed from the gym's Wi-Fi. Only these
+# two, not all of 127/8: tests and benchmarks stand LAN clients on 127.0.0.2 and up.
+OWN_SCREEN = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 
-    def __init__(self, total: int, per_address: int) -> None:
-        self.total, self.per_address = total, per_address
+
+def own_screen(address: str) -> bool:
+    """Whether a client at ``address`` is the station's own screen (the wall's kiosk).
+
+        >>> own_screen("127.0.0.1"), own_screen("::1"), own_screen("127.0.0.2"), own_screen("10.0.0.5")
+        (True, True, False, False)
+    """
+    return address in OWN_SCREEN
+
+
+class StreamGate:
+    """Counts live streams; :meth:`enter` says whether one more may start, :meth:`refusal` why not.
+
+    ``kept`` slots of ``total`` are kept for the station's own screen (:func:`own_screen`): other
+    clients never take them, so sixty phones cannot leave the wall's kiosk with a 503 (issue 27).
+
+        >>> gate = StreamGate(total=2, per_address=2, kept=1)
+        >>> gate.enter("10.0.0.5"), gate.enter("10.0.0.6"), gate.enter("127.0.0.1")
+        (True, False, True)
+    """
+
+    def __init__(self, total: int, per_address: int, kept: int = 0) -> None:
+        self.total, self.per_address, self.kept = total, per_address, kept
         self._open: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def enter(self, address: str) -> bool:
         with self._lock:
-            if sum(self._open.values()) >= self.total or self._open.get(address, 0) >= self.per_address:
+            if self._refusal(address):
                 return False
             self._open[address] = self._open.get(address, 0) + 1
             return True
+
+    def refusal(self, address: str) -> str | None:
+        """Why one more stream from ``address`` would be refused now: ``"address"`` (this address
+        has per_address open), ``"total"`` (the station's are all taken), or None."""
+        with self._lock:
+            return self._refusal(address)
+
+    def _refusal(self, address: str) -> str | None:
+        if self._open.get(address, 0) >= self.per_address:
+            return "address"
+        open_now = sum(self._open.values())
+        if own_screen(address):
+            return "total" if open_now >= self.total else None
+        own = sum(n for a, n in self._open.items() if own_screen(a))
+        return "total" if open_now + max(0, self.kept - own) >= self.total else None
 
     def leave(self, address: str) -> None:
         with self._lock:

@@ -27,6 +27,9 @@ def vocabulary() -> dict[str, Any]:
 def page() -> ResponseReturnValue:
     station = current_app.extensions["hinge_station"]
     timing = {"hold_s": current_app.config.get("MEMBER_RESULT_S", 6.0),
-              "summary_s": current_app.config.get("MEMBER_SUMMARY_S", 15.0)}
+              "summary_s": current_app.config.get("MEMBER_SUMMARY_S", 15.0),
+              # never less than two of the stream's "still here" apart: a quiet station is not a stale one
+              "stale_s": max(current_app.config["MEMBER_STALE_S"], 2 * current_app.config["SSE_ALIVE_S"]),
+              "retry_s": current_app.config["MEMBER_RETRY_S"]}
     return render_template("member.html", demo=station.demo, vocabulary={**vocabulary(), **timing},
                            keep_days=station.keep_sets_days)

@@ -84,7 +84,8 @@ def _schemas() -> dict[str, Any]:
 
 
 _COMPACT = ("1: the member page's stream. Unnamed messages hold a MemberView: every field in the "
-            "first, then only the fields that changed (none sent when nothing did); events come as "
+            "first, then only the fields that changed (an empty one every few seconds when nothing "
+            "did: the station still answers); events come as "
             "`event` messages without their metrics and times. Without it: `snapshot` messages, whole.")
 _MEMBER_VIEW = ("What the member page draws of a snapshot (/api/stream?compact=1): its fields, depth to "
                 "0.01, the lights to 0.05, one side's points in whole pixels, the dowel and the wall.")
@@ -104,6 +105,11 @@ def _paths() -> dict[str, Any]:
             "200": {"description": "text/event-stream of snapshot and event messages",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
             **_errors(503)}}},
+        "/api/stream/room": {"get": {"summary": "Whether this client may open one more live stream "
+                                     "now, and if not, why (the member page asks after a refusal)",
+                                     "responses": {"200": _json({"type": "object", "properties": {
+            "refused": {"type": "string", "nullable": True, "enum": ["address", "total", None]},
+            "per_address": {"type": "integer"}}}, "room")}}},
         "/api/reps": {"get": {
             "summary": "Stored reps, newest first (staff)",
             "parameters": [

@@ -9,6 +9,7 @@ one as a context manager.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from typing import Any
 
@@ -67,3 +68,44 @@ class ServedStation:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class DroppedLink:
+    """A TCP relay between the browser and the station that can stop passing bytes without closing
+    anything: what a dropped Wi-Fi looks like to both ends (no error, no end, just silence).
+    Chromium's own offline emulation does not stop a response already streaming, so it cannot."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.passing = threading.Event()
+        self.passing.set()
+        self.socks: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                return
+            self.socks += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, a: socket.socket, b: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := a.recv(65536):
+                self.passing.wait()  # dropped: the bytes go nowhere for now
+                b.sendall(data)
+        for s in (a, b):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.passing.set()
+        for s in (self.listener, *self.socks):
+            with contextlib.suppress(OSError):
+                s.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import re
 import socket
 import threading
@@ -79,14 +80,42 @@ def test_1_live_streams_are_capped_per_address_and_in_total(server) -> None:
     stream = b"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     mine = [raw(port, "127.0.0.2", stream) for _ in range(3)]
     assert [status_of(s) for s in mine] == [200, 200, 503]
-    other = [raw(port, f"127.0.0.{i}", stream) for i in (3, 4)]
-    codes = [status_of(s) for s in other]
-    assert codes == [200, 503]  # the total (3) is reached
+    other = raw(port, "127.0.0.3", stream)
+    assert status_of(other) == 503  # the third of 3 is kept for the station's own screen
+    wall = raw(port, "127.0.0.1", stream)  # the wall's kiosk, on the station itself
+    assert status_of(wall) == 200
     refused = raw(port, "127.0.0.5", stream)
     assert b"Retry-After: 10" in refused.recv(400)
     assert member_page(port) == 200
-    for s in mine + other:
+    for s in [*mine, other, wall]:
         s.close()
+
+
+def test_1b_sixty_streams_from_fifteen_addresses_leave_the_walls_own_screen_a_stream(station, serve) -> None:
+    """Issue 27: every member stream the station allows, taken from the gym's network (fifteen
+    addresses, four each: the per-address cap), and the wall's kiosk still gets its stream; a
+    refused page can ask why (the per-address cap, or all taken)."""
+    from station.web import MAX_STREAMS, STREAMS_PER_ADDRESS
+
+    served = serve(station)  # the app's own limits
+    port = served.port
+    stream = b"GET /api/stream?compact=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    socks = [raw(port, f"127.0.1.{a}", stream) for a in range(1, 16) for _ in range(STREAMS_PER_ADDRESS)]
+    try:
+        codes = [status_of(s) for s in socks]
+        assert len(codes) == MAX_STREAMS == 60 and codes.count(200) == MAX_STREAMS - 1, codes
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=("127.0.1.16", 0))
+        conn.request("GET", "/api/stream/room")
+        assert json.loads(conn.getresponse().read())["refused"] == "total"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=("127.0.1.1", 0))
+        conn.request("GET", "/api/stream/room")
+        assert json.loads(conn.getresponse().read()) == {"refused": "address", "per_address": 4}
+        wall = raw(port, "127.0.0.1", stream)
+        socks.append(wall)
+        assert status_of(wall) == 200
+    finally:
+        for s in socks:
+            s.close()
 
 
 def test_2_unfinished_headers_are_capped_per_address_and_cut_after_the_deadline(server) -> None:

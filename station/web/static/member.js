@@ -1,34 +1,42 @@
 // The member page. It reads /api/stream?compact=1 (EventSource reconnects by itself): the first
-// message holds every field the page draws, later ones only the fields that changed, and events
-// (rep_finished, set_started, set_ended) come as named "event" messages.
+// message holds every field the page draws, later ones only the fields that changed (an empty one
+// every few seconds when nothing did), and events (rep_finished, set_started, set_ended) come as
+// named "event" messages.
 //
 // Three screens: live (someone at the wall), the set summary (after a set, SUMMARY_MS long) and
 // idle (nobody there: a good rep animated from the simulator's poses, and the drill in words).
-// The result card shows a rep's verdict, its faults by name and the cue, for HOLD_MS after the
-// rep; it turns neutral when the next rep is under way (after MIN_MS at least, so it can be read)
-// and is cleared when the member leaves. Everything greys out while the station is unreachable.
+// The live screen's band is the rep's verdict as a full-width flash for HOLD_MS after the rep (its
+// cue with it), else the coach's cue now: one cue at a time. The flash ends when the next rep is
+// under way (after MIN_MS at least, so it can be read) and when the member leaves. The contacts
+// show what is seen now: nothing is claimed when no one is seen. When the stream says nothing for
+// STALE_MS (a dropped Wi-Fi, a browser gone offline, a stopped station) or fails, everything
+// greys out under "Station not answering since <time>", and the page connects anew.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const VOCAB = JSON.parse($("vocabulary").textContent);
 const FAULTS = Object.fromEntries(VOCAB.faults.map((f, rank) => [f.code, { ...f, rank }]));
 const HOLD_MS = 1000 * VOCAB.hold_s, MIN_MS = 1500, SUMMARY_MS = 1000 * VOCAB.summary_s;
+const STALE_MS = 1000 * VOCAB.stale_s;  // the stream says something every few seconds (web/__init__.py)
+const RETRY_MS = 1000 * VOCAB.retry_s;  // after a refused stream, between this and twice this
 const IN_REP = new Set(["hinging", "at_wall", "returning"]);
 // The drawing (CONTACTS, pointsOf, cropOf, smoothCrop, wallOf, draw) is in skeleton.js, loaded first.
 
 const state = {};  // the merged live view
-const page = { card: null, tally: {}, summaryUntil: 0, connected: false, crop: null, wall: null };
+const page = { card: null, tally: {}, summaryUntil: 0, connected: false, failed: false, heard: 0, tried: 0,
+  heardAt: null, openedAt: new Date(), refused: null, source: null, crop: null, wall: null };
 
 function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
 
 // ------------------------------------------------------------------ the live screen
 function showContacts() {
+  const seen = Boolean(state.pose);  // a contact is only what is seen now
   for (const [key] of CONTACTS) {
-    const on = state.contacts ? state.contacts[key] : null;
+    const on = seen && state.contacts ? state.contacts[key] : null;
     const li = $("contact-" + key);
     li.className = on === true ? "on" : on === false ? "off" : "unknown";
     setText(li.querySelector(".icon"), on === true ? "\u2713" : on === false ? "\u2717" : "?");
-    setText(li.querySelector("b"), on === true ? "ON" : on === false ? "OFF" : "\u2014");
+    setText(li.querySelector("b"), on === true ? "ON" : on === false ? "OFF" : "not seen");
   }
 }
 
@@ -39,28 +47,26 @@ function showGauge() {
   setText($("depth-text"), pct >= 100 ? "AT THE WALL" : pct + " %");
 }
 
-function showCard(now) {
+// The band: the last rep's verdict and its one cue while it holds, else the cue of now.
+function showBand(now) {
   const card = page.card;
   if (card) {
     const age = now - card.at;
     if (age > HOLD_MS || (IN_REP.has(state.phase) && age > MIN_MS) || state.phase === "away") page.card = null;
   }
-  const c = page.card, el = $("card");
-  el.className = "card " + (c ? c.verdict : "neutral");
+  const c = page.card, band = $("band");
+  const kind = c ? c.verdict : "neutral";
+  if (!band.classList.contains(kind)) band.className = "band " + kind;
   if (!c) {
-    setText($("verdict"), IN_REP.has(state.phase) ? `Rep ${(state.reps || 0) + 1}\u2026` : "\u2014");
-    $("card-faults").dataset.names = ""; $("card-faults").replaceChildren(); setText($("card-cue"), "");
+    setText($("verdict-rep"), IN_REP.has(state.phase) ? `Rep ${(state.reps || 0) + 1}\u2026` : "");
+    setText($("verdict-word"), "");
+    setText($("cue"), state.cue || "");
     return;
   }
-  setText($("verdict"), `Rep ${c.rep}: ${c.verdict === "good" ? "\u2713 GOOD" : "\u2717 FIX IT"}`);
-  const names = c.faults.map((code) => (FAULTS[code] ? FAULTS[code].name : code));
-  const list = $("card-faults");
-  if (list.dataset.names !== names.join("|")) {
-    list.dataset.names = names.join("|");
-    list.replaceChildren(...names.map((n) => Object.assign(document.createElement("li"), { textContent: n })));
-  }
+  setText($("verdict-rep"), `Rep ${c.rep}`);
+  setText($("verdict-word"), c.verdict === "good" ? "\u2713 GOOD" : "\u2717 FIX IT");
   const first = c.faults.map((code) => FAULTS[code]).filter(Boolean).sort((a, b) => a.rank - b.rank)[0];
-  setText($("card-cue"), c.verdict === "good" ? VOCAB.good_cue : first ? first.cue : "");
+  setText($("cue"), c.verdict === "good" ? VOCAB.good_cue : first ? first.cue : "");
 }
 
 function showScreen(now) {
@@ -83,19 +89,37 @@ function showLights() {
   }
 }
 
+// Whether the station answers: a message within STALE_MS. Not answering: since the last one heard
+// (or since the page opened); refused a stream: the reason, which is not an outage of the station.
+function showLink(now) {
+  if (now - Math.max(page.heard, page.tried) > STALE_MS) {
+    page.connected = false; page.failed = true;
+    reconnect();  // a stream that went quiet may be a dead connection the browser has not noticed
+  }
+  const refused = !page.connected && page.refused;
+  $("limit").hidden = !refused;
+  if (refused) setText($("limit"), page.refused);
+  const down = !page.connected && page.failed && !refused;  // not before the first try has failed
+  $("link").hidden = !down;
+  if (down) {
+    const since = page.heardAt || page.openedAt;
+    setText($("link-since"), since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }));
+    $("link-since").dateTime = since.toISOString();
+  }
+}
+
 function show() {
   const now = performance.now();
   const inSet = state.set_no && state.phase && state.phase !== "away";  // away: the last set is over
   setText($("reps"), String(inSet ? state.reps ?? 0 : 0));
   setText($("set-line"), inSet ? `Set ${state.set_no} \u00b7 ${state.good ?? 0} good of ${state.reps ?? 0}`
     : "Step up to start");
-  setText($("cue"), state.cue || "");
-  showContacts(); showGauge(); showCard(now); showLights(); showScreen(now);
+  showContacts(); showGauge(); showBand(now); showLights(); showScreen(now); showLink(now);
   const keep = state.keep_sets_days;  // staff keep sets as poses: members are told, always
   $("keeping").hidden = !keep; document.body.classList.toggle("keeping", Boolean(keep));
   if (keep) setText($("keep-days"), String(keep));
-  $("offline").hidden = state.camera !== "offline";
-  $("service").hidden = !state.service;
+  $("offline").hidden = state.camera !== "offline" || !page.connected;
+  $("service").hidden = !state.service || !page.connected;
   if (state.service) $("service").textContent = "Staff: " + state.service;
   document.body.classList.toggle("stale", !page.connected || state.camera === "offline");
   for (const phase of ["away", "ready", "hinging", "at_wall", "returning"]) {
@@ -103,7 +127,7 @@ function show() {
   }
   if (!$("live").hidden) {
     page.wall = wallOf(state, page.wall);
-    const v = { ...state, wall: page.wall };
+    const v = { ...state, wall: page.wall, contacts: state.pose ? state.contacts : null };
     page.crop = smoothCrop(page.crop, cropOf([v]));
     draw($("skeleton"), v, page.crop);
   }
@@ -137,19 +161,53 @@ function watchLine(ev) {
   return "Watch: " + FAULTS[codes[0]].name;
 }
 
+// ------------------------------------------------------------------ the stream
+function heard() {
+  page.heard = performance.now(); page.heardAt = new Date();
+  page.connected = true; page.failed = false; page.refused = null;
+}
+
 function connect() {
+  if (page.source) page.source.close();  // one stream a page, whichever timer came first
   const source = new EventSource("/api/stream?compact=1");
+  page.source = source; page.tried = performance.now();
   source.onmessage = (e) => {
-    page.connected = true; $("link").hidden = true;
+    if (source !== page.source) return;
+    heard();
     Object.assign(state, JSON.parse(e.data));
     show();
   };
-  source.addEventListener("event", (e) => onEvent(JSON.parse(e.data)));
+  source.addEventListener("event", (e) => { if (source === page.source) { heard(); onEvent(JSON.parse(e.data)); } });
   source.onerror = () => {
-    page.connected = false; $("link").hidden = false; show();
-    // A refused stream (503: the station's live-page limit) is not retried by EventSource itself.
-    if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000 + Math.random() * 5000);
+    if (source !== page.source) return;
+    page.connected = false; page.failed = true; show();
+    // A refused stream (503) is not retried by EventSource itself; ask why, then try again.
+    if (source.readyState === EventSource.CLOSED) {
+      page.source = null;
+      askWhyRefused();
+      setTimeout(connect, RETRY_MS * (1 + Math.random()));  // spread, so refused pages do not come back as one
+    }
   };
+}
+
+function reconnect() {
+  if (page.source) page.source.close();
+  page.source = null; page.tried = performance.now();
+  setTimeout(connect, 1000 + Math.random() * 1000);
+}
+
+// The station's reason for refusing this page a stream: this address's own cap, or every slot taken.
+function askWhyRefused() {
+  fetch("/api/stream/room", { cache: "no-store" }).then((r) => r.json()).then((room) => {
+    page.refused = room.refused === "address"
+      ? `Too many live pages from this device or network address: ${room.per_address} ` +
+        `${room.per_address === 1 ? "is" : "are"} open, ` +
+        `the most one address may have. Close one; this page joins by itself.`
+      : room.refused === "total"
+        ? "The station's live pages are all in use; this page joins when one closes."
+        : null;
+    show();
+  }).catch(() => { page.refused = null; show(); });
 }
 
 // ------------------------------------------------------------------ the idle screen: a good rep
@@ -203,6 +261,6 @@ if (button) {
   button.addEventListener("blur", () => press(false));
 }
 window.addEventListener("resize", show);
-setInterval(show, 250);  // the card and the summary expire with nothing new on the stream
+setInterval(show, 250);  // the flash, the summary and a quiet stream expire with nothing new on it
 show();
 connect();
