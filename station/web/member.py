@@ -11,16 +11,17 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
 
-from station.coach.coach import CUE_GOOD
+from station.coach.coach import CUE_GOOD, UNSEEN_CUE
 from station.coach.faults import FAULTS
 
 member = Blueprint("member", __name__)
 
 
 def vocabulary() -> dict[str, Any]:
-    """Every fault's name and cue in priority order, and the cue of a good rep."""
+    """Every fault's name and cue in priority order, the cue of a good rep, and for each check the
+    camera could not make (a rep counted, not judged) what would let it."""
     return {"faults": [{"code": str(c), "name": f.words, "cue": f.cue} for c, f in FAULTS.items()],
-            "good_cue": CUE_GOOD}
+            "good_cue": CUE_GOOD, "unseen_cues": {str(c): cue for c, cue in UNSEEN_CUE.items()}}
 
 
 @member.get("/")

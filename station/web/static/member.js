@@ -47,6 +47,10 @@ function showGauge() {
   setText($("depth-text"), pct >= 100 ? "AT THE WALL" : pct + " %");
 }
 
+// What the band says of each verdict: a mark as well as a word, never colour alone. A rep the
+// camera could not judge (the back or the dowel not seen) is counted and says so.
+const VERDICT_WORDS = { good: "\u2713 GOOD", fault: "\u2717 FIX IT", unjudged: "? NOT SEEN" };
+
 // The band: the last rep's verdict and its one cue while it holds, else the cue of now.
 function showBand(now) {
   const card = page.card;
@@ -64,9 +68,11 @@ function showBand(now) {
     return;
   }
   setText($("verdict-rep"), `Rep ${c.rep}`);
-  setText($("verdict-word"), c.verdict === "good" ? "\u2713 GOOD" : "\u2717 FIX IT");
+  setText($("verdict-word"), VERDICT_WORDS[c.verdict] || c.verdict);
   const first = c.faults.map((code) => FAULTS[code]).filter(Boolean).sort((a, b) => a.rank - b.rank)[0];
-  setText($("cue"), c.verdict === "good" ? VOCAB.good_cue : first ? first.cue : "");
+  // A rep counted but not judged: what would let the camera judge the next one.
+  const unseen = (VOCAB.unseen_cues || {})[c.unseen[0]];
+  setText($("cue"), c.verdict === "good" ? VOCAB.good_cue : first ? first.cue : unseen || "");
 }
 
 function showScreen(now) {
@@ -137,7 +143,7 @@ function show() {
 function onEvent(ev) {
   const now = performance.now();
   if (ev.event === "rep_finished") {
-    page.card = { rep: ev.rep, verdict: ev.verdict, faults: ev.faults || [], at: now };
+    page.card = { rep: ev.rep, verdict: ev.verdict, faults: ev.faults || [], unseen: ev.unseen || [], at: now };
     for (const code of ev.faults || []) page.tally[code] = (page.tally[code] || 0) + 1;
     state.reps = ev.rep;
   } else if (ev.event === "set_started") {
