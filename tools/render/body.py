@@ -158,14 +158,18 @@ class Body:
                 trans[b] = rot[p] @ (h - r @ h) + trans[p]
         return rot, trans
 
-    def skin(self, local: dict[str, np.ndarray], offset: np.ndarray | None = None) -> np.ndarray:
-        """The posed vertices (linear-blend skinning) for these local rotations, then ``offset``."""
+    def skin(self, local: dict[str, np.ndarray], offset: np.ndarray | None = None,
+             only: np.ndarray | None = None) -> np.ndarray:
+        """The posed vertices (linear-blend skinning) for these local rotations, then ``offset``;
+        with ``only`` (vertex indices), just those (the others stay at zero)."""
         rot, trans = self.world(local)
         out = np.zeros_like(self.verts)
+        mask = np.zeros(len(self.verts), dtype=bool)
+        mask[only if only is not None else slice(None)] = True
         for i in self.used:
             b = self.bones[i]
             w = self.weights[:, i]
-            nz = w > 0
+            nz = (w > 0) & mask
             out[nz] += w[nz, None] * (self.verts[nz] @ rot[b].T + trans[b])
         if offset is not None:
             out += offset

@@ -5,6 +5,7 @@
     python -m tools.render frames NAME [--out DIR] [--limit N] # render one clip (needs bpy)
     python -m tools.render video NAME [--out DIR]              # frames -> NAME.mp4 with camera noise
     python -m tools.render label DIR                           # streams + truth -> DIR/labels.json
+    python -m tools.render report DIR                          # evaluate's score by camera and body
 
 ``make render-corpus`` runs them all (the render env, then ``station record`` on each video).
 """
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
                          help="labels.json for the recorded streams in DIR, wall contact from the truth")
     lab.add_argument("dir", type=Path)
     lab.add_argument("--truth", type=Path, default=OUT, help="where the clips' truth.json are")
+    rep = sub.add_parser("report", help="station evaluate's score on DIR, by camera angle and body")
+    rep.add_argument("dir", type=Path)
     args = p.parse_args(argv)
     if args.cmd == "assets":
         from tools.render.assets import copy_assets
@@ -81,4 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         from tools.render.label import write_labels
 
         print(write_labels(args.dir, args.truth))
+    elif args.cmd == "report":
+        from tools.render.report import print_report, report
+
+        print_report(report(args.dir))
     return 0

@@ -235,7 +235,8 @@ class Pose:
     def frame(self, s: Shape, legs: tuple[float, float] = (0.0, 0.0), shift: float = 0.0) -> Frame:
         """The posed body holding the dowel, with its contacts and angles as truth."""
         loc, offset = self.pose(s, legs, shift)
-        verts = self.body.skin(loc, offset)
+        # The arms do not move the back: the dowel's first placing needs the back's skin alone.
+        verts = self.body.skin(loc, offset, self.back)
         point, d, _ = self.dowel(loc, verts, s.dowel_tilt)
         self.arms(loc, point - offset, d)
         verts = self.body.skin(loc, offset)
