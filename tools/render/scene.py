@@ -60,6 +60,7 @@ class Scene:
         scene.render.resolution_percentage = 100
         scene.render.image_settings.file_format = "PNG"
         scene.view_settings.view_transform = "Standard"  # colours as given: AgX would wash the orange out
+        scene.view_settings.exposure = look.exposure
         shading = scene.display.shading
         shading.light = "STUDIO"
         shading.studio_light = look.light

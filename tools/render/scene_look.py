@@ -17,9 +17,12 @@ class Look:
     shirt: tuple[float, float, float] = (0.15, 0.25, 0.55)
     pants: tuple[float, float, float] = (0.1, 0.1, 0.12)
     skin: tuple[float, float, float] = (0.80, 0.60, 0.48)
-    # An orange dowel (linear RGB; sRGB hue ~25 deg, OpenCV hue ~12: inside the finder's default 3-20).
-    dowel: tuple[float, float, float] = (0.9, 0.2, 0.02)
+    # A fluorescent orange dowel (linear RGB): rendered with the exposure below its pixels read hue
+    # ~10, saturation ~220, value ~175 in OpenCV's HSV, inside the finder's default band (hue 3-20,
+    # saturation 170+, value 140+); without the exposure the shaded dowel reads value 110-135.
+    dowel: tuple[float, float, float] = (1.0, 0.25, 0.0)
     wall: tuple[float, float, float] = (0.85, 0.85, 0.82)
     light: str = "studio.sl"  # a Workbench studio light
     light_angle: float = 0.0  # deg: turns the studio light about the vertical
     shadow: float = 0.4
+    exposure: float = 0.6  # stops: a bright gym, and a dowel the finder sees
