@@ -81,7 +81,7 @@ class Plan:
     reps: tuple[Rep, ...]
     walk_in: bool = False
     settle: bool = False
-    stand_s: float = 1.5  # s standing still before the first rep
+    stand_s: float = 1.0  # s standing still before the first rep
 
 
 @dataclass
