@@ -5,7 +5,8 @@
 For each ``DIR/NAME.jsonl`` whose clip has ``TRUTH/NAME/truth.json``: the wall switch's reading is
 written into the stream from the truth (the pad is a switch, not a camera's guess: pressed while the
 buttocks are within 1 cm of it), and the clip's reps become a labelled recording: the count, the
-faults the renderer made (plus ``no_wall_touch`` on any rep whose buttocks never reached the pad),
+faults the renderer made (plus ``no_wall_touch`` on any rep but a squat whose buttocks never reached
+the pad),
 each rep's deepest moment, and the frames' truth beside it as ``NAME.truth.json`` (trimmed: the
 joint angles, contacts and wall contact per frame).
 """
@@ -16,30 +17,28 @@ import json
 from pathlib import Path
 
 # The faults the renderer controls: the coach's others (upper back off the dowel, lost tracking)
-# are not labelled. A rounded back takes the head and sacrum off the dowel with it, so a
-# recording with one leaves those two unjudged rather than call them right or wrong.
+# are not labelled. Labels use the coach's vocabulary (station/coach/rules.py): a rounded back
+# explains the head and sacrum leaving the dowel, so a rounded rep is labelled rounded_back alone;
+# a squat is not also a missed wall.
 RENDERED_FAULTS = ("rounded_back", "head_off_dowel", "sacrum_off_dowel", "squat", "knees_too_bent",
                    "no_wall_touch", "no_lockout", "too_fast")
 
 
 def rep_truth(truth: dict) -> list[list[str]]:
-    """Each rep's true faults: as planned, and no_wall_touch where the pad was never pressed."""
+    """Each rep's true faults: as planned, and no_wall_touch where the pad was never pressed.
+
+    >>> rep_truth({"reps": [{"rep": 1, "faults": []}, {"rep": 2, "faults": ["squat"]}],
+    ...            "frames": [{"rep": 1, "wall_contact": False}, {"rep": 2, "wall_contact": False}]})
+    [['no_wall_touch'], ['squat']]
+    """
     out = []
     for rep in truth["reps"]:
         faults = set(rep["faults"])
         touched = any(f["wall_contact"] for f in truth["frames"] if f["rep"] == rep["rep"])
-        if not touched:
+        if not touched and "squat" not in faults:
             faults.add("no_wall_touch")
         out.append(sorted(faults))
     return out
-
-
-def judged(truth: dict) -> list[str]:
-    planned = {f for rep in truth["reps"] for f in rep["faults"]}
-    out = set(RENDERED_FAULTS)
-    if "rounded_back" in planned:
-        out -= {"head_off_dowel", "sacrum_off_dowel"}
-    return sorted(out)
 
 
 def with_wall(stream: Path, truth: dict) -> None:
@@ -77,7 +76,8 @@ def write_labels(folder: Path, truth_dir: Path) -> Path:
         (folder / f"{name}.truth.json").write_text(json.dumps(trimmed(truth), separators=(",", ":")))
         recordings.append({
             "name": name, "file": stream.name, "movement": "dowel hip hinge at the wall (rendered)",
-            "expected_reps": len(truth["reps"]), "judged": judged(truth), "rep_faults": rep_truth(truth),
+            "expected_reps": len(truth["reps"]), "judged": list(RENDERED_FAULTS),
+            "rep_faults": rep_truth(truth),
             "rep_times": [r["deepest"] for r in truth["reps"]],
             "labelled_by": "the renderer (tools/render), from the pose it drew",
             "source": {"generator": "tools/render", "clip": name, "seed": truth["seed"],
