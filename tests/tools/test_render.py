@@ -59,7 +59,7 @@ def test_the_corpus_covers_every_fault_and_reproduces_from_distinct_seeds() -> N
 
 def _truth(reps: list[list[str]], touched: list[bool]) -> dict:
     frames = [{"t": i / 15, "rep": i + 1, "phase": "hold", "hip_flexion": 80.0, "knee_flexion": 20.0,
-               "shape": {}, "contacts": {"head": True, "upper_back": True, "sacrum": True},
+               "shape": {}, "contacts": {"head": True, "upper_back": True, "sacrum": True}, "gaps_m": {},
                "wall_contact": w, "dowel_px": [[0, 0], [1, 1]]} for i, w in enumerate(touched)]
     return {"seed": 1, "fps": 15.0, "notes": "", "body": {"sex": "male", "weight": "average", "height": 0.0},
             "look": {"yaw": 0.0, "distance": 3.0, "camera_z": 1.0},

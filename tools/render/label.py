@@ -56,8 +56,8 @@ def with_wall(stream: Path, truth: dict) -> None:
 
 
 def trimmed(truth: dict) -> dict:
-    keep = ("t", "rep", "phase", "hip_flexion", "knee_flexion", "shape", "contacts", "wall_contact",
-            "dowel_px")
+    keep = ("t", "rep", "phase", "hip_flexion", "knee_flexion", "shape", "contacts", "gaps_m",
+            "wall_contact", "dowel_px")
     doc = {k: v for k, v in truth.items() if k != "frames"}
     doc["frames"] = [{k: f[k] for k in keep} for f in truth["frames"]]
     return doc
