@@ -102,6 +102,9 @@ class Scene:
         yaw = math.radians(look.yaw)
         self.camera.location = target + Vector((look.distance * math.sin(yaw), -look.distance * math.cos(yaw),
                                                 look.camera_z - 0.9))
+        if self.camera.location.x <= wall_x:
+            raise ValueError(f"yaw {look.yaw} deg puts the camera behind the wall (x "
+                             f"{self.camera.location.x:.2f} m, the wall's face at {wall_x:.2f} m)")
         direction = target - self.camera.location
         self.camera.rotation_euler = direction.to_track_quat("-Z", "Y").to_euler()
         # Fit 2.3 m of height at the target's distance into the frame's height.

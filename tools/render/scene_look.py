@@ -11,7 +11,9 @@ class Look:
 
     width: int = 640
     height: int = 360
-    yaw: float = 0.0  # deg off side-on; positive: the camera moves round towards the member's front
+    # deg off side-on; positive: the camera moves round towards the member's front (behind side-on
+    # it would stand in the wall: Scene refuses that)
+    yaw: float = 0.0
     distance: float = 3.0  # m from the member's hips
     camera_z: float = 1.0  # m, the lens's height
     shirt: tuple[float, float, float] = (0.15, 0.25, 0.55)
