@@ -28,7 +28,7 @@ def results() -> dict[str, Result]:
 
 def test_the_rendered_corpus_is_whole_and_runs(capsys: pytest.CaptureFixture[str]) -> None:
     recordings = load_labels(RENDERED)
-    assert len(recordings) >= 2
+    assert len(recordings) >= 8
     for rec in recordings:
         lines = rec.path.read_text(encoding="utf-8").splitlines()
         truth = _truth(rec.name)
@@ -66,20 +66,46 @@ def test_standing_is_neutral_and_each_drawn_fault_shows_in_the_truth() -> None:
                 assert max(bottom["gaps_m"].values()) <= limit and bottom["wall_contact"], (rec.name, rep)
 
 
-def test_the_coach_counts_every_rendered_set_exactly(results: dict[str, Result]) -> None:
+def test_the_coach_counts_the_rendered_sets_exactly_but_legs(results: dict[str, Result]) -> None:
+    """Exact counts in 7 of 8 sets: pauses, a continuous set, a walk-in with a stoop to settle the
+    dowel (no rep), reps cut short or not stood up from; ``legs`` is a known miss (below)."""
     score = Score()
-    for r in results.values():
-        score.add(r)
+    for name, r in results.items():
+        if name != "legs":
+            score.add(r)
+    assert score.sets >= 7
     assert (score.exact_sets, score.counted_reps) == (score.sets, score.expected_reps), {
         name: len(r.reps) for name, r in results.items()}
 
 
-def test_good_reps_side_on_pass_and_a_dropped_head_is_caught(results: dict[str, Result]) -> None:
-    assert [rep.faults for rep in results["good_pauses"].reps] == [(), ()]
+def test_good_reps_pass_and_the_faults_the_coach_sees_today_are_called(results: dict[str, Result]) -> None:
+    for name in ("good_pauses", "continuous", "walk_in"):  # 7 good reps, side-on to 20 deg off
+        assert all(rep.faults == () for rep in results[name].reps), name
+    assert [rep.faults for rep in results["wall_lockout"].reps] == [("no_wall_touch",), ("no_lockout",), ()]
+    assert results["fast_sacrum"].reps[0].faults == ("too_fast",)
     assert "head_off_dowel" in results["spine_side"].reps[1].faults
+    assert any("knees_too_bent" in rep.faults for rep in results["legs"].reps)
 
 
 @pytest.mark.xfail(strict=True, reason="issue 28: a rounded upper back (34-40 deg thoracic flexion) "
                    "reads as the head off the dowel, not rounded_back")
 def test_a_rounded_upper_back_side_on_is_called_rounded(results: dict[str, Result]) -> None:
     assert "rounded_back" in results["spine_side"].reps[0].faults
+
+
+@pytest.mark.xfail(strict=True, reason="issue 28: the dowel's lower end 5-7 deg off the sacrum passes")
+def test_the_sacrum_off_the_dowel_is_called(results: dict[str, Result]) -> None:
+    assert "sacrum_off_dowel" in results["fast_sacrum"].reps[1].faults
+
+
+@pytest.mark.xfail(strict=True, reason="issue 28: 25 deg off side-on, a dropped head and a rounded "
+                   "back pass (the rounded rep reads knees_too_bent)")
+def test_spine_faults_25_degrees_off_side_on_are_called(results: dict[str, Result]) -> None:
+    faults = [rep.faults for rep in results["spine_oblique"].reps]
+    assert "head_off_dowel" in faults[0] and "rounded_back" in faults[1]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 28: the engine finds nobody in the tall man's first "
+                   "second standing still, so his first rep, a squat, is never counted")
+def test_a_squat_as_the_first_rep_is_counted_and_called(results: dict[str, Result]) -> None:
+    assert len(results["legs"].reps) == 2 and "squat" in results["legs"].reps[0].faults
