@@ -109,3 +109,16 @@ def test_spine_faults_25_degrees_off_side_on_are_called(results: dict[str, Resul
                    "second standing still, so his first rep, a squat, is never counted")
 def test_a_squat_as_the_first_rep_is_counted_and_called(results: dict[str, Result]) -> None:
     assert len(results["legs"].reps) == 2 and "squat" in results["legs"].reps[0].faults
+
+
+def test_the_report_splits_the_score_by_camera_and_body_and_says_what_vision_saw() -> None:
+    from tools.render.report import report
+
+    doc = report(RENDERED)
+    assert set(doc["camera"]) == {"side-on", "10-25 deg off"}
+    assert sum(s["sets"] for s in doc["camera"].values()) == doc["all"]["sets"] == len(doc["recordings"])
+    assert sum(s["sets"] for s in doc["body"].values()) == doc["all"]["sets"] and len(doc["body"]) >= 5
+    vision = doc["vision"]
+    assert all(v["person"] <= v["frames"] and v["dowel"] <= v["person"] for v in vision.values())
+    # Side-on, the station's own dowel finder sees the rendered dowel in some frames of every clip.
+    assert all(vision[name]["dowel"] > 0 for name in ("good_pauses", "spine_side", "wall_lockout"))

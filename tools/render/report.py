@@ -10,11 +10,14 @@ exact counts for the whole set, for side-on clips (under 10 deg off) and oblique
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 
+from station.coach.posture import angles_of, facing_of, near_side
 from station.config.settings import Settings
 from station.streams.evaluate import Result, Score, load_labels, run_recording, summary_dict
+from station.streams.format import StreamFrame, read_stream
 
 SIDE_ON_DEG = 10.0  # a camera within this of side-on counts as side-on (the corpus has 0 and 12-25)
 
@@ -38,12 +41,38 @@ def report(folder: Path) -> dict:
                            "faults": [list(rep.faults) for rep in r.reps],
                            "truth": [sorted(f) for f in (r.recording.rep_faults or [])]}
         for r in results}}
+    out["vision"] = {item["name"]: vision(folder, item) for item in labels}
     for group, key in _groups().items():
         names: dict[str, list[Result]] = {}
         for r in results:
             names.setdefault(key(source[r.recording.name]), []).append(r)
         out[group] = {k: _summary(v) for k, v in sorted(names.items())}
     return out
+
+
+def vision(folder: Path, item: dict) -> dict:
+    """What the station's vision saw against the truth: frames with a person, frames with a dowel,
+    and the median difference (station minus truth, deg) of hip and knee flexion on still frames
+    (standing and held at the bottom). The truth's angles are at MakeHuman's joint centres, not
+    BlazePose's points, so a steady offset is expected; its spread is the figure."""
+    truth = json.loads((folder / f"{item['name']}.truth.json").read_text())["frames"]
+    person = dowel = 0
+    hip: list[float] = []
+    knee: list[float] = []
+    with (folder / item["file"]).open(encoding="utf-8") as lines:
+        for i, f in enumerate(read_stream(lines)):
+            if not isinstance(f, StreamFrame) or f.pose is None:
+                continue
+            person += 1
+            dowel += f.dowel is not None
+            if truth[i]["phase"] in ("stand", "hold"):
+                a = angles_of(f.pose, near_side(f.pose), facing_of(f.pose))
+                if a.hip_flexion is not None and a.knee_flexion is not None:
+                    hip.append(a.hip_flexion - truth[i]["hip_flexion"])
+                    knee.append(a.knee_flexion - truth[i]["knee_flexion"])
+    return {"frames": len(truth), "person": person, "dowel": dowel,
+            "hip_diff": round(statistics.median(hip), 1) if hip else None,
+            "knee_diff": round(statistics.median(knee), 1) if knee else None}
 
 
 def _summary(results: list[Result]) -> dict:
@@ -68,6 +97,10 @@ def print_report(doc: dict) -> None:
     for group in ("camera", "body"):
         for name, s in doc[group].items():
             block(f"{group} {name}", s)
+    print("vision: frames with a person, with a dowel; median station-minus-truth hip, knee (still frames)")
+    for name, v in doc["vision"].items():
+        print(f"  {name:16s} person {v['person']}/{v['frames']}  dowel {v['dowel']}/{v['frames']}  "
+              f"hip {v['hip_diff']:+} knee {v['knee_diff']:+}")
     print("per recording: expected/counted reps; the coach's faults per rep vs the truth")
     for name, r in doc["recordings"].items():
         print(f"  {name:16s} {r['expected']}/{r['counted']}  coach {r['faults']}  truth {r['truth']}")
