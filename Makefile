@@ -15,7 +15,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 # --no-deps: the lock already lists every package (pip would otherwise resolve again, unhashed).
 PIP_LOCKED := $(PIP) install --quiet --require-hashes --no-deps
 
-.PHONY: run test test-setup lock-check install models layers int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe \
+.PHONY: render-env render-corpus run test test-setup lock-check install models layers int8-model mediapipe-env ci-packages pi-packages pi-check lint clean axe \
 	lock audit
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -141,3 +141,32 @@ pi-check: models pi-packages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info tests/node_modules
+
+# The rendered drill corpus (tools/render; not part of `make test`, about 2-4 min a clip on 2 cores):
+# Blender (bpy, requirements/render.txt) in an environment of its own on CPython 3.11 renders each
+# clip's frames, then the station's venv makes them a noisy MP4, records it with `station record`
+# (the float model, one thread) and writes labels.json for `station evaluate`. MakeHuman's assets
+# first: `python -m tools.render assets CLONE` (see tools/render/assets.py). CLIPS=... for some.
+RENDER_PYTHON ?= python3.11
+RENDER_ENV ?= .cache/renderenv
+RENDERED ?= .cache/rendered
+RENDER_STREAMS ?= $(RENDERED)/streams
+MAKEHUMAN ?= .cache/makehuman
+CLIPS ?= $(shell $(BIN)/python -m tools.render list --names)
+render-env:
+	@if [ ! -x $(RENDER_ENV)/bin/python ] || ! $(RENDER_ENV)/bin/python -c 'import bpy' 2>/dev/null; then \
+		$(RENDER_PYTHON) -m venv $(RENDER_ENV) && \
+		$(RENDER_ENV)/bin/python -m pip --disable-pip-version-check install --quiet --require-hashes --no-deps \
+			-r requirements/render.txt; \
+	fi
+
+render-corpus: $(STAMP) render-env
+	@test -f $(MAKEHUMAN)/3dobjs/base.obj || { echo "no MakeHuman assets in $(MAKEHUMAN): python -m tools.render assets CLONE" >&2; exit 2; }
+	mkdir -p $(RENDER_STREAMS)
+	nice $(RENDER_ENV)/bin/python -m tools.render frames $(CLIPS) --out $(RENDERED) --assets $(MAKEHUMAN)
+	for c in $(CLIPS); do \
+		$(BIN)/python -m tools.render video $$c --out $(RENDERED) && \
+		nice $(BIN)/station record $(RENDERED)/$$c.mp4 --model full --threads 1 -o $(RENDER_STREAMS)/$$c.jsonl || exit 1; \
+	done
+	$(BIN)/python -m tools.render label $(RENDER_STREAMS) --truth $(RENDERED)
+	$(BIN)/station evaluate $(RENDER_STREAMS)

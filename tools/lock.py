@@ -72,6 +72,10 @@ TARGETS = (
     Target("mediapipe", "MediaPipe 0.10.14 beside the station, for benchmarks/mediapipe_compare.py only "
            "(x86_64, CPython 3.11)", platform="x86_64-manylinux_2_28", python="3.11",
            only=("mediapipe==0.10.14", "numpy<2", "opencv-python-headless<4.11")),
+    # The drill renderer's own environment (tools/render): bpy 5.0 (cp311 wheels, numpy 1.26) and
+    # the station beside it, so one venv renders, records and labels.
+    Target("render", "the drill renderer, tools/render (`make render-corpus`): bpy on x86_64, CPython 3.11",
+           extras=("render",), platform="x86_64-manylinux_2_28", python="3.11"),
     Target("pi-lgpio", "lgpio from PyPI for a Bookworm without python3-lgpio: aarch64, CPython 3.11",
            platform="aarch64-manylinux_2_36", python="3.11", only=("lgpio",)),
 )
