@@ -28,14 +28,16 @@ def create_account(client: Any, app: Any, name: str = "ann") -> None:
 
 
 def create_account_in_browser(page: Any, url: str, code: str, name: str = "ann") -> None:
-    """The same through the setup form in a browser ``page``; it ends signed in on the settings."""
+    """The same through the setup form in a browser ``page``; it ends signed in on the settings
+    (setup lands on the staff home, checked here; most browser tests then begin at the settings)."""
     page.goto(url + "/staff/")
     page.fill("#setup_code", code)
     page.fill("#name", name)
     page.fill("#password", PASSWORD)
     page.fill("#password2", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/staff/settings")
+    page.wait_for_url("**/staff/home")
+    page.goto(url + "/staff/settings")
 
 
 def sign_in(client: Any, name: str, password: str = PASSWORD) -> None:

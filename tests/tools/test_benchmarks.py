@@ -349,6 +349,7 @@ def test_storage_faults(tmp_path) -> None:
                   r"\d+ bytes a rep$")
 
 
+@pytest.mark.bench
 def test_stale_notice(tmp_path) -> None:
     from tests.helpers.browser import chromium_path
 
@@ -359,6 +360,7 @@ def test_stale_notice(tmp_path) -> None:
     has_line(out, rf"^stale banner after the station stopped: median {NUM} s, worst {NUM} s over 2 pages$")
 
 
+@pytest.mark.bench
 def test_memory_attacks_short(tmp_path) -> None:
     out = bench(tmp_path, "memory_attacks.py", "--only", "broker")
     has_line(out, r"^station from .*, MALLOC_ARENA_MAX=2; MiB resident, half the cap 320$")

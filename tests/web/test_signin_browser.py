@@ -96,7 +96,7 @@ def test_a_long_hold_shows_a_code_on_the_stations_own_screen(browser, staffed) -
     phone.fill("#password", "orange dowel forty two")
     phone.fill("#password2", "orange dowel forty two")
     phone.click("button[type=submit]")
-    phone.wait_for_url("**/staff/settings")
+    phone.wait_for_url("**/staff/home")
     stored = staffed.station.store.accounts.get("bob")["password_hash"]
     assert auth.check_password("orange dowel forty two", stored)
     wall.wait_for_selector("#presence-code", state="hidden", timeout=5000)  # used: gone from the wall
