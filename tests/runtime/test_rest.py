@@ -116,11 +116,17 @@ def test_the_loop_rests_on_an_empty_scene_with_the_real_engine(estimator: Any) -
     assert station.wait(60)
     published = station.hub.version
     health = station.health()["rest"]
+    from station.fleet.prometheus import StationMetrics
+
+    metrics = StationMetrics(station).exposition().decode()
     station.stop()
     # 1 s of watching (frames 0-30), then resting: the engine at 2 s only, of 90 frames.
     assert len(ran) == 31 + 1 and health["state"] == "resting" and health["enabled"]
     assert published < 31 + 5  # the pages heard of the watching frames, then of nothing new
     assert health["loop_cpu_percent"]["watching"] is not None
+    assert 'hinge_rest_state{state="resting"} 1.0' in metrics
+    assert 'hinge_rest_state{state="tracking"} 0.0' in metrics
+    assert 'hinge_loop_cpu_ratio{state="watching"}' in metrics
 
 
 def load_bench() -> Any:
