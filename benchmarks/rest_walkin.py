@@ -15,9 +15,10 @@
    frames from the first frame showing the person to the first tracked pose, and the reps
    (verdict, faults) of both runs, which must be identical.
 3. **Pose streams.** The real corpus (tests/data/real) and the simulator's suite
-   (benchmarks/coach_suite.py's sets) have poses, not pictures: the gate sees each pose drawn as a
-   stick figure on a noisy wall (:func:`stick_frame`), and a frame it skips reaches the coach as
-   "nobody". Reps and verdicts with and without resting must be identical.
+   (benchmarks/coach_suite.py's sets) have poses, not pictures: each comes after 6 s of nobody (so
+   the station rests, then must wake), the gate sees each pose drawn as a stick figure on a noisy
+   wall (:func:`stick_frame`), and a frame it skips reaches the coach as "nobody". Reps and
+   verdicts with and without resting must be identical.
 
 Needs the pose models (``station models fetch``) and ../shared/fixtures for part 2.
 """
@@ -27,11 +28,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,6 @@ SEED = 29
 # Camera noise of the empty scene, grey levels (sigma a pixel): a flat wall in a lit room through a
 # small sensor's denoised video shows a few levels; 3 is chosen, half the gate's design figure.
 NOISE = 3.0
-CLK = os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------- the scene
@@ -75,10 +73,24 @@ def empty_wall(seed: int = SEED) -> np.ndarray:
     return np.clip(grey[..., None] * tint, 0, 255).astype(np.uint8)
 
 
-def noisy(base: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``base`` with a frame of camera noise."""
-    noise = rng.normal(0, NOISE, base.shape[:2]).astype(np.float32)[..., None]
-    return np.clip(base + noise, 0, 255).astype(np.uint8)
+NOISE_BANK = 48  # noise frames made once, then drawn at random (seeded): 48 x 3.5 MB
+
+
+class Noise:
+    """Frames of ``base`` with camera noise: luma noise of sigma :data:`NOISE`, one of a bank of
+    frames drawn at random per frame (making fresh noise for every frame costs more than the
+    station does)."""
+
+    def __init__(self, base: np.ndarray, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.base = base.astype(np.int16)
+        shape = base.shape
+        self.bank = [cv2.merge([np.rint(rng.standard_normal(shape[:2], dtype=np.float32) * NOISE)
+                                .astype(np.int16)] * 3) for _ in range(NOISE_BANK)]
+
+    def __call__(self) -> np.ndarray:
+        # int16 in, uint8 out: OpenCV saturates to 0-255.
+        return cv2.add(self.base, self.bank[int(self.rng.integers(NOISE_BANK))], dtype=cv2.CV_8U)
 
 
 def write_video(path: Path, frames: Iterable[np.ndarray]) -> int:
@@ -93,9 +105,9 @@ def write_video(path: Path, frames: Iterable[np.ndarray]) -> int:
 
 
 def empty_frames(seconds: float, seed: int = SEED) -> Iterator[np.ndarray]:
-    base, rng = empty_wall(seed), np.random.default_rng(seed + 1)
+    noisy = Noise(empty_wall(seed), np.random.default_rng(seed + 1))
     for _ in range(round(seconds * FPS)):
-        yield noisy(base, rng)
+        yield noisy()
 
 
 # ---------------------------------------------------------------- the person
@@ -158,23 +170,29 @@ class Person:
         src_top = self.rgba.copy()
         src_top[int(self.hip[1]) + 1:, :, 3] = 0
         top = cv2.warpAffine(src_top, top_m, (w, h), flags=cv2.INTER_LINEAR)
-        a_top = top[..., 3:4].astype(np.float32) / 255
-        out = legs.astype(np.float32)
-        out[..., :3] = top[..., :3] * a_top + out[..., :3] * (1 - a_top)
-        out[..., 3:4] = np.maximum(out[..., 3:4], top[..., 3:4])
-        return out.astype(np.uint8)
+        over = (top[..., 3] >= legs[..., 3]).astype(np.uint8)  # the upper body in front where surer
+        cv2.copyTo(top, over, legs)
+        return legs
 
 
 def composite(background: np.ndarray, layer: np.ndarray) -> np.ndarray:
-    a = layer[..., 3:4].astype(np.float32) / 255
-    return (layer[..., :3] * a + background * (1 - a)).astype(np.uint8)
+    """``layer`` (RGBA) over ``background`` (RGB), blended only where the layer has pixels."""
+    x0, y0, bw, bh = cv2.boundingRect(layer[..., 3])
+    if bw == 0:
+        return background
+    x1, y1 = x0 + bw, y0 + bh
+    part = layer[y0:y1, x0:x1]
+    a = part[..., 3:4].astype(np.float32) / 255
+    out = background.copy()
+    out[y0:y1, x0:x1] = (part[..., :3] * a + background[y0:y1, x0:x1] * (1 - a)).astype(np.uint8)
+    return out
 
 
 def walkin_frames(person: Person, empty_s: float = 6.0, reps: int = 4) -> tuple[list[np.ndarray], int]:
     """The walk-in clip's frames and the index of the first frame showing the person: ``empty_s``
     of empty scene, 1.5 s walking in from the side the person faces away from, 2 s standing, then
     ``reps`` hinges (1.2 s down to 75 degrees, 0.3 s there, 1.2 s up, 1.5 s standing), 2 s standing."""
-    base, rng = empty_wall(), np.random.default_rng(SEED + 1)
+    noisy = Noise(empty_wall(), np.random.default_rng(SEED + 1))
     w, h = SIZE
     ground = 0.9 * h
     stand_x = 0.5 * w
@@ -194,10 +212,14 @@ def walkin_frames(person: Person, empty_s: float = 6.0, reps: int = 4) -> tuple[
         path += [(stand_x, 0, 0)] * rest
     path += [(stand_x, 0, 0)] * (2 * FPS)
     frames, entry = [], -1
+    layers: dict[tuple[float, float, float], np.ndarray] = {}  # standing still repeats a layer
     for i, (x, angle, back) in enumerate(path):
-        frame = noisy(base, rng)
+        frame = noisy()
         if x == x:  # not NaN: the person is somewhere on the line
-            layer = person.layer(angle, back, (x, ground))
+            key = (x, angle, back)
+            if key not in layers:
+                layers[key] = person.layer(angle, back, (x, ground))
+            layer = layers[key]
             if entry < 0 and layer[..., 3].any():
                 entry = i
             frame = composite(frame, layer)
@@ -206,67 +228,77 @@ def walkin_frames(person: Person, empty_s: float = 6.0, reps: int = 4) -> tuple[
 
 
 # ---------------------------------------------------------------- part 1: CPU with nobody in view
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+# Each runs in a fresh process and prints, for a window after its warm-up: the process's CPU
+# seconds (all threads), the frames it took and the wall time, then its resident memory. CPU per
+# frame is what a busy machine cannot bend (a starved process takes fewer frames a second, each
+# costing the same); times 30 it is the CPU per second of a 30 fps camera.
+MEASURE = r"""
+import json, os, sys, time
+warm, seconds = float(sys.argv[2]), float(sys.argv[3])
+def rss():
+    for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    return float("nan")
+def cpu():
+    t = os.times()
+    return t.user + t.system
+"""
 
+STATION_RUN = MEASURE + r"""
+from station.runtime.build import RunOptions, build_station
+built = build_station(RunOptions(video=sys.argv[1], loop=True, data=sys.argv[4]))  # as `station run`
+station = built.station
+station.start()
+time.sleep(warm)
+c0, f0, t0 = cpu(), station.frames, time.monotonic()
+time.sleep(seconds)
+c1, f1, t1 = cpu(), station.frames, time.monotonic()
+state = station.resting.state
+station.stop()
+print(json.dumps({"cpu": c1 - c0, "frames": f1 - f0, "wall": t1 - t0, "rss": rss(), "state": str(state)}))
+"""
 
-def measure(cmd: list[str], warm_s: float, seconds: float, env: dict[str, str] | None = None
-            ) -> tuple[float, float]:
-    """Percent of one core a command uses over ``seconds`` after ``warm_s``, and its RSS (MB)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    try:
-        time.sleep(warm_s)
-        if proc.poll() is not None:
-            raise SystemExit(f"{cmd[:3]} ended: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
-        time.sleep(seconds)
-        c1, t1 = cpu_seconds(proc.pid), time.monotonic()
-        rss = rss_mb(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return 100 * (c1 - c0) / (t1 - t0), rss
-
-
-DECODE_ONLY = r"""
-import sys
+DECODE_ONLY = MEASURE + r"""
 from pathlib import Path
 from station.camera.sources import VideoFile
 source = VideoFile(Path(sys.argv[1]), realtime=True, loop=True)
 source.open()
-while True:
+end = time.monotonic() + warm
+while time.monotonic() < end:
     source.read(1.0)
+c0, t0, n = cpu(), time.monotonic(), 0
+while time.monotonic() < t0 + seconds:
+    source.read(1.0)
+    n += 1
+c1, t1 = cpu(), time.monotonic()
+print(json.dumps({"cpu": c1 - c0, "frames": n, "wall": t1 - t0, "rss": rss(), "state": "decoding"}))
 """
 
 
-def empty_cpu(video: Path, seconds: float, warm_s: float) -> dict[str, float]:
-    """Part 1: CPU of one core with nobody in view, before (resting off) and after (on)."""
+def measure(script: str, video: Path, warm_s: float, seconds: float,
+            data: Path | None = None) -> dict[str, Any]:
+    """One measuring child's figures, with ``percent``: CPU per second of 30 fps video, % of one core."""
+    done = subprocess.run([sys.executable, "-c", script, str(video), str(warm_s), str(seconds), str(data)],
+                          capture_output=True, text=True, check=False, timeout=warm_s + seconds + 300)
+    if done.returncode != 0:
+        raise SystemExit(f"a measuring run failed:\n{done.stderr[-3000:]}")
+    got: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    got["percent"] = 100 * got["cpu"] / max(got["frames"], 1) * FPS
+    got["fps"] = got["frames"] / got["wall"]
+    return got
+
+
+def empty_cpu(video: Path, seconds: float, warm_s: float) -> dict[str, dict[str, Any]]:
+    """Part 1: decoding alone, then the station with resting off (before) and on (after)."""
     from station.storage.replog import RepLog
 
-    station = str(Path(sys.executable).with_name("station"))
-    out: dict[str, float] = {}
-    out["decode"], _ = measure([sys.executable, "-c", DECODE_ONLY, str(video)], 2.0, seconds)
+    out = {"decode": measure(DECODE_ONLY, video, 2.0, seconds)}
     for rest in (False, True):
         data = Path(tempfile.mkdtemp(prefix="rest-data-"))
         log = RepLog.open(data)
         log.saved_settings.add(Settings().changed(rest_when_empty=rest).to_dict(), "benchmark")
         log.close()
-        run = [station, "run", "--video", str(video), "--loop", "--headless", "--data", str(data)]
-        cpu, rss = measure(run, warm_s, seconds)
-        key = "after" if rest else "before"
-        out[key], out[f"{key}_rss_mb"] = cpu, rss
+        out["after" if rest else "before"] = measure(STATION_RUN, video, warm_s, seconds, data)
     return out
 
 
@@ -375,7 +407,20 @@ def stream_identity(recordings: Recordings) -> dict[str, Any]:
     return out
 
 
-def corpus() -> list[tuple[str, list[Any]]]:
+LEAD_S = 6.0  # nobody in view before each stream: longer than away_s (3 s), so the station rests
+
+
+def with_lead(frames: list[Any], lead_s: float = LEAD_S) -> list[Any]:
+    """``frames`` after ``lead_s`` of nobody at the stream's own frame rate: the member walks in."""
+    step = float(np.median(np.diff([f.t for f in frames]))) if len(frames) > 1 else 1 / FPS
+    n = round(lead_s / step)
+    start = frames[0].t - n * step
+    lead = [CoachFrame(start + i * step, None) for i in range(n)]
+    return lead + [CoachFrame(f.t, f.pose, f.dowel, f.wall_contact) for f in frames]
+
+
+def corpus() -> Recordings:
+    """The real corpus's streams, each after an empty lead."""
     from station.streams.evaluate import load_labels
     from station.streams.format import StreamFrames, read_stream
 
@@ -383,12 +428,13 @@ def corpus() -> list[tuple[str, list[Any]]]:
     out = []
     for rec in load_labels(real):
         with rec.path.open() as fh:
-            out.append((rec.name, list(StreamFrames(read_stream(fh))), Settings()))
+            out.append((rec.name, with_lead(list(StreamFrames(read_stream(fh)))), Settings()))
     return out
 
 
 def sim_suite(n_sets: int, seed: int = 7) -> Recordings:
-    """The first ``n_sets`` of benchmarks/coach_suite.py's sets, with the settings it coaches them by."""
+    """The first ``n_sets`` of benchmarks/coach_suite.py's sets, each after an empty lead, with the
+    settings the suite coaches them by."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from coach_suite import suite
 
@@ -398,7 +444,7 @@ def sim_suite(n_sets: int, seed: int = 7) -> Recordings:
     out = []
     for i, (body, plan, set_seed) in enumerate(suite(n_sets, seed)):
         trainee = Trainee(body, plan, seed=set_seed)
-        out.append((f"sim set {i}", list(trainee.frames()), settings_for(trainee, plan)))
+        out.append((f"sim set {i}", with_lead(list(trainee.frames())), settings_for(trainee, plan)))
     return out
 
 
@@ -410,29 +456,36 @@ def main() -> int:
     parser.add_argument("--warm", type=float, default=12.0, help="warm-up before measuring, s")
     parser.add_argument("--sets", type=int, default=40, help="simulated sets compared")
     parser.add_argument("--reps", type=int, default=4, help="hinges in the walk-in clip")
+    parser.add_argument("--empty", type=float, default=6.0, help="empty scene before the walk-in, s")
     parser.add_argument("--quick", action="store_true", help="a smoke run: short windows, few sets")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.warm, args.sets, args.reps = 3.0, 8.0, 3, 1
+        args.seconds, args.warm, args.sets, args.reps, args.empty = 2.0, 6.0, 3, 1, 4.0
     with tempfile.TemporaryDirectory(prefix="rest-bench-") as tmp:
         folder = Path(tmp)
         video = folder / "empty.mp4"
-        write_video(video, empty_frames(10.0))
+        write_video(video, empty_frames(4.0 if args.quick else 10.0))
         noise = [small_grey(f) for f in empty_frames(1.0)]
         spread = max(int(cv2.absdiff(a, b).max()) for a, b in itertools.pairwise(noise))
         print(f"empty scene: 1280x720 at {FPS} fps, camera noise sigma {NOISE:g} grey levels; the gate's "
               f"small frame moves by at most {spread} levels frame to frame (threshold 10)")
         cpu = empty_cpu(video, args.seconds, args.warm)
-        print(f"decoding alone: {cpu['decode']:.1f} % of one core (left out below)")
-        before, after = cpu["before"] - cpu["decode"], cpu["after"] - cpu["decode"]
+        for key, what in (("decode", "decoding alone"), ("before", "station, resting off"),
+                          ("after", "station, resting on")):
+            c = cpu[key]
+            print(f"  {what}: {c['cpu']:.2f} s CPU for {c['frames']} frames in {c['wall']:.1f} s "
+                  f"({c['fps']:.1f} frames/s), {c['percent']:.1f} % of one core at {FPS} fps, RSS "
+                  f"{c['rss']:.0f} MB, ended {c['state']}")
+        decode = cpu["decode"]["percent"]
+        print(f"decoding alone: {decode:.1f} % of one core (left out below)")
+        before, after = cpu["before"]["percent"] - decode, cpu["after"]["percent"] - decode
         print(f"nobody in view, CPU per second: before {before:.1f} %, after {after:.1f} % of one core "
-              f"(decoding left out; with it {cpu['before']:.1f} % and {cpu['after']:.1f} %; target <= 5 %)")
-        print(f"resident memory, station run --headless: before {cpu['before_rss_mb']:.0f} MB, "
-              f"after {cpu['after_rss_mb']:.0f} MB")
+              f"(decoding left out; with it {cpu['before']['percent']:.1f} % and "
+              f"{cpu['after']['percent']:.1f} %; target <= 5 %)")
 
         if PHOTO.exists():
             person = Person(PHOTO)
-            frames, entry = walkin_frames(person, reps=args.reps)
+            frames, entry = walkin_frames(person, empty_s=args.empty, reps=args.reps)
             clip = folder / "walkin.mp4"
             write_video(clip, frames)
             runs = {rest: walkin_run(clip, rest) for rest in (False, True)}
