@@ -43,7 +43,7 @@ from station.coach.run import Frame as CoachFrame
 from station.coach.run import reps_over
 from station.config.settings import Settings
 from station.pose.landmarks import Pose
-from station.runtime.rest import RestGate
+from station.runtime.rest import DIFF_LEVEL, RestGate
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT.parent / "shared" / "fixtures" / "photos" / "Standing_Toe_Touches__0.jpg"
@@ -468,7 +468,7 @@ def main() -> int:
         noise = [small_grey(f) for f in empty_frames(1.0)]
         spread = max(int(cv2.absdiff(a, b).max()) for a, b in itertools.pairwise(noise))
         print(f"empty scene: 1280x720 at {FPS} fps, camera noise sigma {NOISE:g} grey levels; the gate's "
-              f"small frame moves by at most {spread} levels frame to frame (threshold 10)")
+              f"small frame moves by at most {spread} levels frame to frame (threshold {DIFF_LEVEL})")
         cpu = empty_cpu(video, args.seconds, args.warm)
         for key, what in (("decode", "decoding alone"), ("before", "station, resting off"),
                           ("after", "station, resting on")):

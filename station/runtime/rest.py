@@ -11,7 +11,7 @@ the frames the gate skipped: the scene did not change since it last looked and f
 
 The small frame costs next to nothing: on a Pi it is the Y plane of Picamera2's low-resolution
 ("lores") stream, which the ISP scales in hardware (:mod:`station.camera.picamera`); elsewhere it
-is the camera frame's green channel sampled every 4th pixel and averaged 4x4
+is the camera frame's green channel sampled at every 8th row and 4th column, averaged 2x4
 (:func:`station.camera.small.small_grey`).
 
     >>> import numpy as np
@@ -37,9 +37,11 @@ import numpy as np
 
 # A cell of the small frame (16x16 px of the picture, station/camera/small.py) has changed when its
 # grey level moved by more than this. Camera noise of sigma up to 6 grey levels a pixel (a dim gym,
-# high analogue gain) is sigma 1.5 after the small frame's 4x4 average, so 10 is over 6 sigma (no
-# waking on noise); a person against a wall differs by tens of levels.
-DIFF_LEVEL = 10
+# high analogue gain) is sigma 2.1 after the small frame's average of 8 samples, and the difference
+# of two such frames sigma 3.0 (times the square root of 2): 14 is 4.7 sigma, a chance of 3 in a
+# million a cell, and never six cells at once. A person against a wall differs by tens of levels
+# (the benchmark's walk-in: 30 to 120). A Pi's lores frame is averaged by the ISP, quieter still.
+DIFF_LEVEL = 14
 # ...and the scene moved when at least this many cells changed: 6 cells of 16x16 px is less than a
 # hand at 3 m (about 30x60 px), more than the odd flickering cell of a compressed picture.
 MOVED_CELLS = 6

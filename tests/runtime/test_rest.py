@@ -21,8 +21,8 @@ FPS = 30
 
 
 def wall(rng: np.random.Generator) -> np.ndarray:
-    """A small frame of a plain wall: camera noise of sigma 6 a pixel, 1.5 after the 4x4 average."""
-    return np.clip(rng.normal(140, 1.5, (45, 80)), 0, 255).astype(np.uint8)
+    """A small frame of a plain wall: camera noise of sigma 6 a pixel, 2.1 after the average of 8."""
+    return np.clip(rng.normal(140, 2.1, (45, 80)), 0, 255).astype(np.uint8)
 
 
 def test_the_gate_rests_on_a_still_noisy_wall_and_wakes_on_the_first_moving_frame() -> None:
