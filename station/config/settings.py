@@ -144,7 +144,7 @@ class Settings:
     camera_stall_s: float = setting(
         3.0, "camera", "no frame for this long means the camera is offline and is reopened", "s", 0.5, 60,
         label="Camera stall timeout")
-    # station/runtime/rest.py: still for away_s with nobody found, the detector runs once a second
+    # station/runtime/rest.py: still for away_s with nobody found, the detector runs every 2 s
     # until something moves (docs/figures.md, "A station that rests").
     rest_when_empty: bool = setting(
         True, "camera", "rest the pose engine while nobody is in view and nothing moves (it wakes "
