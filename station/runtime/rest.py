@@ -32,7 +32,6 @@ import enum
 import time
 from typing import Any
 
-import cv2
 import numpy as np
 
 # A cell of the small frame (16x16 px of the picture, station/camera/small.py) has changed when its
@@ -90,7 +89,8 @@ class RestGate:
         ref = self._ref
         if ref is None or ref.shape != small.shape:
             return small.size
-        diff = cv2.absdiff(small, ref)
+        # numpy, not cv2.absdiff: see station.camera.small.block_mean (OpenCV's spinning threads).
+        diff = np.abs(small.astype(np.int16) - ref)
         return int(np.count_nonzero(diff > DIFF_LEVEL))
 
     def should_detect(self, small: np.ndarray | None, t: float) -> bool:
