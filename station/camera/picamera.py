@@ -14,6 +14,12 @@ The sensor mode is chosen here, not left to picamera2: given only the main size,
 raw size to it and picks the nearest mode (``configure``, ``score_mode`` in picamera2.py), which for
 a Camera Module 3 at 1280x720 is the 1536x864 mode, a centre crop of 2/3 of the sensor each way.
 :func:`choose_sensor_mode` takes the widest field that reaches the frame rate; the ISP scales it.
+
+Beside the main picture the ISP makes a low-resolution ("lores") stream, a quarter of the size each
+way, in YUV420 (the only lores format a Pi 4's ISP makes: picamera2's ``check_camera_config``
+refuses others on VC4). Both come from one request (``capture_arrays(["main", "lores"])``), so they
+are the same moment; the lores luma becomes the motion gate's small frame
+(:mod:`station.camera.small`), scaled in hardware rather than on the CPU.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from station.camera.small import SCALE, small_from_luma
 from station.camera.sources import CameraError, Frame
 from station.config.settings import Settings
 
@@ -217,7 +224,7 @@ class Picamera2Source:
             # "BGR888" is R, G, B in memory (libcamera names formats by word order): the order
             # the engine takes, so the ISP does the conversion and Python never touches a whole frame.
             config = cam.create_video_configuration(
-                main={"size": size, "format": "BGR888"}, sensor=sensor,
+                main={"size": size, "format": "BGR888"}, lores={"size": lores_size(size)}, sensor=sensor,
                 transform=transform(hflip=int(hflip), vflip=int(vflip)),
                 controls={"FrameRate": s.camera_fps, **focus})
             cam.configure(config)
@@ -258,12 +265,19 @@ class Picamera2Source:
         if self._cam is None:
             raise CameraError("the Pi camera is not open")
         try:
-            rgb = self._cam.capture_array("main", wait=timeout)
+            (rgb, yuv), _metadata = self._cam.capture_arrays(["main", "lores"], wait=timeout)
         except (TimeoutError, FutureTimeout):
             return None
         except Exception as exc:
             raise CameraError(f"the Pi camera stopped ({type(exc).__name__}: {exc})") from None
-        return Frame(time.monotonic(), _rotate(rgb, self.settings.camera_rotation))
+        rotation = self.settings.camera_rotation
+        small = None
+        lores = (self._cam.camera_config or {}).get("lores") or {}
+        if lores.get("format", "YUV420") in ("YUV420", "YVU420") and lores.get("size"):
+            # YUV420 comes as (h * 3/2, stride): the luma is the first h rows, w columns of them.
+            lw, lh = lores["size"]
+            small = small_from_luma(yuv[:lh, :lw], (self.settings.camera_width, self.settings.camera_height))
+        return Frame(time.monotonic(), _rotate(rgb, rotation), small=_rotate(small, rotation))
 
     def close(self) -> None:
         cam, self._cam = self._cam, None
@@ -271,8 +285,19 @@ class Picamera2Source:
             _close_quietly(cam)
 
 
+def lores_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The lores stream's size for a main picture of ``size``: a quarter each way (the small frame
+    averages it 4x4 more), even numbers as picamera2 aligns a YUV420 stream.
+
+        >>> lores_size((1280, 720))
+        (320, 180)
+    """
+    part = SCALE // 4
+    return (size[0] // part) // 2 * 2, (size[1] // part) // 2 * 2
+
+
 def _rotate(image: Any, rotation: int) -> Any:
-    if rotation not in (90, 270):
+    if image is None or rotation not in (90, 270):
         return image
     import cv2
 

@@ -47,6 +47,9 @@ class Frame(NamedTuple):
     pose: Pose | None = None  # the simulator's own pose (no pixels to run the model on)
     dowel: Line | None = None
     wall_contact: bool | None = None
+    # The motion gate's small grey frame when the camera makes one itself (a Pi's lores stream,
+    # station/camera/small.py); None: the station makes it from ``rgb``.
+    small: np.ndarray | None = None
 
 
 class FrameSource(Protocol):

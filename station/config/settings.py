@@ -148,6 +148,11 @@ class Settings:
     camera_stall_s: float = setting(
         3.0, "camera", "no frame for this long means the camera is offline and is reopened", "s", 0.5, 60,
         label="Camera stall timeout")
+    # station/runtime/rest.py: still for away_s with nobody found, the detector runs every 2 s
+    # until something moves (docs/figures.md, "A station that rests").
+    rest_when_empty: bool = setting(
+        True, "camera", "rest the pose engine while nobody is in view and nothing moves (it wakes "
+        "on the first movement)", "", label="Rest when nobody is in view")
     # Camera Module 3 focuses at about 1 m by default, soft at the station's 2.5-3.5 m.
     camera_focus_m: float = setting(
         0.0, "camera", "focus distance for Camera Module 3 (0: continuous autofocus)", "m", 0.0, 10.0,

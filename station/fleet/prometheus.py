@@ -143,8 +143,27 @@ class _LiveCollector(Collector):
                      health.database_ok(station))
         yield _gauge("hinge_service_problem", "1 when the station cannot coach (e.g. models missing)",
                      station.service is not None)
+        yield from _rest(station.resting.health()["rest"])
         yield from _thermal(thermal.read_thermal(thermal.SYS))
         yield from _mqtt(self.metrics.mqtt() if self.metrics.mqtt is not None else None)
+
+
+def _rest(rest: dict[str, Any]) -> Iterator[Metric]:
+    """Resting, watching or tracking (1 for the state the station is in), and what each costs: the
+    loop's CPU in seconds a second while in it (camera reading left out; station/runtime/rest.py).
+    A state not yet seen has no CPU series."""
+    state = GaugeMetricFamily("hinge_rest_state", "1 for what the station does now: resting (nobody, "
+                              "nothing moving), watching or tracking", labels=["state"])
+    cpu = GaugeMetricFamily("hinge_loop_cpu_ratio", "The loop's CPU (share of one core, camera reading "
+                            "left out) while in each state, over its last minute or so", labels=["state"])
+    for name, percent in rest["loop_cpu_percent"].items():
+        state.add_metric([name], float(rest["state"] == name))
+        if percent is not None:
+            cpu.add_metric([name], percent / 100)
+    yield state
+    yield cpu
+    yield CounterMetricFamily("hinge_rest_wakes", "Times the station woke from resting since start",
+                              value=rest["wakes"])
 
 
 def _mqtt(fig: dict[str, Any] | None) -> Iterator[Metric]:

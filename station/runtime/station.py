@@ -45,6 +45,7 @@ from station.runtime.hub import Hub, LoopView, Message, Subscription
 from station.runtime.lights import LightPolicy
 from station.runtime.notify import Notifier
 from station.runtime.rep_recorder import RepRecorder
+from station.runtime.rest import Resting
 from station.runtime.storage_watch import StorageWatch
 from station.runtime.switch_hold import Hold, SwitchHold
 from station.storage.kept_sets import KeptSets
@@ -93,6 +94,9 @@ class Station:
         self.view = LoopView()
         self.switch_hold = SwitchHold()  # the wall switch held by hand: staff at the station
         self.calibration = CalibrationOrders()
+        # Nobody in view: the pose engine rests (station/runtime/rest.py); "still" lasts away_s.
+        self.resting = Resting(enabled=settings.rest_when_empty, still_s=settings.away_s)
+        self.health_parts.append(self.resting.health)
         self.camera_keeper = CameraKeeper(source, self.errors, self.figures,
                                           stall_s=lambda: self.settings.camera_stall_s,
                                           publish_idle=lambda: self._publish(None, []))
@@ -307,10 +311,12 @@ class Station:
                 break
             if frame is None:
                 continue
+            cpu = time.thread_time()
             try:
                 self._frame(frame)
             except Exception as exc:  # one bad frame is logged; the station keeps coaching
                 self.errors.add("loop", f"{type(exc).__name__}: {exc}")
+            self.resting.tick(time.thread_time() - cpu)
             camera.published()
         self._running.clear()
 
@@ -326,14 +332,17 @@ class Station:
             self.coach.update_settings(self._settings)
             self.lights_policy.hold_s = self._settings.result_hold_s
             self.keeper.retain(self._settings.keep_sets_days)
+            self.resting.gate.enabled = self._settings.rest_when_empty
+            self.resting.gate.still_s = self._settings.away_s
 
     def _frame(self, frame: Frame) -> None:
         self._apply_pending_settings()
         pose, dowel, inference_ms = frame.pose, frame.dowel, None
-        if frame.rgb is not None:
+        if frame.rgb is not None and self._looks(frame):
             t0 = time.perf_counter()
             estimator = self._estimator()
             pose = estimator.process(frame.rgb, frame.t) if estimator is not None else None
+            self.resting.gate.found(pose is not None, frame.t)
             dowel = self._find_dowel(frame.rgb, pose)
             inference_ms = 1000 * (time.perf_counter() - t0)
         switch = self.devices.switch
@@ -368,6 +377,15 @@ class Station:
         self.lights_policy.after_step(step.events, phase, now)
         self._publish(snap, events)
         self._observe(inference_ms, coach_ms, events)
+
+    def _looks(self, frame: Frame) -> bool:
+        """Whether the pose engine runs on this frame (the motion gate, station/runtime/rest.py).
+        A frame it skips goes to the coach as "nobody", as if the detector had found nobody."""
+        from station.camera.small import small_grey
+
+        assert frame.rgb is not None
+        small = frame.small if frame.small is not None else small_grey(frame.rgb)
+        return self.resting.gate.should_detect(small, frame.t)
 
     def _observe(self, inference_ms: float | None, coach_ms: float, events: list[Message]) -> None:
         for observer in self.observers:
@@ -410,7 +428,11 @@ class Station:
                     service=self.service, keep_sets_days=self.keep_sets_days,
                     hold=self.switch_hold.last.count)
         self._snapshot = snap
-        self.hub.publish(snap, events)
+        now = time.monotonic()
+        # Resting, the live pages rest too: a snapshot only when it changed, or now and then.
+        if self.resting.snapshot_due(snap, bool(events), now):
+            self.resting.sent(snap, now)
+            self.hub.publish(snap, events)
 
 
 def port_free(port: int) -> bool:

@@ -88,12 +88,12 @@ def world(standin: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> World:
                 raise RuntimeError("start failed")
             super().start(*args, **kwargs)
 
-        def capture_array(self, name: str = "main", wait: Any = None) -> Any:
+        def capture_arrays(self, names: Any = None, wait: Any = None) -> Any:
             w.waits.append(wait)
             self.stalled = w.mode == "stall"
             if w.mode == "raise":
                 raise RuntimeError("Camera frontend has timed out!")
-            return super().capture_array(name, wait=wait)
+            return super().capture_arrays(names, wait=wait)
 
         def cancel_all_and_flush(self) -> None:
             w.flushes += 1
@@ -340,3 +340,34 @@ def test_standin_controls_captures_and_queue_follow_upstream(standin: types.Modu
             fixed.set_controls({"AfMode": 2})
     finally:
         fixed.close()
+
+
+def test_the_small_frame_is_the_lores_luma_of_the_same_request(world: World,
+                                                               standin: types.ModuleType) -> None:
+    """The source asks for a quarter-size YUV420 lores stream beside main and reads both from one
+    request; the gate's small frame is its luma, averaged to 1/16 of main each way."""
+    source = picamera.Picamera2Source(small())
+    source.open()
+    try:
+        config = world.config
+        assert config["lores"]["format"] == "YUV420" and config["lores"]["size"] == (80, 60)
+        frame = source.read(1.0)
+        assert frame is not None and frame.small is not None
+        assert frame.small.shape == (15, 20) and frame.small.dtype.name == "uint8"
+        assert world.waits[-1] == 1.0  # capture_arrays with the timeout, as capture_array was
+    finally:
+        source.close()
+    cam = standin.Picamera2()
+    try:
+        too_big = cam.create_video_configuration(main={"size": (320, 240)}, lores={"size": (640, 480)})
+        with pytest.raises(RuntimeError, match="lores stream dimensions may not exceed main stream"):
+            cam.configure(too_big)
+        cam.configure(cam.create_video_configuration(main={"size": (320, 240)}, lores={"size": (80, 60)}))
+        cam.start()
+        (main, yuv), metadata = cam.capture_arrays(["main", "lores"], wait=1.0)
+        assert main.shape == (240, 320, 4) and yuv.shape == (90, 128)  # (h * 3/2, stride of 64 bytes)
+        assert (yuv[60:] == 128).all() and isinstance(metadata, dict)
+        with pytest.raises(RuntimeError, match="Stream 'other' is not defined"):
+            cam.capture_arrays(["main", "other"], wait=1.0)
+    finally:
+        cam.close()

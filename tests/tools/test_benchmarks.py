@@ -366,3 +366,31 @@ def test_memory_attacks_short(tmp_path) -> None:
     has_line(out, r"^station from .*, MALLOC_ARENA_MAX=2; MiB resident, half the cap 320$")
     has_line(out, r"^\| broker \| \d+ \| \d+ \| \d+ \| (held|NOT held) \| 3 connections; MiB of the PUBLISH "
                   r"sent before the station closed: ")
+
+
+@pytest.mark.bench
+def test_rest_walkin(tmp_path, model_folder) -> None:
+    need_photos()
+    out = bench(tmp_path, "rest_walkin.py", "--quick", timeout=600)
+    has_line(out, rf"^decoding alone: {NUM} % of one core")
+    has_line(out, rf"^nobody in view, CPU per second: before {NUM} %, after {NUM} % of one core")
+    has_line(out, r"^walk-in, resting on: engine ran on \d+ of \d+ frames; entry at frame \d+, "
+                  rf"first pose after \d+ frames \({NUM} s\)")
+    has_line(out, r"^walk-in identical with and without resting: yes$")
+    found = has_line(out, r"^real corpus: (\d+) streams, [1-9]\d* reps .* woke (\d+) times; streams with "
+                          r"other reps or verdicts: 0")
+    assert found[1] == found[2], found.group(0)  # each stream woke the station once
+    has_line(out, r"^simulator suite: 3 streams, .* woke 3 times; streams with other reps or verdicts: 0")
+
+
+@pytest.mark.bench
+def test_memory_compare(tmp_path, model_folder) -> None:
+    need_photos()
+    python = MP_PYTHON if MP_PYTHON.exists() else tmp_path / "no-mediapipe"
+    out = bench(tmp_path, "memory_compare.py", "--frames", "5", "--mp-python", str(python), timeout=300)
+    has_line(out, rf"^  detector interpreter \(pose_detection, XNNPACK\) +{NUM} +{NUM}")
+    has_line(out, rf"^  the station's loop over 5 frames: threads, frame buffers, coach, rep log +{NUM}")
+    if MP_PYTHON.exists():
+        has_line(out, rf"^resident memory: station {NUM} MB, MediaPipe {NUM} MB = {NUM}x \(target <= 0.6x\)")
+    else:
+        has_line(out, r"^MediaPipe: skipped, no environment at")

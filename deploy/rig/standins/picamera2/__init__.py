@@ -23,7 +23,15 @@ raspberrypi/picamera2 at 0.3.36, picamera2/picamera2.py, controls.py, job.py; no
 * frames are the configured size in libcamera's byte order ("RGB888" is B, G, R in memory;
   "BGR888" is R, G, B; the default "XBGR8888" is R, G, B, 255 in 4 channels), from
   /usr/share/picamera2-standin/frame.npy (an RGB photo) when present, at min(FrameRate, mode fps);
-* a second ``Picamera2()`` while one is open fails as libcamera's acquire does (busy).
+* a second ``Picamera2()`` while one is open fails as libcamera's acquire does (busy);
+* a ``lores`` stream (``create_video_configuration(lores={"size": ...})``): YUV420 by default with
+  ``preserve_ar`` False, sizes made even (``align_stream(optimal=False)``), refused by ``configure``
+  when larger than main ("lores stream dimensions may not exceed main stream"); its array is YUV420
+  as ``Request.make_array`` gives it, (h * 3/2, stride) with the luma in the first h rows (BT.601
+  luma of the picture; U and V a flat 128), the stride a multiple of 64 bytes (the ISP's alignment
+  that ``align_stream(optimal=True)`` mirrors);
+* ``capture_arrays(names, wait=...)`` gives ``([array per name], metadata)`` from one request, so
+  main and lores are the same frame.
 """
 
 from __future__ import annotations
@@ -110,10 +118,10 @@ class Picamera2:
         self.is_open = True
         self._lock = threading.Lock()
         self._jobs: list[Future] = []
-        self._waiting: np.ndarray | None = None  # the newest completed frame no job took yet
+        self._waiting: dict[str, np.ndarray] | None = None  # the newest frame no job took yet
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._frame: np.ndarray | None = None
+        self._frame: dict[str, np.ndarray] | None = None  # each stream's picture
         self.stalled = False  # for the tests: the pipeline stops delivering frames (a loose cable)
 
     @staticmethod
@@ -136,6 +144,14 @@ class Picamera2:
         main = {"format": "XBGR8888", "size": (1280, 720), "preserve_ar": True} | dict(main or {})
         w, h = main["size"]
         main["size"] = (w - w % 2, h - h % 2)  # picamera2's align_stream(optimal=False)
+        if lores is not None:
+            bad = set(lores) - {"format", "size", "stride", "preserve_ar"}
+            if bad:  # picamera2's _make_initial_stream_config
+                raise ValueError(f"Bad key {sorted(bad)[0]!r}: valid stream configuration keys are "
+                                 "('format', 'size', 'stride', 'preserve_ar')")
+            lores = {"format": "YUV420", "size": main["size"], "preserve_ar": False} | dict(lores)
+            lw, lh = lores["size"]
+            lores["size"] = (lw - lw % 2, lh - lh % 2)
         raw = {"format": self._sensor["format"], "size": main["size"]} | dict(raw or {})
         # Upstream adds these defaults when the camera advertises them (create_video_configuration).
         defaults = {"NoiseReductionMode": 1, "FrameDurationLimits": (33333, 33333)}
@@ -156,6 +172,11 @@ class Picamera2:
         bad = set(config.get("sensor") or {}) - {"bit_depth", "output_size"}
         if bad:
             raise RuntimeError(f"Unexpected keys {bad} in sensor configuration")
+        lores = config.get("lores")
+        if lores is not None:
+            (mw, mh), (lw, lh) = config["main"]["size"], lores["size"]
+            if lw > mw or lh > mh:
+                raise RuntimeError("lores stream dimensions may not exceed main stream")
         sensor = config.get("sensor") or {}
         want = sensor.get("output_size") or (config.get("raw") or {}).get("size") or config["main"]["size"]
         bits = sensor.get("bit_depth") or 10
@@ -168,7 +189,9 @@ class Picamera2:
         config["sensor"] = {"output_size": self._mode["size"], "bit_depth": self._mode["bit_depth"]}
         config["raw"] = dict(config.get("raw") or {}, size=self._mode["size"])
         self.camera_config = config
-        self._frame = self._picture(config["main"])
+        self._frame = {"main": self._picture(config["main"])}
+        if lores is not None:
+            self._frame["lores"] = self._yuv420(lores)
 
     @staticmethod
     def _picture(main: dict) -> np.ndarray:
@@ -184,6 +207,18 @@ class Picamera2:
             pixels = rgb if fmt == "XBGR8888" else rgb[..., ::-1]
             return np.concatenate([pixels, np.full((height, width, 1), 255, np.uint8)], axis=2)
         return rgb
+
+    @classmethod
+    def _yuv420(cls, lores: dict) -> np.ndarray:
+        width, height = lores["size"]
+        if lores.get("format", "YUV420") not in ("YUV420", "YVU420"):
+            return cls._picture(lores)
+        rgb = cls._picture({"size": (width, height), "format": "BGR888"}).astype(np.float32)
+        luma = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+        stride = -(-width // 64) * 64
+        out = np.full((height * 3 // 2, stride), 128, np.uint8)
+        out[:height, :width] = np.clip(luma + 0.5, 0, 255).astype(np.uint8)
+        return out
 
     def set_controls(self, controls: dict) -> None:
         self._check_controls(controls)
@@ -212,25 +247,40 @@ class Picamera2:
             if self.stalled or self._frame is None:
                 continue
             with self._lock:
-                frame = self._frame.copy()
+                frame = {name: array.copy() for name, array in self._frame.items()}
                 job = next((j for j in self._jobs if not j.done()), None)
                 if job is None:
                     self._waiting = frame
                     continue
                 self._jobs.remove(job)
-            job.set_result(frame)
+            job.set_result(job.pick(frame))  # type: ignore[attr-defined]
 
-    def capture_array(self, name: str = "main", wait: float | bool | None = None) -> Any:
+    def _stream(self, name: str) -> None:
+        if self.camera_config is None or self.camera_config.get(name) is None:
+            raise RuntimeError(f"Stream {name!r} is not defined")  # Request.make_array
+
+    def _dispatch(self, pick: Any, wait: float | bool | None) -> Any:
         job: Future = Future()
+        job.pick = pick  # type: ignore[attr-defined]
         with self._lock:
             if self._waiting is not None and not self._jobs:
-                job.set_result(self._waiting)
+                job.set_result(pick(self._waiting))
                 self._waiting = None
             else:
                 self._jobs.append(job)
         if wait is False:
             return job
         return job.result(timeout=None if wait is None or wait is True else float(wait))
+
+    def capture_array(self, name: str = "main", wait: float | bool | None = None) -> Any:
+        self._stream(name)
+        return self._dispatch(lambda frame: frame[name], wait)
+
+    def capture_arrays(self, names: list[str] | None = None, wait: float | bool | None = None) -> Any:
+        names = ["main"] if names is None else list(names)
+        for name in names:
+            self._stream(name)
+        return self._dispatch(lambda frame: ([frame[name] for name in names], {}), wait)
 
     def cancel_all_and_flush(self) -> None:
         with self._lock:
