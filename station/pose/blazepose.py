@@ -22,6 +22,7 @@ from station.pose.interpreter import RuntimeMissing
 from station.pose.landmarker import NUM_OUTPUT_LANDMARKS, Landmarker, RawLandmarks
 from station.pose.landmarks import NUM_LANDMARKS, Pose
 from station.pose.models import ModelError, require
+from station.pose.pages import release_mapped
 from station.pose.roi import Roi, roi_from_points
 from station.pose.silhouette import Silhouette
 from station.pose.smoothing import LowPass, OneEuro
@@ -108,6 +109,9 @@ class PoseEstimator:
     ) -> None:
         self.detector = PoseDetector(detector_path, threads, min_detection_confidence)
         self.landmarker = Landmarker(landmark_path, threads, refine, segmentation)
+        # The model files' mapped pages, dropped once both models have run (station/pose/pages.py).
+        mapped = self.landmarker.model_file or landmark_path
+        self._model_files: tuple[Path, ...] | None = (detector_path, mapped)
         self.min_tracking_confidence = min_tracking_confidence
         # False: MediaPipe's pose graph, a new ROI every frame; True: the ROI's hysteresis
         # (station/pose/roi.py), which the int8 model needs to let a still person settle.
@@ -188,6 +192,10 @@ class PoseEstimator:
             self.timing = timing
             return None
         pose = self._finish(rgb, raw, roi, t, video)
+        if self._model_files is not None:
+            # Both models have run (a person was found): XNNPACK holds their packed weights now.
+            release_mapped(self._model_files)
+            self._model_files = None
         timing.total_ms = (time.perf_counter() - start) * 1000
         timing.landmarks_ms = timing.total_ms - timing.detector_ms
         self.timing = timing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,21 +127,53 @@ def input_tensor(image: np.ndarray) -> np.ndarray:
 SEGMENTATION_SHAPE = (1, INPUT_SIZE, INPUT_SIZE, 1)
 
 
-def load_model(model_path: Path, threads: int, segmentation: bool = True) -> Any:
-    """The landmark model's interpreter; without ``segmentation`` the mask's decoder is cut out
-    of the graph first (:func:`station.pose.rewrite.without_outputs`: the landmarks are the same
-    numbers, the invoke about 40 % shorter). The station's tracking never reads the mask; only
-    the silhouette (``station analyze``'s back shape) does."""
+def load_model(model_path: Path, threads: int, segmentation: bool = True) -> tuple[Any, Path | None]:
+    """The landmark model's interpreter, and the file it maps (None: it runs from memory); without
+    ``segmentation`` the mask's decoder is cut out of the graph first
+    (:func:`station.pose.rewrite.without_outputs`: the landmarks are the same numbers, the invoke
+    about 40 % shorter). The station's tracking never reads the mask; only the silhouette
+    (``station analyze``'s back shape) does. The cut model is kept as a file beside the model
+    (:func:`tracking_file`), so its pages are a file's the kernel can take back (pose/pages.py),
+    not 6 MB of the process's own memory."""
     if segmentation:
-        return tfl.load(model_path, threads)
+        return tfl.load(model_path, threads), model_path
     try:
         from station.pose import rewrite
 
         tracking = rewrite.without_outputs(model_path.read_bytes(), {SEGMENTATION_SHAPE})
     except ImportError as exc:  # flatbuffers comes with ai-edge-litert; a broken install still tracks
         tfl.log.warning("tracking with the whole landmark model, mask decoder too (%s)", exc)
-        return tfl.load(model_path, threads)
-    return tfl.load(model_path, threads, tracking)
+        return tfl.load(model_path, threads), model_path
+    kept = tracking_file(model_path, tracking)
+    if kept is None:  # a read-only model folder: from memory, as before
+        return tfl.load(model_path, threads, tracking), None
+    del tracking
+    return tfl.load(kept, threads), kept
+
+
+def tracking_file(model_path: Path, content: bytes) -> Path | None:
+    """``content`` (the cut model) as a file beside ``model_path``, written only when it is not
+    there already with these very bytes (atomically: a rename); None when the folder is read-only.
+
+        >>> import tempfile; folder = Path(tempfile.mkdtemp())
+        >>> kept = tracking_file(folder / "m.tflite", b"cut")
+        >>> kept.name, kept.read_bytes(), tracking_file(folder / "m.tflite", b"cut") == kept
+        ('m.tracking.tflite', b'cut', True)
+    """
+    target = model_path.with_name(f"{model_path.stem}.tracking.tflite")
+    try:
+        if target.stat().st_size == len(content) and target.read_bytes() == content:
+            return target
+    except OSError:
+        pass
+    spare = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        spare.write_bytes(content)
+        os.replace(spare, target)
+    except OSError:
+        spare.unlink(missing_ok=True)
+        return None
+    return target
 
 
 class Landmarker:
@@ -155,7 +188,7 @@ class Landmarker:
 
     def __init__(self, model_path: Path, threads: int = 2, refine: bool = True,
                  segmentation: bool = True) -> None:
-        self.interpreter = load_model(model_path, threads, segmentation)
+        self.interpreter, self.model_file = load_model(model_path, threads, segmentation)
         self.refine = refine
         self._input = self.interpreter.get_input_details()[0]["index"]
         by_shape = tfl.outputs_by_shape(self.interpreter)

@@ -43,7 +43,7 @@ def run_once(folder: Path, threads: int, pose_model: str = "full") -> None:
     from station.pose import interpreter, landmarker, models
 
     detector, landmarks = models.require(folder, pose_model)
-    for model in (interpreter.load(detector, threads), landmarker.load_model(landmarks, threads, False)):
+    for model in (interpreter.load(detector, threads), landmarker.load_model(landmarks, threads, False)[0]):
         for detail in model.get_input_details():
             model.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
         model.invoke()

@@ -130,7 +130,7 @@ def test_tracking_without_flatbuffers_loads_the_whole_model(model_folder: Path, 
     from station.pose.landmarker import SEGMENTATION_SHAPE, load_model
 
     monkeypatch.setitem(sys.modules, "flatbuffers", None)  # `import flatbuffers` now fails
-    model = load_model(model_folder / LANDMARKER.name, 1, segmentation=False)
+    model, _ = load_model(model_folder / LANDMARKER.name, 1, segmentation=False)
     assert SEGMENTATION_SHAPE in {tuple(d["shape"]) for d in model.get_output_details()}
     assert "tracking with the whole landmark model" in caplog.text
 
