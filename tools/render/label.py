@@ -41,6 +41,18 @@ def rep_truth(truth: dict) -> list[list[str]]:
     return out
 
 
+def tags(truth: dict) -> dict[str, str]:
+    """What the clip varies, for ``station evaluate``'s summary by camera angle and body.
+
+    >>> tags({"look": {"yaw": 12.0}, "body": {"sex": "male", "weight": "max", "height": 0.5}})
+    {'camera': '12 deg off side-on', 'body': 'male, weight max, height +0.5'}
+    """
+    yaw = truth["look"]["yaw"]
+    b = truth["body"]
+    return {"camera": "side-on" if yaw == 0 else f"{yaw:g} deg off side-on",
+            "body": f"{b['sex']}, weight {b['weight']}, height {b['height']:+g}"}
+
+
 def with_wall(stream: Path, truth: dict) -> None:
     """Write the pad's truth into ``stream``'s wall_contact, frame by frame (same order)."""
     lines = stream.read_text().splitlines()
@@ -85,6 +97,7 @@ def write_labels(folder: Path, truth_dir: Path) -> Path:
                        "camera": {k: truth["look"][k] for k in ("yaw", "distance", "camera_z")},
                        "licence": "MakeHuman assets CC0 1.0; renders ours"},
             "notes": truth["notes"],
+            "tags": tags(truth),
         })
     path = folder / "labels.json"
     path.write_text(json.dumps({"about": "Rendered dowel drills for `station evaluate`; see README.md.",
