@@ -55,7 +55,7 @@ def one_round(browser, folder: Path) -> list[float]:
         pages[0].fill("#password", PASSWORD)
         pages[0].fill("#password2", PASSWORD)
         pages[0].click("button[type=submit]")
-        pages[0].wait_for_url("**/staff/settings")
+        pages[0].wait_for_url("**/staff/home")  # setup lands on the staff home
         pages[0].goto(url + "/staff/home")
         pages[1].goto(url + "/staff/health")
         for page in pages:

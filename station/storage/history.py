@@ -13,7 +13,7 @@ Apart from :mod:`station.storage.reps` because it only reads, in bulk, and its o
     >>> history.trend([(100.0, 200.0)])
     [{'reps': 2, 'good': 1, 'sets': 1, 'faults': {'squat': 1}}]
     >>> history.totals()["reps"], history.fault_counts()
-    ({'good': 1, 'fault': 1}, {'squat': 1})
+    ({'good': 1, 'fault': 1, 'unjudged': 0}, {'squat': 1})
 """
 
 from __future__ import annotations
