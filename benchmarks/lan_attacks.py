@@ -548,12 +548,16 @@ def first_account(st: Station) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8250)
+    parser.add_argument("--port", type=int, default=8250, help="0: a free one")
     parser.add_argument("--only", default="", help="comma-separated row numbers (default: all)")
     parser.add_argument("--pose", action="store_true",
                         help="the pose engine on a looping video of a fixture photo instead of the "
                              "simulator (for the memory and thread peaks; no reps are made)")
     args = parser.parse_args()
+    if args.port == 0:  # `station run --port 0` means its default, 8000, which another run may hold
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            args.port = int(probe.getsockname()[1])
     rows = [int(r) for r in args.only.split(",") if r] or list(ATTACKS)
     data = Path(tempfile.mkdtemp(prefix="lan-attacks-"))
     st = Station(args.port, data, _pose_video(data) if args.pose else None)

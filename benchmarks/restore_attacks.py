@@ -350,13 +350,17 @@ def _temp_bytes(pid: int, tmp: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="crafted,kill,body")
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
     parser.add_argument("--crafted", type=int, default=len(CRAFTED), help="how many of the crafted backups")
     parser.add_argument("--kills", type=int, default=40)
     parser.add_argument("--bodies", type=int, default=20)
     parser.add_argument("--reps", type=int, default=20000, help="reps in the killed restore's log")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose station is attacked")
     args = parser.parse_args()
+    if args.port == 0:  # `station run --port 0` means its default, 8000, which another run may hold
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            args.port = int(probe.getsockname()[1])
     tree = args.tree.resolve()
     work = Path(tempfile.mkdtemp(prefix="restore-attacks-"))
     print(f"tree {tree}; work in {work}", flush=True)
