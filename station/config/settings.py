@@ -384,8 +384,13 @@ class Settings:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Settings:
         """Settings from stored values; unknown keys (from a newer version) are ignored."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls().changed(**{k: v for k, v in values.items() if RENAMED.get(k, k) in known})
+        return cls().changed_from(values)
+
+    def changed_from(self, values: dict[str, Any]) -> Settings:
+        """A copy with stored ``values`` applied (as :meth:`changed`; names an older station saved
+        followed, keys a newer one added ignored): a kept set's settings over these, say."""
+        known = {f.name for f in dataclasses.fields(self)}
+        return self.changed(**{k: v for k, v in values.items() if RENAMED.get(k, k) in known})
 
     @classmethod
     def load(cls, values: Any) -> tuple[Settings, dict[str, str]]:

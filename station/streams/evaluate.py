@@ -48,7 +48,7 @@ from station.coach.events import RepFinished, RepStarted
 from station.coach.run import coach_over
 from station.coach.tally import FaultTally
 from station.coach.vocabulary import Verdict
-from station.config.settings import RENAMED, Settings, SettingsError
+from station.config.settings import Settings, SettingsError
 from station.streams.format import StreamFrames, read_stream
 
 LABELS = "labels.json"
@@ -166,9 +166,7 @@ def settings_for(recording: Recording, settings: Settings) -> Settings:
     if recording.settings is None:
         return settings
     try:
-        # Names as a newer or older station saved them: renamed ones followed, unknown ones ignored.
-        values = {RENAMED.get(k, k): v for k, v in recording.settings.items()}
-        return settings.changed(**{k: v for k, v in values.items() if k in Settings.__dataclass_fields__})
+        return settings.changed_from(recording.settings)
     except (SettingsError, TypeError, ValueError) as exc:
         raise LabelError(f"{recording.name}: its settings are not valid ({exc})") from None
 
