@@ -37,6 +37,10 @@ from station.storage.database import LogReader
 from station.storage.replog import RepLog
 
 FAULT_CODES = frozenset(str(c) for c in FaultCode)
+# A kept set's reps staff have labelled or struck out as invented (k: the kept_sets row): the
+# list's count and the export's "every rep labelled" both read it.
+LABELLED_REPS = """(SELECT COUNT(*) FROM (SELECT rep FROM rep_labels l WHERE l.set_id = k.set_id
+    UNION SELECT rep FROM count_labels c WHERE c.set_id = k.set_id AND c.kind = 'invented'))"""
 # zlib level 6 (its default): pose lines shrink about fivefold; 9 saves little more for more CPU.
 ZLIB_LEVEL = 6
 # Decompressed at most this much at a time when a set's lines are read one by one.
@@ -109,10 +113,8 @@ class KeptSets(LogReader):
     def page(self, offset: int = 0, limit: int = 25) -> list[dict[str, Any]]:
         """Newest first: time, reps, good and faulty reps, labelled reps, frames and length."""
         rows = self._query(
-            """SELECT k.set_id, k.t_start, k.frames, k.duration_s, k.truncated, k.rep_times,
-                      (SELECT COUNT(*) FROM (SELECT rep FROM rep_labels l WHERE l.set_id = k.set_id
-                       UNION SELECT rep FROM count_labels c WHERE c.set_id = k.set_id
-                       AND c.kind = 'invented')) AS labelled
+            f"""SELECT k.set_id, k.t_start, k.frames, k.duration_s, k.truncated, k.rep_times,
+                       {LABELLED_REPS} AS labelled
                FROM kept_sets k ORDER BY k.t_start DESC, k.set_id DESC LIMIT ? OFFSET ?""",
             (limit, offset))
         out = []
@@ -253,12 +255,10 @@ class KeptSets(LogReader):
         # A rep struck out as invented needs no verdict label; a set the coach counted nothing in
         # is labelled once staff added the reps it missed.
         rows = self._query(
-            """SELECT k.set_id FROM kept_sets k
+            f"""SELECT k.set_id FROM kept_sets k
                WHERE (json_array_length(k.rep_times) > 0 OR EXISTS (SELECT 1 FROM count_labels c
                       WHERE c.set_id = k.set_id AND c.kind = 'missed'))
-               AND (SELECT COUNT(*) FROM (SELECT rep FROM rep_labels l WHERE l.set_id = k.set_id
-                      UNION SELECT rep FROM count_labels c WHERE c.set_id = k.set_id
-                      AND c.kind = 'invented')) >= json_array_length(k.rep_times)
+               AND {LABELLED_REPS} >= json_array_length(k.rep_times)
                ORDER BY k.t_start, k.set_id""")
         return [int(r["set_id"]) for r in rows]
 
