@@ -21,10 +21,10 @@ from werkzeug.exceptions import HTTPException, MisdirectedRequest
 
 from station.storage import StoreError
 from station.web import auth
-from station.web.guard import HashGate, HostCheck, StreamGate, body_cap
+from station.web.guard import HashGate, HostCheck, StreamGate, body_cap, own_screen
 from station.web.humane import duration
 from station.web.lockout import Lockout
-from station.web.presence import PresenceCodes, own_screen
+from station.web.presence import PresenceCodes
 
 if TYPE_CHECKING:
     from station.fleet.prometheus import StationMetrics

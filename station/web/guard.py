@@ -54,10 +54,11 @@ def body_cap(method: str, path: str, small: int) -> int:
 OWN_SCREEN = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 
 
-def own_screen(address: str) -> bool:
-    """Whether a client at ``address`` is the station's own screen (the wall's kiosk).
+def own_screen(address: str | None) -> bool:
+    """Whether a client at ``address`` is the station's own screen (the wall's kiosk): its stream
+    slot, and the only page shown a staff code after a hold of the wall switch (web/presence.py).
 
-        >>> own_screen("127.0.0.1"), own_screen("::1"), own_screen("127.0.0.2"), own_screen("10.0.0.5")
+        >>> own_screen("127.0.0.1"), own_screen("::1"), own_screen("127.0.0.2"), own_screen(None)
         (True, True, False, False)
     """
     return address in OWN_SCREEN

@@ -16,7 +16,8 @@ from flask.typing import ResponseReturnValue
 
 from station.runtime.switch_hold import HOLD_S
 from station.web import auth
-from station.web.presence import PresenceCodes, own_screen
+from station.web.guard import own_screen
+from station.web.presence import PresenceCodes
 from station.web.staff.common import busy, client_address, current_station, staff, wait_page
 
 
