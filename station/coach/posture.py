@@ -63,6 +63,15 @@ def torso_length(pose: Pose) -> float:
     return math.hypot(dx, dy)
 
 
+def width_per_torso(pose: Pose) -> float:
+    """The shoulders' and hips' mean width across the image, in torso lengths: near 0 in profile,
+    about half a torso face-on (plain floats: the coach asks every frame)."""
+    xy = pose.xy
+    width = (abs(float(xy[INDEX["left_shoulder"], 0]) - float(xy[INDEX["right_shoulder"], 0]))
+             + abs(float(xy[INDEX["left_hip"], 0]) - float(xy[INDEX["right_hip"], 0]))) / 2
+    return width / max(torso_length(pose), 1e-6)
+
+
 def view_of(pose: Pose) -> View:
     """:attr:`View.SIDE` when the camera sees the member in profile, else :attr:`View.FRONT`."""
     if pose.world is not None:
@@ -71,12 +80,7 @@ def view_of(pose: Pose) -> View:
         depth = abs(s[2]) + abs(h[2])
         across = abs(s[0]) + abs(h[0])
         return View.SIDE if depth > SIDE_DEPTH_RATIO * across else View.FRONT
-    torso = max(torso_length(pose), 1e-6)
-    width = (
-        abs(pose.point("left_shoulder")[0] - pose.point("right_shoulder")[0])
-        + abs(pose.point("left_hip")[0] - pose.point("right_hip")[0])
-    ) / 2
-    return View.FRONT if width / torso > FRONT_WIDTH else View.SIDE
+    return View.FRONT if width_per_torso(pose) > FRONT_WIDTH else View.SIDE
 
 
 def view_yaw(pose: Pose) -> float:
@@ -84,11 +88,7 @@ def view_yaw(pose: Pose) -> float:
     the shoulders' and hips' widths in the image (see ``FACE_ON_WIDTH_TORSO``).
 
     A rough figure (the far side's landmarks are partly guessed), meant for a rep's median."""
-    torso = max(torso_length(pose), 1e-6)
-    xy = pose.xy
-    width = (abs(float(xy[INDEX["left_shoulder"], 0]) - float(xy[INDEX["right_shoulder"], 0]))
-             + abs(float(xy[INDEX["left_hip"], 0]) - float(xy[INDEX["right_hip"], 0]))) / 2 / torso
-    return math.degrees(math.asin(min(1.0, width / th.FACE_ON_WIDTH_TORSO)))
+    return math.degrees(math.asin(min(1.0, width_per_torso(pose) / th.FACE_ON_WIDTH_TORSO)))
 
 
 def facing_of(pose: Pose) -> Side:
