@@ -235,10 +235,7 @@ class KeptSets(LogReader):
         for rep in kept["reps"]:
             if rep["start"] <= at <= rep["end"] and rep["struck"] is None:
                 raise LabelProblem(f"rep {rep['rep']} is under way at {at:.1f} s: label that rep instead")
-        unknown = set(faults) - FAULT_CODES
-        if unknown:
-            raise LabelProblem(f"the missed rep: unknown fault {sorted(unknown)[0]!r}")
-        codes = [str(c) for c in FaultCode if c in set(faults)]
+        codes = _fault_codes(faults, "the missed rep")
         self._change("INSERT INTO count_labels (set_id, kind, rep, at, faults, by, t) "
                      "VALUES (?, 'missed', NULL, ?, ?, ?, ?)",
                      [(set_id, round(at, 2), json.dumps(codes), by, time.time())])
@@ -314,9 +311,7 @@ def unpacked_lines(packed: bytes, set_id: int = 0) -> Iterator[str]:
 
 def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list[str]:
     """The true faults, in the coach's order, when they agree with "the verdict was right"."""
-    unknown = set(faults) - FAULT_CODES
-    if unknown:
-        raise LabelProblem(f"rep {rep}: unknown fault {sorted(unknown)[0]!r}")
+    codes = _fault_codes(faults, f"rep {rep}")
     # A rep the coach did not judge has no verdict to be right about: its "right" means "truly
     # good", as if the coach had called it good (the page words it so).
     truly_good = (verdict in (Verdict.GOOD, Verdict.UNJUDGED)) == right
@@ -324,7 +319,16 @@ def _checked(rep: int, verdict: str, right: bool, faults: Sequence[str]) -> list
         raise LabelProblem(f"rep {rep}: a rep that was truly good has no faults to tick")
     if not truly_good and not faults:
         raise LabelProblem(f"rep {rep}: a rep that was truly faulty needs the faults it had ticked")
-    return [str(c) for c in FaultCode if c in set(faults)]
+    return codes
+
+
+def _fault_codes(faults: Sequence[str], who: str) -> list[str]:
+    """``faults`` in the coach's order; LabelProblem naming ``who`` for a code it does not know."""
+    given = set(faults)
+    unknown = given - FAULT_CODES
+    if unknown:
+        raise LabelProblem(f"{who}: unknown fault {sorted(unknown)[0]!r}")
+    return [str(c) for c in FaultCode if c in given]
 
 
 def _rep_times(text: str) -> dict[int, tuple[float, float]]:
