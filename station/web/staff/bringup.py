@@ -11,14 +11,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from station.bringup import report
 from station.bringup.session import BringUp
 from station.bringup.walkthrough import STEPS
 from station.web.auth import login_required
-from station.web.staff.common import current_station, staff
+from station.web.staff.common import current_station, fresh_json, staff
 
 _made = threading.Lock()
 ICONS = {"pass": "✓", "warn": "!", "fail": "✗", "skipped": "–", "asked": "?"}
@@ -85,9 +85,7 @@ def bringup_act() -> ResponseReturnValue:
 @login_required
 def bringup_json() -> ResponseReturnValue:
     """The page's state, for its poll while checks run or a press is awaited."""
-    response = jsonify(_view(current_bringup()))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return fresh_json(_view(current_bringup()))
 
 
 @staff.get("/bringup/export")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from station.config.settings import Settings
 from station.web import auth
@@ -27,6 +27,13 @@ def current_station() -> Station:
 def client_address() -> str:
     """The address the request came from ("?" when unknown), the key of its throttle."""
     return request.remote_addr or "?"
+
+
+def fresh_json(data: Any) -> Response:
+    """``data`` as JSON that no cache keeps: a live page's figures, asked for again and again."""
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def wait_page(seconds: int, title: str = "Too many tries", status: int = 429) -> Response:

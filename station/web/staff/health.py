@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from station.bringup import report as bringup_report
@@ -16,30 +16,23 @@ from station.runtime.model_choice import words as model_words
 from station.web.auth import login_required
 from station.web.guard import MAX_RESTORE_BODY
 from station.web.humane import ago, duration
-from station.web.staff.common import current_station, restart_card, staff
+from station.web.staff.common import current_station, fresh_json, restart_card, staff
 from station.web.staff.home import iso_words
 
 
 @staff.get("/health")
 @login_required
 def health() -> ResponseReturnValue:
-    return health_page()
-
-
-def health_page(restore_error: str | None = None, status: int = 200) -> ResponseReturnValue:
-    """The health page, with a refused restore's reason at its form (``restore_error``)."""
-    return render_template("health.html", v=_health_view(), restore_error=restore_error,
-                           max_mb=MAX_RESTORE_BODY // 2**20,
-                           **restart_card(current_station().restart_pending())), status
+    """The health page; a refused restore's reason is put at its form by restore.js."""
+    return render_template("health.html", v=_health_view(), max_mb=MAX_RESTORE_BODY // 2**20,
+                           **restart_card(current_station().restart_pending()))
 
 
 @staff.get("/health.json")
 @login_required
 def health_json() -> ResponseReturnValue:
     """The health page's figures, already in words, for its auto-refresh."""
-    response = current_app.json.response(_health_view())
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return fresh_json(_health_view())
 
 
 def _health_view() -> dict[str, Any]:

@@ -30,7 +30,7 @@ from station.config.settings import Settings
 from station.storage import documents
 from station.web.auth import login_required, staff_user
 from station.web.humane import ago_words, at_words
-from station.web.staff.common import current_station, staff
+from station.web.staff.common import current_station, fresh_json, staff
 
 MILESTONES = "milestones"
 # A backup older than a week is flagged: a week of a gym's reps and any new accounts is the most
@@ -75,9 +75,7 @@ def station_home() -> ResponseReturnValue:
 @login_required
 def station_home_json() -> ResponseReturnValue:
     """The home's state and checklist, already in words, for its refresh in place."""
-    response = current_app.json.response(home_view())
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return fresh_json(home_view())
 
 
 def home_view() -> dict[str, Any]:
