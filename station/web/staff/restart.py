@@ -66,7 +66,7 @@ def restart() -> ResponseReturnValue:
     mid = set_under_way(station.snapshot())
     if mid is not None and when == "":
         return render_template("restart_confirm.html", mid=mid, wait_min=SET_END_WAIT_S // 60,
-                               started=ago_words(time.time() - _set_age(station)))
+                               started=ago_words(_set_start(station, mid)))
     who = staff_user()
     if mid is not None and when == "set-end":
         waiting: threading.Lock = current_app.extensions.setdefault("hinge_restart_wait", threading.Lock())
@@ -84,13 +84,13 @@ def restart() -> ResponseReturnValue:
     return render_template("restarting.html", started=STARTED, back=back, waiting=None)
 
 
-def _set_age(station: Any) -> float:
-    """Seconds since the set under way began, from the rep log's set (0 when not known)."""
-    snap = station.snapshot()
+def _set_start(station: Any, mid: dict[str, Any]) -> float:
+    """When the set under way (``mid``, from the snapshot) began, from the rep log's set; now when
+    the log's newest set is another (not stored yet)."""
     sets = station.store.reps.sets(limit=1)
-    if sets and sets[0]["id"] == snap.get("set_no"):
-        return max(0.0, time.time() - float(sets[0]["t_start"]))
-    return 0.0
+    if sets and sets[0]["id"] == mid.get("set_no"):
+        return min(time.time(), float(sets[0]["t_start"]))
+    return time.time()
 
 
 def _after_set(station: Any, restarter: Any, logger: Any, held: threading.Lock) -> None:

@@ -12,6 +12,7 @@ import time
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from station.runtime.switch_hold import HOLD_S
 from station.storage import StoreError
 from station.web import auth
 from station.web.auth import staff_user
@@ -32,7 +33,8 @@ def home() -> ResponseReturnValue:
 
 def _setup_page(errors: dict[str, str], name: str = "", code: str = "",
                 status: int = 200) -> ResponseReturnValue:
-    page = render_template("setup.html", errors=errors, name=name, code=code, rules=auth.PASSWORD_RULES)
+    page = render_template("setup.html", errors=errors, name=name, code=code, rules=auth.PASSWORD_RULES,
+                           hold_s=round(HOLD_S))
     return page, status
 
 
@@ -63,8 +65,9 @@ def setup() -> ResponseReturnValue:
             return busy(key)
         from_installer = auth.take_setup_code(given)
         if not from_installer and not presence_code_taken(given):
-            errors["setup_code"] = ("wrong or expired code: hold the wall switch for 5 seconds while "
-                                    "nobody is training, and type the code the wall screen shows")
+            errors["setup_code"] = (f"wrong or expired code: hold the wall switch for {round(HOLD_S)} "
+                                    "seconds while nobody is training, and type the code the wall "
+                                    "screen shows")
             return _setup_page(errors, name, given, 403)
         try:
             made = station.store.accounts.add_first(name, auth.hash_password(password))
