@@ -211,7 +211,7 @@ def report(station: Watched) -> dict[str, Any]:
         # CPU temperature and the firmware's throttled flags (two small sysfs files)
         "thermal": thermal.read_thermal(thermal.SYS).as_dict(),
         "last_error": station.errors.last(), "errors": station.errors.recent(),
-        **storage, "database_ok": not station.recorder.failed and storage["database_ok"],
+        **storage, "database_ok": database_ok(station, storage),
         # reps made while the log refused them (a full disk), waiting in memory to be written
         "reps_waiting_to_store": station.recorder.waiting_reps, "reps_not_kept": station.recorder.not_kept,
     } | {k: v for part in station.health_parts for k, v in part().items()}
@@ -231,9 +231,11 @@ def storage_warnings(station: Watched, storage: dict[str, Any]) -> list[str]:
     return out
 
 
-def database_ok(station: Watched) -> bool:
-    """The rep log answered the storage watch's last look, and the loop's last write went through."""
-    return not station.recorder.failed and bool(station.storage_watch.figures()["database_ok"])
+def database_ok(station: Watched, storage: dict[str, Any] | None = None) -> bool:
+    """The rep log answered the storage watch's last look (``storage``: its figures, when already
+    read), and the loop's last write went through."""
+    figures = storage if storage is not None else station.storage_watch.figures()
+    return not station.recorder.failed and bool(figures["database_ok"])
 
 
 def switch_health(switch: WallSwitch | None) -> dict[str, Any]:

@@ -47,7 +47,6 @@ class Look:
     disk_free_mb: int | None
     db_size_mb: float | None
     database_ok: bool | None  # None: the lock was not free (busy)
-    file_problem: str | None
 
 
 class StorageWatch:
@@ -87,7 +86,7 @@ class StorageWatch:
         self._looking_since = (time.monotonic(), time.time())
         try:
             db = self.store.db
-            file_problem = db.check_file(LOCK_WAIT_S)  # puts a deleted log back, see Database
+            db.check_file(LOCK_WAIT_S)  # puts a deleted log back (see Database); figures() says so
             try:
                 disk: int | None = shutil.disk_usage(self.data_dir).free // 2**20
             except OSError:
@@ -96,7 +95,7 @@ class StorageWatch:
                 size: float | None = round(Path(str(self.store.path)).stat().st_size / 2**20, 2)
             except OSError:
                 size = None
-            seen = Look(time.time(), disk, size, db.ping(LOCK_WAIT_S), file_problem)
+            seen = Look(time.time(), disk, size, db.ping(LOCK_WAIT_S))
         finally:
             self._looking_since = None
         self._last = seen
