@@ -138,28 +138,24 @@ class RepRecorder:
         stored waits with it, and one begun before a restore swapped the log goes on as a new set."""
         current = self._set if self._set is not None else self._start_set(t, None)
         new = NewRep(t, event.rep, event.verdict, event.faults, event.metrics)
-        if not self._waiting and current.set_id is not None:
+        if self._waiting or current.set_id is None:
+            self._keep(current, new, data)  # after what waits, in order
+            return None
+        try:
             try:
                 rep_id = self._write_rep(current, event, t)
-            except StoreReplaced:
+            except StoreReplaced:  # a restore swapped the log: the set goes on as a new one there
                 current = self._start_set(t, current.facing)
                 if current.waiting or current.set_id is None:
                     self._keep(current, new, data)
                     return None
-                try:
-                    rep_id = self._write_rep(current, event, t)
-                except StoreError as exc:
-                    self._failed(exc)
-                    self._keep(current, new, data)
-                    return None
-            except StoreError as exc:
-                self._failed(exc)
-                self._keep(current, new, data)
-                return None
-            self.failing = None  # a write went through: the log works again
-            return rep_id
-        self._keep(current, new, data)
-        return None
+                rep_id = self._write_rep(current, event, t)
+        except StoreError as exc:
+            self._failed(exc)
+            self._keep(current, new, data)
+            return None
+        self.failing = None  # a write went through: the log works again
+        return rep_id
 
     def _write_rep(self, current: _Set, event: RepFinished, t: float) -> int:
         assert current.set_id is not None
