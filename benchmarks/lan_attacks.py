@@ -32,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this tree's station, not an installed one
+from tests.helpers.engines import free_port  # noqa: E402  (re-exported for the other attacks)
+
 PASSWORD = "a long enough password"
 HOST = "127.0.0.1"
 
@@ -555,9 +557,7 @@ def main() -> int:
                              "simulator (for the memory and thread peaks; no reps are made)")
     args = parser.parse_args()
     if args.port == 0:  # `station run --port 0` means its default, 8000, which another run may hold
-        with socket.socket() as probe:
-            probe.bind((HOST, 0))
-            args.port = int(probe.getsockname()[1])
+        args.port = free_port()
     rows = [int(r) for r in args.only.split(",") if r] or list(ATTACKS)
     data = Path(tempfile.mkdtemp(prefix="lan-attacks-"))
     st = Station(args.port, data, _pose_video(data) if args.pose else None)

@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import lan_attacks  # noqa: E402  (its Station and Client, one way to run and speak to a station)
-from lan_attacks import HOST, Client, Station, first_account  # noqa: E402
+from lan_attacks import HOST, Client, Station, first_account, free_port  # noqa: E402
 
 MALLORY = ("CREATE TRIGGER mallory AFTER INSERT ON reps BEGIN INSERT OR IGNORE INTO accounts "
            "(name, password_hash, created) VALUES ('mallory', 'scrypt:32768:8:1$x$00', 0); END")
@@ -357,10 +357,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=20000, help="reps in the killed restore's log")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose station is attacked")
     args = parser.parse_args()
-    if args.port == 0:  # `station run --port 0` means its default, 8000, which another run may hold
-        with socket.socket() as probe:
-            probe.bind((HOST, 0))
-            args.port = int(probe.getsockname()[1])
+    args.port = args.port or free_port()  # `station run --port 0` would mean its default, 8000
     tree = args.tree.resolve()
     work = Path(tempfile.mkdtemp(prefix="restore-attacks-"))
     print(f"tree {tree}; work in {work}", flush=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import socket
 import sys
 import tempfile
 import threading
@@ -29,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lan_attacks import PASSWORD, Client, Station, first_account
+from lan_attacks import PASSWORD, Client, Station, first_account, free_port
 
 
 def attacker(st: Station, sources: itertools.cycle, names: itertools.cycle, stop: threading.Event,
@@ -68,12 +67,6 @@ def staff(client: Client, stop: threading.Event, results: list[int], fresh: bool
         except OSError:
             results.append(0)
         stop.wait(max(0.0, 2.0 - (time.monotonic() - t0)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> int:

@@ -8,7 +8,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from station.runtime.rep_recorder import RepRecorder
 from station.runtime.station import Station
 from station.storage.outbox import Outbox
 from station.storage.replog import RepLog
+from tests.helpers.engines import free_port
 
 
 def rep(n: int) -> RepFinished:
@@ -198,9 +198,7 @@ def test_leftovers_of_a_killed_backup_and_restore_are_removed_at_start(tmp_path:
 
 
 def test_a_stopped_station_leaves_no_wal_beside_the_log(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a free port for its web pages (their kept sets' connection)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # for its web pages (their kept sets' connection)
     run = subprocess.Popen([sys.executable, "-m", "station.cli.main", "run", "--sim", "--fast", "--port",
                             str(port), "--data", str(tmp_path), "--mqtt", "mqtt://127.0.0.1:9"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
