@@ -21,7 +21,7 @@ import pytest
 from station.storage import backup
 from station.storage.schema import MIGRATIONS
 from station.web import auth, create_app
-from tests.helpers.accounts import PASSWORD, csrf_token
+from tests.helpers.accounts import PASSWORD, csrf_token, sign_in
 
 
 def wait_for(check, timeout: float = 20.0, what: str = "the condition"):
@@ -340,8 +340,7 @@ def test_a_restored_log_has_this_stations_schema_only(stocked, tmp_path) -> None
 # ---------------------------------------------------------------- through the web
 def signed_in(app):
     ann = app.test_client()
-    ann.post("/staff/signin", data={"csrf_token": csrf_token(ann, "/staff/signin"), "name": "ann",
-                                    "password": PASSWORD})
+    sign_in(ann, "ann")
     return ann
 
 
