@@ -17,7 +17,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,15 +24,16 @@ import tempfile
 import time
 from pathlib import Path
 
-PASSWORD = "a long enough password"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.helpers.accounts import create_account_in_browser  # noqa: E402
+from tests.helpers.engines import free_port  # noqa: E402
 
 
 def one_round(browser, folder: Path) -> list[float]:
     """One `station run --sim` on a free port, signed in on the home and the health page, killed;
     the seconds until each page shows its stale banner."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     out = folder / "out.txt"
     env = {k: v for k, v in os.environ.items() if k not in ("INVOCATION_ID", "NOTIFY_SOCKET")}
     with out.open("w") as log:
@@ -49,13 +49,7 @@ def one_round(browser, folder: Path) -> list[float]:
             code = found.group(1) if found else time.sleep(0.1)
         url = f"http://127.0.0.1:{port}"
         pages = [context.new_page(), context.new_page()]
-        pages[0].goto(url + "/staff/setup")
-        pages[0].fill("#setup_code", str(code))
-        pages[0].fill("#name", "ann")
-        pages[0].fill("#password", PASSWORD)
-        pages[0].fill("#password2", PASSWORD)
-        pages[0].click("button[type=submit]")
-        pages[0].wait_for_url("**/staff/home")  # setup lands on the staff home
+        create_account_in_browser(pages[0], url, str(code))
         pages[0].goto(url + "/staff/home")
         pages[1].goto(url + "/staff/health")
         for page in pages:
