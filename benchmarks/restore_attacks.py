@@ -26,7 +26,6 @@ on 127.0.0.1 with attackers on 127.0.0.2 and up), and for the kills the storage 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import os
@@ -51,16 +50,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import lan_attacks  # noqa: E402  (its Station and Client, one way to run and speak to a station)
 from lan_attacks import HOST, Client, Station, first_account, free_port  # noqa: E402
 
-MALLORY = ("CREATE TRIGGER mallory AFTER INSERT ON reps BEGIN INSERT OR IGNORE INTO accounts "
-           "(name, password_hash, created) VALUES ('mallory', 'scrypt:32768:8:1$x$00', 0); END")
+from tests.helpers.backups import MALLORY, RECURSIVE_REPS, edit_db, repack  # noqa: E402
+
 CRAFTED = {
     "trigger adding a staff account": [MALLORY],
     "trigger stopping every rep": ["CREATE TRIGGER no_reps BEFORE INSERT ON reps BEGIN "
                                    "SELECT RAISE(ABORT, 'no'); END"],
-    "reps as a recursive view": ["PRAGMA foreign_keys=OFF", "DROP TABLE IF EXISTS rep_labels",
-                                 "DROP TABLE reps",
-                                 "CREATE VIEW reps AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-                                 "SELECT i + 1 FROM n) SELECT i AS id FROM n"],
+    "reps as a recursive view": list(RECURSIVE_REPS),
     "every password hash unusable": ["UPDATE accounts SET password_hash = '!'"],
 }
 ANSWER_S = 20.0  # a restore not answered in this long is reported as never answering
@@ -72,24 +68,8 @@ ANSWER_WAIT_S = 0.3  # an answer to the headers alone comes within ms on loopbac
 def craft(backup_zip: bytes, statements: list[str], work: Path) -> bytes:
     """The backup with ``statements`` run on its station.db and its manifest's hashes made to
     match again (what an attacker who has one backup can do)."""
-    with zipfile.ZipFile(io.BytesIO(backup_zip)) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
-    db_path = work / "crafted.db"
-    db_path.write_bytes(parts["station.db"])
-    db = sqlite3.connect(str(db_path), isolation_level=None)
-    for s in statements:
-        db.execute(s)
-    db.close()
-    parts["station.db"] = db_path.read_bytes()
-    manifest = json.loads(parts["manifest.json"])
-    for name in ("station.db", "settings.json"):
-        manifest["files"][name]["sha256"] = hashlib.sha256(parts[name]).hexdigest()
-    parts["manifest.json"] = json.dumps(manifest).encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, body in parts.items():
-            z.writestr(name, body)
-    return out.getvalue()
+    crafted = edit_db(backup_zip, work, *statements)
+    return repack(backup_zip, station_db=crafted, compression=zipfile.ZIP_DEFLATED)
 
 
 def restore(c: Client, data: bytes, timeout: float = ANSWER_S) -> str:

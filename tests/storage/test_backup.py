@@ -22,6 +22,7 @@ from station.storage import backup
 from station.storage.schema import MIGRATIONS
 from station.web import auth, create_app
 from tests.helpers.accounts import PASSWORD, csrf_token, sign_in
+from tests.helpers.backups import MALLORY, RECURSIVE_REPS, edit_db, members, repack, zip_of
 
 
 def wait_for(check, timeout: float = 20.0, what: str = "the condition"):
@@ -44,11 +45,6 @@ def make_backup(station) -> bytes:
     return out.getvalue()
 
 
-def members(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {name: z.read(name) for name in z.namelist()}
-
-
 def ids_in(data: bytes) -> set[int]:
     """The rep ids in a backup's station.db."""
     with tempfile.TemporaryDirectory() as folder:
@@ -59,35 +55,6 @@ def ids_in(data: bytes) -> set[int]:
             return {row[0] for row in db.execute("SELECT id FROM reps")}
         finally:
             db.close()
-
-
-def repack(data: bytes, *, fix_hashes: bool = True, manifest: dict | None = None, **files: bytes) -> bytes:
-    """The backup with members replaced (``station_db=...`` for station.db), its manifest's
-    hashes made to match again unless ``fix_hashes`` is False."""
-    parts = members(data)
-    for key, value in files.items():
-        parts[key.replace("_", ".")] = value
-    man = json.loads(parts["manifest.json"]) | (manifest or {})
-    if fix_hashes:
-        for name in ("station.db", "settings.json"):
-            man["files"][name]["sha256"] = hashlib.sha256(parts[name]).hexdigest()
-    parts["manifest.json"] = json.dumps(man).encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for name, body in parts.items():
-            z.writestr(name, body)
-    return out.getvalue()
-
-
-def edit_db(data: bytes, tmp_path: Path, *statements: str) -> bytes:
-    """The backup's station.db with ``statements`` run on it."""
-    path = tmp_path / "edit.db"
-    path.write_bytes(members(data)["station.db"])
-    db = sqlite3.connect(str(path), isolation_level=None)
-    for s in statements:
-        db.execute(s)
-    db.close()
-    return path.read_bytes()
 
 
 # ---------------------------------------------------------------- backup while the loop writes
@@ -241,11 +208,6 @@ REFUSALS = {
                                                              "(it is encrypted"),
 }
 
-MALLORY = ("CREATE TRIGGER mallory AFTER INSERT ON reps BEGIN INSERT OR IGNORE INTO accounts "
-           "(name, password_hash, created) VALUES ('mallory', 'scrypt:32768:8:1$x$00', 0); END")
-RECURSIVE_REPS = ("PRAGMA foreign_keys=OFF", "DROP TABLE rep_labels", "DROP TABLE reps",
-                  "CREATE VIEW reps AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
-                  "SELECT i AS id FROM n")
 
 
 def spoil_deflate(data: bytes) -> bytes:
@@ -278,14 +240,6 @@ def corrupt(db: bytes) -> bytes:
     page = int.from_bytes(db[16:18], "big")
     page = 65536 if page == 1 else page
     return db[:page] + bytes((i * 37) % 251 for i in range(page)) + db[2 * page:]
-
-
-def zip_of(parts: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for name, body in parts.items():
-            z.writestr(name, body)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("case", list(REFUSALS))
