@@ -117,26 +117,11 @@ def account_remove() -> ResponseReturnValue:
 def password() -> ResponseReturnValue:
     """A new password for the signed-in account: every other session of it ends."""
     name = staff_user() or ""
-    store = current_station().store
-    account = store.accounts.get(name)
     new = request.form.get("new_password", "")
-    weak = auth.password_problem(new, name) or (
-        "the two new passwords differ" if new != request.form.get("new_password2") else None)
-    key = f"password:{client_address()}"
-    wait = auth.throttle().attempt(key)
-    if wait:
-        return wait_page(wait)
-    with auth.hashes().slot() as free:
-        if not free:
-            return busy(key)
-        right = account is not None and auth.check_password(request.form.get("password", ""),
-                                                            account["password_hash"])
-        if right and not weak:
-            store.accounts.set_password_hash(name, auth.hash_password(new))
-    if not right or weak:
-        errors = {"password_change": weak or "the current password is wrong"}
-        return _accounts_page(errors, "", 422)
-    auth.throttle().reset(key)
+    refused = _set_password(name, name, new, _new_password_problem(new, name), "password_change",
+                            "the current password is wrong")
+    if refused is not None:
+        return refused
     auth.sign_in(name)  # this browser stays signed in, with the new generation
     flash("Password changed; every other sign-in of this account has ended.")
     return redirect(url_for("staff.accounts"))
@@ -149,14 +134,32 @@ def account_reset() -> ResponseReturnValue:
     password confirms it is them). The colleague's sign-ins end and their locks are cleared;
     no other account changes."""
     me = staff_user() or ""
-    store = current_station().store
     name = request.form.get("name", "")
-    account, mine = store.accounts.get(name), store.accounts.get(me)
     new = request.form.get("new_password", "")
-    problem = ("there is no account of that name" if account is None else
-               "to change your own password use the form below" if name == me else
-               auth.password_problem(new, name) or
-               ("the two new passwords differ" if new != request.form.get("new_password2") else None))
+    problem = ("there is no account of that name" if current_station().store.accounts.get(name) is None
+               else "to change your own password use the form below" if name == me
+               else _new_password_problem(new, name))
+    refused = _set_password(me, name, new, problem, "reset", "your own password is wrong")
+    if refused is not None:
+        return refused
+    auth.lockout().clear(account=name)
+    flash(f"New password set for {name}; tell them in person. Their other sign-ins have ended.")
+    return redirect(url_for("staff.accounts"))
+
+
+def _new_password_problem(new: str, name: str) -> str | None:
+    """Why ``new`` cannot be ``name``'s password (the rule, or the two copies typed differ)."""
+    return auth.password_problem(new, name) or (
+        "the two new passwords differ" if new != request.form.get("new_password2") else None)
+
+
+def _set_password(checker: str, target: str, new: str, problem: str | None, error_key: str,
+                  wrong: str) -> ResponseReturnValue | None:
+    """``target``'s password set to ``new`` once ``checker``'s password in the form is right and
+    there is no ``problem``: None when done, else the page to answer with (``wrong`` its words
+    for a wrong password). Both forms count against one throttle per computer."""
+    store = current_station().store
+    account = store.accounts.get(checker)
     key = f"password:{client_address()}"
     wait = auth.throttle().attempt(key)
     if wait:
@@ -164,13 +167,11 @@ def account_reset() -> ResponseReturnValue:
     with auth.hashes().slot() as free:
         if not free:
             return busy(key)
-        given = request.form.get("password", "")
-        right = mine is not None and auth.check_password(given, mine["password_hash"])
+        right = account is not None and auth.check_password(request.form.get("password", ""),
+                                                            account["password_hash"])
         if right and not problem:
-            store.accounts.set_password_hash(name, auth.hash_password(new))
+            store.accounts.set_password_hash(target, auth.hash_password(new))
     if not right or problem:
-        return _accounts_page({"reset": problem or "your own password is wrong"}, "", 422)
+        return _accounts_page({error_key: problem or wrong}, "", 422)
     auth.throttle().reset(key)
-    auth.lockout().clear(account=name)
-    flash(f"New password set for {name}; tell them in person. Their other sign-ins have ended.")
-    return redirect(url_for("staff.accounts"))
+    return None
