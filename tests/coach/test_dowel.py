@@ -121,3 +121,60 @@ def test_red_band_wrapping_through_zero() -> None:
     wrap = Settings().changed(dowel_hue_min=170, dowel_hue_max=10)
     assert find_dowel(frame, None, wrap) is not None
     assert find_dowel(frame, None, Settings().changed(dowel_hue_min=0, dowel_hue_max=10)) is None
+
+
+def _hands_on(rgb: np.ndarray, ends, torso: float) -> np.ndarray:
+    """Two skin-coloured hands wrapped round the dowel, a third and two thirds of the way up, each a
+    hand's breadth (0.2 torso lengths) along it."""
+    out = rgb.copy()
+    a, b = np.asarray(ends[0], float), np.asarray(ends[1], float)
+    for share in (1 / 3, 2 / 3):
+        c = a + share * (b - a)
+        size = round(0.1 * torso)
+        cv2.circle(out, (round(c[0]), round(c[1])), size, (205, 160, 130), -1)
+    return out
+
+
+def test_a_dowel_cut_into_pieces_by_the_hands_is_one_line_end_to_end(posed) -> None:
+    """The hands split one dowel into three pieces on one line: the whole dowel is found, not its
+    longest piece (whose line would end halfway and tilt with the pixels of one third)."""
+    for name, rgb, pose in posed:
+        ends = back_line(pose)
+        line = find_dowel(_hands_on(draw(rgb, ends), ends, torso_length(pose)), pose, Settings())
+        assert line is not None, name
+        drawn_len = float(np.hypot(*np.subtract(ends[1], ends[0])))
+        found_len = float(np.hypot(*np.subtract(line.p1, line.p0)))
+        assert found_len > 0.9 * drawn_len, (name, found_len, drawn_len)
+
+
+def test_a_washed_out_dowel_is_found_and_a_washed_out_line_alone_is_not(posed) -> None:
+    """Video compression and shade wash a thin dowel's colour out below the staff's band along most
+    of its length: the stretches still in the band start the line and the washed-out rest fills it
+    in (in-band pixels alone cover too little of it); a line washed out all along is no dowel."""
+    _name, rgb, pose = posed[0]
+    ends = back_line(pose)
+    pale = (240, 155, 105)  # the dowel's hue, saturation 143: below the band (170), above 0.75 of it
+    a, b = np.asarray(ends[0]), np.asarray(ends[1])
+    mixed = draw(rgb, ends, pale)
+    for start in (0.0, 0.3, 0.6, 0.9):  # 10 % stretches in the band, 20 % washed out between
+        mixed = draw(mixed, (a + start * (b - a), a + (start + 0.1) * (b - a)))
+    line = find_dowel(mixed, pose, Settings())
+    assert line is not None
+    assert float(np.hypot(*np.subtract(line.p1, line.p0))) > 0.9 * float(np.hypot(*(b - a)))
+    assert find_dowel(draw(rgb, ends, pale), pose, Settings()) is None
+
+
+def test_an_orange_rod_away_from_the_back_is_not_the_dowel(posed) -> None:
+    """A loud orange line (a rack's upright, a wall's stripe between posts) is long and thin, but
+    not on the member's back: across the trunk at the hips, or parallel to it a torso away."""
+    for name, rgb, pose in posed:
+        side = near_side(pose)
+        hip, shoulder = pose.point(f"{side}_hip"), pose.point(f"{side}_shoulder")
+        torso = torso_length(pose)
+        d = (shoulder - hip) / np.hypot(*(shoulder - hip))
+        n = np.array([-d[1], d[0]])
+        across = (hip - 1.2 * torso * n, hip + 1.2 * torso * n)
+        assert find_dowel(draw(rgb, across), pose, Settings()) is None, name
+        for away in (-1.0, 1.0):
+            far = (hip + away * torso * n - 0.3 * torso * d, shoulder + away * torso * n + 0.5 * torso * d)
+            assert find_dowel(draw(rgb, far), pose, Settings()) is None, (name, away)
