@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             line = find_dowel(rgb, pose, settings)
             if line is not None:
                 found += 1
-                print(f"  dowel found in {name}: {line.p0[0]:.0f},{line.p0[1]:.0f} -> {line.p1[0]:.0f},{line.p1[1]:.0f}")
+                ends = " -> ".join(f"{x:.0f},{y:.0f}" for x, y in (line.p0, line.p1))
+                print(f"  dowel found in {name}: {ends}")
         print(f"\r{i}/{len(shots)} photos", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     print(f"photos {len(shots)}, with a person {posed}, a dowel found in {found} "

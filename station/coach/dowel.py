@@ -127,8 +127,6 @@ def _axis(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
     return centre, d, float(np.ptp(along)) + 1.0, float(np.ptp(across)) + 1.0
 
 
-DEBUG: dict = {}
-FLANK_POOL = lambda strong: strong
 
 
 def _joined(start: np.ndarray, pts: np.ndarray, strong: np.ndarray,
@@ -165,7 +163,8 @@ def _joined(start: np.ndarray, pts: np.ndarray, strong: np.ndarray,
     # Each side's strip, 1.5 to 3.5 band widths off the line: how many of its positions along the
     # line hold dowel colour.
     across, along_all = (pts - centre) @ normal, (pts - centre) @ d
-    flank = (np.abs(across) > 1.5 * band) & (np.abs(across) <= 3.5 * band) & (along_all >= lo) & (along_all <= hi)
+    flank = ((np.abs(across) > 1.5 * band) & (np.abs(across) <= 3.5 * band)
+             & (along_all >= lo) & (along_all <= hi))
     shares = [len(np.unique(np.round(along_all[flank & (np.sign(across) == sign)]))) / length
               for sign in (-1.0, 1.0)]
     if min(shares) > MAX_FLANK_SHARE:
