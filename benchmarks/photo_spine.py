@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ANGLES = ("hip_flexion", "knee_flexion", "torso_inclination", "head_spine")
 DEFAULT = [ROOT / "tests" / "data" / "photos", ROOT.parent / "shared" / "fixtures" / "photos"]
 
 
@@ -70,9 +71,9 @@ def main() -> int:
         if label["phase"] is not None:
             phase.append((label["phase"], rec["phase"] or "none"))
         mark = "" if got_spine == label["spine"] else " **x**"
-        print(f"| {path.name} | {label['view']} {label['phase']} {label['spine']} | {rec['view']} {rec['phase']} "
-              f"{got_spine}{mark} | {a.get('hip_flexion')} | {a.get('knee_flexion')} | {a.get('torso_inclination')} "
-              f"| {a.get('head_spine')} | {rec.get('back_bulge')} |")
+        angles = " | ".join(str(a.get(k)) for k in ANGLES)
+        print(f"| {path.name} | {label['view']} {label['phase']} {label['spine']} "
+              f"| {rec['view']} {rec['phase']} {got_spine}{mark} | {angles} | {rec.get('back_bulge')} |")
     print()
     print(table("spine", spine, ["neutral", "rounded", "none"]))
     print()
@@ -100,15 +101,23 @@ def window_agreement(labelled: dict[Path, dict]) -> str:
                 copies[str(copy)] = path
         recs = analyze([Path(p) for p in copies])
     agree: dict[Path, Counter] = {path: Counter() for path in labelled}
+    bulges: dict[Path, list[float | None]] = {path: [] for path in labelled}
     for file, rec in recs.items():
         path = copies[file]
         label = labelled[path]
         agree[path]["frames"] += 1
         agree[path]["spine"] += rec["spine"] == label["spine"]
         agree[path]["phase"] += label["phase"] is None or rec["phase"] == label["phase"]
-    lines = ["| photo | spine agrees | phase agrees |", "|---|---|---|"]
+        agree[path]["view"] += rec["view"] == label["view"]
+        bulges[path].append(rec.get("back_bulge"))
+    lines = ["| photo | spine agrees | phase agrees | view agrees | bulge (min-max, unknown) |",
+             "|---|---|---|---|---|"]
     for path, c in agree.items():
-        lines.append(f"| {path.name} | {c['spine']}/{c['frames']} | {c['phase']}/{c['frames']} |")
+        known = [b for b in bulges[path] if b is not None]
+        spread = f"{min(known):.3f}-{max(known):.3f}" if known else "-"
+        n = c["frames"]
+        lines.append(f"| {path.name} | {c['spine']}/{n} | {c['phase']}/{n} | {c['view']}/{n} "
+                     f"| {spread}, {len(bulges[path]) - len(known)} |")
     return "\n".join(lines)
 
 
