@@ -1,6 +1,6 @@
 """Spine and phase of `station analyze` against a coach's labels on real photos: confusion tables.
 
-    .venv/bin/python benchmarks/photo_spine.py [FOLDER ...] [--window]
+    .venv/bin/python benchmarks/photo_spine.py [FOLDER ...] [--window] [--model full_int8]
 
 Each FOLDER holds photos and a ``labels.json`` ({name: {view, phase, spine, why}}; a null phase is
 a photo in none of the standing phases: kneeling, on all fours). Defaults: tests/data/photos and
@@ -28,9 +28,9 @@ ANGLES = ("hip_flexion", "knee_flexion", "torso_inclination", "head_spine")
 DEFAULT = [ROOT / "tests" / "data" / "photos", ROOT.parent / "shared" / "fixtures" / "photos"]
 
 
-def analyze(paths: list[Path]) -> dict[str, dict]:
+def analyze(paths: list[Path], model: str) -> dict[str, dict]:
     """`station analyze --json` on the paths: each file's record."""
-    cmd = [sys.executable, "-m", "station", "analyze", "--json", *map(str, paths)]
+    cmd = [sys.executable, "-m", "station", "analyze", "--json", "--model", model, *map(str, paths)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return {rec["file"]: rec for rec in map(json.loads, done.stdout.splitlines())}
 
@@ -51,6 +51,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", type=Path, default=DEFAULT)
     parser.add_argument("--window", action="store_true", help="also read each photo's rounding window")
+    parser.add_argument("--model", default="full", help="the landmark model, as `station analyze --model`")
     args = parser.parse_args()
     labelled = {}
     for folder in args.folders:
@@ -59,7 +60,7 @@ def main() -> int:
             continue
         for name, label in json.loads((folder / "labels.json").read_text()).items():
             labelled[folder / name] = label
-    recs = analyze(list(labelled))
+    recs = analyze(list(labelled), args.model)
     spine, phase = [], []
     print("| photo | label | read | hip | knee | torso | head | bulge |")
     print("|---|---|---|---|---|---|---|---|")
@@ -80,11 +81,11 @@ def main() -> int:
     print(table("phase", phase, ["upright", "hinge", "squat", "none"]))
     if args.window:
         print()
-        print(window_agreement(labelled))
+        print(window_agreement(labelled, args.model))
     return 0
 
 
-def window_agreement(labelled: dict[Path, dict]) -> str:
+def window_agreement(labelled: dict[Path, dict], model: str) -> str:
     """Each photo's share of rounding-window frames whose spine and phase agree with its label."""
     import cv2
 
@@ -99,7 +100,7 @@ def window_agreement(labelled: dict[Path, dict]) -> str:
                 copy = Path(tmp) / f"{path.stem}.{k}.bmp"
                 cv2.imwrite(str(copy), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
                 copies[str(copy)] = path
-        recs = analyze([Path(p) for p in copies])
+        recs = analyze([Path(p) for p in copies], model)
     agree: dict[Path, Counter] = {path: Counter() for path in labelled}
     bulges: dict[Path, list[float | None]] = {path: [] for path in labelled}
     for file, rec in recs.items():
