@@ -32,6 +32,10 @@ FRONT_WIDTH = 0.45
 # The same test in 3D, on world landmarks: in profile the shoulder axis points along the
 # camera's depth axis.
 SIDE_DEPTH_RATIO = 1.0
+# A shank more than this far from vertical is nearer lying than standing: kneeling, on all fours.
+# Standing on the feet it stays within about 35-40 deg even in a deep squat (ankle dorsiflexion
+# ends near 40 deg with the knee bent: AAOS normal range 20 deg, weight-bearing lunge tests 35-45).
+KNEELING_SHIN_DEG = 45.0
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,16 @@ def facing_of(pose: Pose) -> Side:
     The feet point the way the member faces whatever the trunk and head do (a head hanging in a
     deep bend fools a nose-versus-ears test), so the toes against the heels decide; the nose
     against the ears only when the feet are not seen.
+
+    Kneeling or on all fours the feet lie behind, toes pointing back; there the shank is nearer
+    horizontal than vertical, and it hangs back from the knee (the knee bends one way only), so
+    the knee ahead of the ankle gives the way.
     """
     vis = pose.visibility
+    side = near_side(pose)
+    knee, ankle = pose.point(f"{side}_knee"), pose.point(f"{side}_ankle")
+    if inclination_from_vertical(ankle, knee) > KNEELING_SHIN_DEG:
+        return Side.LEFT if knee[0] < ankle[0] else Side.RIGHT
     feet = [
         (pose.point(f"{s}_foot_index")[0] - pose.point(f"{s}_heel")[0],
          min(vis[INDEX[f"{s}_foot_index"]], vis[INDEX[f"{s}_heel"]]))

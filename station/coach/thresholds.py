@@ -123,8 +123,9 @@ PHOTO_ROUNDED_TORSO_ABS = 100.0
 # Standing, the ear sits some 20-30 degrees in front of the hip -> shoulder line; a head
 # dropped well beyond that is a flexed neck and upper back.
 PHOTO_ROUNDED_HEAD_SPINE_ABS = 55.0
-# The back's outline between hip and shoulder (coach/back_shape.py): an arc that turns through an
-# angle A stands out of its chord by tan(A / 4) / 2 of the chord's length. A neutral back's curve is
-# the thoracic kyphosis, 20-40 deg (Cobb) in healthy adults; a back that bulges more than 40 deg of
-# arc has flexed: tan(10 deg) / 2 = 0.088.
+# The back's outline from just above the hip to just below the shoulder (coach/back_shape.py: the
+# lumbar curve and the thoracic one up to the shoulder line): an arc that turns through an angle A
+# stands out of its chord by tan(A / 4) / 2 of the chord's length. A neutral back bulges outwards
+# only along the thoracic kyphosis, 20-40 deg (Cobb) in healthy adults (the lumbar lordosis curves
+# inwards); a back that bulges more than 40 deg of arc has flexed: tan(10 deg) / 2 = 0.088.
 PHOTO_ROUNDED_BACK_BULGE = math.tan(math.radians(40.0) / 4) / 2

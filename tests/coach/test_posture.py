@@ -82,3 +82,32 @@ def test_analyze_gets_every_labelled_photo_right(photos, model_folder, photo_win
 def test_single_frame_phase_and_spine(hip, knee, torso, head, phase, spine) -> None:
     a = Angles(hip, knee, torso, 5.0, head)
     assert (phase_of(a), spine_of(a)) == (phase, spine)
+
+
+def test_kneeling_faces_the_way_the_knees_point_not_the_toes() -> None:
+    """On all fours or kneeling the toes point back; the knee ahead of the ankle gives the way
+    (Cat_Stretch, Childs_Pose and the kneeling crunches of tests/data/photos read backwards by
+    the toes). Standing, the toes still decide."""
+    import numpy as np
+
+    from station.coach.posture import facing_of
+    from station.coach.vocabulary import Side
+    from station.pose.landmarks import INDEX, NUM_LANDMARKS, Pose
+
+    def pose_of(points: dict[str, tuple[float, float]]) -> Pose:
+        xy = np.zeros((NUM_LANDMARKS, 2))
+        for name, p in points.items():
+            for s in ("left", "right"):
+                xy[INDEX[f"{s}_{name}"]] = p
+        return Pose(xy, np.ones(NUM_LANDMARKS), size=(640, 480))
+
+    # Facing right on all fours: knee ahead (right) of the ankle, shank on the floor, toes back.
+    kneeling = pose_of({"hip": (300, 200), "knee": (350, 300), "ankle": (200, 310),
+                        "heel": (195, 300), "foot_index": (150, 318), "shoulder": (480, 190),
+                        "ear": (540, 210)})
+    assert facing_of(kneeling) == Side.RIGHT
+    # Standing facing left, toes to the left, a slightly bent knee: the toes decide as before.
+    standing = pose_of({"hip": (300, 200), "knee": (290, 300), "ankle": (300, 400),
+                        "heel": (310, 410), "foot_index": (260, 412), "shoulder": (300, 60),
+                        "ear": (300, 20)})
+    assert facing_of(standing) == Side.LEFT
