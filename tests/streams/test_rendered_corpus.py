@@ -66,14 +66,13 @@ def test_standing_is_neutral_and_each_drawn_fault_shows_in_the_truth() -> None:
                 assert max(bottom["gaps_m"].values()) <= limit and bottom["wall_contact"], (rec.name, rep)
 
 
-def test_the_coach_counts_the_rendered_sets_exactly_but_legs(results: dict[str, Result]) -> None:
-    """Exact counts in 7 of 8 sets: pauses, a continuous set, a walk-in with a stoop to settle the
-    dowel (no rep), reps cut short or not stood up from; ``legs`` is a known miss (below)."""
+def test_the_coach_counts_the_rendered_sets_exactly(results: dict[str, Result]) -> None:
+    """Exact counts in every set: pauses, a continuous set, a walk-in with a stoop to settle the
+    dowel (no rep), reps cut short or not stood up from, a squat as the first rep."""
     score = Score()
-    for name, r in results.items():
-        if name != "legs":
-            score.add(r)
-    assert score.sets >= 7
+    for r in results.values():
+        score.add(r)
+    assert score.sets >= 8
     assert (score.exact_sets, score.counted_reps) == (score.sets, score.expected_reps), {
         name: len(r.reps) for name, r in results.items()}
 
@@ -82,7 +81,7 @@ def test_good_reps_pass_and_the_faults_the_coach_sees_today_are_called(results: 
     for name in ("good_pauses", "continuous", "walk_in"):  # 7 good reps, side-on to 20 deg off
         assert all(rep.faults == () for rep in results[name].reps), name
     assert [rep.faults for rep in results["wall_lockout"].reps] == [("no_wall_touch",), ("no_lockout",), ()]
-    assert results["fast_sacrum"].reps[0].faults == ("too_fast",)
+    assert "too_fast" in results["fast_sacrum"].reps[0].faults
     assert "head_off_dowel" in results["spine_side"].reps[1].faults
     assert any("knees_too_bent" in rep.faults for rep in results["legs"].reps)
 
@@ -93,10 +92,10 @@ def test_a_rounded_upper_back_side_on_is_called_rounded(results: dict[str, Resul
     assert "rounded_back" in results["spine_side"].reps[0].faults
 
 
-@pytest.mark.xfail(strict=True, reason="issue 28: the dowel's lower end 5-7 deg off the sacrum passes")
 def test_the_sacrum_off_the_dowel_is_called(results: dict[str, Result]) -> None:
+    """The dowel's lower end 5-7 deg off the sacrum, in an orange shirt close to the dowel's colour:
+    seen since the finder joins the pieces the hands cut the dowel into."""
     assert "sacrum_off_dowel" in results["fast_sacrum"].reps[1].faults
-
 
 @pytest.mark.xfail(strict=True, reason="issue 28: 25 deg off side-on, a dropped head and a rounded "
                    "back pass (the rounded rep reads knees_too_bent)")
@@ -105,9 +104,9 @@ def test_spine_faults_25_degrees_off_side_on_are_called(results: dict[str, Resul
     assert "head_off_dowel" in faults[0] and "rounded_back" in faults[1]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 28: the engine finds nobody in the tall man's first "
-                   "second standing still, so his first rep, a squat, is never counted")
 def test_a_squat_as_the_first_rep_is_counted_and_called(results: dict[str, Result]) -> None:
+    """The tall man framed from the floor to above his head (his head was cut off at first, and the
+    engine found nobody in his first second): his first rep, a squat, is counted and called."""
     assert len(results["legs"].reps) == 2 and "squat" in results["legs"].reps[0].faults
 
 
