@@ -468,14 +468,16 @@ class Coach:
         values = {
             "hip_flexion": sig.hip_flexion, "knee_flexion": sig.knee_flexion,
             "torso_inclination": sig.torso_inclination, "head_spine": sig.head_spine,
-            "hip_travel": sig.hip_travel,
+            "hip_travel": sig.hip_travel, "head_pitch": sig.head_pitch,
         }
         if sig.gaps is not None:
             values.update({f"gap_{c}": g for c, g in sig.gaps.items()})
+        if sig.ear_gap is not None:
+            values["ear_gap"] = sig.ear_gap
         v = (smoother or self._smooth)(t, values)
         gaps = {c: v[f"gap_{c}"] for c in CONTACTS} if sig.gaps is not None else None
         return Signals(v["hip_flexion"], v["knee_flexion"], v["torso_inclination"], v["head_spine"],
-                       v["hip_travel"], gaps, sig.yaw)
+                       v["hip_travel"], gaps, sig.yaw, v["head_pitch"], v.get("ear_gap"))
 
     def _snapshot(self, t: float, pose: Pose | None, wall_contact: bool | None) -> Snapshot:
         s = self.settings

@@ -160,6 +160,39 @@ def head_spine(hip: Point, shoulder: Point, ear: Point, facing: Side) -> float:
     return sign * magnitude
 
 
+def head_pitch(pose: Pose, side: Side, facing: Side) -> float:
+    """The face's axis (ear -> nose) against the trunk's forward normal (hip -> shoulder turned a
+    right angle towards the face), on the near side, degrees in (-180, 180]: about 10-30 standing,
+    growing as the face turns towards the chest.
+
+    The head's own turn, where ``head_spine`` is where the ear went: a neck flexed about its base
+    moves both alike; a nod (upper neck only) turns the face alone, and a misplaced ear moves the
+    ear alone. Measured from the forward normal so that noise never wraps it round (a face axis
+    pointing backwards, as a tracker's swapped ear draws it for a frame, reads near 180).
+
+        >>> import numpy as np
+        >>> from station.pose.landmarks import INDEX, NUM_LANDMARKS
+        >>> xy = np.zeros((NUM_LANDMARKS, 2))
+        >>> for name, p in {"right_hip": (0, 100), "right_shoulder": (0, 0), "right_ear": (0, -20),
+        ...                 "nose": (10, -10)}.items():
+        ...     xy[INDEX[name]] = p
+        >>> round(head_pitch(Pose(xy, np.ones(NUM_LANDMARKS)), Side.RIGHT, Side.RIGHT), 1)
+        45.0
+    """
+    hx, hy = pose.point(f"{side}_hip")
+    sx, sy = pose.point(f"{side}_shoulder")
+    ex, ey = pose.point(f"{side}_ear")
+    nx, ny = pose.point("nose")
+    ux, uy = float(sx) - float(hx), float(sy) - float(hy)
+    # The trunk's forward normal: the trunk turned a right angle towards the way the member faces
+    # (image y points down: facing right, up (0, -1) turns to (1, 0)).
+    fx, fy = (-uy, ux) if facing == Side.RIGHT else (uy, -ux)
+    vx, vy = float(nx) - float(ex), float(ny) - float(ey)
+    turn = math.degrees(math.atan2(fx * vy - fy * vx, fx * vx + fy * vy))
+    # Facing right a turn down (towards the chest) is clockwise on screen, a positive cross product.
+    return turn if facing == Side.RIGHT else -turn
+
+
 def phase_of(a: Angles) -> str:
     """A single photo's coarse phase: ``upright``, ``hinge`` or ``squat`` (no baseline)."""
     if a.knee_flexion >= th.PHOTO_SQUAT_KNEE_MIN_ABS and a.knee_flexion >= 0.6 * a.hip_flexion:

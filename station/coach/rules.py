@@ -32,9 +32,14 @@ class Condition(StrEnum):
 CONDITIONS: tuple[Condition, ...] = tuple(Condition)  # a plain tuple: cheaper to loop over per frame
 OFF_DOWEL = {Contact.HEAD: Condition.HEAD_OFF, Contact.UPPER_BACK: Condition.UPPER_BACK_OFF,
              Contact.SACRUM: Condition.SACRUM_OFF}
-# Head and sacrum off the dowel together, the torso past horizontal or the head dropped (no
-# dowel seen): each means the whole spine flexed, which the one fault ``rounded_back`` names.
+# Head and sacrum off the dowel together, the torso past horizontal or the head dropped (no dowel
+# seen): each means the whole spine flexed, which the one fault ``rounded_back`` names; so does the
+# sacrum off with the face turned to the chest while it was (``ROUNDED_HEAD_PITCH``, in decide).
 ROUNDING = {Condition.HEAD_AND_SACRUM_OFF, Condition.TORSO_OVER, Condition.HEAD_DROP}
+# What the spine's shape shows in the landmarks against the dowel or the trunk: held only while the
+# trunk is nearly still (``SPINE_STILL_DEG_S``: the landmarks lag while it turns).
+STILL_ONLY = frozenset({Condition.HEAD_OFF, Condition.UPPER_BACK_OFF, Condition.SACRUM_OFF,
+                        Condition.HEAD_AND_SACRUM_OFF, Condition.HEAD_DROP})
 # The faults only the dowel can show: without it in view they are not judged (the head's is,
 # from the neck's flexion; the rounding too, from the head and the trunk).
 DOWEL_FAULTS = frozenset({FaultCode.UPPER_BACK_OFF_DOWEL, FaultCode.SACRUM_OFF_DOWEL})
@@ -51,7 +56,8 @@ class RepJudge:
         >>> faults, unseen  # nothing was seen: no spine fault is claimed, and none is ruled out
         ((<FaultCode.NO_WALL_TOUCH: 'no_wall_touch'>,), (<Check.DOWEL: 'dowel'>,))
 
-    The spine is judged only from what the camera saw: a rep seen too far from profile
+    The spine's shape is read only in frames where the trunk is nearly still
+    (``SPINE_STILL_DEG_S``), and only from what the camera saw: a rep seen too far from profile
     (``SPINE_MAX_YAW``) names no spine fault and leaves the back unjudged; a rep whose dowel was in
     view for less than ``JUDGED_SHARE`` of its frames leaves the dowel unjudged unless a contact
     was seen off it anyway.
@@ -62,6 +68,7 @@ class RepJudge:
         self.t_start = t_start
         # The head's limit without a dowel in view, from the settings' tolerance: once a rep.
         self._head_off_deg = th.head_off_dowel_deg(settings.contact_tolerance)
+        self._ear_off = th.ear_off_dowel(settings.contact_tolerance)
         # A rep first seen at its bottom (a set that starts bent over) is half a rep: not timed.
         self.from_bottom = from_bottom
         self._run_since: dict[Condition, float | None] = dict.fromkeys(CONDITIONS)
@@ -74,6 +81,12 @@ class RepJudge:
                     "hip_travel": 0.0, "head_spine": 0.0}
         self.max_gap = dict.fromkeys(Contact, 0.0)
         self._yaws: list[float] = []  # each seen frame's view from profile, for the rep's median
+        self._last_trunk: tuple[float, float] | None = None  # (t, torso inclination) last seen
+        # The head in each still frame with the sacrum off the dowel: the face's turn on the trunk
+        # and the back of the head's gap. Their medians over the bottom of the rep tell a rounded
+        # back from a dowel tilted off a straight one (``ROUNDED_HEAD_PITCH``): a median, as the
+        # face's axis (ear to nose) is short and a noisy tracker swings it 10 deg a frame.
+        self._sacrum_off_head: list[tuple[float, float]] = []
         self._dowel_frames = 0  # seen frames with the dowel in view
 
     # -- evidence
@@ -86,31 +99,48 @@ class RepJudge:
             # A long gap breaks every run; a dropped frame or two does not.
             for name in CONDITIONS:
                 self._run_since[name] = None
+            self._last_trunk = None
 
     def unseen_before(self, seconds: float) -> None:
         """The member was out of view this long just before the rep was seen to start."""
         self.lost_s = max(self.lost_s, seconds)
 
-    def _held(self, sig: Signals) -> dict[Condition, bool]:
+    def _still(self, t: float, sig: Signals) -> bool:
+        """The trunk turns slower than ``SPINE_STILL_DEG_S`` since the last seen frame."""
+        last, self._last_trunk = self._last_trunk, (t, sig.torso_inclination)
+        if last is None or t <= last[0]:
+            return False
+        return abs(sig.torso_inclination - last[1]) / (t - last[0]) < th.SPINE_STILL_DEG_S
+
+    def _held(self, sig: Signals, still: bool = True) -> dict[Condition, bool]:
         s = self.s
+        # The neck flexed about its base: the face turned and the ear carried forward alike.
+        neck_flexed = min(sig.head_pitch, sig.head_spine) > self._head_off_deg
         if sig.gaps is not None:
             off = {c: sig.gaps[c] > s.contact_tolerance for c in CONTACTS}
+            off[Contact.SACRUM] = sig.gaps[Contact.SACRUM] > s.contact_tolerance + th.HIP_DRIFT_TORSO
+            # The back of the head off, and the ear carried off with it (not the face's axis alone).
+            off[Contact.HEAD] = off[Contact.HEAD] and (sig.ear_gap is None or sig.ear_gap > self._ear_off)
         else:
             # No dowel seen: only the head can still be judged, from the neck's flexion.
             off = dict.fromkeys(CONTACTS, False)
-            off[Contact.HEAD] = sig.head_spine > self._head_off_deg
-        return {
+            off[Contact.HEAD] = neck_flexed
+        held = {
             **{OFF_DOWEL[c]: off[c] for c in CONTACTS},
             Condition.HEAD_AND_SACRUM_OFF: off[Contact.HEAD] and off[Contact.SACRUM],
             Condition.TORSO_OVER: sig.torso_inclination > s.rounded_torso_from_vertical,
             # Without the dowel the landmarks alone must show the spine: a head dropped far
             # beyond the member's own standing posture.
-            Condition.HEAD_DROP: sig.gaps is None and sig.head_spine > s.rounded_head_drop_beyond_standing,
+            Condition.HEAD_DROP: (sig.gaps is None and min(sig.head_pitch, sig.head_spine)
+                                  > s.rounded_head_drop_beyond_standing),
             # Knee-led: the knees bent far and about as much as the hips (see thresholds).
             Condition.SQUAT: (sig.knee_flexion > s.squat_knee_beyond_standing
                               and sig.knee_flexion >= th.SQUAT_KNEE_PER_HIP * sig.hip_flexion),
             Condition.KNEES_BENT: sig.knee_flexion > s.knees_bent_beyond_standing,
         }
+        if not still:
+            held.update(dict.fromkeys(STILL_ONLY, False))
+        return held
 
     def observe(self, t: float, sig: Signals, wall_contact: bool | None,
                 travel_now: float | None = None) -> None:
@@ -121,7 +151,10 @@ class RepJudge:
         stops a third of the way)."""
         self._lost_since = None
         s = self.s
-        for name, on in self._held(sig).items():
+        held = self._held(sig, self._still(t, sig))
+        if held[Condition.SACRUM_OFF] and sig.gaps is not None:
+            self._sacrum_off_head.append((sig.head_pitch, sig.gaps[Contact.HEAD]))
+        for name, on in held.items():
             if not on:
                 self._run_since[name] = None
                 continue
@@ -148,13 +181,24 @@ class RepJudge:
         if self.touched_by is None:
             self.touched_by = by
 
+    def _head_fell_away(self) -> bool:
+        """While the sacrum was off the dowel the face turned down on the trunk and the back of the
+        head came away from the dowel: the top of the spine flexed too, a rounded back. A dowel
+        tilted off the sacrum of a straight back leaves the face as it was and presses its top end
+        into the head (the gap at or below standing)."""
+        if not self._sacrum_off_head:
+            return False
+        pitch = statistics.median(p for p, _ in self._sacrum_off_head)
+        gap = statistics.median(g for _, g in self._sacrum_off_head)
+        return pitch > th.ROUNDED_HEAD_PITCH and gap > 0.0
+
     # -- verdict
     def decide(self, t_end: float, locked_out: bool) -> Judged:
         """The rep's faults (in cue order), metrics and the checks it could not make, when it ended
         at ``t_end``."""
         s, f = self.s, self.flags
         faults: set[FaultCode] = set()
-        if f & ROUNDING:
+        if f & ROUNDING or (Condition.SACRUM_OFF in f and self._head_fell_away()):
             faults.add(FaultCode.ROUNDED_BACK)  # it explains head and sacrum leaving the dowel
         else:
             faults |= {c.fault for c in (Contact.HEAD, Contact.SACRUM) if OFF_DOWEL[c] in f}

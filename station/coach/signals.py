@@ -7,10 +7,12 @@ these few dozen numbers.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
+from station.coach import thresholds as th
 from station.coach.geometry import Line, inclination_from_vertical
-from station.coach.posture import joint_angles, view_yaw
+from station.coach.posture import head_pitch, joint_angles, view_yaw
 from station.coach.vocabulary import CONTACTS, Contact, Side
 from station.pose.landmarks import INDEX, Pose
 
@@ -42,6 +44,10 @@ class Raw:
     torso_px: float
     dowel_dist: dict[Contact, float] | None  # each contact's landmark from the dowel line, px
     yaw: float = 0.0  # how far from profile the camera sees the member (posture.view_yaw)
+    head_pitch: float = 0.0  # the face's axis against the trunk (posture.head_pitch)
+    # The face's axis (ear -> nose, a unit vector) along the dowel's normal towards the body: how
+    # much of the ear's distance off the dowel is the head's own depth (see ``relative``).
+    face_across: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class Baseline:
     hip_x: float
     torso_px: float
     dowel_dist: dict[Contact, float] | None
+    head_pitch: float = 0.0
+    # The back of the head to the ear along the face's axis, px: standing ready the back of the
+    # head rests on the dowel, so the ear's distance off it is the head's depth there.
+    head_depth: float | None = None
 
     @classmethod
     def average(cls, side: Side, facing: Side, frames: list[Raw]) -> Baseline:
@@ -64,12 +74,19 @@ class Baseline:
         def mean(attr: str) -> float:
             return sum(getattr(f, attr) for f in frames) / n
 
-        with_dowel = [f.dowel_dist for f in frames if f.dowel_dist is not None]
-        dowel = None
+        with_dowel = [f for f in frames if f.dowel_dist is not None]
+        dowel = depth = None
         if len(with_dowel) * 2 >= n:
-            dowel = {c: sum(d[c] for d in with_dowel) / len(with_dowel) for c in CONTACTS}
+            dowel = {c: sum(f.dowel_dist[c] for f in with_dowel if f.dowel_dist) / len(with_dowel)
+                     for c in CONTACTS}
+            across = [f.face_across for f in with_dowel if f.face_across is not None]
+            face = sum(across) / len(across) if across else 0.0
+            if face >= th.FACE_ACROSS_DOWEL_MIN:
+                depth = dowel[Contact.HEAD] / face
+        # The face's turn by its median: its axis is short, and one frame of swapped ears throws it.
+        pitch = statistics.median(f.head_pitch for f in frames)
         return cls(side, facing, mean("hip_flexion"), mean("knee_flexion"), mean("head_spine"),
-                   mean("hip_x"), mean("torso_px"), dowel)
+                   mean("hip_x"), mean("torso_px"), dowel, pitch, depth)
 
 
 # Each side's contact landmarks by name, made once (the coach measures every frame).
@@ -108,21 +125,43 @@ def upright_enough(pose: Pose, side: Side) -> bool:
     return inclination_from_vertical(hip, shoulder) <= INVERTED_TORSO_ABS
 
 
+def midline_points(pose: Pose, side: Side) -> dict[Contact, tuple[float, float]]:
+    """The shoulder and hip moved from the near side onto the back's midline, where the dowel lies,
+    by the lateral half-width the camera sees, which the shoulders' pair shows (see
+    ``HIP_PER_SHOULDER_WIDTH``); the head's is the near ear (the head is narrow, and the far ear's
+    guess would move the head point more than its width does)."""
+    far = Side.LEFT if side == Side.RIGHT else Side.RIGHT
+    (nx, ny), (fx, fy) = _pt(pose, f"{side}_shoulder"), _pt(pose, f"{far}_shoulder")
+    lx, ly = (nx - fx) / 2, (ny - fy) / 2
+    hx, hy = _pt(pose, f"{side}_hip")
+    k = th.HIP_PER_SHOULDER_WIDTH
+    return {Contact.HEAD: _pt(pose, f"{side}_ear"), Contact.UPPER_BACK: (nx - lx, ny - ly),
+            Contact.SACRUM: (hx - k * lx, hy - k * ly)}
+
+
 def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:
     """The raw signals of one frame."""
     at = {c: _pt(pose, name) for c, name in _CONTACT_POINTS[side]}
     ear, shoulder, hip = at[Contact.HEAD], at[Contact.UPPER_BACK], at[Contact.SACRUM]
     a = joint_angles(ear, shoulder, hip, _pt(pose, f"{side}_knee"), _pt(pose, f"{side}_ankle"), facing)
-    dist = None
+    pitch = head_pitch(pose, side, facing)
+    dist = across = None
     if dowel is not None:
         (x0, y0), (x1, y1) = dowel.p0, dowel.p1
         length = math.hypot(x1 - x0, y1 - y0)
         if length > 0:
             dx, dy = (x1 - x0) / length, (y1 - y0) / length
-            dist = {c: abs(dx * (py - y0) - dy * (px - x0)) for c, (px, py) in at.items()}
+            mid = midline_points(pose, side)
+            dist = {c: abs(dx * (py - y0) - dy * (px - x0)) for c, (px, py) in mid.items()}
+            # The dowel's normal towards the body (the hip's side), and the face's axis along it.
+            toward = 1.0 if dx * (hip[1] - y0) - dy * (hip[0] - x0) >= 0 else -1.0
+            (nx, ny) = _pt(pose, "nose")
+            face = math.hypot(nx - ear[0], ny - ear[1])
+            if face > 0:
+                across = toward * (dx * (ny - ear[1]) - dy * (nx - ear[0])) / face
     torso_px = math.hypot(shoulder[0] - hip[0], shoulder[1] - hip[1])
     return Raw(a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine, hip[0], torso_px, dist,
-               view_yaw(pose))
+               view_yaw(pose), pitch, across)
 
 
 @dataclass(frozen=True)
@@ -136,15 +175,23 @@ class Signals:
     hip_travel: float  # towards the wall, torso lengths
     gaps: dict[Contact, float] | None  # each contact point's distance off the dowel, torso lengths
     yaw: float = 0.0  # this frame's view from profile, degrees (unsmoothed: a rep takes its median)
+    head_pitch: float = 0.0  # beyond standing, positive = the face turned towards the chest
+    ear_gap: float | None = None  # the ear's own distance off the dowel beyond standing, torso lengths
 
 
 def relative(raw: Raw, base: Baseline) -> Signals:
     torso = max(base.torso_px, 1e-6)
     # Facing left, the wall is on the image right: travel towards it is +x.
     toward = 1.0 if base.facing == Side.LEFT else -1.0
-    gaps = None
+    gaps = ear = None
     if raw.dowel_dist is not None and base.dowel_dist is not None:
         gaps = {c: (raw.dowel_dist[c] - base.dowel_dist[c]) / torso for c in CONTACTS}
+        ear = gaps[Contact.HEAD]
+        if base.head_depth is not None and raw.face_across is not None:
+            # The back of the head, not the ear: it lies the head's depth behind it along the face's
+            # axis, on the dowel standing. A head hanging in a rounded back turns that depth along
+            # the dowel, so the ear stays as far off it while the back of the head leaves it.
+            gaps[Contact.HEAD] = (raw.dowel_dist[Contact.HEAD] - base.head_depth * raw.face_across) / torso
     return Signals(
         raw.hip_flexion - base.hip_flexion,
         raw.knee_flexion - base.knee_flexion,
@@ -153,6 +200,8 @@ def relative(raw: Raw, base: Baseline) -> Signals:
         toward * (raw.hip_x - base.hip_x) / torso,
         gaps,
         raw.yaw,
+        (raw.head_pitch - base.head_pitch + 180.0) % 360.0 - 180.0,
+        ear,
     )
 
 

@@ -77,6 +77,14 @@ TOP_RISE_SHARE = 1 / 3
 OCCIPUT_TO_NECK_PIVOT_TORSO = 0.25
 
 
+# Without a dowel the head counts as off it only when the neck flexed about its base, which turns
+# the face's axis (``head_pitch``) and carries the ear (``head_spine``) forward alike, both by the
+# flexion: 25-26 deg each for the rendered 28 deg neck (tests/data/rendered, spine_side rep 2). A
+# nod (the upper neck alone) turns the face and leaves the ear; BlazePose's ear wanders alone by up
+# to 15 deg at the bottom of neutral rendered reps (fast_sacrum rep 2, face 2 deg): either alone is
+# no head off the dowel.
+
+
 def head_off_dowel_deg(contact_tolerance: float) -> float:
     """Neck flexion beyond standing (deg) that takes the back of the head ``contact_tolerance``
     torso lengths off a straight dowel.
@@ -86,6 +94,72 @@ def head_off_dowel_deg(contact_tolerance: float) -> float:
     """
     return math.degrees(math.asin(min(1.0, contact_tolerance / OCCIPUT_TO_NECK_PIVOT_TORSO)))
 
+
+# With the dowel in view the back of the head is found from the ear and the face's axis (see
+# FACE_ACROSS_DOWEL_MIN); that axis is short, and a noisy tracker turns it 15-20 deg on a still head
+# (the simulator's MoveNet profile), which alone would move the back of the head off the dowel. A
+# neck flexed about its base carries the ear too: the ear, some 10 cm (0.20 torso lengths) above the
+# base of the neck and the head's depth (0.20-0.29 torso lengths standing on the rendered bodies,
+# 0.25 typical) in front of the back of the head, leaves the dowel by
+# 0.20 sin(a) - 0.25 (1 - cos(a)) at a flexion a.
+EAR_ABOVE_NECK_PIVOT_TORSO = 0.20
+HEAD_DEPTH_TORSO = 0.25
+
+
+def ear_off_dowel(contact_tolerance: float) -> float:
+    """How far the ear itself leaves the dowel (torso lengths) when the back of the head leaves it
+    by ``contact_tolerance`` in a neck flexed about its base.
+
+        >>> round(ear_off_dowel(0.07), 3)
+        0.046
+    """
+    a = math.radians(head_off_dowel_deg(contact_tolerance))
+    return EAR_ABOVE_NECK_PIVOT_TORSO * math.sin(a) - HEAD_DEPTH_TORSO * (1.0 - math.cos(a))
+
+
+# --- the dowel's contacts in the image (coach/signals.py)
+# The dowel lies on the spine, the back's midline; the near side's shoulder and hip sit half the
+# body's width off it, which a camera y off profile sees as a sideways shift of half-width * sin y
+# (0.07 torso lengths for the hip at 20 deg): as much as the contact tolerance, and it changes as
+# the dowel tilts from vertical to near horizontal, so oblique good reps read a contact off. The
+# shoulders' pair shows that shift (the far shoulder stands clear of the back; the far hip hides
+# behind the near one and is a guess): each point moves by half the pair's separation, the hip's
+# scaled by the hips' width per the shoulders' face-on (0.36-0.47 against 0.58-0.70 torso
+# lengths by BlazePose on the labelled fixture photos, see FACE_ON_WIDTH_TORSO).
+HIP_PER_SHOULDER_WIDTH = 0.42 / 0.64
+# BlazePose's hip is not the sacrum: it rides on the top of the thigh, so as the hips flex to the
+# drill's depth it drifts off the dowel's line while the sacrum stays on it. Against the renderer's
+# own dowel, on the 14 rendered reps whose sacrum stayed on it (7 bodies, side-on to 25 deg off) the
+# hip read -0.008 to 0.074 torso lengths off at the bottom (median 0.035); the sacrum is off only
+# beyond the contact tolerance plus that median drift. (The reps drawn with the sacrum off, by
+# 4.9-7 cm, read 0.106-0.175.)
+HIP_DRIFT_TORSO = 0.03
+# The back of the head is found from the ear along the face's axis; with that axis less than this
+# across the dowel standing (a face turned along the dowel, a pose far from the drill's), the
+# head's depth is not known and the ear's own distance stands for the head's.
+FACE_ACROSS_DOWEL_MIN = 0.5
+
+# --- the spine judged only while the trunk is nearly still
+# BlazePose's landmarks reach the coach through One Euro filters (station/pose/blazepose.py) that
+# lag a moving point, the dowel finder's line does not: on the rendered corpus's good reps the ear
+# and shoulder read 0.06-0.10 torso lengths off the renderer's own dowel while the trunk turns at
+# 150 deg/s on the way down (and as much the other way on the way up), a lag of some 0.03 s at the
+# ear 1.2-1.3 torso lengths from the hips; the ear also swings ahead of the shoulder (+13-20 deg of
+# head_spine in the same frames). At 45 deg/s that lag moves the ear 1.3 * 0.79 rad/s * 0.033 s =
+# 0.034 torso lengths, half the 0.07 contact tolerance; the bottom of every rep, where the spine is
+# loaded most and a fault is held, is slower than that (9-15 such frames at 15 fps in each rendered
+# rep, also in the continuous set).
+SPINE_STILL_DEG_S = 45.0
+# A rounded back with the dowel in view: the sacrum leaves it while the face turns towards the
+# chest and the back of the head comes away from the dowel (coach/rules.py, medians over the still
+# frames with the sacrum off). Thoracic flexion A turns the hip -> shoulder chord by A / 2 from the
+# pelvis and the top of the thoracic spine (and the head with it) by A, so the face turns A / 2 on
+# the trunk. Rounding counts from 25 deg of thoracic flexion beyond standing, over half the
+# thoracic spine's flexion (White and Panjabi's segmental ranges sum to some 30-45 deg of flexion
+# T1-T12) and beyond the 15-20 deg a member may round unawares: a face turned 12.5 deg. Rendered:
+# 13.4-19.4 deg for the 36-39 deg roundings, 0.3-0.5 where the dowel alone was tilted off the
+# sacrum; a mild 20 deg rounding turns it up to 14 deg but keeps the sacrum on the dowel (0.073).
+ROUNDED_HEAD_PITCH = 25.0 / 2
 
 # --- what the camera can judge (the verdict abstains rather than guess; coach/rules.py)
 # How far from profile the camera sees the member, from the image alone (posture.view_yaw): the

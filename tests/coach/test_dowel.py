@@ -11,7 +11,7 @@ import pytest
 from station.coach.dowel import find_dowel
 from station.coach.geometry import Line
 from station.coach.posture import facing_of, near_side, torso_length
-from station.coach.signals import Baseline, Raw, measure, relative
+from station.coach.signals import Baseline, Raw, measure, midline_points, relative
 from station.coach.vocabulary import Contact
 from station.config.settings import Settings
 
@@ -30,9 +30,11 @@ def coach_measure(pose, line: Line | None) -> Raw:
 
 
 def back_line(pose, off_head: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Ends of a dowel along the back: 0.1 torso lengths behind shoulder and hip, through the head."""
+    """Ends of a dowel along the back: 0.1 torso lengths behind shoulder and hip (on the back's
+    midline, where a dowel lies and the coach measures it), through the head."""
     side = near_side(pose)
-    hip, shoulder = pose.point(f"{side}_hip"), pose.point(f"{side}_shoulder")
+    mid = midline_points(pose, side)
+    hip, shoulder = np.array(mid[Contact.SACRUM]), np.array(mid[Contact.UPPER_BACK])
     torso = torso_length(pose)
     d = (shoulder - hip) / np.hypot(*(shoulder - hip))
     n = np.array([-d[1], d[0]])

@@ -62,7 +62,7 @@ def test_standing_is_neutral_and_each_drawn_fault_shows_in_the_truth() -> None:
             bottom = min(truth["frames"], key=lambda f: abs(f["t"] - rep["deepest"]))
             for fault in faults & lost.keys():
                 assert not bottom["contacts"][lost[fault]], (rec.name, rep, fault)
-            if not faults:
+            if not faults and not bottom["shape"]["thoracic"]:  # a mild rounding lifts the head 2-4 cm
                 assert max(bottom["gaps_m"].values()) <= limit and bottom["wall_contact"], (rec.name, rep)
 
 
@@ -86,8 +86,9 @@ def test_good_reps_pass_and_the_faults_the_coach_sees_today_are_called(results: 
     assert any("knees_too_bent" in rep.faults for rep in results["legs"].reps)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 28: a rounded upper back (34-40 deg thoracic flexion) "
-                   "reads as the head off the dowel, not rounded_back")
+@pytest.mark.xfail(strict=True, reason="issue 28: the dowel finder misses the rendered dowel in these "
+                   "streams, and without it the landmarks alone do not show a 34-40 deg rounding "
+                   "(with the dowel seen it is called: test_with_the_truths_dowel_...)")
 def test_a_rounded_upper_back_side_on_is_called_rounded(results: dict[str, Result]) -> None:
     assert "rounded_back" in results["spine_side"].reps[0].faults
 
@@ -96,6 +97,7 @@ def test_the_sacrum_off_the_dowel_is_called(results: dict[str, Result]) -> None:
     """The dowel's lower end 5-7 deg off the sacrum, in an orange shirt close to the dowel's colour:
     seen since the finder joins the pieces the hands cut the dowel into."""
     assert "sacrum_off_dowel" in results["fast_sacrum"].reps[1].faults
+
 
 @pytest.mark.xfail(strict=True, reason="issue 28: 25 deg off side-on, a dropped head and a rounded "
                    "back pass (the rounded rep reads knees_too_bent)")
@@ -108,6 +110,65 @@ def test_a_squat_as_the_first_rep_is_counted_and_called(results: dict[str, Resul
     """The tall man framed from the floor to above his head (his head was cut off at first, and the
     engine found nobody in his first second): his first rep, a squat, is counted and called."""
     assert len(results["legs"].reps) == 2 and "squat" in results["legs"].reps[0].faults
+
+
+# --- the spine rules with the dowel always seen (the renderer's own dowel in every frame) and never
+# seen: independent of how well the dowel finder sees the rendered dowel (docs/figures.md, "Spine
+# rules on rendered truth").
+SPINE = {"rounded_back", "head_off_dowel", "sacrum_off_dowel", "upper_back_off_dowel"}
+
+
+def _spine_faults(result: Result) -> list[set[str]]:
+    return [set(rep.faults) & SPINE for rep in result.reps]
+
+
+@pytest.fixture(scope="module")
+def truth_dowel(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
+    from tools.render.truth_dowel import copy_with_truth_dowel
+
+    folder = tmp_path_factory.mktemp("truth_dowel")
+    copy_with_truth_dowel(RENDERED, folder)
+    return {rec.name: run_recording(rec, Settings()) for rec in load_labels(folder)}
+
+
+@pytest.fixture(scope="module")
+def no_dowel(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
+    from tools.render.truth_dowel import copy_with_truth_dowel
+
+    folder = tmp_path_factory.mktemp("no_dowel")
+    copy_with_truth_dowel(RENDERED, folder, seen=False)
+    return {rec.name: run_recording(rec, Settings()) for rec in load_labels(folder)}
+
+
+def test_with_the_truths_dowel_each_spine_fault_is_called_on_its_rep_and_good_backs_pass(
+        truth_dowel: dict[str, Result]) -> None:
+    """Rounded backs (34-40 deg of thoracic flexion: side-on, 25 deg off and high, a shorter man
+    1.3 m high), flexed necks (28-34 deg), the dowel 5-7 deg off the sacrum (an orange shirt, and
+    another body), each its own fault and nothing else of the spine; a mild 15-20 deg rounding and
+    every straight back pass, side-on to 25 deg off."""
+    spine = {name: _spine_faults(r) for name, r in truth_dowel.items()}
+    assert spine["spine_side"] == [{"rounded_back"}, {"head_off_dowel"}]
+    assert spine["spine_mild"] == [set(), {"rounded_back"}, {"sacrum_off_dowel"}]
+    assert spine["fast_sacrum"][1] == {"sacrum_off_dowel"}
+    oblique = spine["spine_oblique"]
+    assert "head_off_dowel" in oblique[0] and "rounded_back" not in oblique[0]
+    assert "rounded_back" in oblique[1]
+    for name in ("good_pauses", "continuous", "walk_in", "wall_lockout", "legs"):
+        assert all(faults == set() for faults in spine[name]), (name, spine[name])
+    assert spine["fast_sacrum"][0] == set()
+    assert all(not r.unseen for res in truth_dowel.values() for r in res.reps)  # every rep judged
+
+
+def test_without_any_dowel_the_flexed_neck_is_called_and_no_straight_back_is_faulted(
+        no_dowel: dict[str, Result]) -> None:
+    """The landmarks alone: a neck flexed 28-34 deg side-on is the head off the dowel; nothing of
+    the spine is called on any other rep (the rounded reps too are passed without a dowel: see
+    docs/figures.md), and every rep says the dowel was not seen."""
+    spine = {name: _spine_faults(r) for name, r in no_dowel.items()}
+    assert spine["spine_side"][1] == {"head_off_dowel"}
+    called = {(name, k) for name, reps in spine.items() for k, faults in enumerate(reps) if faults}
+    assert called == {("spine_side", 1)}
+    assert all("dowel" in r.unseen for res in no_dowel.values() for r in res.reps)
 
 
 def test_the_report_splits_the_score_by_camera_and_body_and_says_what_vision_saw() -> None:

@@ -6,6 +6,7 @@
     python -m tools.render video NAME [--out DIR]              # frames -> NAME.mp4 with camera noise
     python -m tools.render label DIR                           # streams + truth -> DIR/labels.json
     python -m tools.render report DIR                          # evaluate's score by camera and body
+    python -m tools.render truth-dowel [--none] DIR OUT        # DIR's streams with the truth's dowel
 
 ``make render-corpus`` runs them all (the render env, then ``station record`` on each video).
 """
@@ -51,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     lab.add_argument("--truth", type=Path, default=OUT, help="where the clips' truth.json are")
     rep = sub.add_parser("report", help="station evaluate's score on DIR, by camera angle and body")
     rep.add_argument("dir", type=Path)
+    td = sub.add_parser("truth-dowel", help="copy a rendered corpus with the truth's dowel in every "
+                        "frame (as if the finder never missed)")
+    td.add_argument("dir", type=Path)
+    td.add_argument("out", type=Path)
+    td.add_argument("--none", action="store_true", help="no dowel in any frame instead (the landmarks alone)")
     args = p.parse_args(argv)
     if args.cmd == "assets":
         from tools.render.assets import copy_assets
@@ -88,4 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         from tools.render.report import print_report, report
 
         print_report(report(args.dir))
+    elif args.cmd == "truth-dowel":
+        from tools.render.truth_dowel import copy_with_truth_dowel
+
+        print(copy_with_truth_dowel(args.dir, args.out, seen=not args.none))
     return 0

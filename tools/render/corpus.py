@@ -68,6 +68,11 @@ CLIPS: tuple[Clip, ...] = (
                "another light, heavy shadows, strong camera noise"),
     Clip("continuous", 108, Plan(reps("", "", "", pause=0.4)), BodyShape("male", "average", 0.5),
          look=Look(yaw=12.0), notes="a continuous set of three: 0.4 s at the top; 12 deg off"),
+    Clip("spine_mild", 109,
+         Plan((Rep(frozenset(), 2.6, 1.0, thoracic=(15.0, 20.0)), *reps("rounded_back", "sacrum_off_dowel"))),
+         BodyShape("male", "average", -0.6), Look(camera_z=1.3, distance=3.2),
+         notes="a mild rounding (15-20 deg of thoracic flexion: a good rep), a rounded back, the dowel "
+               "off the sacrum; a shorter man, side-on, the lens 1.3 m high"),
 )
 
 

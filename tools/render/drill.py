@@ -67,6 +67,9 @@ class Rep:
     faults: frozenset[str] = frozenset()
     duration: float = 3.0
     pause: float = 1.2
+    # Thoracic flexion (deg, drawn from this range) without a fault: a mild rounding the coach must
+    # pass (a member's back is never quite straight). None: as the faults say.
+    thoracic: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - set(FAULTS)
@@ -334,6 +337,8 @@ def bottom(pose: Pose, rep: Rep, wall_z: float, rng: random.Random) -> Shape:
         s = replace(s, neck=rng.uniform(28, 34))
     if "sacrum_off_dowel" in f:  # the dowel's lower end 5-7 deg back off the sacrum
         s = replace(s, dowel_tilt=rng.uniform(5, 7))
+    if rep.thoracic is not None:  # drawn last: the clips without it keep their random draws
+        s = replace(s, thoracic=rng.uniform(*rep.thoracic))
     return s
 
 
