@@ -115,7 +115,7 @@ def test_the_report_splits_the_score_by_camera_and_body_and_says_what_vision_saw
     from tools.render.report import report
 
     doc = report(RENDERED)
-    assert set(doc["camera"]) == {"side-on", "10-25 deg off"}
+    assert set(doc["camera"]) == {"side-on", "10-25 deg off", "over 25 deg off"}
     assert sum(s["sets"] for s in doc["camera"].values()) == doc["all"]["sets"] == len(doc["recordings"])
     assert sum(s["sets"] for s in doc["body"].values()) == doc["all"]["sets"] and len(doc["body"]) >= 5
     vision = doc["vision"]

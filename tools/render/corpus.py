@@ -68,6 +68,21 @@ CLIPS: tuple[Clip, ...] = (
                "another light, heavy shadows, strong camera noise"),
     Clip("continuous", 108, Plan(reps("", "", "", pause=0.4)), BodyShape("male", "average", 0.5),
          look=Look(yaw=12.0), notes="a continuous set of three: 0.4 s at the top; 12 deg off"),
+    # Oblique cameras beyond the corpus's 25 deg (issue 28: a squat filmed about 45 deg off was called
+    # rounded_back): what the coach's view estimate reads there, and that the back is left unjudged.
+    Clip("squat_45", 109, Plan(reps("", "squat", "squat")), BodyShape("female", "average", -0.2),
+         Look(yaw=45.0, distance=3.2),
+         notes="a good rep, then two squats; camera 45 deg off side-on"),
+    Clip("good_40", 110, Plan(reps("", "", pause=1.5)), BodyShape("male", "max", 0.2),
+         Look(yaw=40.0, camera_z=1.3, distance=3.5),
+         notes="two good reps, a heavier man, camera 40 deg off side-on and a little high"),
+    Clip("spine_30", 111, Plan(reps("rounded_back", "head_off_dowel", "")),
+         BodyShape("male", "average", -0.6),
+         Look(yaw=30.0, camera_z=1.2),
+         notes="rounded upper back, head off, a good rep; a shorter man, camera 30 deg off side-on"),
+    Clip("good_35", 112, Plan(reps("", "")), BodyShape("female", "min", 0.4),
+         Look(yaw=35.0, camera_z=0.8, distance=2.9),
+         notes="two good reps, a thin tall woman, camera 35 deg off side-on, low and close"),
 )
 
 
