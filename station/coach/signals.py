@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from station.coach.geometry import Line, inclination_from_vertical
-from station.coach.posture import joint_angles, view_yaw
+from station.coach.posture import hips_view_yaw, joint_angles, view_yaw
 from station.coach.vocabulary import CONTACTS, Contact, Side
 from station.pose.landmarks import INDEX, Pose
 
@@ -42,6 +42,7 @@ class Raw:
     torso_px: float
     dowel_dist: dict[Contact, float] | None  # each contact's landmark from the dowel line, px
     yaw: float = 0.0  # how far from profile the camera sees the member (posture.view_yaw)
+    hips_yaw: float = 0.0  # the same from the hips alone (posture.hips_view_yaw)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:
             dist = {c: abs(dx * (py - y0) - dy * (px - x0)) for c, (px, py) in at.items()}
     torso_px = math.hypot(shoulder[0] - hip[0], shoulder[1] - hip[1])
     return Raw(a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine, hip[0], torso_px, dist,
-               view_yaw(pose))
+               view_yaw(pose), hips_view_yaw(pose))
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Signals:
     hip_travel: float  # towards the wall, torso lengths
     gaps: dict[Contact, float] | None  # each contact point's distance off the dowel, torso lengths
     yaw: float = 0.0  # this frame's view from profile, degrees (unsmoothed: a rep takes its median)
+    hips_yaw: float = 0.0  # the same from the hips alone (unsmoothed)
 
 
 def relative(raw: Raw, base: Baseline) -> Signals:
@@ -153,6 +155,7 @@ def relative(raw: Raw, base: Baseline) -> Signals:
         toward * (raw.hip_x - base.hip_x) / torso,
         gaps,
         raw.yaw,
+        raw.hips_yaw,
     )
 
 
