@@ -99,8 +99,9 @@ FACE_ON_WIDTH_TORSO = 0.52
 # off it reads 35, and a squat filmed that way read as a rounded back. The view read below is
 # calibrated (see the table) but scatters 4-8 deg by body and camera, so the limit sits midway
 # between the 20 deg at which the back must still be judged and the 30 at which it must not: on the
-# rendered drills every rep 30 deg or more off reads 26.5-45, every rep 20 or less 18.4 or less,
-# and the real side-on tracks 21 or less (docs/figures.md "View from profile, fitted on renders").
+# rendered drills every rep 30 deg or more off reads 26.9-44.6, every rep 20 or less 18.4 or less;
+# the real side-on tracks read 21 or less but for one pistol-squat rep that begins turned (31; see
+# docs/figures.md "View from profile, fitted on renders").
 SPINE_MAX_YAW = 25.0
 # How the view is read. BlazePose reads it well only while the member stands upright: bent over,
 # it draws the far shoulder (and less so the far hip) onto the near one. Each rendered clip's
