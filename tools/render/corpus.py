@@ -83,6 +83,11 @@ CLIPS: tuple[Clip, ...] = (
     Clip("good_35", 112, Plan(reps("", "")), BodyShape("female", "min", 0.4),
          Look(yaw=35.0, camera_z=0.8, distance=2.9),
          notes="two good reps, a thin tall woman, camera 35 deg off side-on, low and close"),
+    # The reference body and camera of good_pauses turned round: one body's view at 0, 30 and 45 deg.
+    Clip("ref_30", 113, Plan(reps("", "head_off_dowel")), look=Look(yaw=30.0),
+         notes="a good rep, then the head off; the reference body, camera 30 deg off side-on"),
+    Clip("ref_45", 114, Plan(reps("rounded_back", "")), look=Look(yaw=45.0),
+         notes="a rounded upper back, then a good rep; the reference body, camera 45 deg off side-on"),
 )
 
 
