@@ -114,7 +114,7 @@ def hips_view_yaw(pose: Pose) -> float:
         >>> pose = Pose(xy, np.ones(len(LANDMARK_NAMES)), (640, 360))
         >>> round(hips_view_yaw(pose), 1)
         0.0
-        >>> xy[INDEX["left_hip"]], xy[INDEX["right_hip"]] = (-9.5, 0), (9.5, 0)
+        >>> xy[INDEX["left_hip"]], xy[INDEX["right_hip"]] = (-10, 0), (10, 0)
         >>> round(hips_view_yaw(pose), 1)
         30.0
     """
