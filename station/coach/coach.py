@@ -23,6 +23,7 @@ hinge the member never comes back up from (parking a bell, walking off bent) is 
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass
 from itertools import pairwise
@@ -139,6 +140,8 @@ class Coach:
         self._rested = False  # a rep ended without lockout: wait for the next descent
         self._before: deque[Seen] = deque()  # usable frames before a set, to look back on
         self._rise: _Rise | None = None  # how this set began, if bent over: maybe its first rep
+        # The view from profile of the set's latest upright frames (see VIEW_UPRIGHT_TORSO_MAX).
+        self._upright_yaws: deque[float] = deque(maxlen=th.VIEW_FRAMES)
 
     @property
     def baseline(self) -> Baseline | None:
@@ -209,6 +212,7 @@ class Coach:
         base = self._base
         assert base is not None
         raw = measure(pose, base.side, base.facing, dowel)
+        self._note_view(raw)
         now = relative(raw, base)
         sig = self._smoothed(t, now)
         self._sig = sig
@@ -252,6 +256,10 @@ class Coach:
         self._base = Baseline.average(side, facing, frames)
         self._rise = self._rise_into_stand()
         self._before.clear()
+        self._upright_yaws.clear()
+        # The view from the whole stand the set began from, not only its stillest frames.
+        for raw in [r for _, r in self._upright] or frames:
+            self._note_view(raw)
         self._upright.clear()
         self.set_no += 1
         self.reps = self.good = 0
@@ -428,7 +436,9 @@ class Coach:
     def _finish(self, t: float, *, locked_out: bool, events: list[Event]) -> None:
         judge = self._judge
         assert judge is not None
-        faults, metrics, unseen = judge.decide(t_end=t, locked_out=locked_out)
+        view = (statistics.median(self._upright_yaws)
+                if len(self._upright_yaws) >= th.VIEW_MIN_FRAMES else None)
+        faults, metrics, unseen = judge.decide(t_end=t, locked_out=locked_out, view=view)
         self.reps += 1
         # A fault seen is a fault; no fault seen is a good rep only when everything was seen.
         verdict = Verdict.FAULT if faults else Verdict.UNJUDGED if unseen else Verdict.GOOD
@@ -443,6 +453,11 @@ class Coach:
                                   faults=faults, metrics=metrics, unseen=unseen))
 
     # ------------------------------------------------------------------ helpers
+    def _note_view(self, raw: Raw) -> None:
+        """Keep the view of an upright frame: only then does the pose model read it well."""
+        if raw.torso_inclination <= th.VIEW_UPRIGHT_TORSO_MAX:
+            self._upright_yaws.append(raw.yaw)
+
     def _hold_still(self, t: float, raw: Raw) -> bool:
         """Add a frame to the standing-still window; True once it spans ``ready_hold_s``."""
         s = self.settings
@@ -477,7 +492,7 @@ class Coach:
         v = (smoother or self._smooth)(t, values)
         gaps = {c: v[f"gap_{c}"] for c in CONTACTS} if sig.gaps is not None else None
         return Signals(v["hip_flexion"], v["knee_flexion"], v["torso_inclination"], v["head_spine"],
-                       v["hip_travel"], gaps, sig.yaw, v["head_pitch"], v.get("ear_gap"))
+                       v["hip_travel"], gaps, sig.yaw, v["head_pitch"], v.get("ear_gap"), sig.hips_yaw)
 
     def _snapshot(self, t: float, pose: Pose | None, wall_contact: bool | None) -> Snapshot:
         s = self.settings

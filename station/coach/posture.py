@@ -67,13 +67,20 @@ def torso_length(pose: Pose) -> float:
     return math.hypot(dx, dy)
 
 
+def _widths(pose: Pose) -> tuple[float, float]:
+    """The shoulders' and the hips' width across the image, in torso lengths."""
+    xy = pose.xy
+    torso = max(torso_length(pose), 1e-6)
+    shoulders = abs(float(xy[INDEX["left_shoulder"], 0]) - float(xy[INDEX["right_shoulder"], 0]))
+    hips = abs(float(xy[INDEX["left_hip"], 0]) - float(xy[INDEX["right_hip"], 0]))
+    return shoulders / torso, hips / torso
+
+
 def width_per_torso(pose: Pose) -> float:
     """The shoulders' and hips' mean width across the image, in torso lengths: near 0 in profile,
     about half a torso face-on (plain floats: the coach asks every frame)."""
-    xy = pose.xy
-    width = (abs(float(xy[INDEX["left_shoulder"], 0]) - float(xy[INDEX["right_shoulder"], 0]))
-             + abs(float(xy[INDEX["left_hip"], 0]) - float(xy[INDEX["right_hip"], 0]))) / 2
-    return width / max(torso_length(pose), 1e-6)
+    shoulders, hips = _widths(pose)
+    return (shoulders + hips) / 2
 
 
 def view_of(pose: Pose) -> View:
@@ -91,8 +98,31 @@ def view_yaw(pose: Pose) -> float:
     """How far from profile the camera sees the member, degrees (0 in profile, 90 face-on), from
     the shoulders' and hips' widths in the image (see ``FACE_ON_WIDTH_TORSO``).
 
-    A rough figure (the far side's landmarks are partly guessed), meant for a rep's median."""
+    A rough figure (the far side's landmarks are partly guessed), meant for a median of upright
+    frames: bent over, the pose model draws the far shoulder onto the near one and this reads short
+    (see ``VIEW_UPRIGHT_TORSO_MAX``)."""
     return math.degrees(math.asin(min(1.0, width_per_torso(pose) / th.FACE_ON_WIDTH_TORSO)))
+
+
+def hips_view_yaw(pose: Pose) -> float:
+    """How far from profile the camera sees the member, degrees, from the hips' width alone (see
+    ``HIPS_WIDTH_TORSO_IN_REP``): bent over, the pose model keeps the hips apart where it draws the
+    shoulders together, so this one holds through a rep. Meant for a rep's median.
+
+    A member in profile, then with the hips half their in-rep face-on width apart (30 deg off):
+
+        >>> from station.pose.landmarks import LANDMARK_NAMES
+        >>> import numpy as np
+        >>> xy = np.zeros((len(LANDMARK_NAMES), 2))
+        >>> xy[INDEX["left_shoulder"]] = xy[INDEX["right_shoulder"]] = (0, -100)
+        >>> pose = Pose(xy, np.ones(len(LANDMARK_NAMES)), (640, 360))
+        >>> round(hips_view_yaw(pose), 1)
+        0.0
+        >>> xy[INDEX["left_hip"]], xy[INDEX["right_hip"]] = (-10, 0), (10, 0)
+        >>> round(hips_view_yaw(pose), 1)
+        30.0
+    """
+    return math.degrees(math.asin(min(1.0, _widths(pose)[1] / th.HIPS_WIDTH_TORSO_IN_REP)))
 
 
 def facing_of(pose: Pose) -> Side:

@@ -87,6 +87,7 @@ class RepJudge:
         # back from a dowel tilted off a straight one (``ROUNDED_HEAD_PITCH``): a median, as the
         # face's axis (ear to nose) is short and a noisy tracker swings it 10 deg a frame.
         self._sacrum_off_head: list[tuple[float, float]] = []
+        self._hips_yaws: list[float] = []  # each seen frame's view from the hips alone
         self._dowel_frames = 0  # seen frames with the dowel in view
 
     # -- evidence
@@ -166,6 +167,7 @@ class RepJudge:
         for key in self.max:
             self.max[key] = max(self.max[key], getattr(sig, key))
         self._yaws.append(sig.yaw)
+        self._hips_yaws.append(sig.hips_yaw)
         if sig.gaps is not None:
             self._dowel_frames += 1
             for c in CONTACTS:
@@ -193,9 +195,15 @@ class RepJudge:
         return pitch > th.ROUNDED_HEAD_PITCH and gap > 0.0
 
     # -- verdict
-    def decide(self, t_end: float, locked_out: bool) -> Judged:
+    def decide(self, t_end: float, locked_out: bool, view: float | None = None) -> Judged:
         """The rep's faults (in cue order), metrics and the checks it could not make, when it ended
-        at ``t_end``."""
+        at ``t_end``.
+
+        ``view`` is how far from profile the camera saw the member standing upright (degrees; the
+        coach's, see ``VIEW_UPRIGHT_TORSO_MAX``). The rep's view is the smaller of that and the
+        median of the rep's own frames read from the hips (``HIPS_WIDTH_TORSO_IN_REP``): both must
+        see the member turned for the back to go unjudged, as a swing's top twists the trunk and
+        reads turned while the rep itself is in profile. Without ``view`` the hips decide alone."""
         s, f = self.s, self.flags
         faults: set[FaultCode] = set()
         if f & ROUNDING or (Condition.SACRUM_OFF in f and self._head_fell_away()):
@@ -220,7 +228,9 @@ class RepJudge:
                 faults.add(FaultCode.NO_LOCKOUT)
             if duration < s.min_rep_s and not self.from_bottom:
                 faults.add(FaultCode.TOO_FAST)
-        yaw = statistics.median(self._yaws) if self._yaws else 0.0
+        in_rep = statistics.median(self._yaws) if self._yaws else 0.0
+        hips = statistics.median(self._hips_yaws) if self._hips_yaws else 0.0
+        yaw = hips if view is None else min(view, hips)
         dowel_share = self._dowel_frames / len(self._yaws) if self._yaws else 0.0
         unseen: list[Check] = []
         if yaw > th.SPINE_MAX_YAW:
@@ -237,6 +247,11 @@ class RepJudge:
             "wall_by_switch": float(self.touched_by == TouchedBy.SWITCH),
             "wall_by_camera": float(self.camera_touch),
             "view_yaw_deg": round(yaw, 1),
+            # What each cue read (see this method's docstring), for staff and docs/figures.md.
+            "view_yaw_hips_deg": round(hips, 1),
+            "view_yaw_in_rep_deg": round(in_rep, 1),
             "seen_dowel": round(dowel_share, 3),
         }
+        if view is not None:
+            metrics["view_yaw_upright_deg"] = round(view, 1)
         return tuple(code for code in FaultCode if code in faults), metrics, tuple(unseen)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from station.coach import thresholds as th
 from station.coach.geometry import Line, inclination_from_vertical
-from station.coach.posture import head_pitch, joint_angles, view_yaw
+from station.coach.posture import head_pitch, hips_view_yaw, joint_angles, view_yaw
 from station.coach.vocabulary import CONTACTS, Contact, Side
 from station.pose.landmarks import INDEX, Pose
 
@@ -48,6 +48,7 @@ class Raw:
     # The face's axis (ear -> nose, a unit vector) along the dowel's normal towards the body: how
     # much of the ear's distance off the dowel is the head's own depth (see ``relative``).
     face_across: float | None = None
+    hips_yaw: float = 0.0  # the same from the hips alone (posture.hips_view_yaw)
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def measure(pose: Pose, side: Side, facing: Side, dowel: Line | None) -> Raw:
                 across = toward * (dx * (ny - ear[1]) - dy * (nx - ear[0])) / face
     torso_px = math.hypot(shoulder[0] - hip[0], shoulder[1] - hip[1])
     return Raw(a.hip_flexion, a.knee_flexion, a.torso_inclination, a.head_spine, hip[0], torso_px, dist,
-               view_yaw(pose), pitch, across)
+               view_yaw(pose), pitch, across, hips_view_yaw(pose))
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ class Signals:
     yaw: float = 0.0  # this frame's view from profile, degrees (unsmoothed: a rep takes its median)
     head_pitch: float = 0.0  # beyond standing, positive = the face turned towards the chest
     ear_gap: float | None = None  # the ear's own distance off the dowel beyond standing, torso lengths
+    hips_yaw: float = 0.0  # the same from the hips alone (unsmoothed)
 
 
 def relative(raw: Raw, base: Baseline) -> Signals:
@@ -202,6 +204,7 @@ def relative(raw: Raw, base: Baseline) -> Signals:
         raw.yaw,
         (raw.head_pitch - base.head_pitch + 180.0) % 360.0 - 180.0,
         ear,
+        raw.hips_yaw,
     )
 
 

@@ -169,10 +169,35 @@ ROUNDED_HEAD_PITCH = 25.0 / 2
 # same.
 FACE_ON_WIDTH_TORSO = 0.52
 # The spine's checks need the back in profile. A sagittal angle t seen y off profile reads
-# atan(tan t * cos y): 30 deg off, a 45 deg angle reads 41 (4 deg short, a quarter of the 16 deg
-# head limit below); 45 deg off it reads 35, and a squat filmed that way read as a rounded back.
-# Side-on real tracks read 1-23 deg here (each rep's median; the landmarks' own jitter).
-SPINE_MAX_YAW = 30.0
+# atan(tan t * cos y): 25 deg off, a 45 deg angle reads 42 (3 deg short); 30 deg off, 41; 45 deg
+# off it reads 35, and a squat filmed that way read as a rounded back. The view read below is
+# calibrated (see the table) but scatters 4-8 deg by body and camera, so the limit sits midway
+# between the 20 deg at which the back must still be judged and the 30 at which it must not: on the
+# rendered drills every rep 30 deg or more off reads 25.8-44.8, every rep 20 or less 18.4 or less;
+# the real side-on tracks read 21 or less but for one pistol-squat rep that begins turned (31; see
+# docs/figures.md "View from profile, fitted on renders").
+SPINE_MAX_YAW = 25.0
+# How the view is read. BlazePose reads it well only while the member stands upright: bent over,
+# it draws the far shoulder (and less so the far hip) onto the near one. Each rendered clip's
+# median posture.view_yaw (tools/render; the camera's yaw known; benchmarks/view_from_profile.py):
+#     true yaw (deg)                0 (4 clips)  12   15   20   25   30     35   40   45
+#     trunk within 15 of vertical   1.1-9.3      7.8  5.5  18   29   30-33  30   44   40-45
+#     trunk 45-60 deg forward       5.4-10       9.6  8.7  10   12   14-15  11   35   21-30
+# so a rep's own frames (mostly bent) read a 25 deg camera as 12 and a 45 deg one as 14-37. Upright,
+# the geometry alone (asin of the width over FACE_ON_WIDTH_TORSO) is calibrated: over the clips 20
+# deg or more off, sin(read) / sin(true) is 0.86-1.16, median 1.0 (one body turned round reads 2.9,
+# 29.8 and 44.8 at 0, 30 and 45), so no mapping is added. The upright view is the median of the
+# set's latest upright frames (the camera and the member's place at the wall stay put in a set).
+VIEW_UPRIGHT_TORSO_MAX = 15.0  # deg from vertical: standing with the dowel reads 2-8 on renders
+VIEW_FRAMES = 30  # the most recent upright frames of the set: 1-2 s of standing at 15-30 fps
+VIEW_MIN_FRAMES = 5  # fewer upright frames than this: the hips in the rep decide alone
+# A real swing's top twists the trunk (the one-handed swing's shoulders read 0.3-0.4 torso lengths
+# apart for a moment, 0.0-0.1 at the bottom), so the upright view alone would leave side-on swings
+# unjudged (it reads them 10-28 deg); the hips through the rep veto it (they read them 4-15). The
+# hips' width in a rep over sin(true yaw), on the renders 20-45 deg off: median 0.40 torso lengths
+# (0.21-0.49 over 18 reps), within BlazePose's face-on hips by world landmarks (0.36-0.47, see
+# FACE_ON_WIDTH_TORSO).
+HIPS_WIDTH_TORSO_IN_REP = 0.40
 # A check is made for a rep when what it needs was seen in at least this share of the rep's
 # frames: a rep seen for less may hide its bottom, where the spine is loaded most and faults show.
 JUDGED_SHARE = 0.5

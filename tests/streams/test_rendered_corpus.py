@@ -185,13 +185,29 @@ def test_without_any_dowel_the_flexed_neck_is_called_and_no_straight_back_is_fau
     called = {(name, k) for name, reps in spine.items() for k, faults in enumerate(reps) if faults}
     assert called == {("spine_side", 1)}
     assert all("dowel" in r.unseen for res in no_dowel.values() for r in res.reps)
+def test_a_squat_filmed_45_degrees_off_is_a_squat_and_its_back_not_seen(results: dict[str, Result]) -> None:
+    """Issue 28's miss: a squat filmed about 45 deg off side-on was called rounded_back. Bent over,
+    the pose model reads that camera as 14-28 deg off; upright it reads 40 (docs/figures.md)."""
+    done = results["squat_45"].reps
+    assert [("squat" in rep.faults) for rep in done] == [False, True, True]
+    assert all("rounded_back" not in rep.faults and "back" in rep.unseen for rep in done)
+
+
+def test_the_back_is_judged_up_to_20_degrees_off_and_not_from_30(results: dict[str, Result]) -> None:
+    seen = {}
+    for name, r in results.items():
+        yaw = _truth(name)["look"]["yaw"]
+        seen[name] = (yaw, ["back" not in rep.unseen for rep in r.reps])
+    assert all(all(backs) for yaw, backs in seen.values() if yaw <= 20), seen
+    assert all(not any(backs) for yaw, backs in seen.values() if yaw >= 30), seen
+    assert sum(yaw >= 30 for yaw, _ in seen.values()) >= 4 and sum(yaw <= 20 for yaw, _ in seen.values()) >= 7
 
 
 def test_the_report_splits_the_score_by_camera_and_body_and_says_what_vision_saw() -> None:
     from tools.render.report import report
 
     doc = report(RENDERED)
-    assert set(doc["camera"]) == {"side-on", "10-25 deg off"}
+    assert set(doc["camera"]) == {"side-on", "10-25 deg off", "over 25 deg off"}
     assert sum(s["sets"] for s in doc["camera"].values()) == doc["all"]["sets"] == len(doc["recordings"])
     assert sum(s["sets"] for s in doc["body"].values()) == doc["all"]["sets"] and len(doc["body"]) >= 5
     vision = doc["vision"]

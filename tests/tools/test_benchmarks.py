@@ -394,3 +394,22 @@ def test_memory_compare(tmp_path, model_folder) -> None:
         has_line(out, rf"^resident memory: station {NUM} MB, MediaPipe {NUM} MB = {NUM}x \(target <= 0.6x\)")
     else:
         has_line(out, r"^MediaPipe: skipped, no environment at")
+
+
+@pytest.mark.bench
+def test_view_from_profile(tmp_path) -> None:
+    rendered = tmp_path / "rendered"
+    rendered.mkdir()
+    for name in ("good_pauses", "squat_45"):  # side-on, and 45 deg off
+        for suffix in (".jsonl", ".truth.json"):
+            shutil.copy(ROOT / "tests" / "data" / "rendered" / f"{name}{suffix}", rendered)
+    out = bench(tmp_path, "view_from_profile.py", "--rendered", str(rendered))
+    has_line(out, rf"^\| 0 \| `good_pauses` \| .* \| {NUM} \| {NUM} \| {NUM} / {NUM} \| {NUM} / {NUM} \| "
+                  r"judged / judged \|$")
+    three = rf"({NUM} / ){{2}}{NUM}"
+    has_line(out, rf"^\| 45 \| `squat_45` \| .* \| {NUM} \| {NUM} \| {three} \| {three} "
+                  r"\| (not seen|judged)( / (not seen|judged)){2} \|$")
+    has_line(out, r"^\| `kb_swing_4reps` \| .* \| \d+ of 4 \|$")
+    has_line(out, rf"^  upright  median {NUM}  range {NUM}-{NUM}$")
+    doc = json.loads(bench(tmp_path, "view_from_profile.py", "--rendered", str(rendered), "--json"))
+    assert [c["yaw"] for c in doc["clips"]] == [0.0, 45.0] and doc["limit"] > 0

@@ -73,6 +73,26 @@ CLIPS: tuple[Clip, ...] = (
          BodyShape("male", "average", -0.6), Look(camera_z=1.3, distance=3.2),
          notes="a mild rounding (15-20 deg of thoracic flexion: a good rep), a rounded back, the dowel "
                "off the sacrum; a shorter man, side-on, the lens 1.3 m high"),
+    # Oblique cameras beyond the corpus's 25 deg (issue 28: a squat filmed about 45 deg off was called
+    # rounded_back): what the coach's view estimate reads there, and that the back is left unjudged.
+    Clip("squat_45", 115, Plan(reps("", "squat", "squat")), BodyShape("female", "average", -0.2),
+         Look(yaw=45.0, distance=3.2),
+         notes="a good rep, then two squats; camera 45 deg off side-on"),
+    Clip("good_40", 116, Plan(reps("", "", pause=1.5)), BodyShape("male", "max", 0.2),
+         Look(yaw=40.0, camera_z=1.3, distance=3.5),
+         notes="two good reps, a heavier man, camera 40 deg off side-on and a little high"),
+    Clip("spine_30", 117, Plan(reps("rounded_back", "head_off_dowel", "")),
+         BodyShape("male", "average", -0.6),
+         Look(yaw=30.0, camera_z=1.2),
+         notes="rounded upper back, head off, a good rep; a shorter man, camera 30 deg off side-on"),
+    Clip("good_35", 118, Plan(reps("", "")), BodyShape("female", "min", 0.4),
+         Look(yaw=35.0, camera_z=0.8, distance=2.9),
+         notes="two good reps, a thin tall woman, camera 35 deg off side-on, low and close"),
+    # The reference body and camera of good_pauses turned round: one body's view at 0, 30 and 45 deg.
+    Clip("ref_30", 119, Plan(reps("", "head_off_dowel")), look=Look(yaw=30.0),
+         notes="a good rep, then the head off; the reference body, camera 30 deg off side-on"),
+    Clip("ref_45", 120, Plan(reps("rounded_back", "")), look=Look(yaw=45.0),
+         notes="a rounded upper back, then a good rep; the reference body, camera 45 deg off side-on"),
 )
 
 
