@@ -413,3 +413,51 @@ def test_view_from_profile(tmp_path) -> None:
     has_line(out, rf"^  upright  median {NUM}  range {NUM}-{NUM}$")
     doc = json.loads(bench(tmp_path, "view_from_profile.py", "--rendered", str(rendered), "--json"))
     assert [c["yaw"] for c in doc["clips"]] == [0.0, 45.0] and doc["limit"] > 0
+
+
+@pytest.mark.bench
+def test_dowel_on_renders(tmp_path) -> None:
+    """On frames drawn from a rendered clip's truth (a grey picture with the dowel where the renderer
+    put it, five frames), with the clip's recorded poses: the finder finds it where it was drawn."""
+    import cv2
+    import numpy as np
+
+    rendered = tmp_path / "rendered"
+    clip = rendered / "good_pauses"
+    (clip / "frames").mkdir(parents=True)
+    (rendered / "streams").mkdir()
+    truth = json.loads((ROOT / "tests" / "data" / "rendered" / "good_pauses.truth.json").read_text())
+    (clip / "truth.json").write_text(json.dumps(truth))
+    shutil.copy(ROOT / "tests" / "data" / "rendered" / "good_pauses.jsonl", rendered / "streams")
+    w, h = 640, 360
+    for i, frame in enumerate(truth["frames"][:5]):
+        picture = np.full((h, w, 3), 120, np.uint8)
+        a, b = (tuple(round(v) for v in p) for p in frame["dowel_px"])
+        cv2.line(picture, a, b, (0, 100, 255), 4)  # BGR: the dowel's orange
+        cv2.imwrite(str(clip / "frames" / f"{i:06d}.png"), picture)
+    out = bench(tmp_path, "dowel_on_renders.py", str(rendered))
+    row = has_line(out, rf"^good_pauses\s+(\d+)\s+(\d+)%\s+(\d+)%\s+{NUM}\s+{NUM}\s+{NUM}$")
+    assert row.group(1) == "5" and row.group(2) == row.group(3) == "100"
+
+
+@pytest.mark.bench
+def test_dowel_false_finds(tmp_path) -> None:
+    """On a two-exercise copy of free-exercise-db's layout (two of tests/data/photos, no dowel)."""
+    repo = tmp_path / "db"
+    for i, photo in enumerate(sorted((ROOT / "tests" / "data" / "photos").glob("*.jpg"))[:2]):
+        (repo / "exercises" / f"E{i}").mkdir(parents=True)
+        shutil.copy(photo, repo / "exercises" / f"E{i}" / "0.jpg")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git[:3], "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "photos"], check=True)
+    out = bench(tmp_path, "dowel_false_finds.py", str(repo), "--every", "1")
+    found = has_line(out, rf"^photos 2, with a person (\d), a dowel found in (\d) \({NUM}%\) where there is "
+                          r"none$")
+    assert found.group(1) == "2" and found.group(2) == "0"
+
+
+@pytest.mark.bench
+def test_photo_spine(tmp_path) -> None:
+    out = bench(tmp_path, "photo_spine.py", str(ROOT / "tests" / "data" / "photos"))
+    has_line(out, r"^\d+ of \d+ agree\.$")
