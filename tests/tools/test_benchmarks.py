@@ -394,3 +394,26 @@ def test_memory_compare(tmp_path, model_folder) -> None:
         has_line(out, rf"^resident memory: station {NUM} MB, MediaPipe {NUM} MB = {NUM}x \(target <= 0.6x\)")
     else:
         has_line(out, r"^MediaPipe: skipped, no environment at")
+
+
+def rendered_clips() -> Path:
+    """Rendered drill clips (MP4s and truth, ``make render-corpus``): $RENDERED, else the machine's
+    renders beside the checkout."""
+    beside = [ROOT.parent / "rendered2", ROOT.parent / "rendered"]
+    for folder in filter(None, [os.environ.get("RENDERED"), *beside]):
+        if (Path(folder) / "spine_side.mp4").exists():
+            return Path(folder)
+    missing("no rendered clips (spine_side.mp4): set RENDERED to a `make render-corpus` folder")
+    raise AssertionError  # unreachable: missing() skips or fails
+
+
+@pytest.mark.bench
+def test_contact_gaps_on_renders(tmp_path, model_folder) -> None:
+    out = bench(tmp_path, "contact_gaps_on_renders.py", str(rendered_clips()), "--clips", "spine_side",
+                "--frames", "40", "--cost", "12", timeout=300)
+    has_line(out, rf"^pose engine, one thread, spine_side frames: without segmentation {NUM} ms, with it and "
+                  rf"the silhouette {NUM} ms a frame \(\+{NUM} ms\)")
+    has_line(out, rf"^silhouette gaps \(one way\): {NUM} ms median")
+    has_line(out, r"^side-on head \(truth: \d+ ON, \d+ OFF frames\)")
+    has_line(out, rf"^  landmarks +ON {NUM} \[{NUM}\.\.{NUM}\] n=\d+ +OFF .* AUC {NUM}")
+    has_line(out, r"^  sil hands/median +ON .* read +\d+%  AUC ")
