@@ -310,8 +310,14 @@ def main() -> None:
                 on = [r[method] for r in sel if r["truth"] <= ON_M and r[method] is not None]
                 off = [r[method] for r in sel if r["truth"] >= OFF_M and r[method] is not None]
                 read = sum(r[method] is not None for r in sel) / len(sel)
+                same = ""
+                if method != "landmarks":  # the landmarks' AUC on the frames this way read too
+                    both = [r for r in sel if r[method] is not None and r["landmarks"] is not None]
+                    lm_on = [r["landmarks"] for r in both if r["truth"] <= ON_M]
+                    lm_off = [r["landmarks"] for r in both if r["truth"] >= OFF_M]
+                    same = f" (landmarks on the same frames {auc(lm_on, lm_off):.3f})"
                 print(f"  {method:16s} ON {spread(on)} OFF {spread(off)} read {read:4.0%}  "
-                      f"AUC {auc(on, off):.3f}")
+                      f"AUC {auc(on, off):.3f}{same}")
 
 
 if __name__ == "__main__":
