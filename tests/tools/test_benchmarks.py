@@ -461,3 +461,10 @@ def test_dowel_false_finds(tmp_path) -> None:
 def test_photo_spine(tmp_path) -> None:
     out = bench(tmp_path, "photo_spine.py", str(ROOT / "tests" / "data" / "photos"))
     has_line(out, r"^\d+ of \d+ agree\.$")
+@pytest.mark.bench
+def test_contact_gaps_on_renders(tmp_path) -> None:
+    """The silhouette experiment (a no-go, docs/figures.md) needs rendered MP4s, which no checkout
+    holds (``make render-corpus``): its command line is what is checked here."""
+    out = bench(tmp_path, "contact_gaps_on_renders.py", "--help")
+    has_line(out, r"^usage: contact_gaps_on_renders\.py")
+    assert "--cost" in out and "--frames" in out
