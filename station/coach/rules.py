@@ -119,16 +119,19 @@ class RepJudge:
         neck_flexed = min(sig.head_pitch, sig.head_spine) > self._head_off_deg
         if sig.gaps is not None:
             off = {c: sig.gaps[c] > s.contact_tolerance for c in CONTACTS}
+            sacrum_past_tolerance = off[Contact.SACRUM]
             off[Contact.SACRUM] = sig.gaps[Contact.SACRUM] > s.contact_tolerance + th.HIP_DRIFT_TORSO
             # The back of the head off, and the ear carried off with it (not the face's axis alone).
             off[Contact.HEAD] = off[Contact.HEAD] and (sig.ear_gap is None or sig.ear_gap > self._ear_off)
         else:
             # No dowel seen: only the head can still be judged, from the neck's flexion.
             off = dict.fromkeys(CONTACTS, False)
+            sacrum_past_tolerance = False
             off[Contact.HEAD] = neck_flexed
         held = {
             **{OFF_DOWEL[c]: off[c] for c in CONTACTS},
-            Condition.HEAD_AND_SACRUM_OFF: off[Contact.HEAD] and off[Contact.SACRUM],
+            # Two contacts off at once: the hip's drift alone moves one, not both (HIP_DRIFT_TORSO).
+            Condition.HEAD_AND_SACRUM_OFF: off[Contact.HEAD] and sacrum_past_tolerance,
             Condition.TORSO_OVER: sig.torso_inclination > s.rounded_torso_from_vertical,
             # Without the dowel the landmarks alone must show the spine: a head dropped far
             # beyond the member's own standing posture.
