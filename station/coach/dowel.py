@@ -127,8 +127,6 @@ def _axis(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
     return centre, d, float(np.ptp(along)) + 1.0, float(np.ptp(across)) + 1.0
 
 
-
-
 def _joined(start: np.ndarray, pts: np.ndarray, strong: np.ndarray,
             max_gap: float) -> tuple[np.ndarray, float, float] | None:
     """The dowel pixels on the line through the piece ``start``, joined across gaps up to
@@ -136,9 +134,11 @@ def _joined(start: np.ndarray, pts: np.ndarray, strong: np.ndarray,
     centre, d, _, width = _axis(start)
     normal = np.array([-d[1], d[0]])
     band = max(1.5, 0.75 * width)
-    keep = np.abs((pts - centre) @ normal) <= band
-    near, near_strong = pts[keep], strong[keep]
-    along = (near - centre) @ d
+    # Every pixel's place along the line and off it, once: the line's own pixels are those within
+    # a band, its flanks the strips beyond.
+    along_all, across = (pts - centre) @ d, (pts - centre) @ normal
+    keep = np.abs(across) <= band
+    near, near_strong, along = pts[keep], strong[keep], along_all[keep]
     own = (start - centre) @ d
     lo, hi = float(own.min()), float(own.max())
     # Walk outwards from the starting piece while the next dowel pixel is within a gap.
@@ -162,7 +162,6 @@ def _joined(start: np.ndarray, pts: np.ndarray, strong: np.ndarray,
         return None
     # Each side's strip, 1.5 to 3.5 band widths off the line: how many of its positions along the
     # line hold dowel colour.
-    across, along_all = (pts - centre) @ normal, (pts - centre) @ d
     flank = ((np.abs(across) > 1.5 * band) & (np.abs(across) <= 3.5 * band)
              & (along_all >= lo) & (along_all <= hi))
     shares = [len(np.unique(np.round(along_all[flank & (np.sign(across) == sign)]))) / length
