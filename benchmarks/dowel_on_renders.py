@@ -13,14 +13,13 @@ finder searches around the pose).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from contact_gaps_on_renders import truth_of  # where a render folder keeps each clip's truth
 
 from station.camera.files import frames_from
 from station.coach.dowel import find_dowel
@@ -43,25 +42,13 @@ def _errors(found: Line, truth: tuple[tuple[float, float], tuple[float, float]],
     return angle, offset
 
 
-class _Still:
-    def __init__(self, rgb: np.ndarray) -> None:
-        self.rgb = rgb
-
-
-def _png(path: Path) -> _Still:
-    """A rendered frame before the MP4 (no camera noise, no compression)."""
-    from station.camera.files import read_image
-
-    return _Still(read_image(path))
-
-
-def score_clip(clip_dir: Path, stream: Path, settings: Settings) -> dict[str, float]:
-    truth = json.loads((clip_dir / "truth.json").read_text() if (clip_dir / "truth.json").exists()
-                       else (clip_dir.parent / "streams" / f"{clip_dir.name}.truth.json").read_text())
+def score_clip(root: Path, name: str, stream: Path, settings: Settings) -> dict[str, float]:
+    truth = truth_of(root, name)
     frames = [f for f in read_stream(stream.read_text().splitlines()) if isinstance(f, StreamFrame)]
-    video = clip_dir.parent / f"{clip_dir.name}.mp4"
+    video = root / f"{name}.mp4"
+    # Without the MP4, the rendered frames before it (no camera noise, no compression).
     pictures = frames_from(video) if video.exists() else (
-        _png(path) for path in sorted((clip_dir / "frames").glob("*.png")))
+        still for path in sorted((root / name / "frames").glob("*.png")) for still in frames_from(path))
     seen = found = good = 0
     angles: list[float] = []
     offsets: list[float] = []
@@ -104,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"{'clip':<16}{'frames':>7}{'found':>8}{'good':>8}{'med deg':>9}{'med torso':>10}{'ms':>6}")
     for name in names:
-        r = score_clip(args.rendered / name, streams / f"{name}.jsonl", Settings())
+        r = score_clip(args.rendered, name, streams / f"{name}.jsonl", Settings())
         print(f"{name:<16}{r['frames']:>7}{r['found']:>8.0%}{r['good']:>8.0%}{r['median_deg']:>9.1f}"
               f"{r['median_torso']:>10.3f}{r['ms_per_frame']:>6.1f}")
     return 0
