@@ -14,6 +14,7 @@ joint angles, contacts and wall contact per frame).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 # The faults the renderer controls: the coach's others (upper back off the dowel, lost tracking)
@@ -53,17 +54,34 @@ def tags(truth: dict) -> dict[str, str]:
             "body": f"{b['sex']}, weight {b['weight']}, height {b['height']:+g}"}
 
 
-def with_wall(stream: Path, truth: dict) -> None:
-    """Write the pad's truth into ``stream``'s wall_contact, frame by frame (same order)."""
-    lines = stream.read_text().splitlines()
+def per_frame(lines: list[str], truth: dict, edit: Callable[[dict, dict], None]) -> list[str]:
+    """A recorded stream's ``lines`` with ``edit(frame, its_truth)`` applied to each frame's JSON,
+    frame by frame in the same order; ValueError when the counts differ.
+
+        >>> per_frame(['{"t":0}'], {"frames": [{"wall_contact": 1}]},
+        ...           lambda f, tr: f.update(wall_contact=bool(tr["wall_contact"])))
+        ['{"t":0,"wall_contact":true}']
+    """
     frames = truth["frames"]
     if len(lines) != len(frames):
-        raise ValueError(f"{stream}: {len(lines)} frames recorded, {len(frames)} rendered")
+        raise ValueError(f"{len(lines)} frames recorded, {len(frames)} rendered")
     out = []
     for line, f in zip(lines, frames, strict=True):
         data = json.loads(line)
-        data["wall_contact"] = bool(f["wall_contact"])
+        edit(data, f)
         out.append(json.dumps(data, separators=(",", ":")))
+    return out
+
+
+def with_wall(stream: Path, truth: dict) -> None:
+    """Write the pad's truth into ``stream``'s wall_contact, frame by frame (same order)."""
+    def wall(frame: dict, f: dict) -> None:
+        frame["wall_contact"] = bool(f["wall_contact"])
+
+    try:
+        out = per_frame(stream.read_text().splitlines(), truth, wall)
+    except ValueError as exc:
+        raise ValueError(f"{stream}: {exc}") from None
     stream.write_text("\n".join(out) + "\n")
 
 

@@ -17,6 +17,8 @@ import json
 import shutil
 from pathlib import Path
 
+from tools.render.label import per_frame
+
 
 def with_truth_dowel(lines: list[str], truth: dict, *, seen: bool = True) -> list[str]:
     """The stream's lines with each frame's dowel from the truth (frames in the same order), or
@@ -26,19 +28,14 @@ def with_truth_dowel(lines: list[str], truth: dict, *, seen: bool = True) -> lis
         >>> json.loads(out[0])["dowel"]
         [[2, 1], [1, 9]]
     """
-    frames = truth["frames"]
-    if len(lines) != len(frames):
-        raise ValueError(f"{len(lines)} frames recorded, {len(frames)} rendered")
-    out = []
-    for line, f in zip(lines, frames, strict=True):
-        data = json.loads(line)
+    def dowel(frame: dict, f: dict) -> None:
         ends = f.get("dowel_px") if seen else None
         if ends is None:
-            data.pop("dowel", None)
+            frame.pop("dowel", None)
         else:
-            data["dowel"] = sorted(ends, key=lambda p: p[1])  # top end first, as the finder writes it
-        out.append(json.dumps(data, separators=(",", ":")))
-    return out
+            frame["dowel"] = sorted(ends, key=lambda p: p[1])  # top end first, as the finder writes it
+
+    return per_frame(lines, truth, dowel)
 
 
 def copy_with_truth_dowel(src: Path, dst: Path, *, seen: bool = True) -> Path:
